@@ -1,0 +1,37 @@
+// Where the ingest service keeps its events. The contract is small on
+// purpose, so a PostgreSQL backend can implement it later: append a group of
+// events durably and atomically, and replay everything on start.
+// Deduplication and figures live above it, in Ledger.
+#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
+#define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
+
+#include <cstdint>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "services/ingest/domain/event.h"
+
+namespace orgpulse::ingest {
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Stores `events` atomically. OK means they survive a crash of the
+  // process (and, with synchronous=FULL, of the machine). On error nothing
+  // of `events` is stored: RESOURCE_EXHAUSTED when the disk is full,
+  // UNAVAILABLE for other I/O errors.
+  // REQUIRES: one caller at a time.
+  [[nodiscard]] virtual absl::Status Append(
+      absl::Span<const Event* const> events) = 0;
+
+  // Calls `fn` for every stored event, in the order stored. DATA_LOSS if
+  // what is stored cannot be decoded.
+  [[nodiscard]] virtual absl::Status Replay(
+      absl::FunctionRef<void(const Event&)> fn) = 0;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_

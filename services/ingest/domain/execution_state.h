@@ -1,0 +1,72 @@
+// The manager view of every team, folded from stored events.
+//
+// Each entity (task, project, milestone, procedure, KPI month) keeps only
+// order-independent state: "latest by occurred_at" registers (ties broken by
+// the event's fingerprint), earliest/latest times, counters, and exact
+// fixed-point sums. So the same set of events gives the same state in any
+// arrival order, and figures are computed from that state at query time,
+// as of an injected "now".
+//
+// Not thread-safe: Ledger guards it.
+//
+// Example:
+//   ExecutionState state;
+//   state.Apply(event, EventFingerprint(event.source, event.event_id));
+//   absl::StatusOr<TeamExecution> f = state.Figures("eng", clock.Now());
+#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EXECUTION_STATE_H_
+#define ORGPULSE_SERVICES_INGEST_DOMAIN_EXECUTION_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/ingest/domain/event.h"
+#include "services/ingest/domain/execution_figures.h"
+
+namespace orgpulse::ingest {
+
+class ExecutionState {
+ public:
+  ExecutionState();
+  ~ExecutionState();
+  ExecutionState(ExecutionState&&) noexcept;
+  ExecutionState& operator=(ExecutionState&&) noexcept;
+
+  // Folds a valid event in. `fingerprint` is EventFingerprint of its key.
+  // REQUIRES: ValidateBatch accepted the event; it was not applied before.
+  void Apply(const Event& event, absl::uint128 fingerprint);
+
+  // Figures of `prefix` and every team under it, as of `now`.
+  // NOT_FOUND if no team matches.
+  absl::StatusOr<TeamExecution> Figures(absl::string_view prefix,
+                                        absl::Time now) const;
+
+  // Figures of `team` alone, without the teams under it (for per-team
+  // metrics). NOT_FOUND if unknown.
+  absl::StatusOr<TeamExecution> OwnFigures(absl::string_view team,
+                                           absl::Time now) const;
+
+  // The teams under `prefix` (all for ""), sorted by id.
+  std::vector<TeamSummary> Teams(absl::string_view prefix) const;
+
+  bool HasTeam(absl::string_view team) const;
+  size_t team_count() const;
+
+  struct Team;
+
+ private:
+  // Sorted, so rollups and listings come out in a stable order.
+  absl::btree_map<std::string, std::unique_ptr<Team>> teams_;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_EXECUTION_STATE_H_

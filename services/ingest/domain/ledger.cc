@@ -1,0 +1,219 @@
+#include "services/ingest/domain/ledger.h"
+
+#include <future>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
+#include "services/ingest/domain/event_key.h"
+#include "services/ingest/domain/validation.h"
+
+namespace orgpulse::ingest {
+
+Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
+    : store_(store), clock_(clock), options_(options) {}
+
+Ledger::~Ledger() { Stop(); }
+
+absl::Status Ledger::Recover() {
+  int64_t replayed = 0;
+  {
+    absl::MutexLock lock(&state_mu_);
+    absl::Status s = store_.Replay([&](const Event& event) {
+      const absl::uint128 key = EventFingerprint(event.source, event.event_id);
+      // The store holds each key once; a repeat would mean a corrupt store,
+      // and skipping it keeps the figures right.
+      if (!stored_keys_.insert(key).second) return;
+      state_.Apply(event, key);
+      ++replayed;
+    });
+    if (!s.ok()) return s;
+    stats_.stored_events = replayed;
+    stats_.teams = state_.team_count();
+  }
+  committer_ = std::thread([this] { CommitLoop(); });
+  return absl::OkStatus();
+}
+
+void Ledger::Submit(EventBatch batch, Callback done) {
+  std::vector<FieldViolation> violations = ValidateBatch(batch, clock_.Now());
+  if (!violations.empty()) {
+    {
+      absl::MutexLock lock(&state_mu_);
+      stats_.rejected_invalid += static_cast<int64_t>(batch.size());
+    }
+    done(InvalidArgumentWithViolations(
+        absl::StrCat(violations.size(), " invalid field(s) in a batch of ",
+                     batch.size(), " events; nothing was stored"),
+        violations));
+    return;
+  }
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_ && committer_.joinable()) {
+      queue_.push_back({std::move(batch), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("the ingest service is shutting down"));
+}
+
+absl::StatusOr<PushResult> Ledger::Push(EventBatch batch) {
+  std::promise<absl::StatusOr<PushResult>> promise;
+  std::future<absl::StatusOr<PushResult>> future = promise.get_future();
+  Submit(std::move(batch), [&promise](absl::StatusOr<PushResult> result) {
+    promise.set_value(std::move(result));
+  });
+  return future.get();
+}
+
+void Ledger::Stop() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
+}
+
+void Ledger::CommitLoop() {
+  while (true) {
+    std::vector<Pending> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping, and drained
+      size_t events = 0;
+      while (!queue_.empty() &&
+             (group.empty() || events + queue_.front().batch.size() <=
+                                   options_.max_events_per_commit)) {
+        events += queue_.front().batch.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+  }
+}
+
+void Ledger::CommitGroup(std::vector<Pending>& group) {
+  struct Accepted {
+    const Event* event;
+    absl::uint128 key;
+  };
+  std::vector<Accepted> accepted;
+  std::vector<absl::StatusOr<PushResult>> results(group.size());
+  std::vector<bool> needs_store(group.size(), false);
+  absl::flat_hash_set<absl::uint128> group_keys;
+  int64_t rejected_team_limit = 0;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    absl::flat_hash_set<absl::string_view> new_teams;
+    for (size_t i = 0; i < group.size(); ++i) {
+      PushResult result;
+      std::vector<Accepted> candidates;
+      std::vector<absl::string_view> batch_new_teams;
+      for (const Event& event : group[i].batch) {
+        const absl::uint128 key = EventFingerprint(event.source, event.event_id);
+        if (stored_keys_.contains(key) || !group_keys.insert(key).second) {
+          ++result.duplicates;
+          continue;
+        }
+        candidates.push_back({&event, key});
+        if (!state_.HasTeam(event.team) && !new_teams.contains(event.team)) {
+          new_teams.insert(event.team);
+          batch_new_teams.push_back(event.team);
+        }
+      }
+      const size_t teams_before =
+          state_.team_count() + new_teams.size() - batch_new_teams.size();
+      if (teams_before + batch_new_teams.size() > options_.max_teams) {
+        // All or nothing: forget this batch's keys and teams.
+        for (const Accepted& c : candidates) group_keys.erase(c.key);
+        for (absl::string_view t : batch_new_teams) new_teams.erase(t);
+        rejected_team_limit += static_cast<int64_t>(group[i].batch.size());
+        results[i] = absl::ResourceExhaustedError(absl::StrCat(
+            "team limit reached: this batch would add ", batch_new_teams.size(),
+            " new team(s) to ", teams_before, " known, over the limit of ", options_.max_teams,
+            " (--max_teams); nothing of the batch was stored"));
+        continue;
+      }
+      result.accepted = static_cast<int64_t>(candidates.size());
+      needs_store[i] = !candidates.empty();
+      accepted.insert(accepted.end(), candidates.begin(), candidates.end());
+      results[i] = result;
+    }
+  }
+
+  absl::Status stored = absl::OkStatus();
+  if (!accepted.empty()) {
+    std::vector<const Event*> events;
+    events.reserve(accepted.size());
+    for (const Accepted& a : accepted) events.push_back(a.event);
+    const absl::Time start = absl::Now();
+    stored = store_.Append(events);
+    if (commit_observer_) commit_observer_(absl::Now() - start, events.size());
+  }
+
+  {
+    absl::MutexLock lock(&state_mu_);
+    stats_.rejected_team_limit += rejected_team_limit;
+    if (stored.ok()) {
+      for (const Accepted& a : accepted) {
+        state_.Apply(*a.event, a.key);
+        stored_keys_.insert(a.key);
+      }
+      ++stats_.commits;
+      stats_.stored_events += static_cast<int64_t>(accepted.size());
+      stats_.teams = state_.team_count();
+      for (const auto& r : results) {
+        if (!r.ok()) continue;
+        stats_.accepted += r->accepted;
+        stats_.duplicates += r->duplicates;
+      }
+    } else {
+      for (size_t i = 0; i < group.size(); ++i) {
+        if (!needs_store[i]) continue;
+        stats_.rejected_storage += static_cast<int64_t>(group[i].batch.size());
+        results[i] = stored;
+      }
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].done(std::move(results[i]));
+  }
+}
+
+absl::StatusOr<TeamExecution> Ledger::GetTeamExecution(
+    absl::string_view prefix) const {
+  const absl::Time now = clock_.Now();
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.Figures(prefix, now);
+}
+
+std::vector<TeamSummary> Ledger::ListTeams(absl::string_view prefix) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.Teams(prefix);
+}
+
+void Ledger::WithState(
+    std::function<void(const ExecutionState&, absl::Time now)> fn) const {
+  const absl::Time now = clock_.Now();
+  absl::ReaderMutexLock lock(&state_mu_);
+  fn(state_, now);
+}
+
+LedgerStats Ledger::stats() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return stats_;
+}
+
+void Ledger::set_commit_observer(CommitObserver observer) {
+  commit_observer_ = std::move(observer);
+}
+
+}  // namespace orgpulse::ingest

@@ -1,0 +1,127 @@
+// The ingest service's core: validates pushed batches, drops events already
+// stored (by (source, event_id)), enforces the team cap, commits groups of
+// batches to the EventStore and only then folds them into the figures.
+//
+// One committer thread owns writes. Batches submitted while a commit is in
+// flight are grouped into the next one (group commit), so one fsync serves
+// many requests. Each batch is all-or-nothing: it is rejected whole, or
+// every event in it is stored or recognised as a duplicate.
+//
+// Thread-safe.
+//
+// Example:
+//   Ledger ledger(store, clock, {.max_teams = 1000});
+//   if (absl::Status s = ledger.Recover(); !s.ok()) return s;
+//   ledger.Submit(std::move(batch), [](absl::StatusOr<PushResult> r) {...});
+//   absl::StatusOr<TeamExecution> f = ledger.GetTeamExecution("eng");
+#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_LEDGER_H_
+#define ORGPULSE_SERVICES_INGEST_DOMAIN_LEDGER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_store.h"
+#include "services/ingest/domain/execution_state.h"
+
+namespace orgpulse::ingest {
+
+struct LedgerOptions {
+  // Batches creating more teams than this are refused (RESOURCE_EXHAUSTED).
+  size_t max_teams = 1000;
+  // A commit takes queued batches up to about this many events.
+  size_t max_events_per_commit = 50'000;
+};
+
+struct PushResult {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+};
+
+// Counters for metrics; monotonic over the process's life.
+struct LedgerStats {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  int64_t rejected_invalid = 0;      // events in batches refused as invalid
+  int64_t rejected_team_limit = 0;   // events in batches over the team cap
+  int64_t rejected_storage = 0;      // events in batches the store refused
+  int64_t commits = 0;
+  int64_t stored_events = 0;         // including those recovered at start
+  size_t teams = 0;
+};
+
+class Ledger {
+ public:
+  using Callback = std::function<void(absl::StatusOr<PushResult>)>;
+  // Observes each commit's duration (for a latency histogram). Called on the
+  // committer thread; must be fast.
+  using CommitObserver = std::function<void(absl::Duration, size_t events)>;
+
+  Ledger(EventStore& store, const Clock& clock, LedgerOptions options);
+  ~Ledger();  // Stops; pending batches still commit.
+
+  // Replays the store into memory and starts the committer.
+  // REQUIRES: called once, before Submit.
+  [[nodiscard]] absl::Status Recover();
+
+  // Validates `batch` on the calling thread; if invalid, `done` runs at once
+  // with INVALID_ARGUMENT naming every bad field. Otherwise `done` runs on
+  // the committer thread once the batch is durable (or failed).
+  void Submit(EventBatch batch, Callback done);
+
+  // Submit and wait.
+  absl::StatusOr<PushResult> Push(EventBatch batch);
+
+  // Waits for queued batches, then stops the committer. Later Submits fail
+  // with UNAVAILABLE. Idempotent.
+  void Stop();
+
+  absl::StatusOr<TeamExecution> GetTeamExecution(absl::string_view prefix) const;
+  std::vector<TeamSummary> ListTeams(absl::string_view prefix) const;
+
+  // Runs `fn` with the state under the read lock, for metrics at scrape time.
+  void WithState(std::function<void(const ExecutionState&, absl::Time now)> fn) const;
+
+  LedgerStats stats() const;
+  void set_commit_observer(CommitObserver observer);
+
+ private:
+  struct Pending {
+    EventBatch batch;
+    Callback done;
+  };
+
+  void CommitLoop();
+  void CommitGroup(std::vector<Pending>& group);
+
+  EventStore& store_;
+  const Clock& clock_;
+  const LedgerOptions options_;
+
+  absl::Mutex queue_mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread committer_;
+  CommitObserver commit_observer_;  // set before Recover
+
+  // Touched only by the committer thread (and Recover before it starts).
+  absl::flat_hash_set<absl::uint128> stored_keys_;
+
+  mutable absl::Mutex state_mu_;
+  ExecutionState state_ ABSL_GUARDED_BY(state_mu_);
+  LedgerStats stats_ ABSL_GUARDED_BY(state_mu_);
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_LEDGER_H_

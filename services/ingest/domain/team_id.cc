@@ -1,0 +1,42 @@
+#include "services/ingest/domain/team_id.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace orgpulse::ingest {
+
+std::string TeamIdError(absl::string_view team) {
+  if (team.empty()) return "must not be empty";
+  if (team.size() > kMaxTeamIdLength) {
+    return absl::StrCat("longer than ", kMaxTeamIdLength, " characters");
+  }
+  int segments = 1;
+  size_t segment_length = 0;
+  for (char c : team) {
+    if (c == '/') {
+      if (segment_length == 0) return "has an empty path segment";
+      ++segments;
+      segment_length = 0;
+      continue;
+    }
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                         c == '-' || c == '_';
+    if (!allowed) {
+      return "may hold only lowercase letters, digits, '-', '_' and '/'";
+    }
+    ++segment_length;
+  }
+  if (segment_length == 0) return "has an empty path segment";
+  if (segments > kMaxTeamDepth) {
+    return absl::StrCat("deeper than ", kMaxTeamDepth, " levels");
+  }
+  return "";
+}
+
+bool IsInTeamTree(absl::string_view team, absl::string_view prefix) {
+  if (prefix.empty()) return true;
+  if (!absl::StartsWith(team, prefix)) return false;
+  return team.size() == prefix.size() || team[prefix.size()] == '/';
+}
+
+}  // namespace orgpulse::ingest

@@ -1,0 +1,34 @@
+// Team ids are org paths: `dept/team`, 1 to 4 segments of lowercase letters,
+// digits, `-` and `_`, at most 64 characters in all. Valid ids are safe as
+// Prometheus label values by construction.
+//
+// Example:
+//   IsValidTeamId("eng/payments");        // true
+//   IsInTeamTree("eng/payments", "eng");  // true: eng rolls up eng/*
+//   IsInTeamTree("engineering", "eng");   // false: segments, not characters
+#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_
+#define ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace orgpulse::ingest {
+
+inline constexpr size_t kMaxTeamIdLength = 64;
+inline constexpr int kMaxTeamDepth = 4;
+
+// Empty when `team` is valid; otherwise why not, without echoing the input.
+std::string TeamIdError(absl::string_view team);
+
+inline bool IsValidTeamId(absl::string_view team) {
+  return TeamIdError(team).empty();
+}
+
+// True if `team` equals `prefix` or lies under it. An empty prefix matches
+// every team.
+bool IsInTeamTree(absl::string_view team, absl::string_view prefix);
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_

@@ -1,0 +1,24 @@
+// Conversion between the public API (orgpulse.ingest.v1) and the domain.
+// Conversion into the domain is total: unset or malformed values become
+// values that ValidateBatch rejects with a precise message, so validation
+// has one home.
+#ifndef ORGPULSE_SERVICES_INGEST_GRPC_CONVERSION_H_
+#define ORGPULSE_SERVICES_INGEST_GRPC_CONVERSION_H_
+
+#include "orgpulse/ingest/v1/ingest.pb.h"
+#include "services/ingest/domain/event.h"
+#include "services/ingest/domain/execution_figures.h"
+
+namespace orgpulse::ingest {
+
+Event FromProto(const v1::Event& proto);
+EventBatch FromProto(const v1::PushRequest& proto);
+// The inverse, for clients and tests.
+v1::Event ToProto(const Event& event);
+
+void ToProto(const TeamExecution& figures, v1::TeamExecution& out);
+void ToProto(const TeamSummary& summary, v1::TeamSummary& out);
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_GRPC_CONVERSION_H_

@@ -1,0 +1,59 @@
+// The ingest service's composition root: opens the store, recovers the
+// ledger, and serves gRPC (IngestService, health, optional reflection) and
+// Prometheus metrics. main.cc only turns flags into IngestServerOptions.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<IngestServer>> server =
+//       IngestServer::Start(options, clock);
+//   ... (*server)->grpc_port() ...
+//   (*server)->Shutdown(absl::Seconds(10));
+#ifndef ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVER_H_
+#define ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+
+namespace orgpulse::ingest {
+
+struct IngestServerOptions {
+  std::string grpc_address = "127.0.0.1:50051";  // port 0: pick a free one
+  std::string metrics_address = "127.0.0.1:9464";
+  std::string data_dir = "orgpulse-data/ingest";
+  size_t max_teams = 1000;
+  int max_message_bytes = 16 << 20;
+  int max_concurrent_streams = 100;
+  bool enable_reflection = false;
+  std::string synchronous = "full";
+  int64_t max_store_bytes = 0;
+};
+
+class IngestServer {
+ public:
+  // `clock` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<IngestServer>> Start(
+      const IngestServerOptions& options, const Clock& clock);
+  ~IngestServer();
+
+  int grpc_port() const;
+  int metrics_port() const;
+  int64_t recovered_events() const;
+
+  // Health goes NOT_SERVING, new calls are refused, in-flight calls get up
+  // to `grace` to finish (then are cancelled), queued batches are committed
+  // and the store is closed. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  struct Parts;
+
+ private:
+  explicit IngestServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVER_H_

@@ -1,0 +1,185 @@
+#include "services/ingest/grpc/ingest_service.h"
+
+#include <deque>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/status/grpc_status.h"
+#include "services/ingest/domain/team_id.h"
+#include "services/ingest/grpc/conversion.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+void ToProto(const PushResult& result, v1::PushResponse& out) {
+  out.set_accepted(result.accepted);
+  out.set_duplicates(result.duplicates);
+}
+
+// One PushStream call. Reads requests, submits each to the ledger, and
+// writes the acknowledgements in request order as commits complete. The
+// ledger commits in submission order, so acknowledgements arrive in order.
+class PushStreamReactor final
+    : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
+ public:
+  explicit PushStreamReactor(Ledger& ledger) : ledger_(ledger) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed (or went away)
+      absl::MutexLock lock(&mu_);
+      reads_done_ = true;
+      MaybeFinish();
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (failed_) {  // a request failed: ignore the rest, end the stream
+        reads_done_ = true;
+        MaybeFinish();
+        return;
+      }
+      ++in_flight_;
+    }
+    // Not under mu_: an invalid batch calls back at once, on this thread.
+    ledger_.Submit(FromProto(request_), [this](absl::StatusOr<PushResult> r) {
+      OnCommitted(std::move(r));
+    });
+    absl::MutexLock lock(&mu_);
+    if (failed_) {
+      reads_done_ = true;
+      MaybeFinish();
+    } else if (in_flight_ < IngestService::kMaxInFlightPerStream) {
+      StartRead(&request_);
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    responses_.pop_front();
+    if (!ok) Fail(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+    WriteNext();
+    MaybeFinish();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnCommitted(absl::StatusOr<PushResult> result) {
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+    if (!result.ok()) {
+      Fail(ToGrpcStatus(result.status()));
+    } else if (!failed_) {
+      ToProto(*result, responses_.emplace_back());
+      WriteNext();
+    }
+    if (read_paused_ && !failed_) {
+      read_paused_ = false;
+      StartRead(&request_);
+    }
+    MaybeFinish();
+  }
+
+  void Fail(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (failed_) return;
+    failed_ = true;
+    final_status_ = std::move(status);
+    if (read_paused_) {  // no read outstanding: nothing more will come
+      read_paused_ = false;
+      reads_done_ = true;
+    }
+  }
+
+  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || responses_.empty() || finished_) return;
+    writing_ = true;
+    StartWrite(&responses_.front());
+  }
+
+  // Finishes once nothing is in flight: every commit answered and written.
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || in_flight_ > 0 || writing_ || !responses_.empty()) return;
+    if (!reads_done_ && !failed_) return;
+    finished_ = true;
+    Finish(failed_ ? final_status_ : grpc::Status::OK);
+  }
+
+  Ledger& ledger_;
+  v1::PushRequest request_;  // only touched by the read path
+
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::Status CheckTeamPrefix(absl::string_view field, absl::string_view team,
+                             bool required) {
+  if (team.empty() && !required) return absl::OkStatus();
+  std::string why = TeamIdError(team);
+  if (why.empty()) return absl::OkStatus();
+  return InvalidArgumentWithViolations(absl::StrCat(field, " ", why),
+                                       {{std::string(field), why}});
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* IngestService::Push(
+    grpc::CallbackServerContext* context, const v1::PushRequest* request,
+    v1::PushResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  ledger_.Submit(FromProto(*request),
+                 [reactor, response](absl::StatusOr<PushResult> result) {
+                   if (result.ok()) ToProto(*result, *response);
+                   reactor->Finish(ToGrpcStatus(result.status()));
+                 });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse>*
+IngestService::PushStream(grpc::CallbackServerContext* context) {
+  return new PushStreamReactor(ledger_);
+}
+
+grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
+    grpc::CallbackServerContext* context,
+    const v1::GetTeamExecutionRequest* request, v1::TeamExecution* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = CheckTeamPrefix("team", request->team(), true);
+  if (status.ok()) {
+    absl::StatusOr<TeamExecution> figures =
+        ledger_.GetTeamExecution(request->team());
+    if (figures.ok()) ToProto(*figures, *response);
+    status = figures.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* IngestService::ListTeams(
+    grpc::CallbackServerContext* context, const v1::ListTeamsRequest* request,
+    v1::ListTeamsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = CheckTeamPrefix("prefix", request->prefix(), false);
+  if (status.ok()) {
+    for (const TeamSummary& t : ledger_.ListTeams(request->prefix())) {
+      ToProto(t, *response->add_teams());
+    }
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace orgpulse::ingest

@@ -1,0 +1,28 @@
+// The ingest service's domain metrics, derived at scrape time from the
+// Ledger (one source of truth; nothing is updated on the push path):
+// per-team task, budget, milestone, procedure and KPI figures, and the
+// ingest counters. Names follow docs/metrics.md.
+#ifndef ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
+#define ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
+
+#include <vector>
+
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+#include "services/ingest/domain/ledger.h"
+
+namespace orgpulse::ingest {
+
+class IngestCollector final : public prometheus::Collectable {
+ public:
+  // `ledger` must outlive the collector's registration.
+  explicit IngestCollector(const Ledger& ledger) : ledger_(ledger) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const Ledger& ledger_;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_

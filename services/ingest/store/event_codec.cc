@@ -1,0 +1,253 @@
+#include "services/ingest/store/event_codec.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+constexpr uint8_t kFormatV1 = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void Int(int64_t v) {  // zigzag
+    Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void String(absl::string_view s) {
+    Varint(s.size());
+    out_.append(s.data(), s.size());
+  }
+  void Time(absl::Time t) { Int(absl::ToUnixMicros(t)); }
+  void Double(double d) {
+    char bytes[sizeof d];
+    std::memcpy(bytes, &d, sizeof d);
+    out_.append(bytes, sizeof d);
+  }
+
+  void operator()(const std::monostate&) {}
+  void operator()(const TaskCreated& e) {
+    String(e.task_id);
+    Time(e.due_at);
+    Double(e.estimate_hours);
+  }
+  void operator()(const TaskStarted& e) { String(e.task_id); }
+  void operator()(const TaskCompleted& e) { String(e.task_id); }
+  void operator()(const TaskCancelled& e) { String(e.task_id); }
+  void operator()(const TaskDueDateChanged& e) {
+    String(e.task_id);
+    Time(e.due_at);
+  }
+  void operator()(const ProjectBudgetPlan& e) {
+    String(e.project);
+    Double(e.budget_at_completion);
+    Time(e.planned_start);
+    Time(e.planned_end);
+  }
+  void operator()(const CostActual& e) {
+    String(e.project);
+    Double(e.amount);
+  }
+  void operator()(const ProjectProgress& e) {
+    String(e.project);
+    Double(e.percent_complete);
+  }
+  void operator()(const MilestoneDue& e) {
+    String(e.project);
+    String(e.milestone);
+    Time(e.due_at);
+  }
+  void operator()(const MilestoneReached& e) {
+    String(e.project);
+    String(e.milestone);
+  }
+  void operator()(const ProcedureCheck& e) {
+    String(e.procedure);
+    Varint(e.passed ? 1 : 0);
+  }
+  void operator()(const KpiMonthlyTarget& e) {
+    String(e.kpi);
+    Int(e.year);
+    Int(e.month);
+    Double(e.target);
+    Int(static_cast<int>(e.aggregation));
+  }
+  void operator()(const KpiActual& e) {
+    String(e.kpi);
+    Double(e.value);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads fields; after the first failure every read is a no-op and ok()
+// turns false, so decoding code stays linear.
+class Reader {
+ public:
+  explicit Reader(absl::string_view in) : in_(in) {}
+
+  bool ok() const { return ok_; }
+  bool done() const { return in_.empty(); }
+
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; ok_ && shift < 64; shift += 7) {
+      if (in_.empty()) break;
+      const uint8_t byte = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    ok_ = false;
+    return 0;
+  }
+  int64_t Int() {
+    const uint64_t z = Varint();
+    return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  }
+  void String(std::string& s) {
+    const uint64_t n = Varint();
+    if (!ok_ || n > in_.size()) {
+      ok_ = false;
+      return;
+    }
+    s.assign(in_.data(), n);
+    in_.remove_prefix(n);
+  }
+  void Time(absl::Time& t) { t = absl::FromUnixMicros(Int()); }
+  void Double(double& d) {
+    if (!ok_ || in_.size() < sizeof d) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(&d, in_.data(), sizeof d);
+    in_.remove_prefix(sizeof d);
+  }
+
+  void operator()(std::monostate&) { ok_ = false; }  // never stored
+  void operator()(TaskCreated& e) {
+    String(e.task_id);
+    Time(e.due_at);
+    Double(e.estimate_hours);
+  }
+  void operator()(TaskStarted& e) { String(e.task_id); }
+  void operator()(TaskCompleted& e) { String(e.task_id); }
+  void operator()(TaskCancelled& e) { String(e.task_id); }
+  void operator()(TaskDueDateChanged& e) {
+    String(e.task_id);
+    Time(e.due_at);
+  }
+  void operator()(ProjectBudgetPlan& e) {
+    String(e.project);
+    Double(e.budget_at_completion);
+    Time(e.planned_start);
+    Time(e.planned_end);
+  }
+  void operator()(CostActual& e) {
+    String(e.project);
+    Double(e.amount);
+  }
+  void operator()(ProjectProgress& e) {
+    String(e.project);
+    Double(e.percent_complete);
+  }
+  void operator()(MilestoneDue& e) {
+    String(e.project);
+    String(e.milestone);
+    Time(e.due_at);
+  }
+  void operator()(MilestoneReached& e) {
+    String(e.project);
+    String(e.milestone);
+  }
+  void operator()(ProcedureCheck& e) {
+    String(e.procedure);
+    e.passed = Varint() != 0;
+  }
+  void operator()(KpiMonthlyTarget& e) {
+    String(e.kpi);
+    e.year = static_cast<int>(Int());
+    e.month = static_cast<int>(Int());
+    Double(e.target);
+    e.aggregation = static_cast<KpiAggregation>(Int());
+  }
+  void operator()(KpiActual& e) {
+    String(e.kpi);
+    Double(e.value);
+  }
+
+ private:
+  absl::string_view in_;
+  bool ok_ = true;
+};
+
+// Sets `payload` to the alternative with index `index` (known < size).
+template <size_t... I>
+void EmplaceByIndex(Payload& payload, size_t index, std::index_sequence<I...>) {
+  ((index == I ? (void)payload.emplace<I>() : (void)0), ...);
+}
+
+}  // namespace
+
+std::string EncodeEvents(absl::Span<const Event* const> events) {
+  std::string out;
+  out.reserve(events.size() * 64);
+  Writer w(out);
+  out.push_back(static_cast<char>(kFormatV1));
+  w.Varint(events.size());
+  for (const Event* e : events) {
+    w.Varint(e->payload.index());
+    w.String(e->event_id);
+    w.String(e->source);
+    w.String(e->team);
+    w.Time(e->occurred_at);
+    std::visit(w, e->payload);
+  }
+  return out;
+}
+
+absl::Status DecodeEvents(absl::string_view blob,
+                          absl::FunctionRef<void(const Event&)> fn) {
+  if (blob.empty() || static_cast<uint8_t>(blob[0]) != kFormatV1) {
+    return absl::DataLossError("stored events: unknown format");
+  }
+  Reader r(blob.substr(1));
+  const uint64_t count = r.Varint();
+  Event event;
+  for (uint64_t i = 0; i < count && r.ok(); ++i) {
+    const uint64_t index = r.Varint();
+    if (index == 0 || index >= std::variant_size_v<Payload>) {
+      return absl::DataLossError(
+          absl::StrCat("stored events: unknown kind ", index, " at event ", i));
+    }
+    // Reuse `event`'s strings across iterations: no allocation per event.
+    if (event.payload.index() != index) {
+      EmplaceByIndex(event.payload, index,
+                     std::make_index_sequence<std::variant_size_v<Payload>>());
+    }
+    r.String(event.event_id);
+    r.String(event.source);
+    r.String(event.team);
+    r.Time(event.occurred_at);
+    std::visit(r, event.payload);
+    if (!r.ok()) break;
+    fn(event);
+  }
+  if (!r.ok() || !r.done()) {
+    return absl::DataLossError("stored events: truncated or malformed group");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace orgpulse::ingest
