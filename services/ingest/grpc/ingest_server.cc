@@ -27,6 +27,9 @@ struct IngestServer::Parts {
   std::unique_ptr<Ledger> ledger;
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics;
+  // The exposer holds collectables by weak_ptr: they live here.
+  std::shared_ptr<ProcessCollector> process_collector;
+  std::shared_ptr<IngestCollector> ingest_collector;
   std::unique_ptr<IngestService> service;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -110,9 +113,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
         "cannot listen for metrics on ", options.metrics_address, ": ", e.what()));
   }
   p->exposer->RegisterCollectable(p->registry);
-  p->exposer->RegisterCollectable(std::make_shared<ProcessCollector>());
-  p->exposer->RegisterCollectable(
-      std::make_shared<IngestCollector>(*p->ledger));
+  p->process_collector = std::make_shared<ProcessCollector>();
+  p->ingest_collector = std::make_shared<IngestCollector>(*p->ledger);
+  p->exposer->RegisterCollectable(p->process_collector);
+  p->exposer->RegisterCollectable(p->ingest_collector);
   p->metrics_port = p->exposer->GetListeningPorts().front();
 
   p->server->GetHealthCheckService()->SetServingStatus(true);

@@ -1,0 +1,161 @@
+// Runs a service binary as a child process for integration tests: free
+// loopback ports (port 0 + --port_file), a fresh data directory, readiness
+// by polling the gRPC health service, and stop by SIGTERM or SIGKILL of the
+// pid this object started, nothing else.
+//
+// Example:
+//   ServerProcess server(ORGPULSE_INGEST_BINARY, {"--max_teams=5"});
+//   ASSERT_TRUE(server.Start().ok());
+//   auto stub = v1::IngestService::NewStub(server.Channel());
+//   EXPECT_EQ(server.Terminate(), 0);
+#ifndef ORGPULSE_TESTS_SUPPORT_SERVER_PROCESS_H_
+#define ORGPULSE_TESTS_SUPPORT_SERVER_PROCESS_H_
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace orgpulse::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "orgpulse-test.XXXXXX")
+            .string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ServerProcess {
+ public:
+  ServerProcess(std::string binary, std::vector<std::string> flags,
+                std::string data_dir = "")
+      : binary_(std::move(binary)), flags_(std::move(flags)) {
+    data_dir_ = data_dir.empty() ? dir_.path() + "/data" : data_dir;
+  }
+  ~ServerProcess() { Kill(); }
+
+  const std::string& data_dir() const { return data_dir_; }
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string grpc_target() const {
+    return absl::StrCat("127.0.0.1:", grpc_port_);
+  }
+
+  // Starts the binary and waits (up to `timeout`) until it reports SERVING.
+  absl::Status Start(std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const std::string port_file = dir_.path() + "/ports";
+    std::filesystem::remove(port_file);
+    std::vector<std::string> args = {binary_,
+                                     "--grpc_address=127.0.0.1:0",
+                                     "--metrics_address=127.0.0.1:0",
+                                     "--data_dir=" + data_dir_,
+                                     "--port_file=" + port_file};
+    args.insert(args.end(), flags_.begin(), flags_.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return absl::UnavailableError(absl::StrCat(
+            binary_, " exited during start-up with status ", status));
+      }
+      std::ifstream in(port_file);
+      std::string grpc, metrics;
+      if (in >> grpc >> metrics) {
+        grpc_port_ = std::stoi(grpc.substr(grpc.find('=') + 1));
+        metrics_port_ = std::stoi(metrics.substr(metrics.find('=') + 1));
+        channel_ = grpc::CreateChannel(grpc_target(),
+                                       grpc::InsecureChannelCredentials());
+        if (IsServing()) return absl::OkStatus();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return absl::DeadlineExceededError("server did not become SERVING");
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() const { return channel_; }
+
+  // A new channel (own HTTP/2 connection), e.g. one per client thread.
+  std::shared_ptr<grpc::Channel> NewChannel() const {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    return grpc::CreateCustomChannel(
+        grpc_target(), grpc::InsecureChannelCredentials(), args);
+  }
+
+  bool IsServing() const {
+    auto stub = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    return stub->Check(&context, request, &response).ok() &&
+           response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  }
+
+  // SIGTERM and wait; returns the exit code (-signal if killed by one).
+  int Terminate() { return Stop(SIGTERM); }
+  // SIGKILL and wait.
+  int Kill() { return Stop(SIGKILL); }
+  bool running() const { return pid_ > 0; }
+
+ private:
+  int Stop(int signal) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    channel_.reset();
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return -WTERMSIG(status);
+  }
+
+  TempDir dir_;
+  std::string binary_;
+  std::vector<std::string> flags_;
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace orgpulse::testing
+
+#endif  // ORGPULSE_TESTS_SUPPORT_SERVER_PROCESS_H_
