@@ -1,6 +1,7 @@
 #include "services/ingest/grpc/ingest_server.h"
 
 #include <exception>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -9,6 +10,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "prometheus/exposer.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -20,6 +23,19 @@
 namespace orgpulse::ingest {
 
 constexpr absl::string_view kComponent = "ingest";
+
+// Linking gRPC's reflection library registers its plugin for every server
+// built in the process; this option takes it out again when not wanted.
+class NoReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const auto& plugin) {
+      return plugin->name() == "proto_server_reflection";
+    });
+  }
+};
 
 // Declared in the order they are built; destroyed in reverse.
 struct IngestServer::Parts {
@@ -91,6 +107,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   }
   grpc::ServerBuilder builder;
+  if (!options.enable_reflection) builder.SetOption(std::make_unique<NoReflection>());
   builder.AddListeningPort(options.grpc_address,
                            grpc::InsecureServerCredentials(), &p->grpc_port);
   builder.RegisterService(p->service.get());
@@ -131,15 +148,18 @@ void IngestServer::Shutdown(absl::Duration grace) {
   Parts& p = *parts_;
   if (p.shut_down) return;
   p.shut_down = true;
+  const absl::Time start = absl::Now();
   p.server->GetHealthCheckService()->SetServingStatus(false);
   p.server->Shutdown(std::chrono::system_clock::now() +
                      absl::ToChronoMilliseconds(grace));
   p.server->Wait();
+  const absl::Duration drained = absl::Now() - start;
   p.ledger->Stop();
   p.exposer.reset();
   Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("stopped; ", p.ledger->stats().stored_events,
-                   " events stored"));
+      absl::StrCat("stopped; calls drained in ", absl::FormatDuration(drained),
+                   ", ", p.ledger->stats().stored_events, " events stored, in ",
+                   absl::FormatDuration(absl::Now() - start)));
 }
 
 }  // namespace orgpulse::ingest

@@ -1,5 +1,6 @@
 #include "services/ingest/grpc/ingest_service.h"
 
+#include <cstdint>
 #include <deque>
 #include <string>
 
@@ -44,10 +45,12 @@ class PushStreamReactor final
       }
       ++in_flight_;
     }
+    const int64_t seq = next_seq_++;
     // Not under mu_: an invalid batch calls back at once, on this thread.
-    ledger_.Submit(FromProto(request_), [this](absl::StatusOr<PushResult> r) {
-      OnCommitted(std::move(r));
-    });
+    ledger_.Submit(FromProto(request_),
+                   [this, seq](absl::StatusOr<PushResult> r) {
+                     OnCommitted(seq, std::move(r));
+                   });
     absl::MutexLock lock(&mu_);
     if (failed_) {
       reads_done_ = true;
@@ -63,7 +66,9 @@ class PushStreamReactor final
     absl::MutexLock lock(&mu_);
     writing_ = false;
     responses_.pop_front();
-    if (!ok) Fail(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+    if (!ok) {
+      Fail(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"), -1);
+    }
     WriteNext();
     MaybeFinish();
   }
@@ -71,12 +76,14 @@ class PushStreamReactor final
   void OnDone() override { delete this; }
 
  private:
-  void OnCommitted(absl::StatusOr<PushResult> result) {
+  void OnCommitted(int64_t seq, absl::StatusOr<PushResult> result) {
     absl::MutexLock lock(&mu_);
     --in_flight_;
     if (!result.ok()) {
-      Fail(ToGrpcStatus(result.status()));
-    } else if (!failed_) {
+      Fail(ToGrpcStatus(result.status()), seq);
+    } else if (seq < failed_seq_) {
+      // Requests before a failed one are still acknowledged, in order;
+      // those after it are not (the client learns of the failure instead).
       ToProto(*result, responses_.emplace_back());
       WriteNext();
     }
@@ -87,9 +94,12 @@ class PushStreamReactor final
     MaybeFinish();
   }
 
-  void Fail(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // The request numbered `seq` failed (-1: the stream itself failed).
+  void Fail(grpc::Status status, int64_t seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (failed_) return;
     failed_ = true;
+    failed_seq_ = seq;
     final_status_ = std::move(status);
     if (read_paused_) {  // no read outstanding: nothing more will come
       read_paused_ = false;
@@ -113,6 +123,7 @@ class PushStreamReactor final
 
   Ledger& ledger_;
   v1::PushRequest request_;  // only touched by the read path
+  int64_t next_seq_ = 0;     // likewise
 
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -120,6 +131,7 @@ class PushStreamReactor final
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t failed_seq_ ABSL_GUARDED_BY(mu_) = INT64_MAX;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);
