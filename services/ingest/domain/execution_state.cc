@@ -226,6 +226,7 @@ class FiguresBuilder {
     }
     t.cycle_time_p50_seconds = NearestRankPercentile(cycle_times_, 0.5);
     t.cycle_time_p90_seconds = NearestRankPercentile(cycle_times_, 0.9);
+    t.cycle_time_sum_seconds = cycle_time_sum_us_ / kMicrosPerSecond;
     t.weekly_throughput = static_cast<double>(completed_last_28_days_) / 4;
     out_.budget = EarnedValueFromSums(bac_, pv_, ev_, ac_);
     for (const auto& [procedure, p] : procedures_) {
@@ -259,10 +260,9 @@ class FiguresBuilder {
       }
       const Micros start = t.started_at != kUnset ? t.started_at : t.created.at;
       if (start != kUnset && t.completed_at >= start) {
-        const double seconds = (t.completed_at - start) / kMicrosPerSecond;
-        cycle_times_.push_back(seconds);
+        cycle_times_.push_back((t.completed_at - start) / kMicrosPerSecond);
         ++f.completed;
-        f.cycle_time_sum_seconds += seconds;
+        cycle_time_sum_us_ += t.completed_at - start;
       }
     }
   }
@@ -353,6 +353,9 @@ class FiguresBuilder {
   Micros now_us_;
   TeamExecution out_;
   std::vector<double> cycle_times_;
+  // Summed in integer microseconds: tasks are visited in hash-map order,
+  // and a double sum would depend on it (so on the events' arrival order).
+  Micros cycle_time_sum_us_ = 0;
   int64_t completed_last_28_days_ = 0;
   double bac_ = 0, pv_ = 0, ev_ = 0, ac_ = 0;
   absl::btree_map<std::string, ProcedureState> procedures_;

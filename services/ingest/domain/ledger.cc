@@ -107,6 +107,8 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
   };
   std::vector<Accepted> accepted;
   std::vector<absl::StatusOr<PushResult>> results(group.size());
+  // Whether batch i's result depends on this group's Append: it has events
+  // to store, or repeats one that an earlier batch of the group will store.
   std::vector<bool> needs_store(group.size(), false);
   absl::flat_hash_set<absl::uint128> group_keys;
   int64_t rejected_team_limit = 0;
@@ -117,10 +119,16 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
       PushResult result;
       std::vector<Accepted> candidates;
       std::vector<absl::string_view> batch_new_teams;
+      bool repeats_group_event = false;
       for (const Event& event : group[i].batch) {
         const absl::uint128 key = EventFingerprint(event.source, event.event_id);
-        if (stored_keys_.contains(key) || !group_keys.insert(key).second) {
+        if (stored_keys_.contains(key)) {
           ++result.duplicates;
+          continue;
+        }
+        if (!group_keys.insert(key).second) {
+          ++result.duplicates;
+          repeats_group_event = true;
           continue;
         }
         candidates.push_back({&event, key});
@@ -143,7 +151,7 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         continue;
       }
       result.accepted = static_cast<int64_t>(candidates.size());
-      needs_store[i] = !candidates.empty();
+      needs_store[i] = !candidates.empty() || repeats_group_event;
       accepted.insert(accepted.end(), candidates.begin(), candidates.end());
       results[i] = result;
     }
@@ -167,20 +175,20 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         state_.Apply(*a.event, a.key);
         stored_keys_.insert(a.key);
       }
-      ++stats_.commits;
+      if (!accepted.empty()) ++stats_.commits;
       stats_.stored_events += static_cast<int64_t>(accepted.size());
       stats_.teams = state_.team_count();
-      for (const auto& r : results) {
-        if (!r.ok()) continue;
-        stats_.accepted += r->accepted;
-        stats_.duplicates += r->duplicates;
-      }
     } else {
       for (size_t i = 0; i < group.size(); ++i) {
         if (!needs_store[i]) continue;
         stats_.rejected_storage += static_cast<int64_t>(group[i].batch.size());
         results[i] = stored;
       }
+    }
+    for (const auto& r : results) {
+      if (!r.ok()) continue;
+      stats_.accepted += r->accepted;
+      stats_.duplicates += r->duplicates;
     }
   }
   for (size_t i = 0; i < group.size(); ++i) {

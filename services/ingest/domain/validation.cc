@@ -122,7 +122,13 @@ struct PayloadValidator {
              true, "greater than 0 and at most 1e12");
     c.Time(F("planned_start"), e.planned_start, kMaxPlanningHorizon);
     c.Time(F("planned_end"), e.planned_end, kMaxPlanningHorizon);
-    if (e.planned_end <= e.planned_start) {
+    // Unset or malformed times are reported above; comparing them would
+    // report planned_end twice, or blame it for a bad planned_start.
+    const bool both_set = e.planned_start != absl::InfinitePast() &&
+                          e.planned_start != absl::InfiniteFuture() &&
+                          e.planned_end != absl::InfinitePast() &&
+                          e.planned_end != absl::InfiniteFuture();
+    if (both_set && e.planned_end <= e.planned_start) {
       c.Fail(F("planned_end"), "must be after planned_start");
     }
   }
