@@ -1,0 +1,478 @@
+#include "services/ingest/domain/ledger.h"
+
+#include <future>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock/clock.h"
+#include "common/status/field_violations.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+#include "tests/unit/services/ingest/event_testing.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+using ::orgpulse::ingest::testing::DebugString;
+using ::orgpulse::ingest::testing::MakeEvent;
+using ::orgpulse::ingest::testing::Utc;
+using ::orgpulse::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const absl::Time kNow = Utc(2026, 3, 11);
+
+// An in-memory EventStore that can be told to fail the next Append, or to
+// hold the next Append until released (so batches queue up behind it and
+// are committed as one group).
+class FakeEventStore final : public EventStore {
+ public:
+  absl::Status Append(absl::Span<const Event* const> events) override {
+    absl::MutexLock lock(&mu_);
+    ++appends_;
+    const absl::Status result = std::exchange(next_append_, absl::OkStatus());
+    if (hold_next_) {
+      hold_next_ = false;
+      held_ = true;
+      mu_.Await(absl::Condition(
+          +[](bool* held) { return !*held; }, &held_));
+    }
+    if (!result.ok()) return result;
+    for (const Event* e : events) events_.push_back(*e);
+    group_sizes_.push_back(events.size());
+    return absl::OkStatus();
+  }
+
+  absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {
+    absl::MutexLock lock(&mu_);
+    for (const Event& e : events_) fn(e);
+    return replay_status_;
+  }
+
+  void FailNextAppend(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    next_append_ = std::move(status);
+  }
+  void FailReplay(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    replay_status_ = std::move(status);
+  }
+  void HoldNextAppend() {
+    absl::MutexLock lock(&mu_);
+    hold_next_ = true;
+  }
+  // Blocks until an Append is being held.
+  void AwaitHeld() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&held_));
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+  void Prefill(std::vector<Event> events) {
+    absl::MutexLock lock(&mu_);
+    events_ = std::move(events);
+  }
+
+  std::vector<std::string> Stored() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const Event& e : events_) out.push_back(DebugString(e));
+    return out;
+  }
+  std::vector<size_t> group_sizes() const {
+    absl::MutexLock lock(&mu_);
+    return group_sizes_;
+  }
+  int appends() const {
+    absl::MutexLock lock(&mu_);
+    return appends_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<size_t> group_sizes_ ABSL_GUARDED_BY(mu_);
+  absl::Status next_append_ ABSL_GUARDED_BY(mu_);
+  absl::Status replay_status_ ABSL_GUARDED_BY(mu_);
+  bool hold_next_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int appends_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+Event Check(const std::string& id, const std::string& team, bool passed = true,
+            const std::string& source = "jira") {
+  return MakeEvent(id, team, Utc(2026, 3, 1), ProcedureCheck{"review", passed},
+                   source);
+}
+Event Cost(const std::string& id, const std::string& team, double amount) {
+  return MakeEvent(id, team, Utc(2026, 3, 2), CostActual{"apollo", amount});
+}
+
+// A batch submitted without waiting; its result arrives later.
+struct Submitted {
+  std::promise<absl::StatusOr<PushResult>> promise;
+  std::future<absl::StatusOr<PushResult>> future = promise.get_future();
+};
+void SubmitTo(Ledger& ledger, EventBatch batch, Submitted& s) {
+  ledger.Submit(std::move(batch), [&s](absl::StatusOr<PushResult> r) {
+    s.promise.set_value(std::move(r));
+  });
+}
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void Start(LedgerOptions options = {}) {
+    ledger_ = std::make_unique<Ledger>(store_, clock_, options);
+    ASSERT_TRUE(ledger_->Recover().ok());
+  }
+
+  // Figures of `team`, or the status if there are none.
+  std::string Figures(absl::string_view team) {
+    absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution(team);
+    return f.ok() ? DebugString(*f) : f.status().ToString();
+  }
+
+  FakeEventStore store_;
+  FixedClock clock_{kNow};
+  std::unique_ptr<Ledger> ledger_;
+};
+
+void ExpectResult(const absl::StatusOr<PushResult>& r, int64_t accepted,
+                  int64_t duplicates) {
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, accepted);
+  EXPECT_EQ(r->duplicates, duplicates);
+}
+
+TEST_F(LedgerTest, CountsAcceptedAndDuplicateEvents) {
+  Start();
+  ExpectResult(ledger_->Push({Check("e1", "eng"), Check("e2", "eng")}), 2, 0);
+  ExpectResult(ledger_->Push({Check("e2", "eng"), Check("e3", "eng")}), 1, 1);
+  // The key is (source, event_id): the same id from another source is new.
+  ExpectResult(ledger_->Push({Check("e1", "eng", true, "erp")}), 1, 0);
+
+  EXPECT_EQ(store_.Stored().size(), 4u);
+  absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->events, 4);
+  EXPECT_EQ(f->as_of, kNow);
+}
+
+TEST_F(LedgerTest, DuplicateWithinOneBatchIsStoredOnce) {
+  Start();
+  // Same key, other payload: the first one in the batch is kept.
+  ExpectResult(ledger_->Push({Cost("c1", "eng", 10), Cost("c1", "eng", 99),
+                              Cost("c2", "eng", 5)}),
+               2, 1);
+  EXPECT_THAT(store_.Stored(), ElementsAre(DebugString(Cost("c1", "eng", 10)),
+                                           DebugString(Cost("c2", "eng", 5))));
+  absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->budget.actual_cost, 15);
+}
+
+TEST_F(LedgerTest, RetriedBatchChangesNoFigure) {
+  Start();
+  const EventBatch batch = {
+      Cost("c1", "eng/a", 12.5),
+      Check("p1", "eng/b", false),
+      MakeEvent("t1", "eng/a", Utc(2026, 3, 1),
+                TaskCreated{"task", Utc(2026, 3, 5), 1}),
+      MakeEvent("t2", "eng/a", Utc(2026, 3, 6), TaskCompleted{"task"}),
+  };
+  ExpectResult(ledger_->Push(batch), 4, 0);
+  const std::string before = Figures("eng");
+  const std::vector<std::string> stored = store_.Stored();
+  const int appends = store_.appends();
+
+  ExpectResult(ledger_->Push(batch), 0, 4);
+  EXPECT_EQ(Figures("eng"), before);
+  EXPECT_EQ(store_.Stored(), stored);
+  EXPECT_EQ(store_.appends(), appends);  // nothing new to write
+  EXPECT_EQ(ledger_->stats().commits, 1);
+}
+
+TEST_F(LedgerTest, InvalidBatchStoresNothingAndNamesEveryBadField) {
+  Start();
+  Event bad_team = Check("e2", "Eng");
+  Event bad_cost = Cost("e3", "eng", -1);
+  bad_cost.occurred_at = kNow + absl::Hours(48);
+  bool called = false;
+  absl::Status status;
+  ledger_->Submit({Check("e1", "eng"), bad_team, bad_cost},
+                  [&](absl::StatusOr<PushResult> r) {
+                    called = true;
+                    status = r.status();
+                  });
+  ASSERT_TRUE(called) << "an invalid batch is answered at once";
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("nothing was stored")));
+  std::vector<std::string> fields;
+  for (const FieldViolation& v : GetFieldViolations(status)) {
+    fields.push_back(v.field);
+  }
+  EXPECT_THAT(fields, ElementsAre("events[1].team", "events[2].occurred_at",
+                                  "events[2].cost_actual.amount"));
+
+  EXPECT_THAT(store_.Stored(), IsEmpty());
+  EXPECT_THAT(ledger_->GetTeamExecution("eng"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(ledger_->stats().rejected_invalid, 3);
+  // Its valid event was not remembered as stored either.
+  ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
+}
+
+TEST_F(LedgerTest, ValidationUsesTheInjectedClock) {
+  Start();
+  Event ahead = Check("e1", "eng");
+  ahead.occurred_at = kNow + absl::Hours(30);
+  EXPECT_THAT(ledger_->Push({ahead}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  clock_.Advance(absl::Hours(12));
+  ExpectResult(ledger_->Push({ahead}), 1, 0);
+}
+
+TEST_F(LedgerTest, FiguresUseTheInjectedClock) {
+  Start();
+  ExpectResult(
+      ledger_->Push({MakeEvent("t1", "eng", Utc(2026, 3, 1),
+                               TaskCreated{"t", Utc(2026, 3, 12), 1})}),
+      1, 0);
+  absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->tasks.overdue, 0);
+  clock_.Set(Utc(2026, 3, 13));
+  f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->tasks.overdue, 1);
+  EXPECT_EQ(f->as_of, Utc(2026, 3, 13));
+}
+
+TEST_F(LedgerTest, TeamCapRefusesTheWholeBatch) {
+  Start({.max_teams = 2});
+  ExpectResult(ledger_->Push({Check("a1", "eng/a")}), 1, 0);
+  ExpectResult(ledger_->Push({Check("b1", "eng/b")}), 1, 0);
+  const std::string before = Figures("eng");
+
+  // A third team: refused, including the event for a known team.
+  EXPECT_THAT(ledger_->Push({Check("a2", "eng/a"), Check("c1", "eng/c")}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("nothing of the batch was stored")));
+  EXPECT_EQ(store_.Stored().size(), 2u);
+  EXPECT_EQ(Figures("eng"), before);
+  EXPECT_EQ(ledger_->ListTeams("").size(), 2u);
+  EXPECT_EQ(ledger_->stats().rejected_team_limit, 2);
+
+  // Its keys were not remembered: the known team's event is new later.
+  ExpectResult(ledger_->Push({Check("a2", "eng/a")}), 1, 0);
+  // Events of known teams only are fine at the cap.
+  ExpectResult(ledger_->Push({Check("a3", "eng/a"), Check("b2", "eng/b")}), 2,
+               0);
+}
+
+TEST_F(LedgerTest, TeamCapCountsTeamsOfOneBatch) {
+  Start({.max_teams = 2});
+  ExpectResult(ledger_->Push({Check("a1", "eng/a"), Check("b1", "eng/b")}), 2,
+               0);
+  Start({.max_teams = 2});  // a fresh ledger over the same store: 2 teams
+  EXPECT_THAT(ledger_->Push({Check("c1", "eng/c")}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+
+  FakeEventStore empty;
+  Ledger fresh(empty, clock_, {.max_teams = 2});
+  ASSERT_TRUE(fresh.Recover().ok());
+  EXPECT_THAT(fresh.Push({Check("a1", "eng/a"), Check("b1", "eng/b"),
+                          Check("c1", "eng/c")}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(empty.Stored(), IsEmpty());
+}
+
+TEST_F(LedgerTest, TeamCapAppliesAcrossBatchesOfOneCommitGroup) {
+  Start({.max_teams = 2});
+  store_.HoldNextAppend();
+  Submitted first;
+  SubmitTo(*ledger_, {Check("a1", "eng/a")}, first);
+  store_.AwaitHeld();
+  // Queued behind the held commit: committed together as one group, in
+  // which only one more team fits.
+  Submitted b, c, a2;
+  SubmitTo(*ledger_, {Check("b1", "eng/b")}, b);
+  SubmitTo(*ledger_, {Check("c1", "eng/c"), Check("x1", "eng/a")}, c);
+  SubmitTo(*ledger_, {Check("a2", "eng/a")}, a2);
+  store_.Release();
+
+  ExpectResult(first.future.get(), 1, 0);
+  ExpectResult(b.future.get(), 1, 0);
+  EXPECT_THAT(c.future.get(), StatusIs(absl::StatusCode::kResourceExhausted));
+  ExpectResult(a2.future.get(), 1, 0);
+  EXPECT_THAT(store_.group_sizes(), ElementsAre(1u, 2u));
+  EXPECT_EQ(ledger_->ListTeams("").size(), 2u);
+}
+
+class StoreFailureTest
+    : public LedgerTest,
+      public ::testing::WithParamInterface<absl::StatusCode> {};
+
+TEST_P(StoreFailureTest, FailsTheBatchAndChangesNothing) {
+  Start();
+  ExpectResult(ledger_->Push({Cost("c0", "eng", 1)}), 1, 0);
+  const std::string before = Figures("eng");
+  const LedgerStats stats_before = ledger_->stats();
+
+  store_.FailNextAppend(absl::Status(GetParam(), "disk trouble"));
+  const EventBatch batch = {Cost("c1", "eng", 10), Cost("c2", "eng/new", 20)};
+  EXPECT_THAT(ledger_->Push(batch), StatusIs(GetParam()));
+  EXPECT_EQ(Figures("eng"), before);
+  EXPECT_EQ(store_.Stored().size(), 1u);
+  const LedgerStats after = ledger_->stats();
+  EXPECT_EQ(after.rejected_storage, 2);
+  EXPECT_EQ(after.accepted, stats_before.accepted);
+  EXPECT_EQ(after.stored_events, stats_before.stored_events);
+  EXPECT_EQ(after.teams, 1u);
+
+  // The dedupe state is untouched: the same batch later is new.
+  ExpectResult(ledger_->Push(batch), 2, 0);
+  absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->budget.actual_cost, 31);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codes, StoreFailureTest,
+                         ::testing::Values(absl::StatusCode::kResourceExhausted,
+                                           absl::StatusCode::kUnavailable));
+
+// A batch whose events repeat ones of an earlier batch in the same commit
+// group depends on that commit: if the commit fails, it must fail too, or
+// it would be acknowledged as stored while nothing is.
+TEST_F(LedgerTest, StoreFailureFailsBatchesThatDependOnTheFailedGroup) {
+  Start();
+  ExpectResult(ledger_->Push({Check("old", "eng")}), 1, 0);
+  const LedgerStats stats_before = ledger_->stats();
+
+  store_.HoldNextAppend();
+  Submitted first;
+  SubmitTo(*ledger_, {Check("e0", "eng")}, first);
+  store_.AwaitHeld();
+  store_.FailNextAppend(absl::UnavailableError("disk trouble"));
+  Submitted a, b, c;
+  SubmitTo(*ledger_, {Check("e1", "eng")}, a);   // new
+  SubmitTo(*ledger_, {Check("e1", "eng")}, b);   // repeats a's event
+  SubmitTo(*ledger_, {Check("old", "eng")}, c);  // repeats a stored event
+  store_.Release();
+
+  ExpectResult(first.future.get(), 1, 0);
+  EXPECT_THAT(a.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(b.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  ExpectResult(c.future.get(), 0, 1);
+  EXPECT_EQ(store_.appends(), 3);  // the first, "old", the failed group
+
+  const LedgerStats after = ledger_->stats();
+  EXPECT_EQ(after.accepted, stats_before.accepted + 1);
+  EXPECT_EQ(after.duplicates, stats_before.duplicates + 1);  // c's
+  EXPECT_EQ(after.rejected_storage, 2);                      // a's and b's
+
+  // Neither was stored: retrying b stores it.
+  ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
+}
+
+TEST_F(LedgerTest, RecoverReplaysTheStore) {
+  const Event task = MakeEvent("t1", "eng/a", Utc(2026, 3, 1),
+                               TaskCreated{"t", Utc(2026, 3, 5), 1});
+  store_.Prefill({task, Cost("c1", "eng/b", 7), Check("p1", "ops"),
+                  Cost("c1", "eng/b", 7)});  // a repeat is skipped
+  Start();
+
+  const LedgerStats stats = ledger_->stats();
+  EXPECT_EQ(stats.stored_events, 3);
+  EXPECT_EQ(stats.teams, 3u);
+  EXPECT_EQ(stats.accepted, 0);
+  absl::StatusOr<TeamExecution> f = ledger_->GetTeamExecution("eng");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->events, 2);
+  EXPECT_EQ(f->tasks.overdue, 1);
+  EXPECT_EQ(f->budget.actual_cost, 7);
+  EXPECT_EQ(ledger_->ListTeams("").size(), 3u);
+
+  // Recovered events are known: pushing them again is a duplicate.
+  ExpectResult(ledger_->Push({task, Cost("c2", "eng/b", 1)}), 1, 1);
+}
+
+TEST_F(LedgerTest, RecoverFailsWhenTheStoreCannotBeRead) {
+  store_.FailReplay(absl::DataLossError("corrupt"));
+  Ledger ledger(store_, clock_, {});
+  EXPECT_THAT(ledger.Recover(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ledger.Push({Check("e1", "eng")}),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(LedgerTest, SubmitAfterStopIsUnavailable) {
+  Start();
+  ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
+  ledger_->Stop();
+  EXPECT_THAT(
+      ledger_->Push({Check("e2", "eng")}),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+  ledger_->Stop();  // idempotent
+  EXPECT_EQ(store_.Stored().size(), 1u);
+  // Figures stay readable.
+  EXPECT_TRUE(ledger_->GetTeamExecution("eng").ok());
+}
+
+TEST_F(LedgerTest, SubmitBeforeRecoverIsUnavailable) {
+  Ledger ledger(store_, clock_, {});
+  EXPECT_THAT(ledger.Push({Check("e1", "eng")}),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(LedgerTest, StopCommitsQueuedBatches) {
+  Start();
+  store_.HoldNextAppend();
+  Submitted first, second;
+  SubmitTo(*ledger_, {Check("e1", "eng")}, first);
+  store_.AwaitHeld();
+  SubmitTo(*ledger_, {Check("e2", "eng")}, second);
+  std::thread stopper([this] { ledger_->Stop(); });
+  store_.Release();
+  stopper.join();
+  ExpectResult(first.future.get(), 1, 0);
+  ExpectResult(second.future.get(), 1, 0);
+  EXPECT_EQ(store_.Stored().size(), 2u);
+}
+
+TEST_F(LedgerTest, StatsCountEveryOutcome) {
+  Start({.max_teams = 2});
+  ExpectResult(ledger_->Push({Check("e1", "eng"), Check("e2", "eng/a"),
+                              Check("e2", "eng/a")}),
+               2, 1);
+  ExpectResult(ledger_->Push({Check("e1", "eng"), Check("e3", "eng")}), 1, 1);
+  EXPECT_FALSE(ledger_->Push({Check("bad", "BAD"), Check("e4", "eng")}).ok());
+  EXPECT_FALSE(ledger_->Push({Check("e5", "ops")}).ok());
+  store_.FailNextAppend(absl::ResourceExhaustedError("full"));
+  EXPECT_FALSE(
+      ledger_
+          ->Push({Check("e6", "eng"), Check("e7", "eng"), Check("e8", "eng")})
+          .ok());
+
+  const LedgerStats s = ledger_->stats();
+  EXPECT_EQ(s.accepted, 3);
+  EXPECT_EQ(s.duplicates, 2);
+  EXPECT_EQ(s.rejected_invalid, 2);
+  EXPECT_EQ(s.rejected_team_limit, 1);
+  EXPECT_EQ(s.rejected_storage, 3);
+  EXPECT_EQ(s.stored_events, 3);
+  EXPECT_EQ(s.teams, 2u);
+  // Only groups that wrote to the store are commits.
+  EXPECT_EQ(s.commits, 2);
+  EXPECT_EQ(store_.group_sizes(), (std::vector<size_t>{2, 1}));
+}
+
+}  // namespace
+}  // namespace orgpulse::ingest

@@ -1,0 +1,215 @@
+#include "services/ingest/store/sqlite_event_store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+#include "tests/unit/services/ingest/event_testing.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+using ::orgpulse::ingest::testing::DebugString;
+using ::orgpulse::ingest::testing::MakeEvent;
+using ::orgpulse::ingest::testing::Utc;
+using ::orgpulse::testing::StatusIs;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::vector<const Event*> Pointers(const std::vector<Event>& events) {
+  std::vector<const Event*> out;
+  for (const Event& e : events) out.push_back(&e);
+  return out;
+}
+
+std::vector<Event> Group(const std::string& prefix, int n) {
+  std::vector<Event> out;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = absl::StrCat(prefix, "-", i);
+    const absl::Time at = Utc(2026, 3, 1) + absl::Seconds(i);
+    switch (i % 3) {
+      case 0:
+        out.push_back(
+            MakeEvent(id, "eng/a", at, TaskCreated{id, Utc(2026, 4, 1), 1.5}));
+        break;
+      case 1:
+        out.push_back(MakeEvent(id, "eng/b", at, CostActual{"apollo", 0.25}));
+        break;
+      default:
+        out.push_back(MakeEvent(
+            id, "ops", at,
+            KpiMonthlyTarget{"uptime", 2026, 3, 99.9, KpiAggregation::kLast}));
+        break;
+    }
+  }
+  return out;
+}
+
+class SqliteEventStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/orgpulse-sqlite-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    root_ = dir;
+    dir_ = root_;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  std::unique_ptr<SqliteEventStore> OpenOrDie(
+      SqliteEventStoreOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
+        SqliteEventStore::Open(dir_, options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  static std::vector<std::string> ReplayAll(SqliteEventStore& store) {
+    std::vector<std::string> out;
+    const absl::Status s =
+        store.Replay([&](const Event& e) { out.push_back(DebugString(e)); });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+
+  std::string db_path() const { return dir_ + "/events.db"; }
+
+  std::string root_;  // removed after each test
+  std::string dir_;   // the store's directory, under root_
+};
+
+TEST_F(SqliteEventStoreTest, ReplaysAppendedGroupsInOrderAfterReopening) {
+  const std::vector<Event> first = Group("a", 3);
+  const std::vector<Event> second = Group("b", 5);
+  std::vector<std::string> expected;
+  for (const auto* group : {&first, &second}) {
+    for (const Event& e : *group) expected.push_back(DebugString(e));
+  }
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(first)).ok());
+    ASSERT_TRUE(store->Append(Pointers(second)).ok());
+    EXPECT_EQ(ReplayAll(*store), expected);
+  }
+  std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+
+  // Appends after reopening follow the recovered ones.
+  const std::vector<Event> third = Group("c", 1);
+  ASSERT_TRUE(reopened->Append(Pointers(third)).ok());
+  expected.push_back(DebugString(third[0]));
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+TEST_F(SqliteEventStoreTest, CreatesMissingDirectories) {
+  dir_ += "/nested/data";
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(db_path()));
+}
+
+TEST_F(SqliteEventStoreTest, EmptyStoreReplaysNothing) {
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(ReplayAll(*store), IsEmpty());
+  // An empty append stores nothing, not an empty group.
+  EXPECT_TRUE(store->Append({}).ok());
+  EXPECT_THAT(ReplayAll(*store), IsEmpty());
+}
+
+TEST_F(SqliteEventStoreTest, NormalSynchronousModeWorks) {
+  std::unique_ptr<SqliteEventStore> store =
+      OpenOrDie({.synchronous = "normal"});
+  ASSERT_NE(store, nullptr);
+  const std::vector<Event> group = Group("a", 2);
+  ASSERT_TRUE(store->Append(Pointers(group)).ok());
+  EXPECT_EQ(ReplayAll(*store).size(), 2u);
+}
+
+TEST_F(SqliteEventStoreTest, BogusSynchronousModeIsInvalidArgument) {
+  EXPECT_THAT(
+      SqliteEventStore::Open(dir_, {.synchronous = "bogus"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("synchronous")));
+  EXPECT_FALSE(std::filesystem::exists(db_path()));
+}
+
+TEST_F(SqliteEventStoreTest, GarbageDatabaseFileFailsToOpen) {
+  std::mt19937 rng(42);
+  std::string garbage(16384, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng());
+  {
+    std::ofstream out(db_path(), std::ios::binary);
+    out.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
+      SqliteEventStore::Open(dir_, {});
+  EXPECT_THAT(store, AnyOf(StatusIs(absl::StatusCode::kDataLoss),
+                           StatusIs(absl::StatusCode::kUnavailable)));
+  EXPECT_THAT(store.status().message(), HasSubstr("not a database"));
+}
+
+TEST_F(SqliteEventStoreTest, UndecodableRowMakesReplayDataLoss) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    const std::vector<Event> group = Group("a", 2);
+    ASSERT_TRUE(store->Append(Pointers(group)).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO event_groups(event_count, events) "
+                         "VALUES (1, x'0102ff')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  int seen = 0;
+  EXPECT_THAT(store->Replay([&](const Event&) { ++seen; }),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(seen, 2);  // the good group came first
+}
+
+TEST_F(SqliteEventStoreTest, AppendOverMaxBytesIsResourceExhausted) {
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie({.max_bytes = 64 * 1024});
+  ASSERT_NE(store, nullptr);
+  const std::vector<Event> small = Group("small", 3);
+  ASSERT_TRUE(store->Append(Pointers(small)).ok());
+
+  const std::vector<Event> large = Group("large", 5000);  // ~300 KiB encoded
+  EXPECT_THAT(store->Append(Pointers(large)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+
+  // Nothing of the failed append is stored; the store stays usable.
+  std::vector<std::string> expected;
+  for (const Event& e : small) expected.push_back(DebugString(e));
+  EXPECT_EQ(ReplayAll(*store), expected);
+  const std::vector<Event> after = Group("after", 2);
+  ASSERT_TRUE(store->Append(Pointers(after)).ok());
+  for (const Event& e : after) expected.push_back(DebugString(e));
+  EXPECT_EQ(ReplayAll(*store), expected);
+
+  store.reset();
+  std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+}  // namespace
+}  // namespace orgpulse::ingest
