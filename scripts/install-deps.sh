@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev prometheus-cpp-dev libsqlite3-dev
+  libabsl-dev prometheus-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf
   sqlite3 curl

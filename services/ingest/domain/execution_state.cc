@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/ingest/domain/event_key.h"
-#include "services/ingest/domain/team_id.h"
+#include "common/org/team_id.h"
 
 namespace orgpulse::ingest {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "services/ingest/domain/team_id.h"
+#include "common/org/team_id.h"
 
 namespace orgpulse::ingest {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status/grpc_status.h"
-#include "services/ingest/domain/team_id.h"
+#include "common/org/team_id.h"
 #include "services/ingest/grpc/conversion.h"
 
 namespace orgpulse::ingest {

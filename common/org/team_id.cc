@@ -1,9 +1,9 @@
-#include "services/ingest/domain/team_id.h"
+#include "common/org/team_id.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace orgpulse::ingest {
+namespace orgpulse {
 
 std::string TeamIdError(absl::string_view team) {
   if (team.empty()) return "must not be empty";
@@ -39,4 +39,4 @@ bool IsInTeamTree(absl::string_view team, absl::string_view prefix) {
   return team.size() == prefix.size() || team[prefix.size()] == '/';
 }
 
-}  // namespace orgpulse::ingest
+}  // namespace orgpulse

@@ -6,14 +6,14 @@
 //   IsValidTeamId("eng/payments");        // true
 //   IsInTeamTree("eng/payments", "eng");  // true: eng rolls up eng/*
 //   IsInTeamTree("engineering", "eng");   // false: segments, not characters
-#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_
-#define ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_
+#ifndef ORGPULSE_COMMON_ORG_TEAM_ID_H_
+#define ORGPULSE_COMMON_ORG_TEAM_ID_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace orgpulse::ingest {
+namespace orgpulse {
 
 inline constexpr size_t kMaxTeamIdLength = 64;
 inline constexpr int kMaxTeamDepth = 4;
@@ -29,6 +29,6 @@ inline bool IsValidTeamId(absl::string_view team) {
 // every team.
 bool IsInTeamTree(absl::string_view team, absl::string_view prefix);
 
-}  // namespace orgpulse::ingest
+}  // namespace orgpulse
 
-#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_TEAM_ID_H_
+#endif  // ORGPULSE_COMMON_ORG_TEAM_ID_H_

@@ -1,0 +1,104 @@
+// Primitives of the services' on-disk encodings: varints, zigzag integers,
+// length-prefixed strings, little-endian doubles and times as Unix
+// microseconds. BinaryReader checks every bound; after the first failure
+// every read is a no-op and ok() is false, so decoders stay linear.
+//
+// Example:
+//   std::string out;
+//   BinaryWriter w(out);
+//   w.Varint(3); w.String("eng"); w.Double(0.5);
+//   BinaryReader r(out);
+//   uint64_t n = r.Varint(); std::string s; r.String(s); double d; r.Double(d);
+//   if (!r.ok() || !r.done()) { /* corrupt */ }
+#ifndef ORGPULSE_COMMON_STORAGE_BINARY_CODEC_H_
+#define ORGPULSE_COMMON_STORAGE_BINARY_CODEC_H_
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace orgpulse {
+
+class BinaryWriter {
+ public:
+  explicit BinaryWriter(std::string& out) : out_(out) {}
+
+  void Byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void Int(int64_t v) {  // zigzag
+    Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void String(absl::string_view s) {
+    Varint(s.size());
+    out_.append(s.data(), s.size());
+  }
+  void Time(absl::Time t) { Int(absl::ToUnixMicros(t)); }
+  void Double(double d) {
+    char bytes[sizeof d];
+    std::memcpy(bytes, &d, sizeof d);
+    out_.append(bytes, sizeof d);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class BinaryReader {
+ public:
+  explicit BinaryReader(absl::string_view in) : in_(in) {}
+
+  bool ok() const { return ok_; }
+  bool done() const { return in_.empty(); }
+
+  uint8_t Byte() {
+    if (!ok_ || in_.empty()) return Fail(), 0;
+    const uint8_t b = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return b;
+  }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; ok_ && shift < 64 && !in_.empty(); shift += 7) {
+      const uint8_t byte = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    Fail();
+    return 0;
+  }
+  int64_t Int() {
+    const uint64_t z = Varint();
+    return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  }
+  void String(std::string& s) {
+    const uint64_t n = Varint();
+    if (!ok_ || n > in_.size()) return Fail();
+    s.assign(in_.data(), n);
+    in_.remove_prefix(n);
+  }
+  void Time(absl::Time& t) { t = absl::FromUnixMicros(Int()); }
+  void Double(double& d) {
+    if (!ok_ || in_.size() < sizeof d) return Fail();
+    std::memcpy(&d, in_.data(), sizeof d);
+    in_.remove_prefix(sizeof d);
+  }
+  void Fail() { ok_ = false; }
+
+ private:
+  absl::string_view in_;
+  bool ok_ = true;
+};
+
+}  // namespace orgpulse
+
+#endif  // ORGPULSE_COMMON_STORAGE_BINARY_CODEC_H_
