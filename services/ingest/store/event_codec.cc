@@ -1,39 +1,25 @@
 #include "services/ingest/store/event_codec.h"
 
 #include <cstdint>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/storage/binary_codec.h"
 
 namespace orgpulse::ingest {
 namespace {
 
 constexpr uint8_t kFormatV1 = 1;
 
+// Writes each payload's fields in the order of event.h.
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit Writer(std::string& out) : w_(out) {}
 
-  void Varint(uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
-  void Int(int64_t v) {  // zigzag
-    Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-  }
-  void String(absl::string_view s) {
-    Varint(s.size());
-    out_.append(s.data(), s.size());
-  }
-  void Time(absl::Time t) { Int(absl::ToUnixMicros(t)); }
-  void Double(double d) {
-    char bytes[sizeof d];
-    std::memcpy(bytes, &d, sizeof d);
-    out_.append(bytes, sizeof d);
-  }
+  void Varint(uint64_t v) { w_.Varint(v); }
+  void Int(int64_t v) { w_.Int(v); }
+  void String(absl::string_view s) { w_.String(s); }
+  void Time(absl::Time t) { w_.Time(t); }
+  void Double(double d) { w_.Double(d); }
 
   void operator()(const std::monostate&) {}
   void operator()(const TaskCreated& e) {
@@ -88,54 +74,23 @@ class Writer {
   }
 
  private:
-  std::string& out_;
+  BinaryWriter w_;
 };
 
-// Reads fields; after the first failure every read is a no-op and ok()
-// turns false, so decoding code stays linear.
+// Reads each payload's fields; see BinaryReader for error handling.
 class Reader {
  public:
-  explicit Reader(absl::string_view in) : in_(in) {}
+  explicit Reader(absl::string_view in) : r_(in) {}
 
-  bool ok() const { return ok_; }
-  bool done() const { return in_.empty(); }
+  bool ok() const { return r_.ok(); }
+  bool done() const { return r_.done(); }
+  uint64_t Varint() { return r_.Varint(); }
+  int64_t Int() { return r_.Int(); }
+  void String(std::string& s) { r_.String(s); }
+  void Time(absl::Time& t) { r_.Time(t); }
+  void Double(double& d) { r_.Double(d); }
 
-  uint64_t Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; ok_ && shift < 64; shift += 7) {
-      if (in_.empty()) break;
-      const uint8_t byte = static_cast<uint8_t>(in_[0]);
-      in_.remove_prefix(1);
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
-    ok_ = false;
-    return 0;
-  }
-  int64_t Int() {
-    const uint64_t z = Varint();
-    return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
-  }
-  void String(std::string& s) {
-    const uint64_t n = Varint();
-    if (!ok_ || n > in_.size()) {
-      ok_ = false;
-      return;
-    }
-    s.assign(in_.data(), n);
-    in_.remove_prefix(n);
-  }
-  void Time(absl::Time& t) { t = absl::FromUnixMicros(Int()); }
-  void Double(double& d) {
-    if (!ok_ || in_.size() < sizeof d) {
-      ok_ = false;
-      return;
-    }
-    std::memcpy(&d, in_.data(), sizeof d);
-    in_.remove_prefix(sizeof d);
-  }
-
-  void operator()(std::monostate&) { ok_ = false; }  // never stored
+  void operator()(std::monostate&) { r_.Fail(); }  // never stored
   void operator()(TaskCreated& e) {
     String(e.task_id);
     Time(e.due_at);
@@ -188,8 +143,7 @@ class Reader {
   }
 
  private:
-  absl::string_view in_;
-  bool ok_ = true;
+  BinaryReader r_;
 };
 
 // Sets `payload` to the alternative with index `index` (known < size).

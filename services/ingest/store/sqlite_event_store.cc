@@ -1,145 +1,27 @@
 #include "services/ingest/store/sqlite_event_store.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
-#include <system_error>
 
-#include "absl/strings/str_cat.h"
 #include "services/ingest/store/event_codec.h"
 
 namespace orgpulse::ingest {
-namespace {
-
-constexpr const char* kSchema = R"sql(
-  CREATE TABLE IF NOT EXISTS event_groups (
-    seq INTEGER PRIMARY KEY,        -- sequential: appends stay at the B-tree's end
-    event_count INTEGER NOT NULL,
-    events BLOB NOT NULL            -- services/ingest/store/event_codec.h
-  );
-)sql";
-
-// SQLite's busy/full/io codes mapped onto the store contract's codes.
-absl::StatusCode CodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_FULL:
-      return absl::StatusCode::kResourceExhausted;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::StatusCode::kDataLoss;
-    default:
-      return absl::StatusCode::kUnavailable;
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
     const std::string& dir, const SqliteEventStoreOptions& options) {
-  if (options.synchronous != "full" && options.synchronous != "normal") {
-    return absl::InvalidArgumentError(
-        "synchronous must be \"full\" or \"normal\"");
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create data directory ", dir, ": ", ec.message()));
-  }
-  const std::string path = (std::filesystem::path(dir) / "events.db").string();
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(db));
-  if (rc != SQLITE_OK) return store->Error(absl::StrCat("open ", path), rc);
-
-  const std::string pragmas = absl::StrCat(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=", options.synchronous,
-      "; PRAGMA cache_size=-16384;");  // 16 MiB page cache
-  for (const std::string& sql : {pragmas, std::string(kSchema)}) {
-    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return store->Error("initialise", rc);
-  }
-  if (options.max_bytes > 0) {
-    int page_size = 4096;
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      page_size = sqlite3_column_int(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    const std::string limit = absl::StrCat("PRAGMA max_page_count=",
-                                           options.max_bytes / page_size, ";");
-    sqlite3_exec(db, limit.c_str(), nullptr, nullptr, nullptr);
-  }
-  // quick_check verifies the B-trees' structure in one pass over the file;
-  // a torn or corrupt file stops start-up here with a clear message.
-  {
-    sqlite3_stmt* stmt = nullptr;
-    rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return store->Error("integrity check", rc);
-    std::string verdict;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      verdict = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    if (verdict != "ok") {
-      return absl::DataLossError(absl::StrCat(
-          path, " failed its integrity check (", verdict,
-          "); refusing to serve figures from it"));
-    }
-  }
-  rc = sqlite3_prepare_v3(
-      db, "INSERT INTO event_groups(event_count, events) VALUES (?, ?)", -1,
-      SQLITE_PREPARE_PERSISTENT, &store->insert_, nullptr);
-  if (rc != SQLITE_OK) return store->Error("prepare insert", rc);
-  return store;
-}
-
-SqliteEventStore::~SqliteEventStore() {
-  sqlite3_finalize(insert_);
-  sqlite3_close_v2(db_);
-}
-
-absl::Status SqliteEventStore::Error(absl::string_view what, int rc) const {
-  const char* detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  return absl::Status(CodeFor(rc),
-                      absl::StrCat("event store: ", what, ": ", detail));
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
+      (std::filesystem::path(dir) / "events.db").string(), options);
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(*std::move(log)));
 }
 
 absl::Status SqliteEventStore::Append(absl::Span<const Event* const> events) {
   if (events.empty()) return absl::OkStatus();
-  const std::string blob = EncodeEvents(events);
-  // A single INSERT is its own transaction: atomic, and durable on return.
-  sqlite3_bind_int64(insert_, 1, static_cast<int64_t>(events.size()));
-  sqlite3_bind_blob(insert_, 2, blob.data(), static_cast<int>(blob.size()),
-                    SQLITE_STATIC);
-  const int rc = sqlite3_step(insert_);
-  sqlite3_reset(insert_);
-  sqlite3_clear_bindings(insert_);
-  if (rc != SQLITE_DONE) return Error("append", rc);
-  return absl::OkStatus();
+  return log_->Append(EncodeEvents(events), static_cast<int64_t>(events.size()));
 }
 
 absl::Status SqliteEventStore::Replay(absl::FunctionRef<void(const Event&)> fn) {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, "SELECT events FROM event_groups ORDER BY seq",
-                              -1, &stmt, nullptr);
-  if (rc != SQLITE_OK) return Error("replay", rc);
-  absl::Status status = absl::OkStatus();
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const void* data = sqlite3_column_blob(stmt, 0);
-    const int size = sqlite3_column_bytes(stmt, 0);
-    status = DecodeEvents(
-        absl::string_view(static_cast<const char*>(data), size), fn);
-    if (!status.ok()) break;
-  }
-  if (status.ok() && rc != SQLITE_DONE) status = Error("replay", rc);
-  sqlite3_finalize(stmt);
-  return status;
+  return log_->Replay(
+      [&](absl::string_view blob) { return DecodeEvents(blob, fn); });
 }
 
 }  // namespace orgpulse::ingest

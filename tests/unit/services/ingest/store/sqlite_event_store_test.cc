@@ -172,7 +172,7 @@ TEST_F(SqliteEventStoreTest, UndecodableRowMakesReplayDataLoss) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO event_groups(event_count, events) "
+                         "INSERT INTO log(items, blob) "
                          "VALUES (1, x'0102ff')",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
