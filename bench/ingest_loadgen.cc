@@ -99,6 +99,9 @@ ABSL_FLAG(std::string, rss_checkpoints, "",
 ABSL_FLAG(int64_t, offset_events, 0,
           "events the server already stored before this run; added to the "
           "acknowledged count when matching --rss_checkpoints");
+ABSL_FLAG(int64_t, interval_events, 1'000'000,
+          "also report events/s over each interval of this many acknowledged "
+          "events (interval_events_per_s=a,b,...; 0: off)");
 ABSL_FLAG(int, timeout_s, 120, "per-call deadline (push) / probe timeout, seconds");
 ABSL_FLAG(int64_t, start_unix_ns, 0,
           "probe: also report the time since this wall-clock instant (ns since "
@@ -735,13 +738,20 @@ int main(int argc, char** argv) {
     });
   }
   // Server RSS at the checkpoints, read as the acknowledged count crosses them.
+  // Also events/s per interval of --interval_events, to show the trend as
+  // the store grows.
   std::string rss_report;
+  std::vector<double> interval_rates;
   std::atomic<bool> done{false};
   std::thread monitor([&] {
     const int64_t offset = absl::GetFlag(FLAGS_offset_events);
+    const int64_t interval = absl::GetFlag(FLAGS_interval_events);
     size_t next = 0;
-    while (!done.load() && next < checkpoints.size()) {
-      const int64_t acked = offset + s.acked_events.load(std::memory_order_relaxed);
+    int64_t next_interval = interval;
+    Clock::time_point interval_start = s.start;
+    while (!done.load()) {
+      const int64_t done_events = s.acked_events.load(std::memory_order_relaxed);
+      const int64_t acked = offset + done_events;
       while (next < checkpoints.size() && acked >= checkpoints[next]) {
         if (server_pid > 0) {
           absl::StrAppend(&rss_report, " rss_kb_at_", checkpoints[next], "=",
@@ -749,7 +759,13 @@ int main(int argc, char** argv) {
         }
         ++next;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (interval > 0 && done_events >= next_interval) {
+        const Clock::time_point now = Clock::now();
+        interval_rates.push_back(interval / Seconds(now - interval_start));
+        interval_start = now;
+        next_interval += interval;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
   for (std::thread& t : workers) t.join();
@@ -790,6 +806,12 @@ int main(int argc, char** argv) {
                     rss_report,
                     " server_rss_kb_end=", ProcStatusKb(server_pid, "VmRSS"),
                     " server_hwm_kb_end=", ProcStatusKb(server_pid, "VmHWM"));
+  }
+  if (!interval_rates.empty()) {
+    absl::StrAppend(&line, " interval_events_per_s=");
+    for (size_t i = 0; i < interval_rates.size(); ++i) {
+      absl::StrAppend(&line, i ? "," : "", static_cast<int64_t>(interval_rates[i]));
+    }
   }
   if (!s.first_error.empty()) {
     absl::StrAppend(&line, " first_error=\"", s.first_error, "\"");

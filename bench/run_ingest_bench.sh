@@ -40,7 +40,7 @@ PEER_RUN=${PEER_RUN:-/work/shared/peers/run.sh}
 ROUNDS=3
 STREAM_EVENTS=10000000
 STREAMS=4
-INFLIGHT=4
+INFLIGHT=8
 STREAM_BATCH=1000
 PUSH_EVENTS=1000000
 PUSH_CLIENTS=16
@@ -119,11 +119,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-new_tmp() {  # prints a fresh temp dir, removed on exit
-  local d; d=$(mktemp -d /tmp/orgpulse-bench.XXXXXX)
-  TMPDIRS+=("$d")
-  echo "$d"
+new_tmp() {  # sets NEW_TMP to a fresh temp dir, removed on exit
+  NEW_TMP=$(mktemp -d /tmp/orgpulse-bench.XXXXXX)
+  TMPDIRS+=("$NEW_TMP")
 }
+new_tmp; WORK=$NEW_TMP  # small files of this run
 drop_tmp() {
   rm -rf "$1"
   local kept=() d
@@ -150,7 +150,7 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
     sleep 13; waited=$((waited + 15))
     busy=$(cpu_busy_pct)
   done
-  LOAD_NOTE="load $(cut -d' ' -f1-3 /proc/loadavg), cpu busy ${busy}% before"
+  LOAD_NOTE="load $(cut -d' ' -f1-3 /proc/loadavg), cpu busy ${busy}% before; $(disk_probe | sed 's/.*: //')"
   log "$tag: $(uptime | sed 's/^ *//'); CPU busy over last 2 s: ${busy}%"
 }
 
@@ -162,7 +162,7 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
 # CMakeLists.txt: the benchmark does not need it. Only changed files are
 # copied into build-bench/src, so rebuilds stay incremental.
 snapshot() {
-  local stage; stage=$(new_tmp)
+  local stage; new_tmp; stage=$NEW_TMP
   if [[ $SOURCE == head ]]; then
     git -C "$REPO" archive --format=tar HEAD | tar -x -C "$stage"
   else
@@ -202,6 +202,14 @@ record "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: 
  $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, Debian $(cat /etc/debian_version),\
  kernel $(uname -r)"
 record "source: $SOURCE $REV; sync=$SYNC"
+# The disk under the data dirs: latency of a synchronous 64 KiB write.
+disk_probe() {
+  local out; out=$(dd if=/dev/zero of="$WORK/disk-probe" bs=64k count=200 oflag=dsync 2>&1 | tail -1)
+  rm -f "$WORK/disk-probe"
+  awk -v line="$out" 'BEGIN {n = split(line, f, " "); for (i = 1; i <= n; i++) if (f[i] ~ /^s,?$/) secs = f[i - 1];
+    printf "disk: 200 synchronous 64 KiB writes (dd oflag=dsync) in /tmp: %.2f ms each\n", 1000 * secs / 200}'
+}
+record "$(disk_probe)"
 
 # --- server ----------------------------------------------------------------------
 # start_server DATA_DIR: sets SERVER_PID and PORT_FILE, waits for the port file.
@@ -222,13 +230,27 @@ start_server() {
   log "server did not start; log tail:"; tail -5 "$dir.log" >&2
   return 1
 }
+metrics_port() { sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$PORT_FILE"; }
+metric() {  # name: one unlabelled sample from the server's /metrics
+  curl -sf --noproxy '*' -m 10 "http://127.0.0.1:$(metrics_port)/metrics" |
+    awk -v n="$1" '$1 == n {print $2}'
+}
+# store_note SECONDS EVENTS: commits, mean events per commit and the share of
+# the run the committer spent in the store's Append (SQLite write + fsync).
+store_note() {
+  local commits sum
+  commits=$(metric orgpulse_store_commit_seconds_count); sum=$(metric orgpulse_store_commit_seconds_sum)
+  awk -v c="${commits:-0}" -v s="${sum:-0}" -v w="$1" -v e="$2" 'BEGIN {
+    if (c > 0) printf "commits=%d events_per_commit=%.0f commit_mean_ms=%.2f store_append_share=%.2f", c, e / c, 1000 * s / c, s / w
+    else print "commits=n/a" }'
+}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 dir_mib() { du -sm "$1" | cut -f1; }
 
 loadgen() {  # runs the load generator in the background (stoppable by pid), sets R
-  local out; out=$(mktemp /tmp/orgpulse-bench-lg.XXXXXX)
+  local out=$WORK/loadgen.out
   "$LOADGEN" "$@" >"$out" 2>>"$BB/loadgen.err" &
   local pid=$!
   PIDS+=("$pid")
@@ -249,7 +271,7 @@ ONE_M=$(( STREAM_EVENTS < 1000000 ? STREAM_EVENTS : 1000000 ))
 
 stream_round() {
   local r=$1 tmp dir
-  tmp=$(new_tmp); dir=$tmp/data
+  new_tmp; tmp=$NEW_TMP; dir=$tmp/data
   check_load "round $r stream"
   local note=$LOAD_NOTE
   start_server "$dir"
@@ -257,17 +279,18 @@ stream_round() {
   loadgen --mode=stream --port_file="$PORT_FILE" --events="$STREAM_EVENTS" \
     --batch="$STREAM_BATCH" --concurrency="$STREAMS" --inflight="$INFLIGHT" \
     --server_pid="$SERVER_PID" --rss_checkpoints="$ONE_M,$STREAM_EVENTS" || rc=$?
-  record "round $r stream ($note): $R"
+  sleep 2
+  local idle; idle=$(mib "$(rss_kb "$SERVER_PID")")
+  record "round $r stream ($note): $R $(store_note "$(field "$R" seconds)" "$(field "$R" acked)")"
   (( rc == 0 )) || log "round $r: stream run FAILED (rc $rc)"
   STREAM_RATES+=("$(field "$R" events_per_s)")
   STREAM_P99+=("$(field "$R" p99_ms)")
   STREAM_PER_CPU+=("$(field "$R" events_per_server_cpu_s)")
   RSS1M+=("$(mib "$(field "$R" "rss_kb_at_$ONE_M")")")
   RSS10M+=("$(mib "$(field "$R" "rss_kb_at_$STREAM_EVENTS")")")
-  sleep 2
-  RSS_IDLE+=("$(mib "$(rss_kb "$SERVER_PID")")")
+  RSS_IDLE+=("$idle")
   DISK_MIB+=("$(dir_mib "$dir")")
-  record "round $r: server idle after the run: VmRSS $(mib "$(rss_kb "$SERVER_PID")") MiB, VmHWM $(mib "$(hwm_kb "$SERVER_PID")") MiB; data dir $(dir_mib "$dir") MiB"
+  record "round $r: server idle 2 s after the run: VmRSS $idle MiB; after one /metrics scrape: VmRSS $(mib "$(rss_kb "$SERVER_PID")") MiB, VmHWM $(mib "$(hwm_kb "$SERVER_PID")") MiB; data dir $(dir_mib "$dir") MiB"
 
   if (( r == 1 && RESTARTS > 0 )); then
     local i
@@ -296,7 +319,7 @@ peer_round() {
   local r=$1 out
   check_load "round $r peer"
   local note=$LOAD_NOTE
-  out=$(mktemp /tmp/orgpulse-bench-peer.XXXXXX)
+  out=$WORK/peer.out
   "$PEER_RUN" --only prometheus --no-variant >"$out" 2>>"$BB/peer.err" &
   local pid=$!
   PIDS+=("$pid")
@@ -327,7 +350,7 @@ fi
 PUSH_RATES=(); PUSH_MAX_P99=(); PACED_P99=(); PACED_P50=(); PACED_RATE=()
 push_run() {  # tag loadgen-args...: fresh server and data dir for each run
   local tag=$1; shift
-  local tmp; tmp=$(new_tmp)
+  local tmp; new_tmp; tmp=$NEW_TMP
   check_load "$tag"
   local note=$LOAD_NOTE
   start_server "$tmp/data"
@@ -355,32 +378,58 @@ if [[ $SKIP_PUSH == 0 ]]; then
 fi
 
 # --- 3. profile ----------------------------------------------------------------------
+# perf with DWARF call graphs: the Release build and Debian's libraries have no
+# frame pointers, so plain `-g` stacks stop at the first library frame. The
+# machine has no hardware PMU here, hence the cpu-clock software event.
+perf_tables() {  # perf.data prefix
+  perf report -i "$1" --no-children --stdio --sort pid -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -8 >"$2-threads.txt" || true
+  perf report -i "$1" --no-children --stdio --sort dso -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -12 >"$2-dso.txt" || true
+  perf report -i "$1" --no-children --stdio --sort dso,sym -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | cut -c1-220 | head -40 >"$2-self.txt" || true
+  perf report -i "$1" --children --stdio --sort sym -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | grep -v '\] 0x0000' | cut -c1-220 | head -80 >"$2-inclusive.txt" || true
+  local t
+  for t in threads dso self inclusive; do
+    record "profile $(basename "$2") ($t):"; sed 's/^/  /' "$2-$t.txt" | tee -a "$RESULTS" >/dev/null
+  done
+  log "profile tables: $2-{threads,dso,self,inclusive}.txt"
+}
 if [[ $PROFILE == 1 ]]; then
-  tmp=$(new_tmp)
+  new_tmp; tmp=$NEW_TMP
   check_load "profile"
   start_server "$tmp/data"
-  perf_data=$BB/perf.data
-  perf record -F 499 -g -p "$SERVER_PID" -o "$perf_data" >"$BB/perf.log" 2>&1 &
+  perf record -e cpu-clock -F 499 -g --call-graph dwarf,16384 -p "$SERVER_PID" \
+    -o "$BB/perf-stream.data" >"$BB/perf.log" 2>&1 &
   perf_pid=$!
   PIDS+=("$perf_pid")
+  sleep 1
   loadgen --mode=stream --port_file="$PORT_FILE" --events=$(( STREAM_EVENTS / 2 )) \
     --batch="$STREAM_BATCH" --concurrency="$STREAMS" --inflight="$INFLIGHT" \
     --server_pid="$SERVER_PID" || true
-  record "profiled stream run: $R"
+  record "profiled stream run: $R $(store_note "$(field "$R" seconds)" "$(field "$R" acked)")"
   kill -INT "$perf_pid" 2>/dev/null || true
   wait "$perf_pid" 2>/dev/null || true
   untrack "$perf_pid"
-  stop_pid "$SERVER_PID"
+  # Recovery: SIGKILL, then start the server under perf and stop it once ready.
+  kill9_pid "$SERVER_PID"
+  rm -f "$PORT_FILE"
+  perf record -e cpu-clock -F 999 -g --call-graph dwarf,16384 -o "$BB/perf-recovery.data" -- \
+    "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+    --data_dir="$tmp/data" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
+    >>"$tmp/data.log" 2>>"$BB/perf.log" &
+  perf_pid=$!
+  PIDS+=("$perf_pid")
+  loadgen --mode=probe --port_file="$PORT_FILE" --timeout_s=600 || true
+  record "profiled recovery: $R"
+  srv=$(pgrep -P "$perf_pid" || true)
+  if [[ -n $srv ]]; then kill -TERM "$srv" 2>/dev/null || true; else kill -INT "$perf_pid" 2>/dev/null || true; fi
+  wait "$perf_pid" 2>/dev/null || true
+  untrack "$perf_pid"
   drop_tmp "$tmp"
-  perf report -i "$perf_data" --no-children --stdio --sort dso 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -15 >"$BB/perf-dso.txt" || true
-  perf report -i "$perf_data" --no-children --stdio --sort dso,sym -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -40 >"$BB/perf-sym.txt" || true
-  perf report -i "$perf_data" --children --stdio --sort sym -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -60 >"$BB/perf-children.txt" || true
-  record "profile (self time by DSO):"; sed 's/^/  /' "$BB/perf-dso.txt" | tee -a "$RESULTS"
-  record "profile (self time by symbol):"; sed 's/^/  /' "$BB/perf-sym.txt" | tee -a "$RESULTS"
-  record "profile (inclusive time by symbol): $BB/perf-children.txt"
+  perf_tables "$BB/perf-stream.data" "$BB/profile-stream"
+  perf_tables "$BB/perf-recovery.data" "$BB/profile-recovery"
 fi
 
 # --- summary ---------------------------------------------------------------------------
