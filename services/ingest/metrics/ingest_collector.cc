@@ -1,62 +1,16 @@
 #include "services/ingest/metrics/ingest_collector.h"
 
-#include <map>
 #include <string>
+
+#include "common/metrics/family_builder.h"
 
 namespace orgpulse::ingest {
 namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
 
-// Families by name, emitted in a stable order.
-class Families {
- public:
-  void Gauge(const char* name, const char* help,
-             std::vector<ClientMetric::Label> labels, double value) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    m.gauge.value = value;
-    Get(name, help, MetricType::Gauge).metric.push_back(std::move(m));
-  }
-  void Counter(const char* name, const char* help,
-               std::vector<ClientMetric::Label> labels, double value) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    m.counter.value = value;
-    Get(name, help, MetricType::Counter).metric.push_back(std::move(m));
-  }
-  void Summary(const char* name, const char* help,
-               std::vector<ClientMetric::Label> labels, uint64_t count,
-               double sum, std::vector<std::pair<double, double>> quantiles) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    m.summary.sample_count = count;
-    m.summary.sample_sum = sum;
-    for (const auto& [q, v] : quantiles) m.summary.quantile.push_back({q, v});
-    Get(name, help, MetricType::Summary).metric.push_back(std::move(m));
-  }
-  std::vector<MetricFamily> Take() {
-    std::vector<MetricFamily> out;
-    for (auto& [name, f] : families_) out.push_back(std::move(f));
-    return out;
-  }
-
- private:
-  MetricFamily& Get(const char* name, const char* help, MetricType type) {
-    MetricFamily& f = families_[name];
-    if (f.name.empty()) {
-      f.name = name;
-      f.help = help;
-      f.type = type;
-    }
-    return f;
-  }
-  std::map<std::string, MetricFamily> families_;
-};
-
-void AddTeam(Families& out, const std::string& team, const TeamExecution& f,
+void AddTeam(FamilyBuilder& out, const std::string& team, const TeamExecution& f,
              const TeamSummary& summary) {
   const std::vector<ClientMetric::Label> t = {{"team", team}};
   out.Gauge("orgpulse_team_events", "Stored events of the team.", t,
@@ -175,7 +129,7 @@ void AddTeam(Families& out, const std::string& team, const TeamExecution& f,
 }  // namespace
 
 std::vector<MetricFamily> IngestCollector::Collect() const {
-  Families out;
+  FamilyBuilder out;
   const LedgerStats stats = ledger_.stats();
   out.Counter("orgpulse_ingest_events_total",
               "Events pushed and stored or recognised, by result.",
