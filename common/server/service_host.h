@@ -1,0 +1,78 @@
+// Hosts a service's gRPC server and Prometheus endpoint: listening ports
+// (port 0 picks a free one), message-size and concurrent-stream caps,
+// grpc.health.v1, optional reflection, gRPC server metrics and process_*
+// metrics, and the drain on shutdown. Each service's composition root builds
+// its domain objects and hands the gRPC services and metric collectables
+// here.
+//
+// Example:
+//   auto host = ServiceHost::Start(options, {&service}, registry,
+//                                  {collector}, "ingest");
+//   (*host)->SetServing(true);
+//   ...
+//   (*host)->Shutdown(absl::Seconds(10));
+#ifndef ORGPULSE_COMMON_SERVER_SERVICE_HOST_H_
+#define ORGPULSE_COMMON_SERVER_SERVICE_HOST_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/collectable.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace orgpulse {
+
+class GrpcServerMetrics;
+
+struct ServiceHostOptions {
+  std::string grpc_address = "127.0.0.1:0";
+  std::string metrics_address = "127.0.0.1:0";
+  int max_message_bytes = 16 << 20;
+  int max_concurrent_streams = 100;
+  bool enable_reflection = false;
+};
+
+class ServiceHost {
+ public:
+  // Starts listening; health is NOT_SERVING until SetServing(true).
+  // `services` and `collectables` must outlive the host; `registry` gets the
+  // gRPC server metrics and is exposed too.
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
+      const ServiceHostOptions& options, const std::vector<grpc::Service*>& services,
+      std::shared_ptr<prometheus::Registry> registry,
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+  ~ServiceHost();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  void SetServing(bool serving);
+
+  // Health goes NOT_SERVING, new calls are refused, in-flight calls get up to
+  // `grace` (then are cancelled), and the metrics endpoint closes. Returns
+  // how long the calls took to drain. Idempotent.
+  absl::Duration Shutdown(absl::Duration grace);
+
+ private:
+  ServiceHost() = default;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace orgpulse
+
+#endif  // ORGPULSE_COMMON_SERVER_SERVICE_HOST_H_
