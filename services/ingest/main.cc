@@ -9,9 +9,8 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/clock/clock.h"
 #include "common/log/log.h"
-#include "common/server/signals.h"
+#include "common/server/process_support.h"
 #include "services/ingest/grpc/ingest_server.h"
 
 using orgpulse::ingest::IngestServerOptions;
@@ -57,16 +56,10 @@ int main(int argc, char** argv) {
       "per-team figures and Prometheus metrics.");
   absl::ParseCommandLine(argc, argv);
 
-  std::unique_ptr<orgpulse::Clock> clock =
-      std::make_unique<orgpulse::SystemClock>();
-  if (const std::string now = absl::GetFlag(FLAGS_now); !now.empty()) {
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, now, &t, &error)) {
-      std::cerr << "--now: " << error << "\n";
-      return 2;
-    }
-    clock = std::make_unique<orgpulse::FixedClock>(t);
+  auto clock = orgpulse::ClockFromFlag(absl::GetFlag(FLAGS_now));
+  if (!clock.ok()) {
+    std::cerr << clock.status().message() << "\n";
+    return 2;
   }
 
   IngestServerOptions options;
@@ -80,20 +73,18 @@ int main(int argc, char** argv) {
   options.synchronous = absl::GetFlag(FLAGS_sync);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
 
-  auto server = orgpulse::ingest::IngestServer::Start(options, *clock);
+  auto server = orgpulse::ingest::IngestServer::Start(options, **clock);
   if (!server.ok()) {
     orgpulse::Log(orgpulse::LogLevel::kError, "ingest",
                   absl::StrCat("cannot start: ", server.status().ToString()));
     return 1;
   }
-  if (const std::string path = absl::GetFlag(FLAGS_port_file); !path.empty()) {
-    absl::Status s = orgpulse::WriteFileAtomically(
-        path, absl::StrCat("grpc=", (*server)->grpc_port(),
-                           " metrics=", (*server)->metrics_port(), "\n"));
-    if (!s.ok()) {
-      orgpulse::Log(orgpulse::LogLevel::kError, "ingest", s.ToString());
-      return 1;
-    }
+  if (absl::Status s = orgpulse::WritePortFile(absl::GetFlag(FLAGS_port_file),
+                                               (*server)->grpc_port(),
+                                               (*server)->metrics_port());
+      !s.ok()) {
+    orgpulse::Log(orgpulse::LogLevel::kError, "ingest", s.ToString());
+    return 1;
   }
   const std::string signal = orgpulse::WaitForTerminationSignal();
   orgpulse::Log(orgpulse::LogLevel::kInfo, "ingest",

@@ -1,4 +1,4 @@
-#include "common/server/signals.h"
+#include "common/server/process_support.h"
 
 #include <signal.h>
 
@@ -46,6 +46,23 @@ absl::Status WriteFileAtomically(const std::string& path,
     return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Clock>> ClockFromFlag(const std::string& fixed_time) {
+  if (fixed_time.empty()) return std::make_unique<SystemClock>();
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, fixed_time, &t, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--now: ", error));
+  }
+  return std::make_unique<FixedClock>(t);
+}
+
+absl::Status WritePortFile(const std::string& path, int grpc_port,
+                           int metrics_port) {
+  if (path.empty()) return absl::OkStatus();
+  return WriteFileAtomically(
+      path, absl::StrCat("grpc=", grpc_port, " metrics=", metrics_port, "\n"));
 }
 
 }  // namespace orgpulse

@@ -1,0 +1,165 @@
+#include "services/insights/domain/insights_engine.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/org/team_id.h"
+#include "common/status/field_violations.h"
+#include "services/insights/domain/validation.h"
+
+namespace orgpulse::insights {
+
+InsightsEngine::InsightsEngine(SurveyStore& store, const ExecutionSource& source,
+                               const Clock& clock, InsightsOptions options)
+    : store_(store),
+      source_(source),
+      clock_(clock),
+      options_(options),
+      state_(options.min_group_size) {}
+
+absl::Status InsightsEngine::Recover() {
+  absl::MutexLock lock(&mu_);
+  absl::Status s = store_.Replay([&](const ScoredResponse& r) {
+    if (state_.Apply(r)) ++stats_.stored;
+  });
+  state_.Refresh();
+  return s;
+}
+
+absl::StatusOr<SubmitResult> InsightsEngine::Submit(
+    std::vector<SurveyResponse> batch) {
+  std::vector<FieldViolation> violations = ValidateResponses(batch, clock_.Now());
+  absl::MutexLock lock(&mu_);
+  if (!violations.empty()) {
+    stats_.rejected_invalid += static_cast<int64_t>(batch.size());
+    return InvalidArgumentWithViolations(
+        absl::StrCat(violations.size(), " invalid field(s) in a batch of ",
+                     batch.size(), " responses; nothing was stored"),
+        violations);
+  }
+  SubmitResult result;
+  std::vector<ScoredResponse> accepted;
+  std::set<std::string> batch_ids;
+  std::set<std::string> new_teams;
+  for (const SurveyResponse& r : batch) {
+    if (state_.HasResponseId(r.response_id) ||
+        !batch_ids.insert(r.response_id).second) {
+      ++result.duplicates;
+      continue;
+    }
+    if (!state_.teams().contains(r.team)) new_teams.insert(r.team);
+    accepted.push_back(Score(r));
+  }
+  if (state_.teams().size() + new_teams.size() > options_.max_teams) {
+    stats_.rejected_team_limit += static_cast<int64_t>(batch.size());
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "team limit reached: this batch would add ", new_teams.size(),
+        " new team(s) to ", state_.teams().size(), " known, over the limit of ",
+        options_.max_teams, " (--max_teams); nothing of the batch was stored"));
+  }
+  if (!accepted.empty()) {
+    if (absl::Status s = store_.Append(accepted); !s.ok()) {
+      stats_.rejected_storage += static_cast<int64_t>(batch.size());
+      return s;
+    }
+  }
+  for (ScoredResponse& r : accepted) state_.Apply(std::move(r));
+  state_.Refresh();
+  result.accepted = static_cast<int64_t>(accepted.size());
+  stats_.accepted += result.accepted;
+  stats_.duplicates += result.duplicates;
+  stats_.stored += result.accepted;
+  return result;
+}
+
+std::vector<std::string> InsightsEngine::TeamsUnder(absl::string_view prefix) const {
+  std::set<std::string> teams;
+  for (const std::string& t : state_.teams()) {
+    if (IsInTeamTree(t, prefix)) teams.insert(t);
+  }
+  for (const std::string& t : source_.Teams()) {
+    if (IsInTeamTree(t, prefix)) teams.insert(t);
+  }
+  return {teams.begin(), teams.end()};
+}
+
+TeamInsights InsightsEngine::Build(absl::string_view node, absl::string_view round,
+                                   std::vector<std::string> teams) const {
+  TeamInsights out;
+  out.team = std::string(node);
+  out.teams = std::move(teams);
+  out.morale = state_.Morale(node, round);
+
+  const absl::Time now = clock_.Now();
+  ExecutionView& ev = out.execution;
+  ev.snapshot = source_.Get(node);
+  const SourceHealth health = source_.Health();
+  if (ev.snapshot) {
+    ev.age_seconds = absl::ToDoubleSeconds(now - ev.snapshot->fetched_at);
+    if (!health.reachable) {
+      ev.stale = true;
+      ev.stale_reason = absl::StrCat("ingest unreachable: ", health.last_error);
+    } else if (now - ev.snapshot->fetched_at > options_.stale_after) {
+      ev.stale = true;
+      ev.stale_reason = "figures older than the refresh interval allows";
+    }
+  } else if (!health.reachable) {
+    ev.stale = true;
+    ev.stale_reason = absl::StrCat("ingest unreachable: ", health.last_error);
+  }
+
+  std::optional<PeopleInputs> people;
+  if (out.morale.figures) {
+    const GroupMorale& m = *out.morale.figures;
+    people = PeopleInputs{m.dimensions, m.enps, m.intent_to_stay};
+  }
+  std::optional<ExecutionInputs> execution;
+  if (ev.snapshot) execution = ev.snapshot->inputs;
+  out.assessment = Assess(people, execution);
+  return out;
+}
+
+absl::StatusOr<TeamInsights> InsightsEngine::GetTeamInsights(
+    absl::string_view node, absl::string_view round) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> teams = TeamsUnder(node);
+  if (teams.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("nothing is known of team '", node, "'"));
+  }
+  return Build(node, round, std::move(teams));
+}
+
+std::vector<TeamInsights> InsightsEngine::ListTeamInsights(
+    absl::string_view prefix, InsightsOrder order) const {
+  std::vector<TeamInsights> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const std::string& team : TeamsUnder(prefix)) {
+      out.push_back(Build(team, "", TeamsUnder(team)));
+    }
+  }
+  if (order == InsightsOrder::kRisk) {
+    std::stable_sort(out.begin(), out.end(),
+                     [](const TeamInsights& a, const TeamInsights& b) {
+                       const auto ra = CombinedRisk(a), rb = CombinedRisk(b);
+                       if (ra.has_value() != rb.has_value()) return ra.has_value();
+                       return ra && *ra > *rb;
+                     });
+  }
+  return out;
+}
+
+InsightsStats InsightsEngine::stats() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return stats_;
+}
+
+std::optional<double> CombinedRisk(const TeamInsights& t) {
+  const Assessment& a = t.assessment;
+  if (!a.burnout_risk || !a.turnover_risk) return std::nullopt;
+  return std::max(*a.burnout_risk, *a.turnover_risk);
+}
+
+}  // namespace orgpulse::insights

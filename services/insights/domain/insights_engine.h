@@ -1,0 +1,122 @@
+// The insights service's core: stores validated survey batches (idempotent
+// by response id, all or nothing, durable before the answer), keeps the
+// leader view per group and round under the privacy rules, and joins it
+// with the manager view from an ExecutionSource into team insights.
+//
+// Thread-safe. Queries answer from memory.
+//
+// Example:
+//   InsightsEngine engine(store, source, clock, {.min_group_size = 5});
+//   if (absl::Status s = engine.Recover(); !s.ok()) return s;
+//   absl::StatusOr<SubmitResult> r = engine.Submit(std::move(responses));
+//   absl::StatusOr<TeamInsights> t = engine.GetTeamInsights("eng", "");
+#ifndef ORGPULSE_SERVICES_INSIGHTS_DOMAIN_INSIGHTS_ENGINE_H_
+#define ORGPULSE_SERVICES_INSIGHTS_DOMAIN_INSIGHTS_ENGINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock/clock.h"
+#include "services/insights/domain/execution_source.h"
+#include "services/insights/domain/scoring.h"
+#include "services/insights/domain/survey.h"
+#include "services/insights/domain/survey_state.h"
+#include "services/insights/domain/survey_store.h"
+
+namespace orgpulse::insights {
+
+struct InsightsOptions {
+  // Smallest group whose survey figures are released (k); >= 3.
+  int min_group_size = 5;
+  // Survey responses naming more teams than this are refused.
+  size_t max_teams = 1000;
+  // Execution figures older than this count as stale.
+  absl::Duration stale_after = absl::Minutes(2);
+};
+
+struct SubmitResult {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+};
+
+struct ExecutionView {
+  std::optional<ExecutionSnapshot> snapshot;
+  double age_seconds = 0;
+  bool stale = false;
+  std::string stale_reason;
+};
+
+struct TeamInsights {
+  std::string team;
+  std::vector<std::string> teams;
+  MoraleView morale;
+  ExecutionView execution;
+  Assessment assessment;
+};
+
+struct InsightsStats {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  int64_t rejected_invalid = 0;
+  int64_t rejected_team_limit = 0;
+  int64_t rejected_storage = 0;
+  int64_t stored = 0;
+};
+
+enum class InsightsOrder { kRisk, kTeam };
+
+class InsightsEngine {
+ public:
+  // `store`, `source` and `clock` must outlive the engine.
+  InsightsEngine(SurveyStore& store, const ExecutionSource& source,
+                 const Clock& clock, InsightsOptions options);
+
+  // Replays the store. REQUIRES: called once, before anything else.
+  [[nodiscard]] absl::Status Recover();
+
+  // INVALID_ARGUMENT (with field violations) if any response is invalid;
+  // RESOURCE_EXHAUSTED over the team cap or when the disk is full. Nothing
+  // of a refused batch is stored.
+  absl::StatusOr<SubmitResult> Submit(std::vector<SurveyResponse> batch);
+
+  // `round` empty: the latest round. NOT_FOUND if neither survey nor
+  // ingest knows anything under `node`.
+  absl::StatusOr<TeamInsights> GetTeamInsights(absl::string_view node,
+                                               absl::string_view round) const;
+
+  // Each team under `prefix` ("" for all), each with its own insights.
+  std::vector<TeamInsights> ListTeamInsights(absl::string_view prefix,
+                                             InsightsOrder order) const;
+
+  InsightsStats stats() const;
+  const InsightsOptions& options() const { return options_; }
+
+ private:
+  TeamInsights Build(absl::string_view node, absl::string_view round,
+                     std::vector<std::string> teams) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  std::vector<std::string> TeamsUnder(absl::string_view prefix) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  SurveyStore& store_;
+  const ExecutionSource& source_;
+  const Clock& clock_;
+  const InsightsOptions options_;
+
+  mutable absl::Mutex mu_;
+  SurveyState state_ ABSL_GUARDED_BY(mu_);
+  InsightsStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+// The combined risk used to rank teams: the larger of burnout and turnover
+// risk; nullopt when the people figures are not released.
+std::optional<double> CombinedRisk(const TeamInsights& insights);
+
+}  // namespace orgpulse::insights
+
+#endif  // ORGPULSE_SERVICES_INSIGHTS_DOMAIN_INSIGHTS_ENGINE_H_

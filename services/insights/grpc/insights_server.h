@@ -1,0 +1,53 @@
+// The insights service's composition root: opens the survey store, starts
+// the background reader of ingest's figures, recovers the engine and hosts
+// gRPC and metrics. main.cc only turns flags into InsightsServerOptions.
+#ifndef ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVER_H_
+#define ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+
+namespace orgpulse::insights {
+
+struct InsightsServerOptions {
+  std::string grpc_address = "127.0.0.1:50052";
+  std::string metrics_address = "127.0.0.1:9465";
+  std::string data_dir = "orgpulse-data/insights";
+  std::string ingest_address = "127.0.0.1:50051";
+  std::string respondent_key_file;  // required
+  int min_group_size = 5;
+  size_t max_teams = 1000;
+  int max_message_bytes = 4 << 20;
+  int max_concurrent_streams = 100;
+  bool enable_reflection = false;
+  std::string synchronous = "full";
+  absl::Duration ingest_refresh = absl::Seconds(15);
+  absl::Duration ingest_deadline = absl::Seconds(2);
+};
+
+class InsightsServer {
+ public:
+  // Refuses to start (FAILED_PRECONDITION / INVALID_ARGUMENT) without a
+  // readable respondent key or with min_group_size below 3.
+  static absl::StatusOr<std::unique_ptr<InsightsServer>> Start(
+      const InsightsServerOptions& options, const Clock& clock);
+  ~InsightsServer();
+
+  int grpc_port() const;
+  int metrics_port() const;
+  void Shutdown(absl::Duration grace);
+
+  struct Parts;
+
+ private:
+  explicit InsightsServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace orgpulse::insights
+
+#endif  // ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVER_H_

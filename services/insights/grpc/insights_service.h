@@ -1,0 +1,37 @@
+// The gRPC adapter of the insights service: decode (pseudonymising
+// respondent ids) -> call the InsightsEngine -> encode -> map the status.
+#ifndef ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
+#define ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
+
+#include "common/crypto/keyed_hash.h"
+#include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "services/insights/domain/insights_engine.h"
+
+namespace orgpulse::insights {
+
+class InsightsService final : public v1::InsightsService::CallbackService {
+ public:
+  InsightsService(InsightsEngine& engine, const KeyedHasher& hasher)
+      : engine_(engine), hasher_(hasher) {}
+
+  grpc::ServerUnaryReactor* SubmitSurveyResponses(
+      grpc::CallbackServerContext* context,
+      const v1::SubmitSurveyResponsesRequest* request,
+      v1::SubmitSurveyResponsesResponse* response) override;
+  grpc::ServerUnaryReactor* GetTeamInsights(
+      grpc::CallbackServerContext* context,
+      const v1::GetTeamInsightsRequest* request,
+      v1::TeamInsights* response) override;
+  grpc::ServerUnaryReactor* ListTeamInsights(
+      grpc::CallbackServerContext* context,
+      const v1::ListTeamInsightsRequest* request,
+      v1::ListTeamInsightsResponse* response) override;
+
+ private:
+  InsightsEngine& engine_;
+  const KeyedHasher& hasher_;
+};
+
+}  // namespace orgpulse::insights
+
+#endif  // ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
