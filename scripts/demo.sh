@@ -1,55 +1,76 @@
 #!/usr/bin/env bash
-# The demo: installs what it needs, builds, starts the ingest service on the
-# embedded store (a fresh data directory) on free loopback ports, pushes the
-# sample organisation and prints every team's manager view. Stops what it
-# started on exit.
+# The demo: installs what it needs, builds, starts the ingest and insights
+# services on their embedded stores (fresh data directories) on free
+# loopback ports, pushes the sample organisation and its survey rounds, and
+# prints every team's manager view and the org view where the two meet.
+# Stops what it started on exit.
 #   scripts/demo.sh           run the demo and stop
-#   scripts/demo.sh --keep    leave the service running until Ctrl-C
+#   scripts/demo.sh --keep    leave the services running until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEP=0
 [[ ${1:-} == --keep ]] && KEEP=1
 
 bash scripts/install-deps.sh
-bash scripts/build.sh orgpulse-ingest orgpulse-demo >/dev/null
+bash scripts/build.sh orgpulse-ingest orgpulse-insights orgpulse-demo >/dev/null
 BUILD_DIR=${BUILD_DIR:-build}
 
 WORK=$(mktemp -d /tmp/orgpulse-demo.XXXXXX)
-INGEST_PID=""
+PIDS=()
 cleanup() {
-  if [[ -n $INGEST_PID ]] && kill -0 "$INGEST_PID" 2>/dev/null; then
-    kill -TERM "$INGEST_PID"
-    wait "$INGEST_PID" || true
-  fi
+  local pid
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      wait "$pid" || true
+    fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-"$BUILD_DIR/services/ingest/orgpulse-ingest" \
-  --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
-  --data_dir="$WORK/ingest" --port_file="$WORK/ingest.ports" \
-  2>"$WORK/ingest.log" &
-INGEST_PID=$!
-for _ in $(seq 1 300); do
-  [[ -s $WORK/ingest.ports ]] && break
-  kill -0 "$INGEST_PID" 2>/dev/null || { cat "$WORK/ingest.log"; exit 1; }
-  sleep 0.1
-done
-read -r GRPC METRICS <"$WORK/ingest.ports"
-GRPC_PORT=${GRPC#grpc=}
-METRICS_PORT=${METRICS#metrics=}
-echo "ingest: gRPC on 127.0.0.1:$GRPC_PORT, metrics on http://127.0.0.1:$METRICS_PORT/metrics"
+# start NAME BINARY ARGS...: starts a service on free ports, waits for its
+# port file, and sets NAME_GRPC and NAME_METRICS.
+start() {
+  local name=$1 binary=$2
+  shift 2
+  "$binary" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+    --data_dir="$WORK/$name" --port_file="$WORK/$name.ports" "$@" \
+    2>"$WORK/$name.log" &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do
+    [[ -s $WORK/$name.ports ]] && break
+    kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$WORK/$name.log"; exit 1; }
+    sleep 0.1
+  done
+  local grpc metrics
+  read -r grpc metrics <"$WORK/$name.ports"
+  printf -v "${name^^}_GRPC" '%s' "${grpc#grpc=}"
+  printf -v "${name^^}_METRICS" '%s' "${metrics#metrics=}"
+}
+
+start ingest "$BUILD_DIR/services/ingest/orgpulse-ingest"
+# The respondent key: a throwaway secret for the demo.
+head -c 32 /dev/urandom | base64 >"$WORK/respondent.key"
+start insights "$BUILD_DIR/services/insights/orgpulse-insights" \
+  --ingest_address="127.0.0.1:$INGEST_GRPC" --ingest_refresh=1s \
+  --respondent_key_file="$WORK/respondent.key"
+echo "ingest:   gRPC 127.0.0.1:$INGEST_GRPC, metrics http://127.0.0.1:$INGEST_METRICS/metrics"
+echo "insights: gRPC 127.0.0.1:$INSIGHTS_GRPC, metrics http://127.0.0.1:$INSIGHTS_METRICS/metrics"
 echo
 
-"$BUILD_DIR/tools/orgpulse-demo" --ingest="127.0.0.1:$GRPC_PORT"
+"$BUILD_DIR/tools/orgpulse-demo" --ingest="127.0.0.1:$INGEST_GRPC" \
+  --insights="127.0.0.1:$INSIGHTS_GRPC"
 
 echo
-echo "=== A few of the Prometheus series (curl http://127.0.0.1:$METRICS_PORT/metrics) ==="
-curl -s "http://127.0.0.1:$METRICS_PORT/metrics" |
-  grep -E '^orgpulse_(project_cost_performance_index|tasks_on_time_ratio|milestones\{team="eng/search")' |
+echo "=== A few of the Prometheus series ==="
+curl -s "http://127.0.0.1:$INGEST_METRICS/metrics" |
+  grep -E '^orgpulse_(project_cost_performance_index|tasks_on_time_ratio)\{team="eng' | head -6
+curl -s "http://127.0.0.1:$INSIGHTS_METRICS/metrics" |
+  grep -E '^orgpulse_(team_quadrant\{.*\} 1|burnout_risk_ratio|morale_score\{team="eng/payments",dimension="wellbeing")' |
   head -12
 if [[ $KEEP == 1 ]]; then
   echo
-  echo "ingest keeps running (pid $INGEST_PID); press Ctrl-C to stop it."
-  wait "$INGEST_PID"
+  echo "The services keep running; press Ctrl-C to stop them."
+  wait "${PIDS[0]}"
 fi

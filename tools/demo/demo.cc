@@ -13,9 +13,13 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "tools/sample_org/sample_org.h"
+#include "tools/sample_org/sample_surveys.h"
 
 ABSL_FLAG(std::string, ingest, "127.0.0.1:50051", "ingest service address");
+ABSL_FLAG(std::string, insights, "",
+          "insights service address; empty: show the manager view only");
 ABSL_FLAG(int, batch, 1000, "events per Push request");
 
 namespace {
@@ -104,6 +108,116 @@ void PrintTeam(const v1::TeamExecution& t, const std::string& story) {
   }
 }
 
+namespace in = orgpulse::insights::v1;
+
+const char* QuadrantName(in::Quadrant q) {
+  switch (q) {
+    case in::QUADRANT_THRIVING:
+      return "THRIVING";
+    case in::QUADRANT_BURNOUT_RISK:
+      return "BURNOUT_RISK";
+    case in::QUADRANT_EXECUTION_GAP:
+      return "EXECUTION_GAP";
+    case in::QUADRANT_AT_RISK:
+      return "AT_RISK";
+    default:
+      return "INSUFFICIENT_DATA";
+  }
+}
+
+bool SubmitSurveys(in::InsightsService::Stub& stub,
+                   const std::vector<in::SurveyResponse>& responses,
+                   in::SubmitSurveyResponsesResponse& totals) {
+  for (size_t i = 0; i < responses.size(); i += 500) {
+    in::SubmitSurveyResponsesRequest request;
+    for (size_t j = i; j < std::min(responses.size(), i + 500); ++j) {
+      *request.add_responses() = responses[j];
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context.set_wait_for_ready(true);
+    in::SubmitSurveyResponsesResponse response;
+    const grpc::Status status = stub.SubmitSurveyResponses(&context, request, &response);
+    if (!status.ok()) {
+      std::cerr << "submit failed: " << status.error_message() << "\n";
+      return false;
+    }
+    totals.set_accepted(totals.accepted() + response.accepted());
+    totals.set_duplicates(totals.duplicates() + response.duplicates());
+  }
+  return true;
+}
+
+void PrintInsights(const in::TeamInsights& t) {
+  std::cout << absl::StrFormat("\n%-13s %s", t.team(), QuadrantName(t.quadrant()));
+  if (t.has_execution_score()) {
+    std::cout << absl::StrFormat("   execution %.0f", t.execution_score());
+  }
+  if (t.has_people_score()) {
+    std::cout << absl::StrFormat("   people %.0f", t.people_score());
+  }
+  if (t.has_risks()) {
+    std::cout << absl::StrFormat("   burnout risk %.2f   turnover risk %.2f",
+                                 t.burnout_risk(), t.turnover_risk());
+  }
+  std::cout << "\n";
+  const in::MoraleFigures& m = t.morale();
+  if (m.suppressed()) {
+    std::cout << "  survey " << m.round()
+              << ": suppressed (too few respondents, or recoverable from "
+                 "other figures)\n";
+  } else if (!m.round().empty()) {
+    std::cout << absl::StrFormat("  survey %s: %d respondents, eNPS %+.0f", m.round(),
+                                 m.respondents(), m.enps());
+    if (!m.previous_round().empty()) {
+      std::cout << absl::StrFormat(" (%+.0f since %s)", m.enps_change(),
+                                   m.previous_round());
+    }
+    std::cout << "\n";
+  }
+  if (t.execution().stale()) {
+    std::cout << "  execution figures stale: " << t.execution().stale_reason() << "\n";
+  }
+  for (int i = 0; i < t.drivers_size() && i < 3; ++i) {
+    const in::Driver& d = t.drivers(i);
+    const in::Recommendation& r = t.recommendations(i);
+    std::cout << absl::StrFormat("  driver %-28s %7.2f (below %.2f) -> %s\n",
+                                 d.name(), d.value(), d.threshold(), r.practice());
+  }
+}
+
+int RunInsights(const std::string& address, absl::Time now) {
+  auto stub = in::InsightsService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  const auto responses = orgpulse::sample::SampleSurveyResponses(now);
+  in::SubmitSurveyResponsesResponse first, second;
+  if (!SubmitSurveys(*stub, responses, first) ||
+      !SubmitSurveys(*stub, responses, second)) {
+    return 1;
+  }
+  std::cout << absl::StrFormat(
+      "\nSubmitted two survey rounds: %d responses (%d accepted); again: %d "
+      "duplicates.\n",
+      responses.size(), first.accepted(), second.duplicates());
+
+  // insights reads ingest's figures in the background; wait until it has
+  // them for every team (bounded).
+  in::ListTeamInsightsResponse org;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    grpc::ClientContext context;
+    in::ListTeamInsightsRequest request;
+    org.Clear();
+    if (!stub->ListTeamInsights(&context, request, &org).ok()) return 1;
+    bool all = true;
+    for (const auto& t : org.teams()) all = all && t.execution().available();
+    if (all) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  std::cout << "\n=== Where the two views meet: the org, highest risk first ===\n";
+  for (const auto& t : org.teams()) PrintInsights(t);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,5 +273,6 @@ int main(int argc, char** argv) {
         ev.cost_performance_index(), ev.schedule_performance_index(),
         figures.milestones().met(), figures.milestones().missed());
   }
-  return 0;
+  const std::string insights = absl::GetFlag(FLAGS_insights);
+  return insights.empty() ? 0 : RunInsights(insights, now);
 }
