@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,8 +79,13 @@ class ServerProcess {
                                      "--data_dir=" + data_dir_,
                                      "--port_file=" + port_file};
     args.insert(args.end(), flags_.begin(), flags_.end());
+    const std::string log_path = log_path_();
     pid_ = fork();
     if (pid_ == 0) {
+      // The server's stderr goes to a file the test can read (Log()); it is
+      // also copied to the test's output when the server is stopped.
+      FILE* log = std::fopen(log_path.c_str(), "a");
+      if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -128,6 +135,13 @@ class ServerProcess {
            response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
   }
 
+  // Everything the server wrote to stderr so far.
+  std::string Log() const {
+    std::ifstream in(log_path_());
+    return std::string(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
+  }
+
   // SIGTERM and wait; returns the exit code (-signal if killed by one).
   int Terminate() { return Stop(SIGTERM); }
   // SIGKILL and wait.
@@ -142,9 +156,12 @@ class ServerProcess {
     waitpid(pid_, &status, 0);
     pid_ = -1;
     channel_.reset();
+    std::fputs(Log().c_str(), stderr);
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return -WTERMSIG(status);
   }
+
+  std::string log_path_() const { return dir_.path() + "/stderr.log"; }
 
   TempDir dir_;
   std::string binary_;
