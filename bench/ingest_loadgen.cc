@@ -85,6 +85,9 @@ ABSL_FLAG(int, inflight, 4,
           "stream: requests written but not yet acknowledged, per stream");
 ABSL_FLAG(double, rate, 0, "target events/s, paced open-loop (0: as fast as possible)");
 ABSL_FLAG(int, teams, 1000, "number of teams (dept-N/team-M, 50 teams per dept)");
+ABSL_FLAG(int, task_percent, 60,
+          "share of task lifecycle events (the rest keeps its proportions); "
+          "a diagnostic knob, e.g. 0 to see memory without per-task state");
 ABSL_FLAG(int, templates, 16, "template requests per worker");
 ABSL_FLAG(std::string, id_prefix, "",
           "event id prefix (default: random, so that runs never collide)");
@@ -143,6 +146,18 @@ int64_t ProcStatusKb(int64_t pid, const std::string& key) {
     }
   }
   return -1;
+}
+
+// CPU-seconds all CPUs spent busy (not idle or iowait) since boot.
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  int64_t v[8] = {};
+  in >> cpu;
+  for (int64_t& x : v) in >> x;
+  // user nice system idle iowait irq softirq steal
+  const int64_t busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double ProcCpuSeconds(int64_t pid) {
@@ -231,8 +246,8 @@ struct Template {
 
 class TemplateBuilder {
  public:
-  TemplateBuilder(uint64_t seed, int teams, int64_t now_s)
-      : rng_(seed), teams_(teams), now_(now_s) {}
+  TemplateBuilder(uint64_t seed, int teams, int task_percent, int64_t now_s)
+      : rng_(seed), teams_(teams), task_percent_(task_percent), now_(now_s) {}
 
   Template Build(int batch, const std::string& task_prefix) {
     Template t;
@@ -242,8 +257,8 @@ class TemplateBuilder {
       v1::Event& e = *t.request.add_events();
       t.events.push_back(&e);
       e.set_event_id("x");
-      const int r = Uniform(0, 99);
-      if (r < 60) {
+      int r = Uniform(0, 99);
+      if (r < task_percent_) {
         if (pending_task_events.empty()) {
           NewTask(t, absl::StrCat(task_prefix, "-", task_no++), pending_task_events);
         }
@@ -251,6 +266,8 @@ class TemplateBuilder {
         pending_task_events.pop_front();
         continue;
       }
+      // The other kinds keep their shares of the remaining events.
+      r = 60 + (r - task_percent_) * 40 / (100 - task_percent_);
       const std::string team = Team();
       e.set_team(team);
       const std::string project =
@@ -385,6 +402,7 @@ class TemplateBuilder {
 
   std::mt19937_64 rng_;
   const int teams_;
+  const int task_percent_;
   const int64_t now_;
 };
 
@@ -707,7 +725,9 @@ int main(int argc, char** argv) {
   const int n_templates = std::max(1, absl::GetFlag(FLAGS_templates));
   std::vector<std::vector<Template>> templates(concurrency);
   for (int w = 0; w < concurrency; ++w) {
-    TemplateBuilder builder(0x5eed0000 + w, absl::GetFlag(FLAGS_teams), now_s);
+    TemplateBuilder builder(0x5eed0000 + w, absl::GetFlag(FLAGS_teams),
+                            std::clamp(absl::GetFlag(FLAGS_task_percent), 0, 99),
+                            now_s);
     for (int i = 0; i < n_templates; ++i) {
       templates[w].push_back(builder.Build(s.batch, absl::StrCat("T", w, "-", i)));
     }
@@ -725,6 +745,7 @@ int main(int argc, char** argv) {
   const size_t request_bytes = templates[0][0].request.ByteSizeLong();
 
   const double cpu0 = CpuSeconds(RUSAGE_SELF);
+  const double machine0 = MachineBusySeconds();
   const double server_cpu0 = server_pid > 0 ? ProcCpuSeconds(server_pid) : 0;
   s.start = Clock::now();
   std::vector<std::thread> workers;
@@ -771,6 +792,7 @@ int main(int argc, char** argv) {
   for (std::thread& t : workers) t.join();
   const Clock::time_point end = Clock::now();
   const double cpu = CpuSeconds(RUSAGE_SELF) - cpu0;
+  const double machine = MachineBusySeconds() - machine0;
   const double server_cpu =
       server_pid > 0 ? ProcCpuSeconds(server_pid) - server_cpu0 : 0;
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -797,12 +819,15 @@ int main(int argc, char** argv) {
           Percentile(s.latencies_ms, 99),
           s.latencies_ms.empty() ? 0 : s.latencies_ms.back(), cpu, cpu / seconds,
           s.gen_cpu_s, build_cpu_s));
+  absl::StrAppend(&line, absl::StrFormat(" machine_cpu_cores=%.2f", machine / seconds));
   if (server_pid > 0) {
+    // What other processes (other engineers' builds and tests) used meanwhile.
     absl::StrAppend(&line,
                     absl::StrFormat(" server_cpu_s=%.2f server_cpu_cores=%.2f "
-                                    "events_per_server_cpu_s=%.0f",
+                                    "events_per_server_cpu_s=%.0f other_cpu_cores=%.2f",
                                     server_cpu, server_cpu / seconds,
-                                    server_cpu > 0 ? acked / server_cpu : 0),
+                                    server_cpu > 0 ? acked / server_cpu : 0,
+                                    std::max(0.0, (machine - server_cpu - cpu) / seconds)),
                     rss_report,
                     " server_rss_kb_end=", ProcStatusKb(server_pid, "VmRSS"),
                     " server_hwm_kb_end=", ProcStatusKb(server_pid, "VmHWM"));

@@ -42,7 +42,7 @@ STREAM_EVENTS=10000000
 STREAMS=4
 INFLIGHT=8
 STREAM_BATCH=1000
-PUSH_EVENTS=1000000
+PUSH_EVENTS=5000000
 PUSH_CLIENTS=16
 PUSH_RUNS=3
 PACED_SECONDS=30
@@ -158,8 +158,9 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
 # A snapshot of the sources, so that other engineers' edits in progress do not
 # change the build under the benchmark: `git archive HEAD` (or, with
 # --source=worktree, the working-tree copies of the tracked files), plus this
-# bench/ folder. The test tree is left out of the snapshot's top-level
-# CMakeLists.txt: the benchmark does not need it. Only changed files are
+# bench/ folder. The snapshot's top-level CMakeLists.txt keeps only what the
+# benchmark needs (proto, common, services/ingest, bench): other components,
+# tests and tools may be mid-change and are not measured. Only changed files are
 # copied into build-bench/src, so rebuilds stay incremental.
 snapshot() {
   local stage; new_tmp; stage=$NEW_TMP
@@ -171,7 +172,8 @@ snapshot() {
   fi
   rm -rf "$stage/bench"; mkdir -p "$stage/bench"
   cp "$HERE/CMakeLists.txt" "$HERE/ingest_loadgen.cc" "$HERE/run_ingest_bench.sh" "$stage/bench/"
-  sed -i '/^add_subdirectory(tests)$/d' "$stage/CMakeLists.txt"
+  sed -i -E '/^add_subdirectory\((proto|common|services\/ingest|bench)\)$/! {/^add_subdirectory\(/d}' \
+    "$stage/CMakeLists.txt"
   grep -qx 'add_subdirectory(bench)' "$stage/CMakeLists.txt" ||
     echo 'add_subdirectory(bench)' >>"$stage/CMakeLists.txt"
   mkdir -p "$SRC"
@@ -356,7 +358,7 @@ push_run() {  # tag loadgen-args...: fresh server and data dir for each run
   start_server "$tmp/data"
   loadgen --mode=push --port_file="$PORT_FILE" --batch=100 --concurrency="$PUSH_CLIENTS" \
     --server_pid="$SERVER_PID" "$@" || log "$tag: FAILED"
-  record "$tag ($note): $R"
+  record "$tag ($note): $R $(store_note "$(field "$R" seconds)" "$(field "$R" acked)")"
   stop_pid "$SERVER_PID"
   drop_tmp "$tmp"
 }
