@@ -1,0 +1,240 @@
+#include "services/insights/ingest_client/ingest_execution_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <utility>
+
+#include "absl/random/distributions.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/org/team_id.h"
+#include "services/insights/ingest_client/execution_conversion.h"
+
+namespace orgpulse::insights {
+namespace {
+
+namespace v1 = ::orgpulse::ingest::v1;
+
+constexpr absl::string_view kLogComponent = "insights";
+// Error texts end up in logs and in API answers: keep them short.
+constexpr size_t kMaxErrorMessageLength = 200;
+
+// "<method>: <CODE>: <message>", printable ASCII only.
+std::string ErrorText(absl::string_view method, const grpc::Status& status) {
+  std::string message =
+      status.error_message().substr(0, kMaxErrorMessageLength);
+  for (char& c : message) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return absl::StrCat(method, ": ",
+                      absl::StatusCodeToString(
+                          static_cast<absl::StatusCode>(status.error_code())),
+                      ": ", message);
+}
+
+}  // namespace
+
+absl::Duration BackoffDelay(int failures, absl::Duration initial,
+                            absl::Duration max, absl::BitGenRef gen) {
+  absl::Duration base = initial;
+  for (int i = 1; i < failures && base < max; ++i) base *= 2;
+  const double jitter = absl::Uniform(gen, 0.8, 1.2);
+  return std::min(base * jitter, max);
+}
+
+std::vector<std::string> TeamsAndPrefixes(
+    const std::vector<std::string>& teams) {
+  std::set<std::string> nodes;
+  for (const std::string& team : teams) {
+    for (size_t slash = team.find('/'); slash != std::string::npos;
+         slash = team.find('/', slash + 1)) {
+      nodes.insert(team.substr(0, slash));
+    }
+    nodes.insert(team);
+  }
+  return {nodes.begin(), nodes.end()};
+}
+
+IngestExecutionSource::IngestExecutionSource(
+    std::shared_ptr<grpc::Channel> channel, const Clock& clock,
+    IngestSourceOptions options)
+    : stub_(v1::IngestService::NewStub(std::move(channel))),
+      clock_(clock),
+      options_(options) {
+  health_.last_success = absl::InfinitePast();
+  health_.last_error = "not fetched yet";
+}
+
+IngestExecutionSource::~IngestExecutionSource() { Stop(); }
+
+void IngestExecutionSource::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    running_ = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IngestExecutionSource::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (in_flight_ != nullptr) in_flight_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  running_ = false;
+}
+
+absl::Status IngestExecutionSource::RefreshNow(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  if (!running_ || stopping_) {
+    return absl::FailedPreconditionError("the refresh thread is not running");
+  }
+  const uint64_t ticket = ++requested_;
+  auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || completed_ >= ticket;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  if (completed_ >= ticket) return last_round_;
+  if (stopping_) return absl::CancelledError("the source was stopped");
+  return absl::DeadlineExceededError(
+      absl::StrCat("no refresh ended within ", absl::FormatDuration(timeout)));
+}
+
+std::optional<ExecutionSnapshot> IngestExecutionSource::Get(
+    absl::string_view node) const {
+  absl::MutexLock lock(&mu_);
+  auto it = snapshots_.find(node);
+  if (it == snapshots_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> IngestExecutionSource::Teams() const {
+  absl::MutexLock lock(&mu_);
+  return teams_;
+}
+
+SourceHealth IngestExecutionSource::Health() const {
+  absl::MutexLock lock(&mu_);
+  return health_;
+}
+
+void IngestExecutionSource::Run() {
+  absl::BitGen gen;
+  int failures = 0;
+  while (true) {
+    uint64_t ticket;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      ticket = requested_;
+    }
+
+    Round round;
+    const absl::Status status = Fetch(round);
+    const absl::Time now = clock_.Now();
+    const size_t team_count = round.teams.size();
+    bool was_reachable;
+    {
+      absl::MutexLock lock(&mu_);
+      // A round cut short by Stop says nothing about ingest.
+      if (stopping_) return;
+      was_reachable = health_.reachable;
+      if (status.ok()) {
+        snapshots_ = std::move(round.snapshots);
+        teams_ = std::move(round.teams);
+        health_ = {.reachable = true, .last_success = now, .last_error = ""};
+      } else {
+        health_.reachable = false;
+        health_.last_error = std::string(status.message());
+      }
+      last_round_ = status;
+      completed_ = ticket;
+    }
+
+    absl::Duration wait;
+    if (status.ok()) {
+      if (!was_reachable) {
+        Log(LogLevel::kInfo, kLogComponent,
+            absl::StrCat("ingest reachable, ", team_count, " teams (after ",
+                         failures, " failed refreshes)"));
+      }
+      failures = 0;
+      wait = options_.refresh_interval;
+    } else {
+      // Log the transition only; the health gauge tells the rest.
+      if (failures == 0) {
+        Log(LogLevel::kWarning, kLogComponent,
+            absl::StrCat("ingest unreachable, serving last known figures: ",
+                         status.message()));
+      }
+      ++failures;
+      wait = BackoffDelay(failures, options_.initial_backoff,
+                          options_.max_backoff, gen);
+    }
+
+    absl::MutexLock lock(&mu_);
+    auto wake = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || requested_ > ticket;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
+  }
+}
+
+absl::Status IngestExecutionSource::Fetch(Round& round) {
+  v1::ListTeamsResponse listed;
+  grpc::Status status = Call([&](grpc::ClientContext* context) {
+    return stub_->ListTeams(context, v1::ListTeamsRequest(), &listed);
+  });
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        ErrorText("ListTeams", status));
+  }
+
+  // An id that is not a valid team id would become a metric label and a map
+  // key downstream: leave it out rather than trust the server.
+  std::set<std::string> teams;
+  for (const v1::TeamSummary& summary : listed.teams()) {
+    if (IsValidTeamId(summary.team())) teams.insert(summary.team());
+  }
+  round.teams.assign(teams.begin(), teams.end());
+
+  for (const std::string& node : TeamsAndPrefixes(round.teams)) {
+    v1::GetTeamExecutionRequest request;
+    request.set_team(node);
+    v1::TeamExecution response;
+    status = Call([&](grpc::ClientContext* context) {
+      return stub_->GetTeamExecution(context, request, &response);
+    });
+    // Ingest never forgets a team, but a replaced data directory can make
+    // a listed team vanish: then its node simply has no figures.
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) continue;
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          ErrorText("GetTeamExecution", status));
+    }
+    round.snapshots.emplace(node, ToExecutionSnapshot(response, clock_.Now()));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status IngestExecutionSource::Call(
+    absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoNanoseconds(options_.call_deadline));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
+    in_flight_ = &context;
+  }
+  grpc::Status status = rpc(&context);
+  absl::MutexLock lock(&mu_);
+  in_flight_ = nullptr;
+  return status;
+}
+
+}  // namespace orgpulse::insights

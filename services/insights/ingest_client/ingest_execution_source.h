@@ -1,0 +1,134 @@
+// ExecutionSource over gRPC: a background thread keeps an in-memory copy of
+// ingest's figures for every team and every path prefix of a team (so
+// `eng/payments` yields `eng` and `eng/payments`), and readers answer from
+// that copy without waiting on the network.
+//
+// Each refresh round calls ListTeams, then GetTeamExecution per node, every
+// call with its own deadline. A round is all or nothing: if any call fails
+// the previous figures are kept, Health() turns unreachable with the code
+// and message of the failure, and the round is retried after an exponential
+// backoff with jitter. After a good round the next waits refresh_interval.
+//
+// Time: the injected Clock stamps fetched_at and last_success; waits and
+// RPC deadlines use real time, since they bound real network calls.
+//
+// Example:
+//   IngestExecutionSource source(
+//       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+//       clock, {});
+//   source.Start();
+//   absl::Status first = source.RefreshNow(absl::Seconds(5));  // optional
+//   std::optional<ExecutionSnapshot> eng = source.Get("eng");
+#ifndef ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
+#define ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "services/insights/domain/execution_source.h"
+
+namespace orgpulse::insights {
+
+struct IngestSourceOptions {
+  // Wait after a good round before the next.
+  absl::Duration refresh_interval = absl::Seconds(15);
+  // Deadline of each RPC.
+  absl::Duration call_deadline = absl::Seconds(2);
+  // Wait after the first failed round; doubles per further failure.
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(30);
+};
+
+// The wait before retry number `failures` (1 after the first failure):
+// initial * 2^(failures - 1), times a random factor in [0.8, 1.2], and never
+// more than `max`. The jitter keeps many replicas from retrying in step.
+absl::Duration BackoffDelay(int failures, absl::Duration initial,
+                            absl::Duration max, absl::BitGenRef gen);
+
+// Every team in `teams` with all its path prefixes, sorted, without
+// duplicates.
+std::vector<std::string> TeamsAndPrefixes(
+    const std::vector<std::string>& teams);
+
+// Thread-safe, except that Start and Stop belong to the owner.
+class IngestExecutionSource final : public ExecutionSource {
+ public:
+  // `clock` must outlive this object.
+  IngestExecutionSource(std::shared_ptr<grpc::Channel> channel,
+                        const Clock& clock, IngestSourceOptions options);
+  // Stops the thread if it runs.
+  ~IngestExecutionSource() override;
+
+  IngestExecutionSource(const IngestExecutionSource&) = delete;
+  IngestExecutionSource& operator=(const IngestExecutionSource&) = delete;
+
+  // Launches the refresh thread; the first round starts at once.
+  // REQUIRES: called at most once.
+  void Start();
+
+  // Ends the thread promptly: an RPC in flight is cancelled and waits are
+  // woken. Idempotent. The last known figures stay readable.
+  void Stop();
+
+  // Asks for a round that starts after this call and waits for it: OK if it
+  // succeeded, its error (the same text as Health().last_error) if not,
+  // DEADLINE_EXCEEDED if it did not end within `timeout`, FAILED_PRECONDITION
+  // if the thread is not running. For start-up and tests.
+  [[nodiscard]] absl::Status RefreshNow(absl::Duration timeout);
+
+  std::optional<ExecutionSnapshot> Get(absl::string_view node) const override;
+  std::vector<std::string> Teams() const override;
+  SourceHealth Health() const override;
+
+ private:
+  struct Round {
+    absl::flat_hash_map<std::string, ExecutionSnapshot> snapshots;
+    std::vector<std::string> teams;
+  };
+
+  void Run();
+  // Network only; takes mu_ just to publish the call in flight.
+  absl::Status Fetch(Round& round);
+  // Runs `rpc` with the call deadline, cancellable by Stop.
+  grpc::Status Call(absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc);
+
+  const std::unique_ptr<orgpulse::ingest::v1::IngestService::Stub> stub_;
+  const Clock& clock_;
+  const IngestSourceOptions options_;
+  std::thread thread_;  // owned by Start/Stop
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, ExecutionSnapshot> snapshots_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> teams_ ABSL_GUARDED_BY(mu_);
+  SourceHealth health_ ABSL_GUARDED_BY(mu_);
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // RefreshNow takes ticket ++requested_; a round serves every ticket taken
+  // before it started, and completed_ is the highest ticket served.
+  uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_round_ ABSL_GUARDED_BY(mu_);
+  // The context of the RPC in flight, for Stop to cancel.
+  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace orgpulse::insights
+
+#endif  // ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
