@@ -86,7 +86,9 @@ absl::Duration ServiceHost::Shutdown(absl::Duration grace) {
   if (shut_down_) return absl::ZeroDuration();
   shut_down_ = true;
   const absl::Time start = absl::Now();
-  SetServing(false);
+  // Shutdown (rather than SetServing(false)) also ends the health service's
+  // pending calls; otherwise gRPC 1.51 waits for them until the deadline.
+  server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   server_->Wait();
