@@ -65,60 +65,47 @@ ReleasedGroups DecideReleasedGroups(const std::map<std::string, int64_t>& own_co
                                     int k) {
   Tree tree = BuildTree(own_counts);
   auto& n = tree.nodes;
-  auto small = [&](int i) { return n[i].count > 0 && n[i].count < k; };
   for (size_t i = 0; i < n.size(); ++i) {
     n[i].released = !n[i].is_own_part && n[i].count >= k;
   }
 
-  // Repeat until no small group can be derived.
-  for (size_t guard = 0; guard <= n.size(); ++guard) {
-    // known[i]: the sum of group i can be computed from released figures.
-    std::vector<bool> known(n.size());
-    for (size_t i = 0; i < n.size(); ++i) known[i] = n[i].released;
-    // A node with a single part has the same members as it.
-    bool changed = true;
-    int leak = -1, leak_via = -1;
-    while (changed && leak < 0) {
-      changed = false;
-      for (size_t p = 0; p < n.size() && leak < 0; ++p) {
-        if (n[p].parts.empty()) continue;
-        // Equation: p = sum(parts). Solve for a single unknown.
-        std::vector<int> unknown;
-        if (!known[p]) unknown.push_back(static_cast<int>(p));
-        for (int c : n[p].parts) {
-          if (!known[c] && n[c].count > 0) unknown.push_back(c);
-        }
-        if (unknown.size() != 1) continue;
-        const int u = unknown[0];
-        known[u] = true;
-        changed = true;
-        if (small(u)) {
-          leak = u;
-          leak_via = static_cast<int>(p);
-        }
-      }
-    }
-    if (leak < 0) break;
-
-    // Suppress one more figure in the equation that leaked: the smallest
-    // released part other than the leaked one, else the parent itself.
+  // Released subtrees are nested or disjoint, so everything derivable from
+  // them (by any chain of subtractions and additions) is spanned by disjoint
+  // "regions": a released node minus its nearest released descendants. A
+  // group's sum can be recovered iff the group is a union of regions, so no
+  // group below k can be recovered iff every region is empty or has at
+  // least k respondents. Solving node equations for a single unknown is not
+  // enough: eng - eng/c recovers eng/a + eng/b, two people who then each
+  // learn the other's answer. Each pass suppresses one node, so this ends.
+  while (true) {
     int victim = -1;
-    for (int c : n[leak_via].parts) {
-      if (c == leak || !n[c].released) continue;
-      if (victim < 0 || n[c].count < n[victim].count) victim = c;
-    }
-    if (victim < 0 && n[leak_via].released) victim = leak_via;
-    if (victim < 0) {
-      // The leak came through figures that are all derived; suppress the
-      // nearest released ancestor so the chain breaks.
-      for (int a = n[leak_via].parent; a >= 0; a = n[a].parent) {
-        if (n[a].released) {
-          victim = a;
-          break;
+    for (size_t s = 0; s < n.size() && victim < 0; ++s) {
+      if (!n[s].released) continue;
+      std::vector<int> nearest;  // nearest released descendants of s
+      std::vector<int> todo(n[s].parts.begin(), n[s].parts.end());
+      while (!todo.empty()) {
+        const int c = todo.back();
+        todo.pop_back();
+        if (n[c].is_own_part) continue;
+        if (n[c].released) {
+          nearest.push_back(c);
+        } else {
+          todo.insert(todo.end(), n[c].parts.begin(), n[c].parts.end());
+        }
+      }
+      int64_t region = n[s].count;
+      for (int d : nearest) region -= n[d].count;
+      if (region == 0 || region >= k) continue;
+      // A region below k always has a released descendant (s itself has at
+      // least k). Suppress the smallest, whose region joins s's.
+      for (int d : nearest) {
+        if (victim < 0 || n[d].count < n[victim].count ||
+            (n[d].count == n[victim].count && n[d].name < n[victim].name)) {
+          victim = d;
         }
       }
     }
-    if (victim < 0) break;  // nothing released at all: nothing can leak
+    if (victim < 0) break;
     n[victim].released = false;
   }
 

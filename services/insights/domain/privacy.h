@@ -6,10 +6,12 @@
 // Released figures are sums over groups, so an attacker can subtract: a
 // parent minus all its released children recovers the rest. This decides a
 // set of released nodes such that no group of fewer than k respondents can
-// be recovered by any chain of such subtractions (additions too): every
-// node's equation  node = own + sum(children)  is solved repeatedly for a
-// single unknown, and whenever that would reveal a small group, one more
-// node is suppressed (the smallest released sibling, else the parent).
+// be recovered by any chain of such subtractions (additions too), not even
+// a union of small teams: released subtrees are nested or disjoint, so what
+// can be recovered is exactly the unions of their "regions" (a released
+// node minus its nearest released descendants). While a region has 1 to
+// k-1 respondents, the smallest of that node's nearest released
+// descendants is suppressed.
 //
 // Example:
 //   ReleasedGroups released = DecideReleasedGroups(
