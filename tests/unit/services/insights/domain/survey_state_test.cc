@@ -1,0 +1,333 @@
+// Scoring of a response, and the per-round, per-group figures of
+// SurveyState under the privacy rules.
+#include "services/insights/domain/survey_state.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/insights/domain/survey.h"
+
+namespace orgpulse::insights {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr double kEps = 1e-9;
+
+absl::Time At(int minute) {
+  return absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0),
+                         absl::UTCTimeZone()) +
+         absl::Minutes(minute);
+}
+
+// A scored response whose every dimension scores `score`.
+ScoredResponse Resp(std::string id, std::string team, std::string round,
+                    std::string respondent, int minute, double score,
+                    int enps = 8, int intent = 3) {
+  ScoredResponse r;
+  r.response_id = std::move(id);
+  r.team = std::move(team);
+  r.round = std::move(round);
+  r.respondent = std::move(respondent);
+  r.submitted_at = At(minute);
+  r.dimension_scores.fill(score);
+  r.enps = enps;
+  r.intent_to_stay = intent;
+  return r;
+}
+
+// n respondents of `team` in `round`, scores 0, 25, 50, ... (mod 125).
+void AddTeam(SurveyState& state, const std::string& team,
+             const std::string& round, int n, double score = 50) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(state.Apply(Resp(absl::StrCat(round, "/", team, "/", i), team,
+                                 round, absl::StrCat(team, "#", i), i, score)));
+  }
+}
+
+// --- Score -------------------------------------------------------------------
+
+TEST(ScoreTest, MapsAnswersToZeroToHundredWithReverseItems) {
+  SurveyResponse r;
+  r.response_id = "r1";
+  r.team = "eng";
+  r.round = "2026-q1";
+  r.respondent = "h";
+  r.submitted_at = At(0);
+  r.enps = 9;
+  r.intent_to_stay = 2;
+  for (int d = 1; d <= kDimensionCount; ++d) {
+    r.answers.push_back({static_cast<Dimension>(d), d <= 5 ? d : 3, false});
+  }
+  // Wellbeing (value 5) gets two more items: "I often feel exhausted" = 2,
+  // reverse-scored as 6 - 2 = 4 -> 75; and 1 reverse-scored -> 5 -> 100.
+  r.answers.push_back({Dimension::kWellbeing, 2, true});
+  r.answers.push_back({Dimension::kWellbeing, 1, true});
+  const ScoredResponse s = Score(r);
+  EXPECT_EQ(s.response_id, "r1");
+  EXPECT_EQ(s.team, "eng");
+  EXPECT_EQ(s.round, "2026-q1");
+  EXPECT_EQ(s.respondent, "h");
+  EXPECT_EQ(s.submitted_at, At(0));
+  EXPECT_EQ(s.enps, 9);
+  EXPECT_EQ(s.intent_to_stay, 2);
+  // (v - 1) / 4 * 100: 1 -> 0, 2 -> 25, 3 -> 50, 4 -> 75.
+  EXPECT_NEAR(
+      s.dimension_scores[DimensionIndex(Dimension::kPsychologicalSafety)], 0,
+      kEps);
+  EXPECT_NEAR(s.dimension_scores[DimensionIndex(Dimension::kFeedback)], 25,
+              kEps);
+  EXPECT_NEAR(s.dimension_scores[DimensionIndex(Dimension::kRecognition)], 50,
+              kEps);
+  EXPECT_NEAR(s.dimension_scores[DimensionIndex(Dimension::kGrowth)], 75, kEps);
+  // Wellbeing: mean(100, 75, 100) = 91.666...
+  EXPECT_NEAR(s.dimension_scores[DimensionIndex(Dimension::kWellbeing)],
+              275.0 / 3, kEps);
+  EXPECT_NEAR(s.dimension_scores[DimensionIndex(Dimension::kCollaboration)], 50,
+              kEps);
+}
+
+TEST(ScoreTest, ReverseScoredOneIsTheBest) {
+  SurveyResponse r;
+  for (int d = 1; d <= kDimensionCount; ++d) {
+    r.answers.push_back({static_cast<Dimension>(d), 1, true});
+  }
+  for (double s : Score(r).dimension_scores) EXPECT_NEAR(s, 100, kEps);
+}
+
+TEST(DimensionNameTest, NamesAreLabels) {
+  EXPECT_STREQ(DimensionName(Dimension::kPsychologicalSafety),
+               "psychological_safety");
+  EXPECT_STREQ(DimensionName(Dimension::kTrustInLeadership),
+               "trust_in_leadership");
+  EXPECT_STREQ(DimensionName(Dimension::kUnspecified), "unspecified");
+  EXPECT_EQ(DimensionAt(DimensionIndex(Dimension::kVision)),
+            Dimension::kVision);
+}
+
+// --- Figures -----------------------------------------------------------------
+
+TEST(SurveyStateTest, ReleasedGroupFigures) {
+  SurveyState state(5);
+  // Scores 0, 25, 50, 75, 100 -> mean 50. eNPS answers 10, 9, 9, 7, 3:
+  // 3 promoters, 1 detractor -> 100 * (3 - 1) / 5 = 40. Intent 5, 4, 3, 2,
+  // 1 -> 100, 75, 50, 25, 0 -> mean 50.
+  const int enps[] = {10, 9, 9, 7, 3};
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        state.Apply(Resp(absl::StrCat("r", i), "eng/a", "2026-q1",
+                         absl::StrCat("p", i), i, 25.0 * i, enps[i], 5 - i)));
+  }
+  state.Refresh();
+  const MoraleView v = state.Morale("eng/a", "");
+  EXPECT_EQ(v.round, "2026-q1");
+  EXPECT_FALSE(v.suppressed);
+  ASSERT_TRUE(v.figures.has_value());
+  EXPECT_EQ(v.figures->respondents, 5);
+  for (double d : v.figures->dimensions) EXPECT_NEAR(d, 50, kEps);
+  EXPECT_NEAR(v.figures->enps, 40, kEps);
+  EXPECT_NEAR(v.figures->intent_to_stay, 50, kEps);
+  EXPECT_EQ(v.figures->as_of, At(4));
+  EXPECT_EQ(v.previous_round, "");
+  EXPECT_FALSE(v.previous.has_value());
+  // The rollup has the same members here.
+  const MoraleView eng = state.Morale("eng", "");
+  ASSERT_TRUE(eng.figures.has_value());
+  EXPECT_EQ(eng.figures->respondents, 5);
+  EXPECT_THAT(state.teams(), ElementsAre("eng/a"));
+  EXPECT_THAT(state.rounds(), ElementsAre("2026-q1"));
+}
+
+TEST(SurveyStateTest, RollupAveragesEveryoneUnderTheNode) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 3, 20);
+  AddTeam(state, "eng/b", "r1", 5, 60);
+  AddTeam(state, "eng", "r1", 4, 90);  // the node's own team
+  state.Refresh();
+  const MoraleView v = state.Morale("eng", "r1");
+  ASSERT_TRUE(v.figures.has_value());
+  // (3*20 + 5*60 + 4*90) / 12 = 720 / 12 = 60.
+  EXPECT_EQ(v.figures->respondents, 12);
+  EXPECT_NEAR(v.figures->dimensions[0], 60, kEps);
+  // "engineering" is not under "eng".
+  EXPECT_FALSE(state.Morale("en", "r1").figures.has_value());
+}
+
+TEST(SurveyStateTest, SmallGroupIsSuppressedWithNoFigures) {
+  SurveyState state(5);
+  AddTeam(state, "eng/a", "r1", 4);
+  state.Refresh();
+  for (const char* node : {"eng/a", "eng"}) {
+    const MoraleView v = state.Morale(node, "");
+    EXPECT_EQ(v.round, "r1") << node;
+    EXPECT_TRUE(v.suppressed) << node;
+    EXPECT_FALSE(v.figures.has_value()) << node;
+    EXPECT_FALSE(v.previous.has_value()) << node;
+  }
+}
+
+TEST(SurveyStateTest, ComplementarySuppressionApplies) {
+  SurveyState state(5);
+  AddTeam(state, "eng/a", "r1", 6);
+  AddTeam(state, "eng/b", "r1", 2);
+  AddTeam(state, "eng/c", "r1", 7);
+  state.Refresh();
+  EXPECT_TRUE(state.Morale("eng", "r1").figures.has_value());
+  EXPECT_TRUE(state.Morale("eng/c", "r1").figures.has_value());
+  EXPECT_TRUE(state.Morale("eng/a", "r1").suppressed);
+  EXPECT_TRUE(state.Morale("eng/b", "r1").suppressed);
+}
+
+TEST(SurveyStateTest, UnknownNodeOrRoundSaysNothing) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 3);
+  state.Refresh();
+  MoraleView v = state.Morale("ops", "");
+  EXPECT_EQ(v.round, "");
+  EXPECT_FALSE(v.suppressed);
+  EXPECT_FALSE(v.figures.has_value());
+  v = state.Morale("eng/a", "r9");
+  EXPECT_EQ(v.round, "r9");
+  EXPECT_FALSE(v.suppressed);
+  EXPECT_FALSE(v.figures.has_value());
+}
+
+TEST(SurveyStateTest, DuplicateResponseIdChangesNothing) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 3, 40);
+  EXPECT_TRUE(state.HasResponseId("r1/eng/a/0"));
+  EXPECT_FALSE(state.HasResponseId("r1/eng/a/9"));
+  // Same id, different content: refused.
+  EXPECT_FALSE(
+      state.Apply(Resp("r1/eng/a/0", "eng/a", "r1", "eng/a#0", 99, 100)));
+  EXPECT_FALSE(state.Apply(Resp("r1/eng/a/1", "eng/b", "r1", "x", 99, 100)));
+  state.Refresh();
+  const MoraleView v = state.Morale("eng/a", "r1");
+  ASSERT_TRUE(v.figures.has_value());
+  EXPECT_EQ(v.figures->respondents, 3);
+  EXPECT_NEAR(v.figures->dimensions[0], 40, kEps);
+  EXPECT_THAT(state.teams(), ElementsAre("eng/a"));
+}
+
+// A respondent's latest response in a round is the one in force, whatever
+// order the responses arrive in.
+TEST(SurveyStateTest, LaterResponseReplacesEarlierInAnyArrivalOrder) {
+  const ScoredResponse early = Resp("a-early", "eng/a", "r1", "p0", 10, 0);
+  const ScoredResponse late = Resp("a-late", "eng/a", "r1", "p0", 20, 100);
+  for (bool late_first : {false, true}) {
+    SurveyState state(3);
+    AddTeam(state, "eng/a", "r1", 3, 40);  // respondents eng/a#0..2
+    ASSERT_TRUE(state.Apply(late_first ? late : early));
+    ASSERT_TRUE(state.Apply(late_first ? early : late));
+    state.Refresh();
+    const MoraleView v = state.Morale("eng/a", "r1");
+    ASSERT_TRUE(v.figures.has_value());
+    // p0 counts once, with 100: (3*40 + 100) / 4 = 55.
+    EXPECT_EQ(v.figures->respondents, 4) << late_first;
+    EXPECT_NEAR(v.figures->dimensions[0], 55, kEps) << late_first;
+  }
+}
+
+TEST(SurveyStateTest, SameTimeTieGoesToTheLargerResponseId) {
+  for (bool b_first : {false, true}) {
+    SurveyState state(3);
+    AddTeam(state, "eng/a", "r1", 2, 0);
+    const ScoredResponse a = Resp("id-a", "eng/a", "r1", "p", 5, 20);
+    const ScoredResponse b = Resp("id-b", "eng/a", "r1", "p", 5, 80);
+    ASSERT_TRUE(state.Apply(b_first ? b : a));
+    ASSERT_TRUE(state.Apply(b_first ? a : b));
+    state.Refresh();
+    // (0 + 0 + 80) / 3.
+    EXPECT_NEAR(state.Morale("eng/a", "r1").figures->dimensions[0], 80.0 / 3,
+                kEps);
+  }
+}
+
+// The later response may name another team: the person then counts there
+// only, once.
+TEST(SurveyStateTest, RespondentWhoChangesTeamCountsOnceInTheNewTeam) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 4);
+  AddTeam(state, "eng/b", "r1", 3);
+  ASSERT_TRUE(state.Apply(Resp("move", "eng/b", "r1", "eng/a#0", 50, 50)));
+  state.Refresh();
+  for (const auto& [node, respondents] :
+       {std::pair<const char*, int>{"eng/a", 3}, {"eng/b", 4}, {"eng", 7}}) {
+    const MoraleView v = state.Morale(node, "r1");
+    ASSERT_TRUE(v.figures.has_value()) << node;
+    EXPECT_EQ(v.figures->respondents, respondents) << node;
+  }
+}
+
+// Each round stands alone: the same person answers every round.
+TEST(SurveyStateTest, RoundsAreSeparateAndLatestIsPerNode) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "2026-01", 3, 20);
+  AddTeam(state, "eng/b", "2026-01", 3, 40);
+  AddTeam(state, "eng/a", "2026-02", 4, 60);
+  state.Refresh();
+  EXPECT_THAT(state.rounds(), ElementsAre("2026-01", "2026-02"));
+  MoraleView v = state.Morale("eng/a", "");
+  EXPECT_EQ(v.round, "2026-02");
+  EXPECT_EQ(v.figures->respondents, 4);
+  // eng/b answered only in the first round: its latest is that one.
+  v = state.Morale("eng/b", "");
+  EXPECT_EQ(v.round, "2026-01");
+  EXPECT_NEAR(v.figures->dimensions[0], 40, kEps);
+  // Asked for explicitly.
+  v = state.Morale("eng/a", "2026-01");
+  EXPECT_EQ(v.round, "2026-01");
+  EXPECT_NEAR(v.figures->dimensions[0], 20, kEps);
+  v = state.Morale("eng/b", "2026-02");
+  EXPECT_EQ(v.round, "2026-02");
+  EXPECT_FALSE(v.figures.has_value());
+  EXPECT_FALSE(v.suppressed);
+}
+
+TEST(SurveyStateTest, PreviousIsTheLatestEarlierReleasedRound) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 3, 10);
+  AddTeam(state, "eng/a", "r2", 2, 20);  // suppressed
+  AddTeam(state, "eng/a", "r3", 5, 30);
+  state.Refresh();
+  MoraleView v = state.Morale("eng/a", "r3");
+  ASSERT_TRUE(v.figures.has_value());
+  EXPECT_EQ(v.previous_round, "r1");
+  ASSERT_TRUE(v.previous.has_value());
+  EXPECT_NEAR(v.previous->dimensions[0], 10, kEps);
+  EXPECT_EQ(v.previous->respondents, 3);
+  // A suppressed round carries no previous figures either.
+  v = state.Morale("eng/a", "r2");
+  EXPECT_TRUE(v.suppressed);
+  EXPECT_EQ(v.previous_round, "");
+  EXPECT_FALSE(v.previous.has_value());
+  v = state.Morale("eng/a", "r1");
+  EXPECT_EQ(v.previous_round, "");
+}
+
+TEST(SurveyStateTest, RefreshRecomputesOnlyWhatChanged) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 2);
+  state.Refresh();
+  EXPECT_TRUE(state.Morale("eng/a", "r1").suppressed);
+  ASSERT_TRUE(state.Apply(Resp("third", "eng/a", "r1", "p3", 9, 50)));
+  state.Refresh();
+  EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 3);
+  EXPECT_EQ(state.min_group_size(), 3);
+}
+
+TEST(SurveyStateTest, EmptyStateHasNoRoundsOrTeams) {
+  SurveyState state(5);
+  state.Refresh();
+  EXPECT_THAT(state.rounds(), IsEmpty());
+  EXPECT_THAT(state.teams(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace orgpulse::insights

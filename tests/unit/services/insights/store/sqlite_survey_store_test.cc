@@ -1,0 +1,254 @@
+// SqliteSurveyStore on a real SQLite file in a temporary directory, and the
+// batch encoding on its own: round trips, reopening, and DATA_LOSS (never a
+// crash) on corrupt bytes.
+#include "services/insights/store/sqlite_survey_store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+
+namespace orgpulse::insights {
+namespace {
+
+using ::orgpulse::testing::StatusIs;
+using ::testing::IsEmpty;
+
+ScoredResponse Scored(int i) {
+  ScoredResponse r;
+  r.response_id = absl::StrCat("resp-", i);
+  r.team = i % 2 ? "eng/payments" : "ops";
+  r.round = "2026-q1";
+  r.respondent = absl::StrCat("hash-", i * 7919);
+  r.submitted_at = absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0),
+                                   absl::UTCTimeZone()) +
+                   absl::Microseconds(1234567 * i);
+  for (int d = 0; d < kDimensionCount; ++d) {
+    r.dimension_scores[d] = (i + d) % 5 * 25.0 + (d == 4 ? 1.0 / 3 : 0);
+  }
+  r.enps = i % 11;
+  r.intent_to_stay = 1 + i % 5;
+  return r;
+}
+
+std::vector<ScoredResponse> Batch(int first, int n) {
+  std::vector<ScoredResponse> out;
+  for (int i = first; i < first + n; ++i) out.push_back(Scored(i));
+  return out;
+}
+
+// Every field, exactly (doubles bit for bit).
+std::string DebugString(const ScoredResponse& r) {
+  std::string out = absl::StrCat(
+      r.response_id, "|", r.team, "|", r.round, "|", r.respondent, "|",
+      absl::ToUnixMicros(r.submitted_at), "|", r.enps, "|", r.intent_to_stay);
+  for (double d : r.dimension_scores) absl::StrAppend(&out, "|", d);
+  return out;
+}
+
+std::vector<std::string> DebugStrings(const std::vector<ScoredResponse>& rs) {
+  std::vector<std::string> out;
+  for (const ScoredResponse& r : rs) out.push_back(DebugString(r));
+  return out;
+}
+
+std::vector<std::string> Decode(absl::string_view blob, absl::Status* status) {
+  std::vector<std::string> out;
+  *status = DecodeResponses(
+      blob, [&](const ScoredResponse& r) { out.push_back(DebugString(r)); });
+  return out;
+}
+
+// --- The encoding ------------------------------------------------------------
+
+TEST(ResponseCodecTest, RoundTripKeepsEveryField) {
+  const std::vector<ScoredResponse> batch = Batch(0, 25);
+  absl::Status status;
+  EXPECT_EQ(Decode(EncodeResponses(batch), &status), DebugStrings(batch));
+  EXPECT_TRUE(status.ok()) << status;
+  // The exact double survives (1/3 is not a short decimal).
+  std::vector<ScoredResponse> decoded;
+  ASSERT_TRUE(
+      DecodeResponses(EncodeResponses(batch), [&](const ScoredResponse& r) {
+        decoded.push_back(r);
+      }).ok());
+  EXPECT_EQ(decoded[0].dimension_scores[4], batch[0].dimension_scores[4]);
+  EXPECT_EQ(decoded[3].submitted_at, batch[3].submitted_at);
+}
+
+TEST(ResponseCodecTest, EmptyBatchRoundTrips) {
+  absl::Status status;
+  EXPECT_THAT(Decode(EncodeResponses({}), &status), IsEmpty());
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(ResponseCodecTest, EmptyBlobIsDataLoss) {
+  absl::Status status;
+  Decode("", &status);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ResponseCodecTest, UnknownFormatIsDataLoss) {
+  std::string blob = EncodeResponses(Batch(0, 2));
+  blob[0] = 2;
+  absl::Status status;
+  EXPECT_THAT(Decode(blob, &status), IsEmpty());
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ResponseCodecTest, EveryTruncationIsDataLoss) {
+  const std::string blob = EncodeResponses(Batch(0, 3));
+  for (size_t n = 0; n < blob.size(); ++n) {
+    absl::Status status;
+    Decode(blob.substr(0, n), &status);
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss)) << n;
+  }
+}
+
+TEST(ResponseCodecTest, TrailingBytesAreDataLoss) {
+  absl::Status status;
+  Decode(EncodeResponses(Batch(0, 2)) + "x", &status);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ResponseCodecTest, OverstatedCountIsDataLoss) {
+  std::string blob = EncodeResponses(Batch(0, 2));
+  blob[1] = 3;  // the varint count, 2 -> 3
+  absl::Status status;
+  Decode(blob, &status);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ResponseCodecTest, GarbageNeverCrashes) {
+  const std::string blob = EncodeResponses(Batch(0, 4));
+  // Flip every byte in turn; the result is either decodable or DATA_LOSS.
+  for (size_t i = 0; i < blob.size(); ++i) {
+    std::string bad = blob;
+    bad[i] = static_cast<char>(bad[i] ^ 0xff);
+    absl::Status status;
+    Decode(bad, &status);
+    EXPECT_THAT(status, ::testing::AnyOf(StatusIs(absl::StatusCode::kOk),
+                                         StatusIs(absl::StatusCode::kDataLoss)))
+        << i;
+  }
+  // A huge claimed count or string length must not allocate or loop long.
+  absl::Status status;
+  Decode(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x7f", 11),
+         &status);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+// --- The store ---------------------------------------------------------------
+
+class SqliteSurveyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/orgpulse-survey-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    root_ = dir;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  std::string dir() const { return root_ + "/data"; }
+  std::string db_path() const { return dir() + "/responses.db"; }
+
+  std::unique_ptr<SqliteSurveyStore> OpenOrDie() {
+    absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> store =
+        SqliteSurveyStore::Open(dir(), {});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  static std::vector<std::string> ReplayAll(SqliteSurveyStore& store) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store
+                    .Replay([&](const ScoredResponse& r) {
+                      out.push_back(DebugString(r));
+                    })
+                    .ok());
+    return out;
+  }
+
+  std::string root_;
+};
+
+TEST_F(SqliteSurveyStoreTest, EmptyStoreReplaysNothing) {
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(ReplayAll(*store), IsEmpty());
+  EXPECT_TRUE(std::filesystem::exists(db_path()));
+}
+
+TEST_F(SqliteSurveyStoreTest, ReplaysBatchesInOrderAfterReopening) {
+  std::vector<std::string> expected;
+  {
+    std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    for (int b = 0; b < 4; ++b) {
+      const std::vector<ScoredResponse> batch = Batch(b * 10, 3 + b);
+      ASSERT_TRUE(store->Append(batch).ok());
+      for (const std::string& s : DebugStrings(batch)) expected.push_back(s);
+    }
+    ASSERT_TRUE(store->Append({}).ok());  // nothing to store
+    EXPECT_EQ(ReplayAll(*store), expected);
+  }
+  std::unique_ptr<SqliteSurveyStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+  // And it keeps appending after the old rows.
+  const std::vector<ScoredResponse> more = Batch(100, 2);
+  ASSERT_TRUE(reopened->Append(more).ok());
+  for (const std::string& s : DebugStrings(more)) expected.push_back(s);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+TEST_F(SqliteSurveyStoreTest, UndecodableRowIsDataLoss) {
+  {
+    std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Batch(0, 2)).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "INSERT INTO log(items, blob) VALUES (1, x'0102ff')",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  int seen = 0;
+  EXPECT_THAT(store->Replay([&](const ScoredResponse&) { ++seen; }),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(seen, 2);  // the good batch came first
+}
+
+TEST_F(SqliteSurveyStoreTest, AppendOverMaxBytesIsResourceExhausted) {
+  absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> opened =
+      SqliteSurveyStore::Open(dir(),
+                              {.synchronous = "full", .max_bytes = 64 * 1024});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteSurveyStore& store = **opened;
+  const std::vector<ScoredResponse> small = Batch(0, 3);
+  ASSERT_TRUE(store.Append(small).ok());
+  EXPECT_THAT(store.Append(Batch(10, 3000)),  // ~400 KiB encoded
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  // Nothing of the refused batch is stored.
+  EXPECT_EQ(ReplayAll(store), DebugStrings(small));
+}
+
+}  // namespace
+}  // namespace orgpulse::insights
