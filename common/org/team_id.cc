@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
 
 namespace orgpulse {
 
@@ -31,6 +32,15 @@ std::string TeamIdError(absl::string_view team) {
     return absl::StrCat("deeper than ", kMaxTeamDepth, " levels");
   }
   return "";
+}
+
+absl::Status ValidateTeamArgument(absl::string_view field, absl::string_view team,
+                                  bool required) {
+  if (team.empty() && !required) return absl::OkStatus();
+  std::string why = TeamIdError(team);
+  if (why.empty()) return absl::OkStatus();
+  return InvalidArgumentWithViolations(absl::StrCat(field, " ", why),
+                                       {{std::string(field), why}});
 }
 
 bool IsInTeamTree(absl::string_view team, absl::string_view prefix) {

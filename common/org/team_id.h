@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace orgpulse {
@@ -24,6 +25,11 @@ std::string TeamIdError(absl::string_view team);
 inline bool IsValidTeamId(absl::string_view team) {
   return TeamIdError(team).empty();
 }
+
+// A request's team argument: OK if valid (or empty and not `required`),
+// else INVALID_ARGUMENT with a field violation naming `field`.
+absl::Status ValidateTeamArgument(absl::string_view field, absl::string_view team,
+                                  bool required);
 
 // True if `team` equals `prefix` or lies under it. An empty prefix matches
 // every team.

@@ -1,28 +1,9 @@
 #include "services/ingest/grpc/conversion.h"
 
-#include "google/protobuf/util/time_util.h"
+#include "common/proto/time_conversion.h"
 
 namespace orgpulse::ingest {
 namespace {
-
-using google::protobuf::Timestamp;
-
-absl::Time FromProtoTime(bool present, const Timestamp& t) {
-  if (!present) return absl::InfinitePast();
-  if (t.nanos() < 0 || t.nanos() > 999'999'999 ||
-      t.seconds() < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
-      t.seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds) {
-    return absl::InfiniteFuture();
-  }
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProtoTime(absl::Time t, Timestamp& out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-}
 
 // The proto oneof's cases, in the order of the domain's Payload variant.
 Payload PayloadFromProto(const v1::Event& p) {

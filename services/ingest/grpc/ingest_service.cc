@@ -137,14 +137,6 @@ class PushStreamReactor final
   std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);
 };
 
-absl::Status CheckTeamPrefix(absl::string_view field, absl::string_view team,
-                             bool required) {
-  if (team.empty() && !required) return absl::OkStatus();
-  std::string why = TeamIdError(team);
-  if (why.empty()) return absl::OkStatus();
-  return InvalidArgumentWithViolations(absl::StrCat(field, " ", why),
-                                       {{std::string(field), why}});
-}
 
 }  // namespace
 
@@ -169,7 +161,7 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
     grpc::CallbackServerContext* context,
     const v1::GetTeamExecutionRequest* request, v1::TeamExecution* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = CheckTeamPrefix("team", request->team(), true);
+  absl::Status status = ValidateTeamArgument("team", request->team(), true);
   if (status.ok()) {
     absl::StatusOr<TeamExecution> figures =
         ledger_.GetTeamExecution(request->team());
@@ -184,7 +176,7 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
     grpc::CallbackServerContext* context, const v1::ListTeamsRequest* request,
     v1::ListTeamsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = CheckTeamPrefix("prefix", request->prefix(), false);
+  absl::Status status = ValidateTeamArgument("prefix", request->prefix(), false);
   if (status.ok()) {
     for (const TeamSummary& t : ledger_.ListTeams(request->prefix())) {
       ToProto(t, *response->add_teams());

@@ -1,29 +1,9 @@
 #include "services/insights/grpc/conversion.h"
 
-#include "google/protobuf/util/time_util.h"
+#include "common/proto/time_conversion.h"
 
 namespace orgpulse::insights {
 namespace {
-
-using google::protobuf::Timestamp;
-using google::protobuf::util::TimeUtil;
-
-absl::Time FromProtoTime(bool present, const Timestamp& t) {
-  if (!present) return absl::InfinitePast();
-  if (t.nanos() < 0 || t.nanos() > 999'999'999 ||
-      t.seconds() < TimeUtil::kTimestampMinSeconds ||
-      t.seconds() > TimeUtil::kTimestampMaxSeconds) {
-    return absl::InfiniteFuture();
-  }
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-void ToProtoTime(absl::Time t, Timestamp& out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
-}
 
 v1::Quadrant ToProto(Quadrant q) { return static_cast<v1::Quadrant>(q); }
 

@@ -9,18 +9,6 @@
 #include "services/insights/grpc/conversion.h"
 
 namespace orgpulse::insights {
-namespace {
-
-absl::Status CheckTeam(absl::string_view field, absl::string_view team,
-                       bool required) {
-  if (team.empty() && !required) return absl::OkStatus();
-  std::string why = TeamIdError(team);
-  if (why.empty()) return absl::OkStatus();
-  return InvalidArgumentWithViolations(absl::StrCat(field, " ", why),
-                                       {{std::string(field), why}});
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* InsightsService::SubmitSurveyResponses(
     grpc::CallbackServerContext* context,
@@ -43,7 +31,7 @@ grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
     grpc::CallbackServerContext* context, const v1::GetTeamInsightsRequest* request,
     v1::TeamInsights* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = CheckTeam("team", request->team(), true);
+  absl::Status status = ValidateTeamArgument("team", request->team(), true);
   if (status.ok() && request->round().size() > kMaxRoundLength) {
     status = InvalidArgumentWithViolations(
         "round is too long", {{"round", "longer than 32 characters"}});
@@ -63,7 +51,7 @@ grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
     const v1::ListTeamInsightsRequest* request,
     v1::ListTeamInsightsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = CheckTeam("prefix", request->prefix(), false);
+  absl::Status status = ValidateTeamArgument("prefix", request->prefix(), false);
   if (status.ok()) {
     const InsightsOrder order =
         request->order() == v1::ListTeamInsightsRequest::ORDER_TEAM
