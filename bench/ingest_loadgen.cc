@@ -444,6 +444,9 @@ struct Shared {
   std::mutex mu;
   std::string first_error;
   std::vector<double> latencies_ms;  // merged at the end of each worker
+  // Acknowledged events (this run) when each latency sample completed, in
+  // the same order: shows where in the run the slowest requests fell.
+  std::vector<int64_t> latency_at;
   double gen_cpu_s = 0;
 
   int64_t EventsIn(int64_t request) const {
@@ -461,9 +464,10 @@ struct Shared {
       first_error = absl::StrCat(s.error_code(), ": ", s.error_message());
     }
   }
-  void Merge(std::vector<double>& lat, double gen_cpu) {
+  void Merge(std::vector<double>& lat, std::vector<int64_t>& at, double gen_cpu) {
     std::lock_guard<std::mutex> lock(mu);
     latencies_ms.insert(latencies_ms.end(), lat.begin(), lat.end());
+    latency_at.insert(latency_at.end(), at.begin(), at.end());
     gen_cpu_s += gen_cpu;
   }
 };
@@ -492,6 +496,7 @@ void StreamWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
   std::mutex mu;
   std::deque<std::pair<Clock::time_point, int64_t>> sent;  // (start, events)
   std::vector<double> lat;
+  std::vector<int64_t> at;
   lat.reserve(s.total_requests / 2 + 16);
 
   std::thread reader([&] {
@@ -505,6 +510,7 @@ void StreamWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
         sent.pop_front();
       }
       lat.push_back(std::chrono::duration<double, std::milli>(now - front.first).count());
+      at.push_back(s.acked_events.load(std::memory_order_relaxed));
       s.accepted.fetch_add(response.accepted(), std::memory_order_relaxed);
       s.duplicates.fetch_add(response.duplicates(), std::memory_order_relaxed);
       s.acked_events.fetch_add(front.second, std::memory_order_relaxed);
@@ -544,7 +550,7 @@ void StreamWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
     s.Error(status);
     s.stop = true;
   }
-  s.Merge(lat, gen_cpu);
+  s.Merge(lat, at, gen_cpu);
 }
 
 // ---- push mode ---------------------------------------------------------------
@@ -553,6 +559,7 @@ void PushWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
                 std::vector<Template>& templates, int timeout_s) {
   auto stub = v1::IngestService::NewStub(channel);
   std::vector<double> lat;
+  std::vector<int64_t> at;
   lat.reserve(s.total_requests / 4 + 16);
   double gen_cpu = 0;
   v1::PushRequest scratch;
@@ -582,11 +589,12 @@ void PushWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
       continue;
     }
     lat.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    at.push_back(s.acked_events.load(std::memory_order_relaxed));
     s.accepted.fetch_add(response.accepted(), std::memory_order_relaxed);
     s.duplicates.fetch_add(response.duplicates(), std::memory_order_relaxed);
     s.acked_events.fetch_add(s.EventsIn(index), std::memory_order_relaxed);
   }
-  s.Merge(lat, gen_cpu);
+  s.Merge(lat, at, gen_cpu);
 }
 
 double Percentile(const std::vector<double>& sorted, double p) {
@@ -800,6 +808,27 @@ int main(int argc, char** argv) {
   monitor.join();
 
   const double seconds = Seconds(end - s.start);
+  // The slowest requests, one per stall: latency@acknowledged events then.
+  std::string slowest;
+  {
+    std::vector<size_t> order(s.latencies_ms.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return s.latencies_ms[a] > s.latencies_ms[b];
+    });
+    std::vector<int64_t> picked;
+    const int64_t apart = std::max<int64_t>(s.total_events / 50, 1);
+    for (size_t i : order) {
+      if (picked.size() == 5) break;
+      const int64_t at = s.latency_at[i];
+      bool near = false;
+      for (int64_t p : picked) near = near || std::llabs(p - at) < apart;
+      if (near) continue;
+      picked.push_back(at);
+      absl::StrAppend(&slowest, slowest.empty() ? "" : ",",
+                      absl::StrFormat("%.0f@%d", s.latencies_ms[i], at));
+    }
+  }
   std::sort(s.latencies_ms.begin(), s.latencies_ms.end());
   const int64_t acked = s.acked_events.load();
   std::string line = absl::StrFormat(
@@ -832,6 +861,7 @@ int main(int argc, char** argv) {
                     " server_rss_kb_end=", ProcStatusKb(server_pid, "VmRSS"),
                     " server_hwm_kb_end=", ProcStatusKb(server_pid, "VmHWM"));
   }
+  if (!slowest.empty()) absl::StrAppend(&line, " slowest_ms_at_events=", slowest);
   if (!interval_rates.empty()) {
     absl::StrAppend(&line, " interval_events_per_s=");
     for (size_t i = 0; i < interval_rates.size(); ++i) {
