@@ -1,0 +1,135 @@
+// A client of orgpulse.ingest.v1.IngestService for the command line, the
+// demo and load generators: TLS and a token when configured (ClientOptions),
+// a deadline on every call, retries with backoff on UNAVAILABLE only (every
+// event is idempotent by (source, event_id), so resending is safe), and
+// streaming of large pushes with a bounded number of batches in flight.
+//
+// Example:
+//   ClientOptions options;
+//   options.address = "127.0.0.1:50051";
+//   absl::StatusOr<std::unique_ptr<IngestClient>> client =
+//       IngestClient::Connect(options);
+//   if (!client.ok()) return client.status();
+//   VectorBatchSource batches(events, 1000);
+//   PushOutcome pushed = (*client)->PushStream(batches);
+//   if (!pushed.status.ok()) ...;  // pushed.failed_batch names the batch
+//   absl::StatusOr<v1::TeamExecution> eng = (*client)->GetTeamExecution("eng");
+#ifndef ORGPULSE_CLIENTS_INGEST_CLIENT_H_
+#define ORGPULSE_CLIENTS_INGEST_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "clients/client_options.h"
+#include "clients/retry.h"
+#include "grpcpp/channel.h"
+#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+
+namespace orgpulse {
+
+// Batches to push, produced on demand so that a large import never holds
+// more than the batches in flight.
+class PushBatchSource {
+ public:
+  virtual ~PushBatchSource() = default;
+  // Fills `batch` (empty on entry) with the next events, at most
+  // IngestClient::kMaxEventsPerRequest; false when none are left. Called
+  // from one thread at a time; may be slow (it is where parsing happens).
+  virtual bool Next(ingest::v1::PushRequest& batch) = 0;
+};
+
+// Consecutive batches of `batch_size` events of a vector (which must outlive
+// the source).
+class VectorBatchSource final : public PushBatchSource {
+ public:
+  VectorBatchSource(absl::Span<const ingest::v1::Event> events,
+                    size_t batch_size);
+  bool Next(ingest::v1::PushRequest& batch) override;
+
+ private:
+  absl::Span<const ingest::v1::Event> events_;
+  size_t batch_size_;
+  size_t next_ = 0;
+};
+
+// Acknowledged batches and what the server said of their events.
+struct PushStats {
+  int64_t batches = 0;
+  int64_t events = 0;
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+};
+
+struct PushOutcome {
+  PushStats acknowledged;
+  // OK when every batch of the source was acknowledged.
+  absl::Status status;
+  // The batch the server refused (0-based, in the source's order) when the
+  // status is its answer to that batch (INVALID_ARGUMENT with field
+  // violations `events[i]...`, RESOURCE_EXHAUSTED); -1 otherwise.
+  int64_t failed_batch = -1;
+  // Streams reopened after UNAVAILABLE (their unacknowledged batches were
+  // resent; events stored before the break then count as duplicates).
+  int retries = 0;
+};
+
+struct PushStreamOptions {
+  // Batches written and not yet acknowledged. The server works on up to 8 of
+  // a stream at a time.
+  int max_in_flight = 8;
+  // Called after each acknowledgement with the running totals, on the thread
+  // that reads the responses; must be quick and thread-safe.
+  std::function<void(const PushStats&)> on_progress;
+};
+
+// Thread-safe.
+class IngestClient {
+ public:
+  static constexpr int kMaxEventsPerRequest = 10'000;
+
+  // Checks the options and creates the channel; no call is made yet.
+  static absl::StatusOr<std::unique_ptr<IngestClient>> Connect(
+      const ClientOptions& options);
+
+  // Over an existing channel (in-process servers in tests).
+  IngestClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options,
+               Sleeper sleep = RealSleep());
+
+  // One batch (at most kMaxEventsPerRequest events), retried on UNAVAILABLE.
+  absl::StatusOr<ingest::v1::PushResponse> Push(
+      const ingest::v1::PushRequest& request);
+
+  // Every batch of `source` through PushStream, at most
+  // options.max_in_flight unacknowledged. A stream that breaks with
+  // UNAVAILABLE is reopened (with backoff, up to retry.max_attempts in a row
+  // without progress) and the unacknowledged batches are resent. A batch not
+  // acknowledged within ClientOptions::timeout cancels the stream with
+  // DEADLINE_EXCEEDED.
+  PushOutcome PushStream(PushBatchSource& source,
+                         const PushStreamOptions& options = {});
+
+  absl::StatusOr<ingest::v1::ListTeamsResponse> ListTeams(
+      absl::string_view prefix);
+  absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
+      absl::string_view team);
+
+ private:
+  struct StreamState;
+  // One PushStream call; see PushStream.
+  grpc::Status StreamOnce(PushBatchSource& source,
+                          const PushStreamOptions& options, StreamState& state);
+
+  std::unique_ptr<ingest::v1::IngestService::Stub> stub_;
+  const ClientOptions options_;
+  const Sleeper sleep_;
+};
+
+}  // namespace orgpulse
+
+#endif  // ORGPULSE_CLIENTS_INGEST_CLIENT_H_
