@@ -3,8 +3,9 @@
 // FixedClock instead of reading the wall clock.
 //
 // Example:
-//   FixedClock clock(absl::FromCivil(absl::CivilSecond(2026, 3, 1), absl::UTCTimeZone()));
-//   ExecutionState state;  ...  state.Figures("eng", clock.Now());
+//   FixedClock clock(absl::FromCivil(absl::CivilSecond(2026, 3, 1),
+//   absl::UTCTimeZone())); ExecutionState state;  ...  state.Figures("eng",
+//   clock.Now());
 #ifndef ORGPULSE_COMMON_CLOCK_CLOCK_H_
 #define ORGPULSE_COMMON_CLOCK_CLOCK_H_
 

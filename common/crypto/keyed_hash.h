@@ -3,8 +3,9 @@
 // one secret, and without the secret the value says nothing about the id.
 //
 // Example:
-//   absl::StatusOr<KeyedHasher> hasher = KeyedHasher::FromFile("/etc/orgpulse/respondent.key");
-//   std::string pseudonym = hasher->Hash("alice@example.com");  // 16 bytes
+//   absl::StatusOr<KeyedHasher> hasher =
+//   KeyedHasher::FromFile("/etc/orgpulse/respondent.key"); std::string
+//   pseudonym = hasher->Hash("alice@example.com");  // 16 bytes
 #ifndef ORGPULSE_COMMON_CRYPTO_KEYED_HASH_H_
 #define ORGPULSE_COMMON_CRYPTO_KEYED_HASH_H_
 

@@ -26,9 +26,10 @@ absl::string_view LevelName(LogLevel level) {
 }  // namespace
 
 void Log(LogLevel level, absl::string_view component, absl::string_view text) {
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " ", LevelName(level), " ", component, ": ", text);
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", LevelName(level), " ", component, ": ", text);
   // Keep it one line whatever the caller passed.
   for (char& c : line) {
     if (c == '\n' || c == '\r') c = ' ';

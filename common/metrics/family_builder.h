@@ -28,22 +28,27 @@ class FamilyBuilder {
     prometheus::ClientMetric m;
     m.label = std::move(labels);
     m.gauge.value = value;
-    Get(name, help, prometheus::MetricType::Gauge).metric.push_back(std::move(m));
+    Get(name, help, prometheus::MetricType::Gauge)
+        .metric.push_back(std::move(m));
   }
-  void Counter(const char* name, const char* help, Labels labels, double value) {
+  void Counter(const char* name, const char* help, Labels labels,
+               double value) {
     prometheus::ClientMetric m;
     m.label = std::move(labels);
     m.counter.value = value;
-    Get(name, help, prometheus::MetricType::Counter).metric.push_back(std::move(m));
+    Get(name, help, prometheus::MetricType::Counter)
+        .metric.push_back(std::move(m));
   }
-  void Summary(const char* name, const char* help, Labels labels, uint64_t count,
-               double sum, const std::vector<std::pair<double, double>>& quantiles) {
+  void Summary(const char* name, const char* help, Labels labels,
+               uint64_t count, double sum,
+               const std::vector<std::pair<double, double>>& quantiles) {
     prometheus::ClientMetric m;
     m.label = std::move(labels);
     m.summary.sample_count = count;
     m.summary.sample_sum = sum;
     for (const auto& [q, v] : quantiles) m.summary.quantile.push_back({q, v});
-    Get(name, help, prometheus::MetricType::Summary).metric.push_back(std::move(m));
+    Get(name, help, prometheus::MetricType::Summary)
+        .metric.push_back(std::move(m));
   }
   std::vector<prometheus::MetricFamily> Take() {
     std::vector<prometheus::MetricFamily> out;

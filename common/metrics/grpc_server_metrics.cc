@@ -33,7 +33,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     series_.started->Increment();
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
       series_.received->Increment();
@@ -77,24 +78,42 @@ class MetricsInterceptorFactory final
 
 const char* StatusCodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -125,9 +144,11 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
                     "had been application-level handled by the server.")
               .Register(registry)) {}
 
-std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+std::vector<
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
 GrpcServerMetrics::InterceptorFactories() {
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       out;
   out.push_back(std::make_unique<MetricsInterceptorFactory>(*this));
   return out;
@@ -144,15 +165,15 @@ GrpcServerMetrics::MethodSeries& GrpcServerMetrics::SeriesFor(
   const size_t slash = name.find('/');
   std::string service(name.substr(0, slash));
   std::string method(slash == absl::string_view::npos ? ""
-                                                       : name.substr(slash + 1));
+                                                      : name.substr(slash + 1));
   const prometheus::Labels labels{
       {"grpc_service", service}, {"grpc_method", method}, {"grpc_type", type}};
   auto series = std::make_unique<MethodSeries>(MethodSeries{
       &started_.Add(labels), &received_.Add(labels), &sent_.Add(labels),
-      &handling_seconds_.Add(
-          labels, prometheus::Histogram::BucketBoundaries{
-                      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                      0.25, 0.5, 1, 2.5, 5, 10}),
+      &handling_seconds_.Add(labels,
+                             prometheus::Histogram::BucketBoundaries{
+                                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
       service, method, type});
   return *methods_.emplace(full_method, std::move(series)).first->second;
 }
@@ -163,10 +184,11 @@ prometheus::Counter& GrpcServerMetrics::Handled(const MethodSeries& series,
   auto key = std::make_pair(&series, static_cast<int>(code));
   auto it = handled_cache_.find(key);
   if (it != handled_cache_.end()) return *it->second;
-  prometheus::Counter& counter = handled_.Add({{"grpc_service", series.service},
-                                               {"grpc_method", series.method},
-                                               {"grpc_type", series.type},
-                                               {"grpc_code", StatusCodeName(code)}});
+  prometheus::Counter& counter =
+      handled_.Add({{"grpc_service", series.service},
+                    {"grpc_method", series.method},
+                    {"grpc_type", series.type},
+                    {"grpc_code", StatusCodeName(code)}});
   handled_cache_.emplace(key, &counter);
   return counter;
 }

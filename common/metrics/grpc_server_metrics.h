@@ -33,7 +33,8 @@ class GrpcServerMetrics {
 
   // A factory list for ServerBuilder::experimental().SetInterceptorCreators.
   // The factories refer to this object, which must outlive the server.
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
   InterceptorFactories();
 
   // One RPC's series, resolved once when the call starts.
@@ -45,7 +46,8 @@ class GrpcServerMetrics {
     std::string service, method, type;
   };
   MethodSeries& SeriesFor(const std::string& full_method, const char* type);
-  prometheus::Counter& Handled(const MethodSeries& series, grpc::StatusCode code);
+  prometheus::Counter& Handled(const MethodSeries& series,
+                               grpc::StatusCode code);
 
  private:
   prometheus::Family<prometheus::Counter>& started_;

@@ -34,8 +34,8 @@ std::string TeamIdError(absl::string_view team) {
   return "";
 }
 
-absl::Status ValidateTeamArgument(absl::string_view field, absl::string_view team,
-                                  bool required) {
+absl::Status ValidateTeamArgument(absl::string_view field,
+                                  absl::string_view team, bool required) {
   if (team.empty() && !required) return absl::OkStatus();
   std::string why = TeamIdError(team);
   if (why.empty()) return absl::OkStatus();

@@ -28,8 +28,8 @@ inline bool IsValidTeamId(absl::string_view team) {
 
 // A request's team argument: OK if valid (or empty and not `required`),
 // else INVALID_ARGUMENT with a field violation naming `field`.
-absl::Status ValidateTeamArgument(absl::string_view field, absl::string_view team,
-                                  bool required);
+absl::Status ValidateTeamArgument(absl::string_view field,
+                                  absl::string_view team, bool required);
 
 // True if `team` equals `prefix` or lies under it. An empty prefix matches
 // every team.

@@ -11,7 +11,8 @@
 
 namespace orgpulse {
 
-inline absl::Time FromProtoTime(bool present, const google::protobuf::Timestamp& t) {
+inline absl::Time FromProtoTime(bool present,
+                                const google::protobuf::Timestamp& t) {
   using google::protobuf::util::TimeUtil;
   if (!present) return absl::InfinitePast();
   if (t.nanos() < 0 || t.nanos() > 999'999'999 ||

@@ -40,7 +40,8 @@ absl::Status WriteFileAtomically(const std::string& path,
     std::ofstream out(temp, std::ios::trunc);
     out << contents;
     out.close();
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat("cannot write ", temp));
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
@@ -48,7 +49,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Clock>> ClockFromFlag(const std::string& fixed_time) {
+absl::StatusOr<std::unique_ptr<Clock>> ClockFromFlag(
+    const std::string& fixed_time) {
   if (fixed_time.empty()) return std::make_unique<SystemClock>();
   absl::Time t;
   std::string error;

@@ -27,7 +27,8 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 // A SystemClock for an empty `fixed_time`, else a FixedClock at that RFC 3339
 // time (INVALID_ARGUMENT if it does not parse).
-absl::StatusOr<std::unique_ptr<Clock>> ClockFromFlag(const std::string& fixed_time);
+absl::StatusOr<std::unique_ptr<Clock>> ClockFromFlag(
+    const std::string& fixed_time);
 
 // Writes "grpc=PORT metrics=PORT" to `path` (nothing if `path` is empty).
 absl::Status WritePortFile(const std::string& path, int grpc_port,

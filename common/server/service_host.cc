@@ -19,8 +19,8 @@ namespace {
 class NoReflection final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
     std::erase_if(*plugins, [](const auto& plugin) {
       return plugin->name() == "proto_server_reflection";
     });
@@ -30,7 +30,8 @@ class NoReflection final : public grpc::ServerBuilderOption {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
-    const ServiceHostOptions& options, const std::vector<grpc::Service*>& services,
+    const ServiceHostOptions& options,
+    const std::vector<grpc::Service*>& services,
     std::shared_ptr<prometheus::Registry> registry,
     std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   std::unique_ptr<ServiceHost> host(new ServiceHost());
@@ -48,7 +49,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     builder.SetOption(std::make_unique<NoReflection>());
   }
   builder.AddListeningPort(options.grpc_address,
-                           grpc::InsecureServerCredentials(), &host->grpc_port_);
+                           grpc::InsecureServerCredentials(),
+                           &host->grpc_port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -64,14 +66,17 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->server_->GetHealthCheckService()->SetServingStatus(false);
 
   try {
-    host->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_address);
+    host->exposer_ =
+        std::make_unique<prometheus::Exposer>(options.metrics_address);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for metrics on ", options.metrics_address, ": ", e.what()));
+    return absl::UnavailableError(absl::StrCat("cannot listen for metrics on ",
+                                               options.metrics_address, ": ",
+                                               e.what()));
   }
   // The exposer holds collectables by weak_ptr; this host keeps them alive.
   host->exposer_->RegisterCollectable(host->registry_);
-  for (const auto& c : host->collectables_) host->exposer_->RegisterCollectable(c);
+  for (const auto& c : host->collectables_)
+    host->exposer_->RegisterCollectable(c);
   host->metrics_port_ = host->exposer_->GetListeningPorts().front();
   return host;
 }

@@ -46,7 +46,8 @@ class ServiceHost {
   // `services` and `collectables` must outlive the host; `registry` gets the
   // gRPC server metrics and is exposed too.
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
-      const ServiceHostOptions& options, const std::vector<grpc::Service*>& services,
+      const ServiceHostOptions& options,
+      const std::vector<grpc::Service*>& services,
       std::shared_ptr<prometheus::Registry> registry,
       std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   ~ServiceHost();

@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   std::unique_ptr<SqliteLog> log(new SqliteLog(db));
   log->path_ = path;
   if (rc != SQLITE_OK) return log->Error("open", rc);
@@ -69,8 +70,9 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
       page_size = sqlite3_column_int(stmt, 0);
     }
     sqlite3_finalize(stmt);
-    const std::string limit = absl::StrCat(
-        "PRAGMA max_page_count=", std::max<int64_t>(1, options.max_bytes / page_size));
+    const std::string limit =
+        absl::StrCat("PRAGMA max_page_count=",
+                     std::max<int64_t>(1, options.max_bytes / page_size));
     sqlite3_exec(db, limit.c_str(), nullptr, nullptr, nullptr);
   }
   // quick_check verifies the B-trees in one pass over the file: a torn or
@@ -85,9 +87,9 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
     }
     sqlite3_finalize(stmt);
     if (verdict != "ok") {
-      return absl::DataLossError(absl::StrCat(
-          path, " failed its integrity check (", verdict,
-          "); refusing to serve figures from it"));
+      return absl::DataLossError(
+          absl::StrCat(path, " failed its integrity check (", verdict,
+                       "); refusing to serve figures from it"));
     }
   }
   rc = sqlite3_prepare_v3(db, "INSERT INTO log(items, blob) VALUES (?, ?)", -1,

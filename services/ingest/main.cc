@@ -36,8 +36,9 @@ ABSL_FLAG(std::string, sync, kDefaults.synchronous,
 ABSL_FLAG(int64_t, max_store_bytes, kDefaults.max_store_bytes,
           "cap on the event store's size in bytes (0: none); past it pushes "
           "get RESOURCE_EXHAUSTED");
-ABSL_FLAG(std::string, now, "",
-          "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
+ABSL_FLAG(
+    std::string, now, "",
+    "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
 ABSL_FLAG(std::string, port_file, "",
           "once serving, write 'grpc=PORT metrics=PORT' to this file");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),

@@ -42,8 +42,9 @@ ABSL_FLAG(absl::Duration, ingest_refresh, kDefaults.ingest_refresh,
           "how often ingest's figures are read again");
 ABSL_FLAG(absl::Duration, ingest_deadline, kDefaults.ingest_deadline,
           "deadline of each call to ingest");
-ABSL_FLAG(std::string, now, "",
-          "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
+ABSL_FLAG(
+    std::string, now, "",
+    "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
 ABSL_FLAG(std::string, port_file, "",
           "once serving, write 'grpc=PORT metrics=PORT' to this file");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),

@@ -125,7 +125,8 @@ void UnaryClient(std::shared_ptr<grpc::Channel> channel, std::string name,
   for (int calls = 0; calls < 100'000; ++calls) {
     const v1::PushRequest request = NextRequest(rng, name, counter);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
     v1::PushResponse response;
     if (!stub->Push(&context, request, &response).ok()) return;
     acked.Add(request);
@@ -210,7 +211,8 @@ TEST(DurabilityTest, SigkillUnderLoadLosesNoAcknowledgedEvent) {
     v1::GetTeamExecutionRequest request;
     request.set_team(team);
     v1::TeamExecution figures;
-    ASSERT_TRUE(stub->GetTeamExecution(&context, request, &figures).ok()) << team;
+    ASSERT_TRUE(stub->GetTeamExecution(&context, request, &figures).ok())
+        << team;
     served.push_back(figures.SerializeAsString());
   }
   EXPECT_EQ(server.Terminate(), 0);

@@ -80,7 +80,8 @@ class IngestServerTest : public ::testing::Test {
     FILE* pipe = popen(command.c_str(), "r");
     char buffer[4096];
     size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+      out.append(buffer, n);
     pclose(pipe);
     return out;
   }
@@ -144,11 +145,10 @@ TEST_F(IngestServerTest, InvalidBatchIsRejectedWholeWithEveryViolation) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("nothing was stored"));
   EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
-              UnorderedElementsAre(Field(&FieldViolation::field, "events[1].team"),
-                                   Field(&FieldViolation::field,
-                                         "events[2].cost_actual.amount"),
-                                   Field(&FieldViolation::field,
-                                         "events[3].payload")));
+              UnorderedElementsAre(
+                  Field(&FieldViolation::field, "events[1].team"),
+                  Field(&FieldViolation::field, "events[2].cost_actual.amount"),
+                  Field(&FieldViolation::field, "events[3].payload")));
   // Nothing of the batch was stored, not even the valid event.
   v1::TeamExecution figures;
   EXPECT_EQ(Figures("eng/payments", &figures).error_code(),
@@ -166,10 +166,9 @@ TEST_F(IngestServerTest, TeamCapGivesResourceExhaustedAndStoresNothing) {
                     TaskCreatedEvent("b", "eng/b", now, now)},
                    &response)
                   .ok());
-  const grpc::Status status =
-      Push({TaskCreatedEvent("a2", "eng/a", now, now),
-            TaskCreatedEvent("c", "eng/c", now, now)},
-           &response);
+  const grpc::Status status = Push({TaskCreatedEvent("a2", "eng/a", now, now),
+                                    TaskCreatedEvent("c", "eng/c", now, now)},
+                                   &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("--max_teams"));
   v1::TeamExecution figures;
@@ -177,7 +176,8 @@ TEST_F(IngestServerTest, TeamCapGivesResourceExhaustedAndStoresNothing) {
   EXPECT_EQ(figures.events(), 1);  // "a2" was not stored either
 }
 
-TEST_F(IngestServerTest, OversizeAndGarbageRequestsAreRefusedAndServerKeepsServing) {
+TEST_F(IngestServerTest,
+       OversizeAndGarbageRequestsAreRefusedAndServerKeepsServing) {
   StartServer({"--max_message_bytes=65536"});
   const absl::Time now = Now();
   std::vector<v1::Event> big;
@@ -199,8 +199,7 @@ TEST_F(IngestServerTest, OversizeAndGarbageRequestsAreRefusedAndServerKeepsServi
   bool done = false;
   grpc::Status garbage_status;
   generic.UnaryCall(&context, "/orgpulse.ingest.v1.IngestService/Push",
-                    grpc::StubOptions(), &request, &reply,
-                    [&](grpc::Status s) {
+                    grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
                       std::lock_guard<std::mutex> lock(mu);
                       garbage_status = s;
                       done = true;
@@ -212,7 +211,8 @@ TEST_F(IngestServerTest, OversizeAndGarbageRequestsAreRefusedAndServerKeepsServi
   }
   EXPECT_FALSE(garbage_status.ok());
   EXPECT_TRUE(server_->IsServing());
-  ASSERT_TRUE(Push({TaskCreatedEvent("small", "eng/a", now, now)}, &response).ok());
+  ASSERT_TRUE(
+      Push({TaskCreatedEvent("small", "eng/a", now, now)}, &response).ok());
   EXPECT_EQ(response.accepted(), 1);
 }
 
@@ -290,19 +290,23 @@ TEST_F(IngestServerTest, ScrapePassesPromtoolAndCarriesTheFigures) {
        {"orgpulse_tasks_open{team=\"eng/payments\"}",
         "orgpulse_tasks_overdue{team=\"eng/search\"}",
         "orgpulse_tasks_on_time_ratio{team=\"eng/payments\"}",
-        "orgpulse_task_cycle_time_seconds{team=\"eng/search\",quantile=\"0.9\"}",
-        "orgpulse_project_cost_performance_index{team=\"eng/search\",project=\"search-roadmap\"}",
+        "orgpulse_task_cycle_time_seconds{team=\"eng/"
+        "search\",quantile=\"0.9\"}",
+        "orgpulse_project_cost_performance_index{team=\"eng/"
+        "search\",project=\"search-roadmap\"}",
         "orgpulse_project_schedule_performance_index{",
         "orgpulse_project_estimate_at_completion{",
         "orgpulse_milestones{team=\"eng/search\",state=\"missed\"}",
-        "orgpulse_procedure_compliance_ratio{team=\"ops/sre\",procedure=\"code-review\"}",
+        "orgpulse_procedure_compliance_ratio{team=\"ops/"
+        "sre\",procedure=\"code-review\"}",
         "orgpulse_kpi_attainment_ratio{team=\"sales/na\",kpi=\"revenue\"}",
         "orgpulse_ingest_events_total{result=\"accepted\"}",
         "orgpulse_ingest_events_rejected_total{reason=\"invalid\"} 1",
         "orgpulse_store_commit_seconds_bucket{",
-        "grpc_server_handled_total{grpc_code=\"INVALID_ARGUMENT\",grpc_method=\"Push\"",
-        "grpc_server_handling_seconds_bucket{",
-        "process_resident_memory_bytes", "process_cpu_seconds_total"}) {
+        "grpc_server_handled_total{grpc_code=\"INVALID_ARGUMENT\",grpc_method="
+        "\"Push\"",
+        "grpc_server_handling_seconds_bucket{", "process_resident_memory_bytes",
+        "process_cpu_seconds_total"}) {
     EXPECT_THAT(metrics, HasSubstr(name));
   }
   // promtool lints the live scrape (exit 0 and no complaint).
@@ -316,7 +320,8 @@ TEST_F(IngestServerTest, ScrapePassesPromtoolAndCarriesTheFigures) {
   std::string lint;
   char buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) lint.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    lint.append(buffer, n);
   EXPECT_EQ(pclose(pipe), 0) << lint;
   EXPECT_EQ(lint, "");
 }
@@ -325,15 +330,17 @@ TEST_F(IngestServerTest, SigtermDrainsExitsZeroAndDataSurvivesRestart) {
   StartServer();
   const absl::Time now = Now();
   v1::PushResponse response;
-  ASSERT_TRUE(Push({TaskCreatedEvent("p-1", "eng/a", now, now)}, &response).ok());
+  ASSERT_TRUE(
+      Push({TaskCreatedEvent("p-1", "eng/a", now, now)}, &response).ok());
   const std::string data_dir = server_->data_dir();
   EXPECT_EQ(server_->Terminate(), 0);
 
-  ServerProcess again(ORGPULSE_INGEST_BINARY,
-                      {absl::StrCat("--now=", kNow)}, data_dir);
+  ServerProcess again(ORGPULSE_INGEST_BINARY, {absl::StrCat("--now=", kNow)},
+                      data_dir);
   ASSERT_TRUE(again.Start().ok());
   stub_ = v1::IngestService::NewStub(again.Channel());
-  ASSERT_TRUE(Push({TaskCreatedEvent("p-1", "eng/a", now, now)}, &response).ok());
+  ASSERT_TRUE(
+      Push({TaskCreatedEvent("p-1", "eng/a", now, now)}, &response).ok());
   EXPECT_EQ(response.duplicates(), 1);
   EXPECT_EQ(again.Terminate(), 0);
 }
@@ -342,10 +349,12 @@ TEST_F(IngestServerTest, ReflectionIsServedOnlyWhenAskedFor) {
   auto reflection_code = [](ServerProcess& server) {
     grpc::GenericStub generic(server.Channel());
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
     grpc::CompletionQueue cq;
     auto call = generic.PrepareCall(
-        &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+        &context,
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
     call->StartCall(reinterpret_cast<void*>(1));
     void* tag;
     bool ok;
@@ -365,16 +374,19 @@ TEST_F(IngestServerTest, ReflectionIsServedOnlyWhenAskedFor) {
 }
 
 TEST_F(IngestServerTest, HelpListsEveryFlag) {
-  FILE* pipe = popen(absl::StrCat(ORGPULSE_INGEST_BINARY, " --help 2>&1").c_str(), "r");
+  FILE* pipe =
+      popen(absl::StrCat(ORGPULSE_INGEST_BINARY, " --help 2>&1").c_str(), "r");
   std::string help;
   char buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) help.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    help.append(buffer, n);
   pclose(pipe);
   for (const char* flag :
        {"--grpc_address", "--metrics_address", "--data_dir", "--max_teams",
-        "--max_message_bytes", "--max_concurrent_streams", "--enable_reflection",
-        "--sync", "--max_store_bytes", "--now", "--port_file", "--shutdown_grace"}) {
+        "--max_message_bytes", "--max_concurrent_streams",
+        "--enable_reflection", "--sync", "--max_store_bytes", "--now",
+        "--port_file", "--shutdown_grace"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
 }

@@ -53,7 +53,8 @@ class InsightsServerTest : public ::testing::Test {
     key_file_ = keys_.path() + "/respondent.key";
     std::ofstream(key_file_) << kSecret << "\n";
     ingest_ = std::make_unique<ServerProcess>(
-        ORGPULSE_INGEST_BINARY, std::vector<std::string>{absl::StrCat("--now=", kNow)});
+        ORGPULSE_INGEST_BINARY,
+        std::vector<std::string>{absl::StrCat("--now=", kNow)});
     ASSERT_TRUE(ingest_->Start().ok());
     auto stub = ingest::v1::IngestService::NewStub(ingest_->Channel());
     const auto events = sample::SampleOrganisation(Now());
@@ -111,8 +112,8 @@ class InsightsServerTest : public ::testing::Test {
   }
 
   std::string Scrape() {
-    return RunCommand(absl::StrCat("curl -sf http://127.0.0.1:", insights_->metrics_port(),
-                            "/metrics"));
+    return RunCommand(absl::StrCat(
+        "curl -sf http://127.0.0.1:", insights_->metrics_port(), "/metrics"));
   }
 
   TempDir keys_;
@@ -181,17 +182,23 @@ TEST_F(InsightsServerTest, SampleOrganisationLandsInItsQuadrants) {
        {"orgpulse_morale_score{team=\"eng/payments\",dimension=\"wellbeing\"}",
         "orgpulse_enps{team=\"eng/search\"}", "orgpulse_people_score{",
         "orgpulse_execution_score{team=\"ops/support\"}",
-        "orgpulse_team_quadrant{team=\"eng/payments\",quadrant=\"burnout_risk\"} 1",
+        "orgpulse_team_quadrant{team=\"eng/"
+        "payments\",quadrant=\"burnout_risk\"} 1",
         "orgpulse_burnout_risk_ratio{", "orgpulse_turnover_risk_ratio{",
-        "orgpulse_ingest_up 1", "orgpulse_survey_responses_total{result=\"duplicate\"}",
+        "orgpulse_ingest_up 1",
+        "orgpulse_survey_responses_total{result=\"duplicate\"}",
         "grpc_server_handled_total{", "process_resident_memory_bytes"}) {
     EXPECT_THAT(metrics, HasSubstr(series));
   }
-  EXPECT_THAT(metrics, Not(HasSubstr("orgpulse_morale_score{team=\"ops/support\"")));
-  EXPECT_THAT(metrics, Not(HasSubstr("orgpulse_survey_respondents{team=\"ops/support\"")));
+  EXPECT_THAT(metrics,
+              Not(HasSubstr("orgpulse_morale_score{team=\"ops/support\"")));
+  EXPECT_THAT(
+      metrics,
+      Not(HasSubstr("orgpulse_survey_respondents{team=\"ops/support\"")));
   const std::string scrape_file = keys_.path() + "/scrape.txt";
   std::ofstream(scrape_file) << metrics;
-  EXPECT_EQ(RunCommand(absl::StrCat("promtool check metrics < ", scrape_file, " 2>&1; echo rc=$?")),
+  EXPECT_EQ(RunCommand(absl::StrCat("promtool check metrics < ", scrape_file,
+                                    " 2>&1; echo rc=$?")),
             "rc=0\n");
 
   auto hasher = KeyedHasher::FromSecret(kSecret);
@@ -219,11 +226,12 @@ TEST_F(InsightsServerTest, InvalidBatchStoresNothingAndNamesEveryField) {
   v1::SubmitSurveyResponsesResponse response;
   const grpc::Status status = Submit(responses, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
-              UnorderedElementsAre(
-                  Field(&FieldViolation::field, "responses[1].enps"),
-                  Field(&FieldViolation::field, "responses[2].team"),
-                  Field(&FieldViolation::field, "responses[2].answers[0].value")));
+  EXPECT_THAT(
+      FieldViolationsFromGrpcStatus(status),
+      UnorderedElementsAre(
+          Field(&FieldViolation::field, "responses[1].enps"),
+          Field(&FieldViolation::field, "responses[2].team"),
+          Field(&FieldViolation::field, "responses[2].answers[0].value")));
   // Nothing was stored: the valid first response is accepted now.
   responses.resize(1);
   ASSERT_TRUE(Submit(responses, &response).ok());
@@ -237,7 +245,8 @@ TEST_F(InsightsServerTest, LaterResponseOfARespondentReplacesTheEarlierOne) {
   auto responses = sample::SampleSurveyResponses(Now());
   std::vector<v1::SurveyResponse> platform;
   for (const auto& r : responses) {
-    if (r.team() == "eng/platform" && r.round() == "2026-q4") platform.push_back(r);
+    if (r.team() == "eng/platform" && r.round() == "2026-q4")
+      platform.push_back(r);
   }
   ASSERT_EQ(platform.size(), 7u);
   v1::SubmitSurveyResponsesResponse response;
@@ -246,12 +255,15 @@ TEST_F(InsightsServerTest, LaterResponseOfARespondentReplacesTheEarlierOne) {
   // The same person answers again later, with every item at 1.
   v1::SurveyResponse again = platform[0];
   again.set_response_id("again-1");
-  again.mutable_submitted_at()->set_seconds(platform[0].submitted_at().seconds() + 60);
-  for (auto& a : *again.mutable_answers()) a.set_value(a.reverse_scored() ? 5 : 1);
+  again.mutable_submitted_at()->set_seconds(
+      platform[0].submitted_at().seconds() + 60);
+  for (auto& a : *again.mutable_answers())
+    a.set_value(a.reverse_scored() ? 5 : 1);
   ASSERT_TRUE(Submit({again}, &response).ok());
   const v1::TeamInsights after = Insights("eng/platform");
   EXPECT_EQ(after.morale().respondents(), before.morale().respondents());
-  EXPECT_LT(after.morale().dimensions(0).score(), before.morale().dimensions(0).score());
+  EXPECT_LT(after.morale().dimensions(0).score(),
+            before.morale().dimensions(0).score());
 }
 
 TEST_F(InsightsServerTest, KeepsAnsweringWhenIngestIsDownAndSaysSo) {
@@ -259,13 +271,15 @@ TEST_F(InsightsServerTest, KeepsAnsweringWhenIngestIsDownAndSaysSo) {
   v1::SubmitSurveyResponsesResponse response;
   ASSERT_TRUE(Submit(sample::SampleSurveyResponses(Now()), &response).ok());
   const v1::TeamInsights live = WaitFor(
-      "eng/search", [](const v1::TeamInsights& t) { return t.execution().available(); });
+      "eng/search",
+      [](const v1::TeamInsights& t) { return t.execution().available(); });
   ASSERT_TRUE(live.execution().available());
   EXPECT_FALSE(live.execution().stale());
 
   EXPECT_EQ(ingest_->Terminate(), 0);
-  const v1::TeamInsights down = WaitFor(
-      "eng/search", [](const v1::TeamInsights& t) { return t.execution().stale(); });
+  const v1::TeamInsights down =
+      WaitFor("eng/search",
+              [](const v1::TeamInsights& t) { return t.execution().stale(); });
   EXPECT_TRUE(down.execution().stale());
   EXPECT_THAT(down.execution().stale_reason(), HasSubstr("ingest unreachable"));
   EXPECT_TRUE(down.execution().available());  // the last known figures
@@ -290,8 +304,9 @@ TEST_F(InsightsServerTest, RefusesToStartWithoutAKeyOrWithASmallK) {
   ServerProcess no_key(ORGPULSE_INSIGHTS_BINARY, {});
   EXPECT_FALSE(no_key.Start(std::chrono::seconds(10)).ok());
   EXPECT_THAT(no_key.Log(), HasSubstr("--respondent_key_file is required"));
-  ServerProcess small_k(ORGPULSE_INSIGHTS_BINARY,
-                        {"--min_group_size=2", "--respondent_key_file=" + key_file_});
+  ServerProcess small_k(
+      ORGPULSE_INSIGHTS_BINARY,
+      {"--min_group_size=2", "--respondent_key_file=" + key_file_});
   EXPECT_FALSE(small_k.Start(std::chrono::seconds(10)).ok());
   EXPECT_THAT(small_k.Log(), HasSubstr("--min_group_size must be at least 3"));
 }

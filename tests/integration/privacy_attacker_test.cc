@@ -72,19 +72,32 @@ constexpr int kDims = 9;
 constexpr int kEnps = kDims;
 constexpr int kIntent = kDims + 1;
 constexpr int kStats = kDims + 2;
-constexpr std::array<const char*, kDims> kDimNames = {
-    "psychological_safety", "feedback", "recognition", "growth", "wellbeing",
-    "trust_in_leadership", "vision", "autonomy", "collaboration"};
-constexpr std::array<const char*, kStats> kStatNames = {
-    "psychological_safety", "feedback", "recognition", "growth", "wellbeing",
-    "trust_in_leadership", "vision", "autonomy", "collaboration", "enps",
-    "intent_to_stay"};
+constexpr std::array<const char*, kDims> kDimNames = {"psychological_safety",
+                                                      "feedback",
+                                                      "recognition",
+                                                      "growth",
+                                                      "wellbeing",
+                                                      "trust_in_leadership",
+                                                      "vision",
+                                                      "autonomy",
+                                                      "collaboration"};
+constexpr std::array<const char*, kStats> kStatNames = {"psychological_safety",
+                                                        "feedback",
+                                                        "recognition",
+                                                        "growth",
+                                                        "wellbeing",
+                                                        "trust_in_leadership",
+                                                        "vision",
+                                                        "autonomy",
+                                                        "collaboration",
+                                                        "enps",
+                                                        "intent_to_stay"};
 constexpr int kSeeds = 40;
 
 bool IsUnder(const std::string& team, const std::string& node) {
   return node.empty() || team == node ||
-         (team.size() > node.size() && team.compare(0, node.size(), node) == 0 &&
-          team[node.size()] == '/');
+         (team.size() > node.size() &&
+          team.compare(0, node.size(), node) == 0 && team[node.size()] == '/');
 }
 
 // ---------------------------------------------------------------------------
@@ -99,7 +112,7 @@ struct Respondent {
 struct Org {
   uint64_t seed = 0;
   int k = 5;
-  std::vector<std::string> nodes;  // every team and prefix, sorted
+  std::vector<std::string> nodes;   // every team and prefix, sorted
   std::vector<std::string> rounds;  // sorted ids
   // By round: who answered (the response in force), in which team.
   std::vector<std::vector<Respondent>> respondents;
@@ -108,14 +121,16 @@ struct Org {
   std::vector<int> Members(const std::string& node, int round) const {
     std::vector<int> out;
     for (size_t i = 0; i < respondents[round].size(); ++i) {
-      if (IsUnder(respondents[round][i].team, node)) out.push_back(static_cast<int>(i));
+      if (IsUnder(respondents[round][i].team, node))
+        out.push_back(static_cast<int>(i));
     }
     return out;
   }
   std::vector<int> OwnMembers(const std::string& node, int round) const {
     std::vector<int> out;
     for (size_t i = 0; i < respondents[round].size(); ++i) {
-      if (respondents[round][i].team == node) out.push_back(static_cast<int>(i));
+      if (respondents[round][i].team == node)
+        out.push_back(static_cast<int>(i));
     }
     return out;
   }
@@ -143,7 +158,8 @@ struct Org {
   // The variable of (respondent i of round r, statistic s).
   int Var(int round, int i, int s) const {
     int offset = 0;
-    for (int r = 0; r < round; ++r) offset += static_cast<int>(respondents[r].size());
+    for (int r = 0; r < round; ++r)
+      offset += static_cast<int>(respondents[r].size());
     return (offset + i) * kStats + s;
   }
   int Variables() const {
@@ -166,17 +182,19 @@ Org GenerateOrg(uint64_t seed) {
   const int depth = uniform(2, 4);
   const std::string level_letters = "dtsu";
   std::vector<std::string> teams;  // nodes that have members of their own
-  std::function<void(const std::string&, int)> grow = [&](const std::string& path,
-                                                         int level) {
-    org.nodes.push_back(path);
-    int children = 0;
-    if (level < depth) children = level == 1 ? uniform(2, 3) : uniform(0, 3);
-    if (org.nodes.size() > 20) children = 0;
-    for (int c = 1; c <= children; ++c) {
-      grow(absl::StrCat(path, "/", level_letters.substr(level, 1), c), level + 1);
-    }
-    if (children == 0 || chance(0.4)) teams.push_back(path);
-  };
+  std::function<void(const std::string&, int)> grow =
+      [&](const std::string& path, int level) {
+        org.nodes.push_back(path);
+        int children = 0;
+        if (level < depth)
+          children = level == 1 ? uniform(2, 3) : uniform(0, 3);
+        if (org.nodes.size() > 20) children = 0;
+        for (int c = 1; c <= children; ++c) {
+          grow(absl::StrCat(path, "/", level_letters.substr(level, 1), c),
+               level + 1);
+        }
+        if (children == 0 || chance(0.4)) teams.push_back(path);
+      };
   const int departments = uniform(1, 2);
   for (int d = 1; d <= departments; ++d) grow(absl::StrCat("d", d), 1);
   std::sort(org.nodes.begin(), org.nodes.end());
@@ -187,10 +205,9 @@ Org GenerateOrg(uint64_t seed) {
     for (int i = 0; i < n; ++i) team_of.push_back(team);
   };
   for (const std::string& t : teams) {
-    const bool intermediate =
-        std::any_of(org.nodes.begin(), org.nodes.end(), [&](const std::string& n) {
-          return n != t && IsUnder(n, t);
-        });
+    const bool intermediate = std::any_of(
+        org.nodes.begin(), org.nodes.end(),
+        [&](const std::string& n) { return n != t && IsUnder(n, t); });
     if (chance(0.08)) continue;  // starts empty, may hire later
     hire(t, intermediate ? (chance(0.7) ? uniform(1, 6) : uniform(1, 15))
                          : (chance(0.35) ? uniform(1, 4) : uniform(1, 15)));
@@ -199,9 +216,11 @@ Org GenerateOrg(uint64_t seed) {
   const int rounds = uniform(2, 4);
   int response_seq = 0;
   auto make_response = [&](int person, const std::string& team, int round,
-                           int64_t submitted_at, std::array<double, kStats>& stat) {
+                           int64_t submitted_at,
+                           std::array<double, kStats>& stat) {
     v1::SurveyResponse r;
-    r.set_response_id(absl::StrCat("resp-", seed, "-", round, "-", ++response_seq));
+    r.set_response_id(
+        absl::StrCat("resp-", seed, "-", round, "-", ++response_seq));
     r.set_team(team);
     r.set_round(org.rounds[round]);
     r.set_respondent_id(absl::StrCat("person-", seed, "-", person));
@@ -249,8 +268,10 @@ Org GenerateOrg(uint64_t seed) {
       if (team_of[person].empty() || !chance(0.85)) continue;
       const int64_t at = base + uniform(0, 86400);
       Respondent resp{person, team_of[person], {}};
-      org.submissions.push_back(make_response(person, resp.team, round, at, resp.stat));
-      if (chance(0.03)) org.submissions.push_back(org.submissions.back());  // resent
+      org.submissions.push_back(
+          make_response(person, resp.team, round, at, resp.stat));
+      if (chance(0.03))
+        org.submissions.push_back(org.submissions.back());  // resent
       if (chance(0.1)) {
         // An earlier response of the same person, replaced by the one above
         // whatever the order of arrival; sometimes from another team.
@@ -296,7 +317,8 @@ Figures Expected(const Org& org, const Group& g) {
   for (int s = 0; s < kStats; ++s) {
     double sum = 0;
     for (int i : members) sum += org.respondents[g.round][i].stat[s];
-    f.value[s] = (s == kEnps ? 100.0 : 1.0) * sum / static_cast<double>(members.size());
+    f.value[s] =
+        (s == kEnps ? 100.0 : 1.0) * sum / static_cast<double>(members.size());
   }
   return f;
 }
@@ -308,12 +330,13 @@ bool Near(double a, double b) {
 std::string FiguresMismatch(const Figures& got, const Figures& want) {
   std::string out;
   if (got.respondents != want.respondents) {
-    absl::StrAppend(&out, " respondents ", got.respondents, " != ", want.respondents);
+    absl::StrAppend(&out, " respondents ", got.respondents,
+                    " != ", want.respondents);
   }
   for (int s = 0; s < kStats; ++s) {
     if (!Near(got.value[s], want.value[s])) {
-      absl::StrAppend(&out, " ", kStatNames[s], " ", got.value[s], " != ",
-                      want.value[s]);
+      absl::StrAppend(&out, " ", kStatNames[s], " ", got.value[s],
+                      " != ", want.value[s]);
     }
   }
   return out;
@@ -323,11 +346,13 @@ double PeopleScore(const Figures& f) {
   double mean = 0;
   for (int d = 0; d < kDims; ++d) mean += f.value[d];
   mean /= kDims;
-  return 0.7 * mean + 0.15 * f.value[kIntent] + 0.15 * (f.value[kEnps] + 100) / 2;
+  return 0.7 * mean + 0.15 * f.value[kIntent] +
+         0.15 * (f.value[kEnps] + 100) / 2;
 }
 double Low(const Figures& f, int d) { return 1 - f.value[d] / 100; }
 double BurnoutRisk(const Figures& f) {  // no execution figures: no pressure
-  return std::clamp(0.5 * Low(f, 4) + 0.2 * Low(f, 2) + 0.15 * Low(f, 7), 0.0, 1.0);
+  return std::clamp(0.5 * Low(f, 4) + 0.2 * Low(f, 2) + 0.15 * Low(f, 7), 0.0,
+                    1.0);
 }
 double TurnoverRisk(const Figures& f) {
   return std::clamp(0.45 * (1 - f.value[kIntent] / 100) +
@@ -342,14 +367,18 @@ std::vector<std::pair<std::string, double>> PeopleDrivers(const Figures& f) {
     double value, shortfall;
   };
   std::vector<Ranked> ranked;
-  auto consider = [&](std::string name, double value, double threshold, double scale) {
-    if (value < threshold) ranked.push_back({std::move(name), value, (threshold - value) / scale});
+  auto consider = [&](std::string name, double value, double threshold,
+                      double scale) {
+    if (value < threshold)
+      ranked.push_back({std::move(name), value, (threshold - value) / scale});
   };
   for (int d = 0; d < kDims; ++d) consider(kDimNames[d], f.value[d], 60, 100);
   consider("enps", f.value[kEnps], 0, 200);
   consider("intent_to_stay", f.value[kIntent], 60, 100);
   std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Ranked& a, const Ranked& b) { return a.shortfall > b.shortfall; });
+                   [](const Ranked& a, const Ranked& b) {
+                     return a.shortfall > b.shortfall;
+                   });
   std::vector<std::pair<std::string, double>> out;
   for (size_t i = 0; i < ranked.size() && i < 5; ++i) {
     out.push_back({ranked[i].name, ranked[i].value});
@@ -372,7 +401,9 @@ class Observations {
   const std::map<Group, Figures>& released() const { return released_; }
   const std::map<Group, std::string>& suppressed() const { return suppressed_; }
   const std::vector<Change>& changes() const { return changes_; }
-  const std::map<Group, std::string>& first_source() const { return first_source_; }
+  const std::map<Group, std::string>& first_source() const {
+    return first_source_;
+  }
 
   // One TeamInsights message. `asked_round`: the round asked for ("" for the
   // latest); unknown rounds are fine.
@@ -448,7 +479,8 @@ class Observations {
       c.change[kEnps] = m.enps_change();
       if (c.previous_round >= 0) changes_.push_back(c);
     } else {
-      for (const v1::DimensionScore& d : m.dimensions()) EXPECT_EQ(d.change(), 0);
+      for (const v1::DimensionScore& d : m.dimensions())
+        EXPECT_EQ(d.change(), 0);
       EXPECT_EQ(m.enps_change(), 0);
     }
   }
@@ -457,10 +489,11 @@ class Observations {
   // test's own means of the members' answers.
   void Record(const Group& g, const Figures& f, const std::string& source) {
     EXPECT_GE(f.respondents, org_.k)
-        << Name(org_, g) << " released with " << f.respondents << " < k = " << org_.k
-        << " respondents by " << source;
+        << Name(org_, g) << " released with " << f.respondents
+        << " < k = " << org_.k << " respondents by " << source;
     const std::string wrong = FiguresMismatch(f, Expected(org_, g));
-    EXPECT_TRUE(wrong.empty()) << Name(org_, g) << " by " << source << ":" << wrong;
+    EXPECT_TRUE(wrong.empty())
+        << Name(org_, g) << " by " << source << ":" << wrong;
     auto [it, inserted] = released_.try_emplace(g, f);
     if (inserted) {
       first_source_[g] = source;
@@ -527,7 +560,7 @@ class Observations {
 struct AttackResult {
   int variables = 0;
   int rank = 0;
-  std::vector<std::string> individuals;  // determined single answers
+  std::vector<std::string> individuals;   // determined single answers
   std::vector<std::string> small_groups;  // determined sums of 1..k-1 people
 };
 
@@ -545,7 +578,8 @@ AttackResult Attack(const Org& org, const std::set<Group>& released,
   };
   for (const Group& g : released) {
     const std::vector<int> members = org.Members(g.node, g.round);
-    for (int s = 0; s < kStats; ++s) solver.AddEquation(vars(members, g.round, s));
+    for (int s = 0; s < kStats; ++s)
+      solver.AddEquation(vars(members, g.round, s));
   }
   // Adapter: `change` = mean(A) - mean(B), i.e. sum(A)/|A| - sum(B)/|B|
   // (the attacker knows both sizes). With one of the two sums determined it
@@ -560,7 +594,8 @@ AttackResult Attack(const Org& org, const std::set<Group>& released,
       for (int s = 0; s < kStats; ++s) {
         if (s == kIntent) continue;  // no change of intent is released
         const bool da = solver.IsSumDetermined(vars(a, c.group.round, s));
-        const bool db = !b.empty() && solver.IsSumDetermined(vars(b, prev.round, s));
+        const bool db =
+            !b.empty() && solver.IsSumDetermined(vars(b, prev.round, s));
         if (da && !b.empty()) solver.AddEquation(vars(b, prev.round, s));
         if (db) solver.AddEquation(vars(a, c.group.round, s));
         if (!da && !db) {
@@ -604,7 +639,8 @@ AttackResult Attack(const Org& org, const std::set<Group>& released,
         std::vector<std::string> names;
         for (int p = 0; p < n; ++p) {
           if (!(mask & (1 << p)) || parts[p].second.empty()) continue;
-          members.insert(members.end(), parts[p].second.begin(), parts[p].second.end());
+          members.insert(members.end(), parts[p].second.begin(),
+                         parts[p].second.end());
           names.push_back(parts[p].first);
         }
         // Each non-empty union once (skip masks that only add empty parts).
@@ -612,14 +648,16 @@ AttackResult Attack(const Org& org, const std::set<Group>& released,
         for (int p = 0; p < n; ++p) {
           if ((mask & (1 << p)) && parts[p].second.empty()) minimal = false;
         }
-        if (!minimal || members.empty() || static_cast<int>(members.size()) >= org.k) {
+        if (!minimal || members.empty() ||
+            static_cast<int>(members.size()) >= org.k) {
           continue;
         }
         for (int s = 0; s < kStats; ++s) {
           if (solver.IsSumDetermined(vars(members, round, s))) {
-            small_groups[absl::StrCat("sum of ", members.size(), " < k = ", org.k,
-                                      " answers (", absl::StrJoin(names, " + "),
-                                      ") in ", org.rounds[round])]
+            small_groups[absl::StrCat("sum of ", members.size(),
+                                      " < k = ", org.k, " answers (",
+                                      absl::StrJoin(names, " + "), ") in ",
+                                      org.rounds[round])]
                 .push_back(kStatNames[s]);
           }
         }
@@ -627,10 +665,12 @@ AttackResult Attack(const Org& org, const std::set<Group>& released,
     }
   }
   for (const auto& [what, stats] : individuals) {
-    out.individuals.push_back(absl::StrCat(what, ": ", absl::StrJoin(stats, ", ")));
+    out.individuals.push_back(
+        absl::StrCat(what, ": ", absl::StrJoin(stats, ", ")));
   }
   for (const auto& [what, stats] : small_groups) {
-    out.small_groups.push_back(absl::StrCat(what, ": ", absl::StrJoin(stats, ", ")));
+    out.small_groups.push_back(
+        absl::StrCat(what, ": ", absl::StrJoin(stats, ", ")));
   }
   return out;
 }
@@ -640,7 +680,8 @@ std::set<Group> NaiveRelease(const Org& org) {
   std::set<Group> out;
   for (int r = 0; r < static_cast<int>(org.rounds.size()); ++r) {
     for (const std::string& node : org.nodes) {
-      if (static_cast<int>(org.Members(node, r).size()) >= org.k) out.insert({node, r});
+      if (static_cast<int>(org.Members(node, r).size()) >= org.k)
+        out.insert({node, r});
     }
   }
   return out;
@@ -649,8 +690,9 @@ std::set<Group> NaiveRelease(const Org& org) {
 // The org tree with respondents per round, for failure messages:
 //   d1/t2  own 3,2,0  subtree 8,6,4  released Y,-,n
 std::string Describe(const Org& org, const std::set<Group>& released) {
-  std::string out = absl::StrCat("org of seed ", org.seed, ", k = ", org.k,
-                                 ", rounds ", absl::StrJoin(org.rounds, ","), "\n");
+  std::string out =
+      absl::StrCat("org of seed ", org.seed, ", k = ", org.k, ", rounds ",
+                   absl::StrJoin(org.rounds, ","), "\n");
   for (const std::string& node : org.nodes) {
     std::vector<std::string> own, sub, rel;
     for (int r = 0; r < static_cast<int>(org.rounds.size()); ++r) {
@@ -659,9 +701,9 @@ std::string Describe(const Org& org, const std::set<Group>& released) {
       sub.push_back(absl::StrCat(n));
       rel.push_back(released.contains({node, r}) ? "Y" : (n == 0 ? "-" : "n"));
     }
-    absl::StrAppend(&out, "  ", node, "  own ", absl::StrJoin(own, ","), "  subtree ",
-                    absl::StrJoin(sub, ","), "  released ", absl::StrJoin(rel, ","),
-                    "\n");
+    absl::StrAppend(&out, "  ", node, "  own ", absl::StrJoin(own, ","),
+                    "  subtree ", absl::StrJoin(sub, ","), "  released ",
+                    absl::StrJoin(rel, ","), "\n");
   }
   return out;
 }
@@ -731,9 +773,9 @@ std::vector<Sample> ParseMetrics(const std::string& text) {
 
 const std::set<std::string>& SurveySeries() {
   static const auto* series = new std::set<std::string>{
-      "orgpulse_morale_score",       "orgpulse_enps",
+      "orgpulse_morale_score",         "orgpulse_enps",
       "orgpulse_intent_to_stay_score", "orgpulse_survey_respondents",
-      "orgpulse_people_score",       "orgpulse_burnout_risk_ratio",
+      "orgpulse_people_score",         "orgpulse_burnout_risk_ratio",
       "orgpulse_turnover_risk_ratio"};
   return *series;
 }
@@ -764,7 +806,8 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
     }
     grpc::ClientContext context;
     v1::SubmitSurveyResponsesResponse response;
-    const grpc::Status status = stub->SubmitSurveyResponses(&context, request, &response);
+    const grpc::Status status =
+        stub->SubmitSurveyResponses(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
@@ -791,7 +834,8 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
         continue;
       }
       ASSERT_TRUE(status.ok()) << node << ": " << status.error_message();
-      seen.Observe(t, round, absl::StrCat("GetTeamInsights(", node, ", '", round, "')"));
+      seen.Observe(t, round,
+                   absl::StrCat("GetTeamInsights(", node, ", '", round, "')"));
     }
   }
 
@@ -807,19 +851,22 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
       request.set_prefix(prefix);
       request.set_order(order);
       v1::ListTeamInsightsResponse response;
-      const grpc::Status status = stub->ListTeamInsights(&context, request, &response);
+      const grpc::Status status =
+          stub->ListTeamInsights(&context, request, &response);
       ASSERT_TRUE(status.ok()) << prefix << ": " << status.error_message();
       for (const v1::TeamInsights& t : response.teams()) {
         EXPECT_TRUE(IsUnder(t.team(), prefix));
-        seen.Observe(t, "", absl::StrCat("ListTeamInsights('", prefix, "', ",
-                                         v1::ListTeamInsightsRequest::Order_Name(order),
-                                         ")"));
+        seen.Observe(
+            t, "",
+            absl::StrCat("ListTeamInsights('", prefix, "', ",
+                         v1::ListTeamInsightsRequest::Order_Name(order), ")"));
         by_order[order].push_back(t);
       }
     }
     // The risk order is a function of released figures only: released
     // teams by combined risk, then the others in team order.
-    std::vector<v1::TeamInsights> expected = by_order[v1::ListTeamInsightsRequest::ORDER_TEAM];
+    std::vector<v1::TeamInsights> expected =
+        by_order[v1::ListTeamInsightsRequest::ORDER_TEAM];
     auto risk = [](const v1::TeamInsights& t) -> std::optional<double> {
       if (!t.has_risks()) return std::nullopt;
       return std::max(t.burnout_risk(), t.turnover_risk());
@@ -827,7 +874,8 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
     std::stable_sort(expected.begin(), expected.end(),
                      [&](const v1::TeamInsights& a, const v1::TeamInsights& b) {
                        const auto ra = risk(a), rb = risk(b);
-                       if (ra.has_value() != rb.has_value()) return ra.has_value();
+                       if (ra.has_value() != rb.has_value())
+                         return ra.has_value();
                        return ra && *ra > *rb;
                      });
     std::vector<std::string> want, got;
@@ -839,15 +887,17 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
   }
 
   // /metrics: the survey series of each team are its latest round's group.
-  const std::string scrape = RunCommand(
-      absl::StrCat("curl -sf http://127.0.0.1:", insights.metrics_port(), "/metrics"));
+  const std::string scrape = RunCommand(absl::StrCat(
+      "curl -sf http://127.0.0.1:", insights.metrics_port(), "/metrics"));
   ASSERT_FALSE(scrape.empty());
-  std::map<std::string, std::map<std::string, double>> survey_series;  // by team
+  std::map<std::string, std::map<std::string, double>>
+      survey_series;  // by team
   for (const Sample& s : ParseMetrics(scrape)) {
     if (!SurveySeries().contains(s.name)) continue;
     ASSERT_TRUE(s.labels.contains("team")) << s.name;
     std::string key = s.name;
-    if (s.labels.contains("dimension")) absl::StrAppend(&key, ":", s.labels.at("dimension"));
+    if (s.labels.contains("dimension"))
+      absl::StrAppend(&key, ":", s.labels.at("dimension"));
     survey_series[s.labels.at("team")][key] = s.value;
   }
   for (const auto& [team, series] : survey_series) {
@@ -868,7 +918,8 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
     f.value[kIntent] = get("orgpulse_intent_to_stay_score");
     const Group g{team, round};
     EXPECT_TRUE(seen.released().contains(g))
-        << "/metrics has figures of " << Name(org, g) << ", not released by the API";
+        << "/metrics has figures of " << Name(org, g)
+        << ", not released by the API";
     seen.Record(g, f, source);
     EXPECT_TRUE(Near(get("orgpulse_people_score"), PeopleScore(f)));
     EXPECT_TRUE(Near(get("orgpulse_burnout_risk_ratio"), BurnoutRisk(f)));
@@ -886,11 +937,13 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
   for (const auto& [g, f] : seen.released()) {
     const bool is_team = std::any_of(
         org.respondents.begin(), org.respondents.end(), [&](const auto& rs) {
-          return std::any_of(rs.begin(), rs.end(),
-                             [&](const Respondent& r) { return r.team == g.node; });
+          return std::any_of(rs.begin(), rs.end(), [&](const Respondent& r) {
+            return r.team == g.node;
+          });
         });
     if (is_team && org.LatestRound(g.node) == g.round) {
-      EXPECT_TRUE(survey_series.contains(g.node)) << Name(org, g) << " not in /metrics";
+      EXPECT_TRUE(survey_series.contains(g.node))
+          << Name(org, g) << " not in /metrics";
     }
   }
 
@@ -908,20 +961,25 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
   const std::string tree = Describe(org, released);
   EXPECT_TRUE(attack.individuals.empty())
       << "the released figures determine individual answers:\n  "
-      << absl::StrJoin(attack.individuals, "\n  ") << "\n" << tree;
+      << absl::StrJoin(attack.individuals, "\n  ") << "\n"
+      << tree;
   EXPECT_TRUE(attack.small_groups.empty())
       << "the released figures determine sums over fewer than k people:\n  "
-      << absl::StrJoin(attack.small_groups, "\n  ") << "\n" << tree;
+      << absl::StrJoin(attack.small_groups, "\n  ") << "\n"
+      << tree;
 
   // Something was released and something suppressed, or the test proves little.
   int respondent_rounds = 0;
-  for (const auto& r : org.respondents) respondent_rounds += static_cast<int>(r.size());
-  std::printf("seed %llu: k=%d, %zu nodes, %zu rounds, %d answers, %zu responses sent, "
-              "%zu groups released, %zu suppressed, %zu changes; %d variables, rank %d\n",
-              static_cast<unsigned long long>(org.seed), org.k, org.nodes.size(),
-              org.rounds.size(), respondent_rounds, org.submissions.size(),
-              released.size(), seen.suppressed().size(), seen.changes().size(),
-              attack.variables, attack.rank);
+  for (const auto& r : org.respondents)
+    respondent_rounds += static_cast<int>(r.size());
+  std::printf(
+      "seed %llu: k=%d, %zu nodes, %zu rounds, %d answers, %zu responses sent, "
+      "%zu groups released, %zu suppressed, %zu changes; %d variables, rank "
+      "%d\n",
+      static_cast<unsigned long long>(org.seed), org.k, org.nodes.size(),
+      org.rounds.size(), respondent_rounds, org.submissions.size(),
+      released.size(), seen.suppressed().size(), seen.changes().size(),
+      attack.variables, attack.rank);
   EXPECT_FALSE(released.empty());
   // SIGKILL: a graceful stop waits ~5 s for gRPC to drain, and shutdown is
   // not what this test is about.
@@ -941,10 +999,11 @@ TEST(PrivacyAttackerSanityTest, KAnonymityAloneLeaksAndTheAttackSeesIt) {
     if (!naive.individuals.empty()) {
       ++leaking;
       if (leaking == 1) {
-        std::printf("naive release of seed %llu determines %zu answers, e.g. %s\n%s",
-                    static_cast<unsigned long long>(seed), naive.individuals.size(),
-                    naive.individuals.front().c_str(),
-                    Describe(org, NaiveRelease(org)).c_str());
+        std::printf(
+            "naive release of seed %llu determines %zu answers, e.g. %s\n%s",
+            static_cast<unsigned long long>(seed), naive.individuals.size(),
+            naive.individuals.front().c_str(),
+            Describe(org, NaiveRelease(org)).c_str());
       }
     }
   }
@@ -963,9 +1022,11 @@ TEST(PrivacyAttackerSanityTest, KAnonymityAloneLeaksAndTheAttackSeesIt) {
   }
   const AttackResult naive = Attack(org, NaiveRelease(org), nullptr);
   ASSERT_EQ(naive.individuals.size(), 1u);
-  EXPECT_EQ(naive.individuals[0].substr(0, 30), "person 6 of d1/t2 in 2026-r1: ");
-  EXPECT_EQ(std::count(naive.individuals[0].begin(), naive.individuals[0].end(), '='),
-            kStats);
+  EXPECT_EQ(naive.individuals[0].substr(0, 30),
+            "person 6 of d1/t2 in 2026-r1: ");
+  EXPECT_EQ(
+      std::count(naive.individuals[0].begin(), naive.individuals[0].end(), '='),
+      kStats);
   const AttackResult safe = Attack(org, {{"d1", 0}}, nullptr);
   EXPECT_TRUE(safe.individuals.empty());
   EXPECT_TRUE(safe.small_groups.empty());

@@ -73,11 +73,9 @@ class ServerProcess {
   absl::Status Start(std::chrono::seconds timeout = std::chrono::seconds(30)) {
     const std::string port_file = dir_.path() + "/ports";
     std::filesystem::remove(port_file);
-    std::vector<std::string> args = {binary_,
-                                     "--grpc_address=127.0.0.1:0",
-                                     "--metrics_address=127.0.0.1:0",
-                                     "--data_dir=" + data_dir_,
-                                     "--port_file=" + port_file};
+    std::vector<std::string> args = {
+        binary_, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+        "--data_dir=" + data_dir_, "--port_file=" + port_file};
     args.insert(args.end(), flags_.begin(), flags_.end());
     const std::string log_path = log_path_();
     pid_ = fork();
@@ -120,8 +118,8 @@ class ServerProcess {
   std::shared_ptr<grpc::Channel> NewChannel() const {
     grpc::ChannelArguments args;
     args.SetInt("grpc.use_local_subchannel_pool", 1);
-    return grpc::CreateCustomChannel(
-        grpc_target(), grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(grpc_target(),
+                                     grpc::InsecureChannelCredentials(), args);
   }
 
   bool IsServing() const {

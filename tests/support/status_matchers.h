@@ -2,7 +2,8 @@
 // 20220623 ships no status matchers).
 //
 // Example:
-//   EXPECT_THAT(ledger.Push(batch), StatusIs(absl::StatusCode::kInvalidArgument));
+//   EXPECT_THAT(ledger.Push(batch),
+//   StatusIs(absl::StatusCode::kInvalidArgument));
 #ifndef ORGPULSE_TESTS_SUPPORT_STATUS_MATCHERS_H_
 #define ORGPULSE_TESTS_SUPPORT_STATUS_MATCHERS_H_
 
@@ -31,7 +32,6 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
   return s.code() == code &&
          ::testing::Matches(message_matcher)(std::string(s.message()));
 }
-
 
 }  // namespace orgpulse::testing
 

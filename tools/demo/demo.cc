@@ -56,13 +56,10 @@ bool PushAll(v1::IngestService::Stub& stub,
   return true;
 }
 
-std::string Money(double v) {
-  return absl::StrFormat("%.0fk", v / 1000);
-}
+std::string Money(double v) { return absl::StrFormat("%.0fk", v / 1000); }
 
 void PrintTeam(const v1::TeamExecution& t, const std::string& story) {
-  std::cout << "\n" << t.team() << (story.empty() ? "" : " — " + story)
-            << "\n";
+  std::cout << "\n" << t.team() << (story.empty() ? "" : " — " + story) << "\n";
   const v1::TaskFigures& k = t.tasks();
   std::cout << absl::StrFormat(
       "  tasks       %d open, %d overdue; on time %s (%d of %d); cycle p50 "
@@ -80,11 +77,13 @@ void PrintTeam(const v1::TeamExecution& t, const std::string& story) {
         "%s (VAC %s)%s\n",
         p.project(), p.percent_complete(), Money(ev.actual_cost()),
         Money(ev.budget_at_completion()),
-        ev.has_cpi() ? absl::StrFormat("%.2f", ev.cost_performance_index()) : "n/a",
-        ev.has_spi() ? absl::StrFormat("%.2f", ev.schedule_performance_index()) : "n/a",
+        ev.has_cpi() ? absl::StrFormat("%.2f", ev.cost_performance_index())
+                     : "n/a",
+        ev.has_spi() ? absl::StrFormat("%.2f", ev.schedule_performance_index())
+                     : "n/a",
         Money(ev.estimate_at_completion()), Money(ev.variance_at_completion()),
         ev.has_cpi() && ev.cost_performance_index() < 0.9 ? "  << over budget"
-                                                         : "");
+                                                          : "");
   }
   const v1::MilestoneFigures& m = t.milestones();
   std::cout << absl::StrFormat(
@@ -94,7 +93,8 @@ void PrintTeam(const v1::TeamExecution& t, const std::string& story) {
   std::vector<std::string> procedures;
   for (const auto& p : t.procedures()) {
     procedures.push_back(absl::StrFormat("%s %.0f%% of %d", p.procedure(),
-                                         100 * p.compliance_ratio(), p.checks()));
+                                         100 * p.compliance_ratio(),
+                                         p.checks()));
   }
   std::cout << "  procedures  " << absl::StrJoin(procedures, ", ") << "\n";
   for (const auto& kpi : t.kpis()) {
@@ -134,10 +134,12 @@ bool SubmitSurveys(in::InsightsService::Stub& stub,
       *request.add_responses() = responses[j];
     }
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
     context.set_wait_for_ready(true);
     in::SubmitSurveyResponsesResponse response;
-    const grpc::Status status = stub.SubmitSurveyResponses(&context, request, &response);
+    const grpc::Status status =
+        stub.SubmitSurveyResponses(&context, request, &response);
     if (!status.ok()) {
       std::cerr << "submit failed: " << status.error_message() << "\n";
       return false;
@@ -149,7 +151,8 @@ bool SubmitSurveys(in::InsightsService::Stub& stub,
 }
 
 void PrintInsights(const in::TeamInsights& t) {
-  std::cout << absl::StrFormat("\n%-13s %s", t.team(), QuadrantName(t.quadrant()));
+  std::cout << absl::StrFormat("\n%-13s %s", t.team(),
+                               QuadrantName(t.quadrant()));
   if (t.has_execution_score()) {
     std::cout << absl::StrFormat("   execution %.0f", t.execution_score());
   }
@@ -167,8 +170,8 @@ void PrintInsights(const in::TeamInsights& t) {
               << ": suppressed (too few respondents, or recoverable from "
                  "other figures)\n";
   } else if (!m.round().empty()) {
-    std::cout << absl::StrFormat("  survey %s: %d respondents, eNPS %+.0f", m.round(),
-                                 m.respondents(), m.enps());
+    std::cout << absl::StrFormat("  survey %s: %d respondents, eNPS %+.0f",
+                                 m.round(), m.respondents(), m.enps());
     if (!m.previous_round().empty()) {
       std::cout << absl::StrFormat(" (%+.0f since %s)", m.enps_change(),
                                    m.previous_round());
@@ -176,13 +179,15 @@ void PrintInsights(const in::TeamInsights& t) {
     std::cout << "\n";
   }
   if (t.execution().stale()) {
-    std::cout << "  execution figures stale: " << t.execution().stale_reason() << "\n";
+    std::cout << "  execution figures stale: " << t.execution().stale_reason()
+              << "\n";
   }
   for (int i = 0; i < t.drivers_size() && i < 3; ++i) {
     const in::Driver& d = t.drivers(i);
     const in::Recommendation& r = t.recommendations(i);
     std::cout << absl::StrFormat("  driver %-28s %7.2f (below %.2f) -> %s\n",
-                                 d.name(), d.value(), d.threshold(), r.practice());
+                                 d.name(), d.value(), d.threshold(),
+                                 r.practice());
   }
 }
 
@@ -213,7 +218,8 @@ int RunInsights(const std::string& address, absl::Time now) {
     if (all) break;
     absl::SleepFor(absl::Milliseconds(200));
   }
-  std::cout << "\n=== Where the two views meet: the org, highest risk first ===\n";
+  std::cout
+      << "\n=== Where the two views meet: the org, highest risk first ===\n";
   for (const auto& t : org.teams()) PrintInsights(t);
   return 0;
 }
@@ -227,7 +233,8 @@ int main(int argc, char** argv) {
   auto stub = v1::IngestService::NewStub(channel);
 
   const absl::Time now = absl::Now();
-  const std::vector<v1::Event> events = orgpulse::sample::SampleOrganisation(now);
+  const std::vector<v1::Event> events =
+      orgpulse::sample::SampleOrganisation(now);
   Totals first, second;
   const absl::Time start = absl::Now();
   if (!PushAll(*stub, events, first)) return 1;
@@ -248,7 +255,8 @@ int main(int argc, char** argv) {
     v1::GetTeamExecutionRequest request;
     request.set_team(profile.team);
     v1::TeamExecution figures;
-    const grpc::Status status = stub->GetTeamExecution(&context, request, &figures);
+    const grpc::Status status =
+        stub->GetTeamExecution(&context, request, &figures);
     if (!status.ok()) {
       std::cerr << profile.team << ": " << status.error_message() << "\n";
       return 1;

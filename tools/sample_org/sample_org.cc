@@ -20,7 +20,9 @@ void SetTime(absl::Time t, google::protobuf::Timestamp& out) {
 class Builder {
  public:
   Builder(const TeamProfile& p, absl::Time now, std::mt19937& rng)
-      : p_(p), now_(now), rng_(rng),
+      : p_(p),
+        now_(now),
+        rng_(rng),
         slug_(absl::StrReplaceAll(p.team, {{"/", "-"}})) {}
 
   void Build(std::vector<Event>& out) {
@@ -58,7 +60,8 @@ class Builder {
         const std::string id = absl::StrCat(slug_, "-T", ++task_serial_);
         const absl::Time created =
             start + absl::Hours(24 * day) + absl::Minutes(Uniform(480, 1080));
-        const double plan_days = std::max(2.0, p_.mean_cycle_days * 1.3 + Uniform(-1, 3));
+        const double plan_days =
+            std::max(2.0, p_.mean_cycle_days * 1.3 + Uniform(-1, 3));
         const absl::Time due = created + absl::Hours(24 * plan_days);
         auto& c = *Add("jira", created).mutable_task_created();
         c.set_task_id(id);
@@ -67,7 +70,8 @@ class Builder {
 
         if (Chance(0.03)) {  // dropped
           Add("jira", created + absl::Hours(24 * Uniform(1, 5)))
-              .mutable_task_cancelled()->set_task_id(id);
+              .mutable_task_cancelled()
+              ->set_task_id(id);
           continue;
         }
         const absl::Time started = created + absl::Hours(Uniform(1, 36));
@@ -86,9 +90,11 @@ class Builder {
         absl::Time done;
         if (on_time) {
           const double span = absl::ToDoubleHours(effective_due - started);
-          done = started + absl::Hours(std::min(span * 0.95, 24 * cycle(rng_) + 2));
+          done = started +
+                 absl::Hours(std::min(span * 0.95, 24 * cycle(rng_) + 2));
         } else {
-          done = effective_due + absl::Hours(24 * Uniform(0.5, 2 * p_.mean_cycle_days));
+          done = effective_due +
+                 absl::Hours(24 * Uniform(0.5, 2 * p_.mean_cycle_days));
         }
         if (done >= now_) continue;  // still open
         Add("jira", done).mutable_task_completed()->set_task_id(id);
@@ -138,7 +144,8 @@ class Builder {
       m.set_milestone(kNames[i]);
       SetTime(due, *m.mutable_due_at());
       const absl::Time reached =
-          due + absl::Hours(24 * (p_.milestone_slip_days * Uniform(0.5, 1.5) - 1));
+          due +
+          absl::Hours(24 * (p_.milestone_slip_days * Uniform(0.5, 1.5) - 1));
       if (reached < now_) {
         auto& r = *Add("jira", reached).mutable_milestone_reached();
         r.set_project(project_);
@@ -153,7 +160,8 @@ class Builder {
     const absl::CivilMonth last = absl::ToCivilMonth(now_, utc);
     for (absl::CivilMonth m = last - 4; m <= last; ++m) {
       const absl::Time month_start = absl::FromCivil(m, utc);
-      auto& t = *Add("bi", std::max(month_start, now_ - absl::Hours(24 * kHistoryDays)))
+      auto& t = *Add("bi", std::max(month_start,
+                                    now_ - absl::Hours(24 * kHistoryDays)))
                      .mutable_kpi_monthly_target();
       t.set_kpi(p_.kpi);
       t.set_year(static_cast<int>(m.year()));
@@ -186,12 +194,13 @@ class Builder {
 
 const std::vector<TeamProfile>& SampleTeams() {
   static const auto* teams = new std::vector<TeamProfile>{
-      {"eng/payments", "delivers: on time, on budget, every milestone met",
-       3.0, 0.93, 3.0, 0.98, 1.02, 0.0, 0.97, "deploys", 60, 1.05},
-      {"eng/search", "misses deadlines: late tasks, slipping milestones, over budget",
-       2.5, 0.45, 6.0, 1.35, 0.70, 12.0, 0.80, "deploys", 40, 0.6},
-      {"eng/platform", "steady: mostly on time, on budget",
-       2.0, 0.85, 4.0, 1.02, 0.97, 1.0, 0.95, "", 0, 0},
+      {"eng/payments", "delivers: on time, on budget, every milestone met", 3.0,
+       0.93, 3.0, 0.98, 1.02, 0.0, 0.97, "deploys", 60, 1.05},
+      {"eng/search",
+       "misses deadlines: late tasks, slipping milestones, over budget", 2.5,
+       0.45, 6.0, 1.35, 0.70, 12.0, 0.80, "deploys", 40, 0.6},
+      {"eng/platform", "steady: mostly on time, on budget", 2.0, 0.85, 4.0,
+       1.02, 0.97, 1.0, 0.95, "", 0, 0},
       {"sales/emea", "under target this month", 1.0, 0.75, 2.0, 1.10, 0.95, 3.0,
        0.90, "revenue", 400'000, 0.82},
       {"sales/na", "beats its numbers", 1.2, 0.88, 2.0, 0.95, 1.05, 0.0, 0.93,

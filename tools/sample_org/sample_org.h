@@ -30,9 +30,9 @@ struct TeamProfile {
   double schedule_factor;      // progress / planned progress
   double milestone_slip_days;  // mean lateness of milestones
   double procedure_pass_rate;
-  std::string kpi;             // empty: none
+  std::string kpi;  // empty: none
   double kpi_monthly_target;
-  double kpi_attainment;       // typical actual / target
+  double kpi_attainment;  // typical actual / target
 };
 
 const std::vector<TeamProfile>& SampleTeams();

@@ -24,10 +24,12 @@ struct Mood {
 const std::vector<Mood>& Moods() {
   static const auto* moods = new std::vector<Mood>{
       // Delivers, but exhausted and unrecognised.
-      {"eng/payments", 9, 3.0, 2.6, 1.9, 2.5, 1.6, 2.6, 3.2, 2.0, 3.4, 4.5, 2.3},
+      {"eng/payments", 9, 3.0, 2.6, 1.9, 2.5, 1.6, 2.6, 3.2, 2.0, 3.4, 4.5,
+       2.3},
       // Loves the mission, misses the dates.
       {"eng/search", 8, 4.5, 4.3, 4.2, 4.4, 4.3, 4.4, 4.7, 4.5, 4.4, 9.4, 4.5},
-      {"eng/platform", 7, 4.2, 4.0, 4.0, 3.9, 3.9, 4.1, 4.0, 4.2, 4.3, 9.2, 4.1},
+      {"eng/platform", 7, 4.2, 4.0, 4.0, 3.9, 3.9, 4.1, 4.0, 4.2, 4.3, 9.2,
+       4.1},
       {"sales/emea", 6, 3.2, 2.9, 2.6, 2.8, 2.9, 2.6, 3.0, 3.1, 3.2, 6.0, 2.9},
       {"sales/na", 6, 4.0, 3.8, 4.1, 3.7, 3.8, 3.9, 4.0, 3.9, 4.0, 9.0, 4.0},
       // Too small to report.
@@ -49,10 +51,12 @@ std::string QuarterRound(absl::Time t) {
   return absl::StrCat(m.year(), "-q", (m.month() - 1) / 3 + 1);
 }
 
-std::vector<SurveyResponse> SampleSurveyResponses(absl::Time now, uint32_t seed) {
+std::vector<SurveyResponse> SampleSurveyResponses(absl::Time now,
+                                                  uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<SurveyResponse> out;
-  const absl::Time rounds[] = {now - absl::Hours(24 * 91), now - absl::Hours(24 * 3)};
+  const absl::Time rounds[] = {now - absl::Hours(24 * 91),
+                               now - absl::Hours(24 * 3)};
   for (int r = 0; r < 2; ++r) {
     const std::string round = QuarterRound(rounds[r]);
     for (const Mood& mood : Moods()) {
@@ -64,7 +68,8 @@ std::vector<SurveyResponse> SampleSurveyResponses(absl::Time now, uint32_t seed)
         s.set_response_id(absl::StrCat(round, "-", mood.team, "-", p));
         s.set_team(mood.team);
         s.set_round(round);
-        s.set_respondent_id(absl::StrCat("person-", mood.team, "-", p, "@example.com"));
+        s.set_respondent_id(
+            absl::StrCat("person-", mood.team, "-", p, "@example.com"));
         s.mutable_submitted_at()->set_seconds(
             absl::ToUnixSeconds(rounds[r] + absl::Minutes(17 * p)));
         const std::pair<Dimension, double> dims[] = {

@@ -20,8 +20,8 @@ namespace orgpulse::sample {
 // "2026-q4" for a time in the fourth quarter of 2026 (UTC).
 std::string QuarterRound(absl::Time t);
 
-std::vector<insights::v1::SurveyResponse> SampleSurveyResponses(absl::Time now,
-                                                                uint32_t seed = 7);
+std::vector<insights::v1::SurveyResponse> SampleSurveyResponses(
+    absl::Time now, uint32_t seed = 7);
 
 }  // namespace orgpulse::sample
 

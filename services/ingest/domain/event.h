@@ -79,9 +79,9 @@ struct KpiActual {
 // std::monostate stands for "no payload set": conversion from the API is
 // total, and validation rejects it (one place decides what is invalid).
 using Payload =
-    std::variant<std::monostate, TaskCreated, TaskStarted, TaskCompleted, TaskCancelled,
-                 TaskDueDateChanged, ProjectBudgetPlan, CostActual,
-                 ProjectProgress, MilestoneDue, MilestoneReached,
+    std::variant<std::monostate, TaskCreated, TaskStarted, TaskCompleted,
+                 TaskCancelled, TaskDueDateChanged, ProjectBudgetPlan,
+                 CostActual, ProjectProgress, MilestoneDue, MilestoneReached,
                  ProcedureCheck, KpiMonthlyTarget, KpiActual>;
 
 // Times left unset in a request are absl::InfinitePast(); malformed ones

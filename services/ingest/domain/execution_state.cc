@@ -7,8 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "services/ingest/domain/event_key.h"
 #include "common/org/team_id.h"
+#include "services/ingest/domain/event_key.h"
 
 namespace orgpulse::ingest {
 namespace {
@@ -130,7 +130,9 @@ struct Applier {
   Micros at;
   uint64_t tiebreak;
 
-  TaskState& Task(const std::string& id) { return team.tasks[StableHash64(id)]; }
+  TaskState& Task(const std::string& id) {
+    return team.tasks[StableHash64(id)];
+  }
 
   void operator()(const std::monostate&) {}
   void operator()(const TaskCreated& e) {
@@ -168,7 +170,8 @@ struct Applier {
   }
   void operator()(const ProjectProgress& e) {
     ProjectState& p = team.projects[e.project];
-    if (p.progress.Advance(at, tiebreak)) p.percent_complete = e.percent_complete;
+    if (p.progress.Advance(at, tiebreak))
+      p.percent_complete = e.percent_complete;
   }
   void operator()(const MilestoneDue& e) {
     MilestoneState& m = team.milestones[{e.project, e.milestone}];
@@ -317,9 +320,11 @@ class FiguresBuilder {
 
   void AddKpis(const std::string& name, const ExecutionState::Team& team) {
     const int month = MonthIndexOf(now_);
-    const absl::CivilMonth civil = absl::ToCivilMonth(now_, absl::UTCTimeZone());
+    const absl::CivilMonth civil =
+        absl::ToCivilMonth(now_, absl::UTCTimeZone());
     const absl::Time month_start = absl::FromCivil(civil, absl::UTCTimeZone());
-    const absl::Time month_end = absl::FromCivil(civil + 1, absl::UTCTimeZone());
+    const absl::Time month_end =
+        absl::FromCivil(civil + 1, absl::UTCTimeZone());
     for (const auto& [kpi, k] : team.kpis) {
       KpiFigures f;
       f.team = name;
@@ -394,8 +399,8 @@ absl::StatusOr<TeamExecution> ExecutionState::Figures(absl::string_view prefix,
   return std::move(builder).Finish(prefix);
 }
 
-absl::StatusOr<TeamExecution> ExecutionState::OwnFigures(
-    absl::string_view team, absl::Time now) const {
+absl::StatusOr<TeamExecution> ExecutionState::OwnFigures(absl::string_view team,
+                                                         absl::Time now) const {
   auto it = teams_.find(team);
   if (it == teams_.end()) {
     return absl::NotFoundError(absl::StrCat("no team '", team, "'"));
@@ -410,8 +415,8 @@ std::vector<TeamSummary> ExecutionState::Teams(absl::string_view prefix) const {
   for (auto it = teams_.lower_bound(prefix);
        it != teams_.end() && absl::StartsWith(it->first, prefix); ++it) {
     if (!IsInTeamTree(it->first, prefix)) continue;
-    out.push_back({it->first, it->second->events,
-                   FromMicros(it->second->last_event_at)});
+    out.push_back(
+        {it->first, it->second->events, FromMicros(it->second->last_event_at)});
   }
   return out;
 }

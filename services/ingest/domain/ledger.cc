@@ -121,7 +121,8 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
       std::vector<absl::string_view> batch_new_teams;
       bool repeats_group_event = false;
       for (const Event& event : group[i].batch) {
-        const absl::uint128 key = EventFingerprint(event.source, event.event_id);
+        const absl::uint128 key =
+            EventFingerprint(event.source, event.event_id);
         if (stored_keys_.contains(key)) {
           ++result.duplicates;
           continue;
@@ -146,7 +147,8 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         rejected_team_limit += static_cast<int64_t>(group[i].batch.size());
         results[i] = absl::ResourceExhaustedError(absl::StrCat(
             "team limit reached: this batch would add ", batch_new_teams.size(),
-            " new team(s) to ", teams_before, " known, over the limit of ", options_.max_teams,
+            " new team(s) to ", teams_before, " known, over the limit of ",
+            options_.max_teams,
             " (--max_teams); nothing of the batch was stored"));
         continue;
       }

@@ -52,11 +52,11 @@ struct PushResult {
 struct LedgerStats {
   int64_t accepted = 0;
   int64_t duplicates = 0;
-  int64_t rejected_invalid = 0;      // events in batches refused as invalid
-  int64_t rejected_team_limit = 0;   // events in batches over the team cap
-  int64_t rejected_storage = 0;      // events in batches the store refused
+  int64_t rejected_invalid = 0;     // events in batches refused as invalid
+  int64_t rejected_team_limit = 0;  // events in batches over the team cap
+  int64_t rejected_storage = 0;     // events in batches the store refused
   int64_t commits = 0;
-  int64_t stored_events = 0;         // including those recovered at start
+  int64_t stored_events = 0;  // including those recovered at start
   size_t teams = 0;
 };
 
@@ -86,11 +86,13 @@ class Ledger {
   // with UNAVAILABLE. Idempotent.
   void Stop();
 
-  absl::StatusOr<TeamExecution> GetTeamExecution(absl::string_view prefix) const;
+  absl::StatusOr<TeamExecution> GetTeamExecution(
+      absl::string_view prefix) const;
   std::vector<TeamSummary> ListTeams(absl::string_view prefix) const;
 
   // Runs `fn` with the state under the read lock, for metrics at scrape time.
-  void WithState(std::function<void(const ExecutionState&, absl::Time now)> fn) const;
+  void WithState(
+      std::function<void(const ExecutionState&, absl::Time now)> fn) const;
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);

@@ -63,8 +63,9 @@ class Checker {
       return Fail(field, "is before 2000-01-01T00:00:00Z");
     }
     if (t > now_ + ahead) {
-      return Fail(field, absl::StrCat("is more than ", absl::FormatDuration(ahead),
-                                      " after the server's time"));
+      return Fail(field,
+                  absl::StrCat("is more than ", absl::FormatDuration(ahead),
+                               " after the server's time"));
     }
   }
 
@@ -90,7 +91,9 @@ struct PayloadValidator {
   Checker& c;
   std::string p;  // "task_created."
 
-  std::string F(absl::string_view field) const { return absl::StrCat(p, field); }
+  std::string F(absl::string_view field) const {
+    return absl::StrCat(p, field);
+  }
 
   void operator()(const std::monostate&) const {
     c.Fail("payload",
@@ -187,12 +190,20 @@ absl::Time EarliestValidTime() {
 }
 
 const char* PayloadFieldName(const Payload& payload) {
-  static constexpr const char* kNames[] = {
-      "payload",          "task_created",       "task_started",
-      "task_completed",   "task_cancelled",     "task_due_date_changed",
-      "project_budget_plan", "cost_actual",     "project_progress",
-      "milestone_due",    "milestone_reached",  "procedure_check",
-      "kpi_monthly_target", "kpi_actual"};
+  static constexpr const char* kNames[] = {"payload",
+                                           "task_created",
+                                           "task_started",
+                                           "task_completed",
+                                           "task_cancelled",
+                                           "task_due_date_changed",
+                                           "project_budget_plan",
+                                           "cost_actual",
+                                           "project_progress",
+                                           "milestone_due",
+                                           "milestone_reached",
+                                           "procedure_check",
+                                           "kpi_monthly_target",
+                                           "kpi_actual"};
   static_assert(std::size(kNames) == std::variant_size_v<Payload>);
   return kNames[payload.index()];
 }
@@ -219,8 +230,9 @@ std::vector<FieldViolation> ValidateBatch(const EventBatch& batch,
       c.Fail("team", std::move(why));
     }
     c.Time("occurred_at", e.occurred_at, kMaxClockSkew);
-    std::visit(PayloadValidator{c, absl::StrCat(PayloadFieldName(e.payload), ".")},
-               e.payload);
+    std::visit(
+        PayloadValidator{c, absl::StrCat(PayloadFieldName(e.payload), ".")},
+        e.payload);
   }
   return out;
 }

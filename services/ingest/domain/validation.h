@@ -19,15 +19,16 @@ namespace orgpulse::ingest {
 inline constexpr size_t kMaxEventsPerBatch = 10'000;
 inline constexpr size_t kMaxEventIdLength = 128;
 inline constexpr size_t kMaxSourceLength = 64;
-inline constexpr size_t kMaxItemNameLength = 128;   // task ids, milestones
-inline constexpr size_t kMaxLabelNameLength = 64;   // projects, procedures, KPIs
+inline constexpr size_t kMaxItemNameLength = 128;  // task ids, milestones
+inline constexpr size_t kMaxLabelNameLength = 64;  // projects, procedures, KPIs
 // Money and KPI values are summed exactly in fixed point; this bound keeps
 // any realistic sum far from overflow.
 inline constexpr double kMaxAmount = 1e12;
 // Events may come from clocks slightly ahead of ours, not from the future.
 inline constexpr absl::Duration kMaxClockSkew = absl::Hours(24);
 // Due dates and plans may look far ahead.
-inline constexpr absl::Duration kMaxPlanningHorizon = absl::Hours(24 * 366 * 20);
+inline constexpr absl::Duration kMaxPlanningHorizon =
+    absl::Hours(24 * 366 * 20);
 
 absl::Time EarliestValidTime();  // 2000-01-01T00:00:00Z
 

@@ -53,14 +53,13 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
           .Help("Time to make a group of events durable in the event store.")
           .Register(*registry)
           .Add({}, prometheus::Histogram::BucketBoundaries{
-                       0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
-                       0.2, 0.5, 1, 2});
+                       0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2,
+                       0.5, 1, 2});
   p->ledger = std::make_unique<Ledger>(
       *p->store, clock, LedgerOptions{.max_teams = options.max_teams});
-  p->ledger->set_commit_observer(
-      [&commit_seconds](absl::Duration d, size_t) {
-        commit_seconds.Observe(absl::ToDoubleSeconds(d));
-      });
+  p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
+    commit_seconds.Observe(absl::ToDoubleSeconds(d));
+  });
   if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
   p->recovered = p->ledger->stats().stored_events;
   Log(LogLevel::kInfo, kComponent,

@@ -7,8 +7,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/status/grpc_status.h"
 #include "common/org/team_id.h"
+#include "common/status/grpc_status.h"
 #include "services/ingest/grpc/conversion.h"
 
 namespace orgpulse::ingest {
@@ -137,7 +137,6 @@ class PushStreamReactor final
   std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);
 };
 
-
 }  // namespace
 
 grpc::ServerUnaryReactor* IngestService::Push(
@@ -176,7 +175,8 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
     grpc::CallbackServerContext* context, const v1::ListTeamsRequest* request,
     v1::ListTeamsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = ValidateTeamArgument("prefix", request->prefix(), false);
+  absl::Status status =
+      ValidateTeamArgument("prefix", request->prefix(), false);
   if (status.ok()) {
     for (const TeamSummary& t : ledger_.ListTeams(request->prefix())) {
       ToProto(t, *response->add_teams());

@@ -10,8 +10,8 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 
-void AddTeam(FamilyBuilder& out, const std::string& team, const TeamExecution& f,
-             const TeamSummary& summary) {
+void AddTeam(FamilyBuilder& out, const std::string& team,
+             const TeamExecution& f, const TeamSummary& summary) {
   const std::vector<ClientMetric::Label> t = {{"team", team}};
   out.Gauge("orgpulse_team_events", "Stored events of the team.", t,
             static_cast<double>(summary.events));
@@ -20,16 +20,19 @@ void AddTeam(FamilyBuilder& out, const std::string& team, const TeamExecution& f
             absl::ToDoubleSeconds(summary.last_event_at - absl::UnixEpoch()));
 
   const TaskFigures& k = f.tasks;
-  out.Gauge("orgpulse_tasks_open", "Tasks created and neither completed nor cancelled.",
-            t, static_cast<double>(k.open));
+  out.Gauge("orgpulse_tasks_open",
+            "Tasks created and neither completed nor cancelled.", t,
+            static_cast<double>(k.open));
   out.Gauge("orgpulse_tasks_overdue", "Open tasks past their due date.", t,
             static_cast<double>(k.overdue));
   out.Gauge("orgpulse_tasks_cancelled", "Cancelled tasks.", t,
             static_cast<double>(k.cancelled));
-  out.Gauge("orgpulse_tasks_completed", "Completed tasks with a due date, by timeliness.",
+  out.Gauge("orgpulse_tasks_completed",
+            "Completed tasks with a due date, by timeliness.",
             {{"team", team}, {"timeliness", "on_time"}},
             static_cast<double>(k.completed_on_time));
-  out.Gauge("orgpulse_tasks_completed", "Completed tasks with a due date, by timeliness.",
+  out.Gauge("orgpulse_tasks_completed",
+            "Completed tasks with a due date, by timeliness.",
             {{"team", team}, {"timeliness", "late"}},
             static_cast<double>(k.completed_late));
   if (k.on_time_ratio) {
@@ -40,10 +43,11 @@ void AddTeam(FamilyBuilder& out, const std::string& team, const TeamExecution& f
   out.Gauge("orgpulse_tasks_weekly_throughput",
             "Tasks completed per week over the last 28 days.", t,
             k.weekly_throughput);
-  out.Summary("orgpulse_task_cycle_time_seconds",
-              "Task cycle time from start (or creation) to completion.", t,
-              static_cast<uint64_t>(k.completed), k.cycle_time_sum_seconds,
-              {{0.5, k.cycle_time_p50_seconds}, {0.9, k.cycle_time_p90_seconds}});
+  out.Summary(
+      "orgpulse_task_cycle_time_seconds",
+      "Task cycle time from start (or creation) to completion.", t,
+      static_cast<uint64_t>(k.completed), k.cycle_time_sum_seconds,
+      {{0.5, k.cycle_time_p50_seconds}, {0.9, k.cycle_time_p90_seconds}});
 
   for (const ProjectBudget& p : f.projects) {
     const std::vector<ClientMetric::Label> l = {{"team", team},
@@ -145,8 +149,9 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
                 "Events in refused batches, by reason.", {{"reason", reason}},
                 static_cast<double>(n));
   }
-  out.Counter("orgpulse_store_commits_total", "Group commits to the event store.",
-              {}, static_cast<double>(stats.commits));
+  out.Counter("orgpulse_store_commits_total",
+              "Group commits to the event store.", {},
+              static_cast<double>(stats.commits));
   out.Gauge("orgpulse_store_events", "Events in the event store.", {},
             static_cast<double>(stats.stored_events));
   out.Gauge("orgpulse_teams", "Teams known to the service.", {},

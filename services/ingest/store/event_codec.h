@@ -26,8 +26,8 @@ std::string EncodeEvents(absl::Span<const Event* const> events);
 
 // Calls `fn` for each event of `blob`; DATA_LOSS if it is malformed (then
 // `fn` may have seen a prefix of the events).
-[[nodiscard]] absl::Status DecodeEvents(absl::string_view blob,
-                                        absl::FunctionRef<void(const Event&)> fn);
+[[nodiscard]] absl::Status DecodeEvents(
+    absl::string_view blob, absl::FunctionRef<void(const Event&)> fn);
 
 }  // namespace orgpulse::ingest
 

@@ -11,15 +11,18 @@ absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
       (std::filesystem::path(dir) / "events.db").string(), options);
   if (!log.ok()) return log.status();
-  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(*std::move(log)));
+  return std::unique_ptr<SqliteEventStore>(
+      new SqliteEventStore(*std::move(log)));
 }
 
 absl::Status SqliteEventStore::Append(absl::Span<const Event* const> events) {
   if (events.empty()) return absl::OkStatus();
-  return log_->Append(EncodeEvents(events), static_cast<int64_t>(events.size()));
+  return log_->Append(EncodeEvents(events),
+                      static_cast<int64_t>(events.size()));
 }
 
-absl::Status SqliteEventStore::Replay(absl::FunctionRef<void(const Event&)> fn) {
+absl::Status SqliteEventStore::Replay(
+    absl::FunctionRef<void(const Event&)> fn) {
   return log_->Replay(
       [&](absl::string_view blob) { return DecodeEvents(blob, fn); });
 }

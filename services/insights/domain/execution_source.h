@@ -22,9 +22,9 @@ struct ExecutionSnapshot {
 };
 
 struct SourceHealth {
-  bool reachable = false;    // the latest attempt succeeded
-  absl::Time last_success;   // InfinitePast if never
-  std::string last_error;    // empty when reachable
+  bool reachable = false;   // the latest attempt succeeded
+  absl::Time last_success;  // InfinitePast if never
+  std::string last_error;   // empty when reachable
 };
 
 class ExecutionSource {
@@ -33,7 +33,8 @@ class ExecutionSource {
 
   // The last known figures of `node` (a team or a prefix); nullopt if never
   // known. Thread-safe.
-  virtual std::optional<ExecutionSnapshot> Get(absl::string_view node) const = 0;
+  virtual std::optional<ExecutionSnapshot> Get(
+      absl::string_view node) const = 0;
 
   // The teams ingest knows (leaf ids). Thread-safe.
   virtual std::vector<std::string> Teams() const = 0;

@@ -10,7 +10,8 @@
 
 namespace orgpulse::insights {
 
-InsightsEngine::InsightsEngine(SurveyStore& store, const ExecutionSource& source,
+InsightsEngine::InsightsEngine(SurveyStore& store,
+                               const ExecutionSource& source,
                                const Clock& clock, InsightsOptions options)
     : store_(store),
       source_(source),
@@ -29,7 +30,8 @@ absl::Status InsightsEngine::Recover() {
 
 absl::StatusOr<SubmitResult> InsightsEngine::Submit(
     std::vector<SurveyResponse> batch) {
-  std::vector<FieldViolation> violations = ValidateResponses(batch, clock_.Now());
+  std::vector<FieldViolation> violations =
+      ValidateResponses(batch, clock_.Now());
   absl::MutexLock lock(&mu_);
   if (!violations.empty()) {
     stats_.rejected_invalid += static_cast<int64_t>(batch.size());
@@ -73,7 +75,8 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
   return result;
 }
 
-std::vector<std::string> InsightsEngine::TeamsUnder(absl::string_view prefix) const {
+std::vector<std::string> InsightsEngine::TeamsUnder(
+    absl::string_view prefix) const {
   std::set<std::string> teams;
   for (const std::string& t : state_.teams()) {
     if (IsInTeamTree(t, prefix)) teams.insert(t);
@@ -84,7 +87,8 @@ std::vector<std::string> InsightsEngine::TeamsUnder(absl::string_view prefix) co
   return {teams.begin(), teams.end()};
 }
 
-TeamInsights InsightsEngine::Build(absl::string_view node, absl::string_view round,
+TeamInsights InsightsEngine::Build(absl::string_view node,
+                                   absl::string_view round,
                                    std::vector<std::string> teams) const {
   TeamInsights out;
   out.team = std::string(node);
@@ -144,7 +148,8 @@ std::vector<TeamInsights> InsightsEngine::ListTeamInsights(
     std::stable_sort(out.begin(), out.end(),
                      [](const TeamInsights& a, const TeamInsights& b) {
                        const auto ra = CombinedRisk(a), rb = CombinedRisk(b);
-                       if (ra.has_value() != rb.has_value()) return ra.has_value();
+                       if (ra.has_value() != rb.has_value())
+                         return ra.has_value();
                        return ra && *ra > *rb;
                      });
   }

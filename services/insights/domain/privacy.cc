@@ -10,11 +10,11 @@ namespace {
 // ("own part"), so that every node's sum is exactly the sum of its parts.
 struct Tree {
   struct Node {
-    int64_t count = 0;          // respondents in the subtree (or own part)
-    bool released = false;      // its figures are published
-    bool is_own_part = false;   // the own-team part of `parent`, never published
+    int64_t count = 0;         // respondents in the subtree (or own part)
+    bool released = false;     // its figures are published
+    bool is_own_part = false;  // the own-team part of `parent`, never published
     int parent = -1;
-    std::vector<int> parts;     // children and the own part
+    std::vector<int> parts;  // children and the own part
     std::string name;
   };
   std::vector<Node> nodes;
@@ -24,7 +24,8 @@ Tree BuildTree(const std::map<std::string, int64_t>& own_counts) {
   Tree tree;
   std::map<std::string, int> index;
   auto node_for = [&](const std::string& name) {
-    auto [it, inserted] = index.emplace(name, static_cast<int>(tree.nodes.size()));
+    auto [it, inserted] =
+        index.emplace(name, static_cast<int>(tree.nodes.size()));
     if (inserted) tree.nodes.push_back({.name = name});
     return it->second;
   };
@@ -50,7 +51,9 @@ Tree BuildTree(const std::map<std::string, int64_t>& own_counts) {
       pos = slash + 1;
     }
     const int own = static_cast<int>(tree.nodes.size());
-    tree.nodes.push_back({.count = count, .is_own_part = true, .parent = parent,
+    tree.nodes.push_back({.count = count,
+                          .is_own_part = true,
+                          .parent = parent,
                           .name = team + "#own"});
     tree.nodes[parent].parts.push_back(own);
   }
@@ -61,8 +64,8 @@ Tree BuildTree(const std::map<std::string, int64_t>& own_counts) {
 
 }  // namespace
 
-ReleasedGroups DecideReleasedGroups(const std::map<std::string, int64_t>& own_counts,
-                                    int k) {
+ReleasedGroups DecideReleasedGroups(
+    const std::map<std::string, int64_t>& own_counts, int k) {
   Tree tree = BuildTree(own_counts);
   auto& n = tree.nodes;
   for (size_t i = 0; i < n.size(); ++i) {

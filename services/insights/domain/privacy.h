@@ -36,8 +36,8 @@ using ReleasedGroups = std::set<std::string>;
 // one round; teams with 0 may be omitted. Returns the nodes (teams and
 // every prefix of a team) whose subtree figures may be released.
 // REQUIRES: k >= kMinGroupSizeFloor.
-ReleasedGroups DecideReleasedGroups(const std::map<std::string, int64_t>& own_counts,
-                                    int k);
+ReleasedGroups DecideReleasedGroups(
+    const std::map<std::string, int64_t>& own_counts, int k);
 
 }  // namespace orgpulse::insights
 

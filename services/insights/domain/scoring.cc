@@ -114,7 +114,8 @@ double PeopleScore(const PeopleInputs& in) {
   return 0.7 * mean + 0.15 * in.intent_to_stay + 0.15 * (in.enps + 100) / 2;
 }
 
-Quadrant QuadrantOf(std::optional<double> execution, std::optional<double> people) {
+Quadrant QuadrantOf(std::optional<double> execution,
+                    std::optional<double> people) {
   if (!execution || !people) return Quadrant::kInsufficientData;
   const bool delivers = *execution >= kQuadrantThreshold;
   const bool spirited = *people >= kQuadrantThreshold;
@@ -125,19 +126,25 @@ Quadrant QuadrantOf(std::optional<double> execution, std::optional<double> peopl
 }
 
 double BurnoutRisk(const PeopleInputs& p, const ExecutionInputs* execution) {
-  auto low = [&](Dimension d) { return 1 - p.dimensions[DimensionIndex(d)] / 100; };
+  auto low = [&](Dimension d) {
+    return 1 - p.dimensions[DimensionIndex(d)] / 100;
+  };
   double pressure = 0;
   if (execution && execution->open_tasks > 0) {
-    pressure = static_cast<double>(execution->overdue_tasks) / execution->open_tasks;
+    pressure =
+        static_cast<double>(execution->overdue_tasks) / execution->open_tasks;
   }
-  return Clamp01(0.5 * low(Dimension::kWellbeing) + 0.2 * low(Dimension::kRecognition) +
+  return Clamp01(0.5 * low(Dimension::kWellbeing) +
+                 0.2 * low(Dimension::kRecognition) +
                  0.15 * low(Dimension::kAutonomy) + 0.15 * Clamp01(pressure));
 }
 
 double TurnoverRisk(const PeopleInputs& p) {
-  auto low = [&](Dimension d) { return 1 - p.dimensions[DimensionIndex(d)] / 100; };
-  return Clamp01(0.45 * (1 - p.intent_to_stay / 100) + 0.2 * (100 - p.enps) / 200 +
-                 0.15 * low(Dimension::kGrowth) +
+  auto low = [&](Dimension d) {
+    return 1 - p.dimensions[DimensionIndex(d)] / 100;
+  };
+  return Clamp01(0.45 * (1 - p.intent_to_stay / 100) +
+                 0.2 * (100 - p.enps) / 200 + 0.15 * low(Dimension::kGrowth) +
                  0.2 * low(Dimension::kTrustInLeadership));
 }
 
@@ -170,7 +177,8 @@ Assessment Assess(const std::optional<PeopleInputs>& people,
                people->dimensions[i], 60, 100);
     }
     consider(Driver::Score::kPeople, "enps", people->enps, 0, 200);
-    consider(Driver::Score::kPeople, "intent_to_stay", people->intent_to_stay, 60, 100);
+    consider(Driver::Score::kPeople, "intent_to_stay", people->intent_to_stay,
+             60, 100);
   }
   if (execution) {
     const ExecutionInputs& e = *execution;
@@ -184,13 +192,15 @@ Assessment Assess(const std::optional<PeopleInputs>& people,
     opt("procedure_compliance_ratio", e.procedure_compliance_ratio, 0.9);
     opt("kpi_forecast_attainment_ratio", e.kpi_forecast_attainment_ratio, 0.95);
   }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
-    return a.shortfall > b.shortfall;
-  });
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Ranked& a, const Ranked& b) {
+                     return a.shortfall > b.shortfall;
+                   });
   for (size_t i = 0; i < ranked.size() && i < kMaxDrivers; ++i) {
     out.drivers.push_back(ranked[i].driver);
     const Practice& p = Practices().at(ranked[i].driver.name);
-    out.recommendations.push_back({ranked[i].driver.name, p.practice, p.detail});
+    out.recommendations.push_back(
+        {ranked[i].driver.name, p.practice, p.detail});
   }
   return out;
 }

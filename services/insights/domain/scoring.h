@@ -76,10 +76,12 @@ inline constexpr size_t kMaxDrivers = 5;
 std::optional<double> ExecutionScore(const ExecutionInputs& in);
 // 0..100: 0.7 * mean(dimensions) + 0.15 * intent + 0.15 * (eNPS + 100) / 2.
 double PeopleScore(const PeopleInputs& in);
-Quadrant QuadrantOf(std::optional<double> execution, std::optional<double> people);
+Quadrant QuadrantOf(std::optional<double> execution,
+                    std::optional<double> people);
 // 0..1: 0.5 (1 - wellbeing) + 0.2 (1 - recognition) + 0.15 (1 - autonomy)
 //       + 0.15 * overdue / open   (scores as fractions of 100).
-double BurnoutRisk(const PeopleInputs& people, const ExecutionInputs* execution);
+double BurnoutRisk(const PeopleInputs& people,
+                   const ExecutionInputs* execution);
 // 0..1: 0.45 (1 - intent) + 0.2 (100 - eNPS) / 200 + 0.15 (1 - growth)
 //       + 0.2 (1 - trust in leadership).
 double TurnoverRisk(const PeopleInputs& people);

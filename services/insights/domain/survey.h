@@ -46,9 +46,9 @@ struct SurveyResponse {
   std::string response_id;
   std::string team;
   std::string round;
-  std::string respondent;            // keyed hash; empty if the id was empty
-  size_t respondent_id_length = 0;   // of the raw id, for validation only
-  absl::Time submitted_at;           // InfinitePast if unset
+  std::string respondent;           // keyed hash; empty if the id was empty
+  size_t respondent_id_length = 0;  // of the raw id, for validation only
+  absl::Time submitted_at;          // InfinitePast if unset
   std::vector<Answer> answers;
   int enps = -1;
   int intent_to_stay = 0;
@@ -64,8 +64,8 @@ struct ScoredResponse {
   // Per dimension, the mean of the respondent's scored items mapped to
   // 0..100: ((reverse ? 6 - v : v) - 1) / 4 * 100.
   std::array<double, kDimensionCount> dimension_scores{};
-  int enps = 0;             // 0..10
-  int intent_to_stay = 0;   // 1..5
+  int enps = 0;            // 0..10
+  int intent_to_stay = 0;  // 1..5
 };
 
 // REQUIRES: ValidateResponses accepted `response`.

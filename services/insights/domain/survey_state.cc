@@ -9,13 +9,13 @@ bool SurveyState::Apply(ScoredResponse response) {
   teams_.insert(response.team);
   Round& round = rounds_[response.round];
   round.dirty = true;
-  auto [it, inserted] = round.current.try_emplace(response.respondent, response);
+  auto [it, inserted] =
+      round.current.try_emplace(response.respondent, response);
   if (!inserted) {
     const ScoredResponse& held = it->second;
-    const bool newer =
-        response.submitted_at > held.submitted_at ||
-        (response.submitted_at == held.submitted_at &&
-         response.response_id > held.response_id);
+    const bool newer = response.submitted_at > held.submitted_at ||
+                       (response.submitted_at == held.submitted_at &&
+                        response.response_id > held.response_id);
     if (newer) it->second = std::move(response);
   }
   return true;
@@ -52,7 +52,8 @@ GroupMorale SurveyState::ToMorale(const Sums& s) {
   GroupMorale m;
   m.respondents = s.respondents;
   const double n = static_cast<double>(s.respondents);
-  for (int d = 0; d < kDimensionCount; ++d) m.dimensions[d] = s.dimensions[d] / n;
+  for (int d = 0; d < kDimensionCount; ++d)
+    m.dimensions[d] = s.dimensions[d] / n;
   m.enps = 100.0 * static_cast<double>(s.promoters - s.detractors) / n;
   m.intent_to_stay = s.intent / n;
   m.as_of = s.as_of;
@@ -85,7 +86,8 @@ MoraleView SurveyState::Morale(absl::string_view node,
     return view;
   }
   view.figures = ToMorale(round->second.subtree.at(key));
-  for (auto it = std::make_reverse_iterator(round); it != rounds_.rend(); ++it) {
+  for (auto it = std::make_reverse_iterator(round); it != rounds_.rend();
+       ++it) {
     if (it->second.released.contains(key)) {
       view.previous_round = it->first;
       view.previous = ToMorale(it->second.subtree.at(key));

@@ -29,14 +29,14 @@ namespace orgpulse::insights {
 struct GroupMorale {
   int64_t respondents = 0;
   std::array<double, kDimensionCount> dimensions{};  // 0..100
-  double enps = 0;            // -100..100
-  double intent_to_stay = 0;  // 0..100
-  absl::Time as_of;           // latest submitted_at in the group
+  double enps = 0;                                   // -100..100
+  double intent_to_stay = 0;                         // 0..100
+  absl::Time as_of;  // latest submitted_at in the group
 };
 
 // What may be said of a group in a round.
 struct MoraleView {
-  std::string round;                   // empty: no responses at all
+  std::string round;  // empty: no responses at all
   bool suppressed = false;
   std::optional<GroupMorale> figures;  // set only when released
   std::string previous_round;          // previous round released for the group
@@ -50,7 +50,9 @@ class SurveyState {
 
   // False (and no change) if the response id was applied before.
   bool Apply(ScoredResponse response);
-  bool HasResponseId(absl::string_view id) const { return response_ids_.contains(id); }
+  bool HasResponseId(absl::string_view id) const {
+    return response_ids_.contains(id);
+  }
 
   // Recomputes the figures and releases of the rounds changed since the
   // last call. Call after a batch of Apply.

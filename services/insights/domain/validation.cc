@@ -61,7 +61,8 @@ std::vector<FieldViolation> ValidateResponses(
     if (r.round.empty()) {
       fail("round", "is required");
     } else if (r.round.size() > kMaxRoundLength) {
-      fail("round", absl::StrCat("longer than ", kMaxRoundLength, " characters"));
+      fail("round",
+           absl::StrCat("longer than ", kMaxRoundLength, " characters"));
     } else if (!IsRoundId(r.round)) {
       fail("round", "may hold only lowercase letters, digits, '.', '_', '-'");
     }

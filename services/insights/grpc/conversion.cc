@@ -24,8 +24,9 @@ void ToProto(const GroupMorale& m, const std::optional<GroupMorale>& previous,
 
 }  // namespace
 
-std::vector<SurveyResponse> FromProto(const v1::SubmitSurveyResponsesRequest& request,
-                                      const KeyedHasher& hasher) {
+std::vector<SurveyResponse> FromProto(
+    const v1::SubmitSurveyResponsesRequest& request,
+    const KeyedHasher& hasher) {
   std::vector<SurveyResponse> out;
   out.reserve(request.responses_size());
   for (const v1::SurveyResponse& p : request.responses()) {
@@ -34,7 +35,8 @@ std::vector<SurveyResponse> FromProto(const v1::SubmitSurveyResponsesRequest& re
     r.team = p.team();
     r.round = p.round();
     r.respondent_id_length = p.respondent_id().size();
-    if (!p.respondent_id().empty()) r.respondent = hasher.Hash(p.respondent_id());
+    if (!p.respondent_id().empty())
+      r.respondent = hasher.Hash(p.respondent_id());
     r.submitted_at = FromProtoTime(p.has_submitted_at(), p.submitted_at());
     for (const v1::Answer& a : p.answers()) {
       r.answers.push_back({static_cast<Dimension>(a.dimension()), a.value(),
@@ -72,20 +74,27 @@ void ToProto(const TeamInsights& t, v1::TeamInsights& out) {
       has(v.has_value());
       value(v.value_or(0));
     };
-    set(in.on_time_ratio, [&](bool b) { e.set_has_on_time_ratio(b); },
+    set(
+        in.on_time_ratio, [&](bool b) { e.set_has_on_time_ratio(b); },
         [&](double v) { e.set_on_time_ratio(v); });
-    set(in.cost_performance_index,
+    set(
+        in.cost_performance_index,
         [&](bool b) { e.set_has_cost_performance_index(b); },
         [&](double v) { e.set_cost_performance_index(v); });
-    set(in.schedule_performance_index,
+    set(
+        in.schedule_performance_index,
         [&](bool b) { e.set_has_schedule_performance_index(b); },
         [&](double v) { e.set_schedule_performance_index(v); });
-    set(in.milestone_hit_ratio, [&](bool b) { e.set_has_milestone_hit_ratio(b); },
+    set(
+        in.milestone_hit_ratio,
+        [&](bool b) { e.set_has_milestone_hit_ratio(b); },
         [&](double v) { e.set_milestone_hit_ratio(v); });
-    set(in.procedure_compliance_ratio,
+    set(
+        in.procedure_compliance_ratio,
         [&](bool b) { e.set_has_procedure_compliance_ratio(b); },
         [&](double v) { e.set_procedure_compliance_ratio(v); });
-    set(in.kpi_forecast_attainment_ratio,
+    set(
+        in.kpi_forecast_attainment_ratio,
         [&](bool b) { e.set_has_kpi_forecast_attainment_ratio(b); },
         [&](double v) { e.set_kpi_forecast_attainment_ratio(v); });
     e.set_open_tasks(in.open_tasks);

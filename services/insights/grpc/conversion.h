@@ -12,8 +12,8 @@
 
 namespace orgpulse::insights {
 
-std::vector<SurveyResponse> FromProto(const v1::SubmitSurveyResponsesRequest& request,
-                                      const KeyedHasher& hasher);
+std::vector<SurveyResponse> FromProto(
+    const v1::SubmitSurveyResponsesRequest& request, const KeyedHasher& hasher);
 void ToProto(const TeamInsights& insights, v1::TeamInsights& out);
 
 }  // namespace orgpulse::insights

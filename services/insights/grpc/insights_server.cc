@@ -31,14 +31,16 @@ InsightsServer::InsightsServer(std::unique_ptr<Parts> parts)
     : parts_(std::move(parts)) {}
 InsightsServer::~InsightsServer() { Shutdown(absl::ZeroDuration()); }
 int InsightsServer::grpc_port() const { return parts_->host->grpc_port(); }
-int InsightsServer::metrics_port() const { return parts_->host->metrics_port(); }
+int InsightsServer::metrics_port() const {
+  return parts_->host->metrics_port();
+}
 
 absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
     const InsightsServerOptions& options, const Clock& clock) {
   if (options.min_group_size < kMinGroupSizeFloor) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--min_group_size must be at least ", kMinGroupSizeFloor,
-        ": smaller groups would let answers be inferred"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--min_group_size must be at least ", kMinGroupSizeFloor,
+                     ": smaller groups would let answers be inferred"));
   }
   if (options.respondent_key_file.empty()) {
     return absl::FailedPreconditionError(
@@ -53,12 +55,14 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   p->hasher = *std::move(hasher);
 
   absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> store =
-      SqliteSurveyStore::Open(options.data_dir, {.synchronous = options.synchronous});
+      SqliteSurveyStore::Open(options.data_dir,
+                              {.synchronous = options.synchronous});
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
 
   p->source = std::make_unique<IngestExecutionSource>(
-      grpc::CreateChannel(options.ingest_address, grpc::InsecureChannelCredentials()),
+      grpc::CreateChannel(options.ingest_address,
+                          grpc::InsecureChannelCredentials()),
       clock,
       IngestSourceOptions{.refresh_interval = options.ingest_refresh,
                           .call_deadline = options.ingest_deadline});
@@ -77,7 +81,8 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   p->source->Start();
   // A first read of ingest's figures, so the first answers have them; if
   // ingest is down the service starts anyway and says so in its answers.
-  if (absl::Status s = p->source->RefreshNow(options.ingest_deadline * 2); !s.ok()) {
+  if (absl::Status s = p->source->RefreshNow(options.ingest_deadline * 2);
+      !s.ok()) {
     Log(LogLevel::kWarning, kComponent,
         absl::StrCat("ingest at ", options.ingest_address,
                      " not reachable yet: ", s.message()));

@@ -28,8 +28,8 @@ grpc::ServerUnaryReactor* InsightsService::SubmitSurveyResponses(
 }
 
 grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
-    grpc::CallbackServerContext* context, const v1::GetTeamInsightsRequest* request,
-    v1::TeamInsights* response) {
+    grpc::CallbackServerContext* context,
+    const v1::GetTeamInsightsRequest* request, v1::TeamInsights* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = ValidateTeamArgument("team", request->team(), true);
   if (status.ok() && request->round().size() > kMaxRoundLength) {
@@ -51,13 +51,15 @@ grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
     const v1::ListTeamInsightsRequest* request,
     v1::ListTeamInsightsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = ValidateTeamArgument("prefix", request->prefix(), false);
+  absl::Status status =
+      ValidateTeamArgument("prefix", request->prefix(), false);
   if (status.ok()) {
     const InsightsOrder order =
         request->order() == v1::ListTeamInsightsRequest::ORDER_TEAM
             ? InsightsOrder::kTeam
             : InsightsOrder::kRisk;
-    for (const TeamInsights& t : engine_.ListTeamInsights(request->prefix(), order)) {
+    for (const TeamInsights& t :
+         engine_.ListTeamInsights(request->prefix(), order)) {
       ToProto(t, *response->add_teams());
     }
   }

@@ -25,9 +25,9 @@ const char* QuadrantLabel(Quadrant q) {
 
 void AddTeam(FamilyBuilder& out, const TeamInsights& t) {
   const FamilyBuilder::Labels team = {{"team", t.team}};
-  for (Quadrant q : {Quadrant::kThriving, Quadrant::kBurnoutRisk,
-                     Quadrant::kExecutionGap, Quadrant::kAtRisk,
-                     Quadrant::kInsufficientData}) {
+  for (Quadrant q :
+       {Quadrant::kThriving, Quadrant::kBurnoutRisk, Quadrant::kExecutionGap,
+        Quadrant::kAtRisk, Quadrant::kInsufficientData}) {
     out.Gauge("orgpulse_team_quadrant",
               "1 for the team's current quadrant, 0 for the others.",
               {{"team", t.team}, {"quadrant", QuadrantLabel(q)}},
@@ -80,11 +80,11 @@ std::vector<prometheus::MetricFamily> InsightsCollector::Collect() const {
   FamilyBuilder out;
   const InsightsStats stats = engine_.stats();
   out.Counter("orgpulse_survey_responses_total",
-              "Survey responses submitted, by result.", {{"result", "accepted"}},
-              static_cast<double>(stats.accepted));
+              "Survey responses submitted, by result.",
+              {{"result", "accepted"}}, static_cast<double>(stats.accepted));
   out.Counter("orgpulse_survey_responses_total",
-              "Survey responses submitted, by result.", {{"result", "duplicate"}},
-              static_cast<double>(stats.duplicates));
+              "Survey responses submitted, by result.",
+              {{"result", "duplicate"}}, static_cast<double>(stats.duplicates));
   for (const auto& [reason, n] :
        {std::pair<const char*, int64_t>{"invalid", stats.rejected_invalid},
         {"team_limit", stats.rejected_team_limit},
@@ -105,7 +105,8 @@ std::vector<prometheus::MetricFamily> InsightsCollector::Collect() const {
               "When ingest's figures were last read, Unix seconds.", {},
               absl::ToDoubleSeconds(health.last_success - absl::UnixEpoch()));
   }
-  for (const TeamInsights& t : engine_.ListTeamInsights("", InsightsOrder::kTeam)) {
+  for (const TeamInsights& t :
+       engine_.ListTeamInsights("", InsightsOrder::kTeam)) {
     AddTeam(out, t);
   }
   return out.Take();

@@ -27,8 +27,8 @@ std::string EncodeResponses(absl::Span<const ScoredResponse> responses) {
   return out;
 }
 
-absl::Status DecodeResponses(absl::string_view blob,
-                             absl::FunctionRef<void(const ScoredResponse&)> fn) {
+absl::Status DecodeResponses(
+    absl::string_view blob, absl::FunctionRef<void(const ScoredResponse&)> fn) {
   BinaryReader r(blob);
   if (r.Byte() != kFormatV1) {
     return absl::DataLossError("stored responses: unknown format");
@@ -47,7 +47,8 @@ absl::Status DecodeResponses(absl::string_view blob,
     if (r.ok()) fn(s);
   }
   if (!r.ok() || !r.done()) {
-    return absl::DataLossError("stored responses: truncated or malformed batch");
+    return absl::DataLossError(
+        "stored responses: truncated or malformed batch");
   }
   return absl::OkStatus();
 }
@@ -57,10 +58,12 @@ absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> SqliteSurveyStore::Open(
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
       (std::filesystem::path(dir) / "responses.db").string(), options);
   if (!log.ok()) return log.status();
-  return std::unique_ptr<SqliteSurveyStore>(new SqliteSurveyStore(*std::move(log)));
+  return std::unique_ptr<SqliteSurveyStore>(
+      new SqliteSurveyStore(*std::move(log)));
 }
 
-absl::Status SqliteSurveyStore::Append(absl::Span<const ScoredResponse> responses) {
+absl::Status SqliteSurveyStore::Append(
+    absl::Span<const ScoredResponse> responses) {
   if (responses.empty()) return absl::OkStatus();
   return log_->Append(EncodeResponses(responses),
                       static_cast<int64_t>(responses.size()));

@@ -24,7 +24,8 @@ class SqliteSurveyStore final : public SurveyStore {
       const std::string& dir, const SqliteLogOptions& options);
 
   absl::Status Append(absl::Span<const ScoredResponse> responses) override;
-  absl::Status Replay(absl::FunctionRef<void(const ScoredResponse&)> fn) override;
+  absl::Status Replay(
+      absl::FunctionRef<void(const ScoredResponse&)> fn) override;
 
  private:
   explicit SqliteSurveyStore(std::unique_ptr<SqliteLog> log)
