@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev prometheus-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf
+  prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
   sqlite3 curl
 )
 
