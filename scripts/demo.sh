@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: installs what it needs, builds, starts the ingest and insights
-# services on their embedded stores (fresh data directories) on free
-# loopback ports, pushes the sample organisation and its survey rounds, and
-# prints every team's manager view and the org view where the two meet.
+# services on their embedded stores (fresh data directories) and a
+# Prometheus with the shipped rules, all on free loopback ports, pushes the
+# sample organisation and its survey rounds, and prints every team's manager
+# view, the org view where the two meet, and the alerts they raise.
 # Stops what it started on exit.
 #   scripts/demo.sh           run the demo and stop
 #   scripts/demo.sh --keep    leave the services running until Ctrl-C
@@ -14,6 +15,7 @@ KEEP=0
 bash scripts/install-deps.sh
 bash scripts/build.sh orgpulse-ingest orgpulse-insights orgpulse-demo >/dev/null
 BUILD_DIR=${BUILD_DIR:-build}
+source scripts/demo-prometheus.sh
 
 WORK=$(mktemp -d /tmp/orgpulse-demo.XXXXXX)
 PIDS=()
@@ -57,6 +59,7 @@ start insights "$BUILD_DIR/services/insights/orgpulse-insights" \
   --respondent_key_file="$WORK/respondent.key"
 echo "ingest:   gRPC 127.0.0.1:$INGEST_GRPC, metrics http://127.0.0.1:$INGEST_METRICS/metrics"
 echo "insights: gRPC 127.0.0.1:$INSIGHTS_GRPC, metrics http://127.0.0.1:$INSIGHTS_METRICS/metrics"
+start_prometheus
 echo
 
 "$BUILD_DIR/tools/orgpulse-demo" --ingest="127.0.0.1:$INGEST_GRPC" \
@@ -69,7 +72,11 @@ curl -s "http://127.0.0.1:$INGEST_METRICS/metrics" |
 curl -s "http://127.0.0.1:$INSIGHTS_METRICS/metrics" |
   grep -E '^orgpulse_(team_quadrant\{.*\} 1|burnout_risk_ratio|morale_score\{team="eng/payments",dimension="wellbeing")' |
   head -12
+echo
+echo "=== Alerts from the shipped rules ==="
+print_prometheus_alerts
 if [[ $KEEP == 1 ]]; then
+  print_grafana_hint
   echo
   echo "The services keep running; press Ctrl-C to stop them."
   wait "${PIDS[0]}"
