@@ -1,0 +1,335 @@
+#include "cli/import/values.h"
+
+#include <openssl/sha.h>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cli/csv/csv_reader.h"
+#include "common/org/team_id.h"
+
+namespace orgpulse::cli {
+namespace {
+
+// A cursor over the text of one time.
+class Scanner {
+ public:
+  explicit Scanner(absl::string_view s) : s_(s) {}
+  bool done() const { return i_ == s_.size(); }
+  char peek() const { return done() ? '\0' : s_[i_]; }
+  bool Consume(char c) {
+    if (peek() != c) return false;
+    ++i_;
+    return true;
+  }
+  // Exactly `min`..`max` digits.
+  std::optional<int> Digits(int min, int max) {
+    int value = 0, n = 0;
+    while (n < max && absl::ascii_isdigit(static_cast<unsigned char>(peek()))) {
+      value = value * 10 + (s_[i_++] - '0');
+      ++n;
+    }
+    if (n < min) return std::nullopt;
+    return value;
+  }
+  // Digits after a decimal point, as nanoseconds.
+  int64_t Fraction() {
+    int64_t nanos = 0, scale = 100'000'000;
+    while (absl::ascii_isdigit(static_cast<unsigned char>(peek()))) {
+      nanos += (s_[i_++] - '0') * scale;
+      scale /= 10;
+    }
+    return nanos;
+  }
+  void SkipBlanks() {
+    while (peek() == ' ') ++i_;
+  }
+  absl::string_view Rest() const { return s_.substr(i_); }
+  void Advance(size_t n) { i_ += n; }
+
+ private:
+  absl::string_view s_;
+  size_t i_ = 0;
+};
+
+struct Fields {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int64_t nanos = 0;
+  bool date_only = true;
+  std::optional<int> offset_seconds;
+};
+
+// "Z", "+01:00", "+0100", "+01"; nothing is fine too.
+bool ParseOffset(Scanner& in, Fields& f) {
+  in.SkipBlanks();
+  if (in.done()) return true;
+  if (in.Consume('Z') || in.Consume('z')) {
+    f.offset_seconds = 0;
+    return in.done();
+  }
+  const char sign = in.peek();
+  if (sign != '+' && sign != '-') return false;
+  in.Advance(1);
+  const std::optional<int> hours = in.Digits(2, 2);
+  if (!hours) return false;
+  in.Consume(':');
+  std::optional<int> minutes = 0;
+  if (!in.done()) minutes = in.Digits(2, 2);
+  if (!minutes || !in.done() || *hours > 23 || *minutes > 59) return false;
+  f.offset_seconds = (sign == '-' ? -1 : 1) * (*hours * 3600 + *minutes * 60);
+  return true;
+}
+
+// HH:MM[:SS[.fff]]
+bool ParseClock(Scanner& in, Fields& f) {
+  const std::optional<int> hour = in.Digits(1, 2);
+  if (!hour || !in.Consume(':')) return false;
+  const std::optional<int> minute = in.Digits(2, 2);
+  if (!minute) return false;
+  f.hour = *hour;
+  f.minute = *minute;
+  f.date_only = false;
+  if (in.Consume(':')) {
+    const std::optional<int> second = in.Digits(2, 2);
+    if (!second) return false;
+    f.second = *second;
+    if (in.Consume('.') || in.Consume(',')) f.nanos = in.Fraction();
+  }
+  return true;
+}
+
+bool ParseIso(absl::string_view s, Fields& f) {
+  Scanner in(s);
+  const auto year = in.Digits(4, 4);
+  if (!year || !in.Consume('-')) return false;
+  const auto month = in.Digits(2, 2);
+  if (!month || !in.Consume('-')) return false;
+  const auto day = in.Digits(2, 2);
+  if (!day) return false;
+  f.year = *year;
+  f.month = *month;
+  f.day = *day;
+  if (in.done()) return true;
+  if (!in.Consume('T') && !in.Consume('t') && !in.Consume(' ')) return false;
+  return ParseClock(in, f) && ParseOffset(in, f);
+}
+
+// Jira: 12/Mar/26 9:15 AM, 12/Mar/2026 09:15, 12/Mar/26.
+bool ParseJira(absl::string_view s, Fields& f) {
+  static constexpr absl::string_view kMonths[] = {"jan", "feb", "mar", "apr",
+                                                  "may", "jun", "jul", "aug",
+                                                  "sep", "oct", "nov", "dec"};
+  Scanner in(s);
+  const auto day = in.Digits(1, 2);
+  if (!day || !in.Consume('/')) return false;
+  const std::string month_name = absl::AsciiStrToLower(in.Rest().substr(0, 3));
+  int month = 0;
+  for (int i = 0; i < 12; ++i) {
+    if (month_name == kMonths[i]) month = i + 1;
+  }
+  if (month == 0) return false;
+  in.Advance(3);
+  if (!in.Consume('/')) return false;
+  const absl::string_view rest = in.Rest();
+  const size_t year_digits =
+      rest.find_first_not_of("0123456789") == absl::string_view::npos
+          ? rest.size()
+          : rest.find_first_not_of("0123456789");
+  if (year_digits != 2 && year_digits != 4) return false;
+  const auto year = in.Digits(2, 4);
+  f.year = year_digits == 2 ? 2000 + *year : *year;
+  f.month = month;
+  f.day = *day;
+  if (in.done()) return true;
+  if (!in.Consume(' ')) return false;
+  if (!ParseClock(in, f)) return false;
+  in.SkipBlanks();
+  const std::string meridiem = absl::AsciiStrToLower(in.Rest());
+  if (meridiem.empty()) return f.hour <= 23;
+  if (meridiem != "am" && meridiem != "pm") return false;
+  if (f.hour < 1 || f.hour > 12) return false;
+  f.hour = f.hour % 12 + (meridiem == "pm" ? 12 : 0);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
+                                     const absl::TimeZone& zone) {
+  const absl::string_view s = absl::StripAsciiWhitespace(text);
+  auto error = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read \"", Excerpt(s),
+        "\" as a time (expected e.g. 2026-03-01T09:15:00Z, 2026-03-01 09:15, "
+        "2026-03-01 or 01/Mar/26 9:15 AM)"));
+  };
+  Fields f;
+  if (!ParseIso(s, f)) {
+    f = Fields();
+    if (!ParseJira(s, f)) return error();
+  }
+  const absl::CivilSecond civil(f.year, f.month, f.day, f.hour, f.minute,
+                                f.second);
+  // CivilSecond normalises (Feb 30 -> Mar 2); a changed field was invalid.
+  if (civil.year() != f.year || civil.month() != f.month ||
+      civil.day() != f.day || civil.hour() != f.hour ||
+      civil.minute() != f.minute || civil.second() != f.second) {
+    return error();
+  }
+  absl::Time t = f.offset_seconds
+                     ? absl::FromCivil(civil, absl::UTCTimeZone()) -
+                           absl::Seconds(*f.offset_seconds)
+                     : absl::FromCivil(civil, zone);
+  t += absl::Nanoseconds(f.nanos);
+  return ParsedTime{t, f.date_only};
+}
+
+absl::StatusOr<absl::Time> ParseDueTime(absl::string_view text,
+                                        const absl::TimeZone& zone) {
+  absl::StatusOr<ParsedTime> parsed = ParseTime(text, zone);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->date_only) return parsed->time;
+  const absl::CivilDay day = absl::ToCivilDay(parsed->time, zone);
+  return absl::FromCivil(day + 1, zone) - absl::Seconds(1);
+}
+
+absl::StatusOr<double> ParseNumber(absl::string_view text) {
+  double value = 0;
+  if (!absl::SimpleAtod(absl::StripAsciiWhitespace(text), &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", Excerpt(text), "\" is not a number"));
+  }
+  return value;
+}
+
+absl::StatusOr<int> ParseInteger(absl::string_view text) {
+  int value = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", Excerpt(text), "\" is not a whole number"));
+  }
+  return value;
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view text) {
+  const std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  for (const char* yes : {"true", "yes", "y", "1", "pass", "passed"}) {
+    if (s == yes) return true;
+  }
+  for (const char* no : {"false", "no", "n", "0", "fail", "failed"}) {
+    if (s == no) return false;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", Excerpt(text), "\" is not true or false (or yes/no, pass/fail)"));
+}
+
+absl::StatusOr<int> ParseLikert(absl::string_view text) {
+  const std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  int value = 0;
+  if (absl::SimpleAtoi(s, &value)) return value;
+  static constexpr std::pair<absl::string_view, int> kLabels[] = {
+      {"strongly disagree", 1},
+      {"disagree", 2},
+      {"neutral", 3},
+      {"neither agree nor disagree", 3},
+      {"agree", 4},
+      {"strongly agree", 5}};
+  for (const auto& [label, v] : kLabels) {
+    if (s == label) return v;
+  }
+  // Survey answers are not echoed.
+  return absl::InvalidArgumentError(
+      "not an answer from 1 to 5 (or Strongly disagree ... Strongly agree)");
+}
+
+absl::StatusOr<TeamResolver> TeamResolver::FromMapFile(std::istream& in,
+                                                       absl::string_view name) {
+  TeamResolver resolver;
+  resolver.has_map_ = true;
+  csv::CsvReader reader(in);
+  csv::CsvRecord record;
+  bool header = true;
+  while (reader.Next(record)) {
+    auto where = [&] { return absl::StrCat(name, ":", record.line, ": "); };
+    if (!record.error.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where(), record.error));
+    }
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (record.fields.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(), "expected two columns: name,team"));
+    }
+    const std::string team(absl::StripAsciiWhitespace(record.fields[1]));
+    if (const std::string error = TeamIdError(team); !error.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(), "\"", Excerpt(team), "\" is not a team id (", error, ")"));
+    }
+    resolver.map_[absl::AsciiStrToLower(
+        absl::StripAsciiWhitespace(record.fields[0]))] = team;
+  }
+  if (!reader.status().ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": ", reader.status().message()));
+  }
+  return resolver;
+}
+
+absl::StatusOr<std::string> TeamResolver::Resolve(
+    absl::string_view name) const {
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(name);
+  if (trimmed.empty()) return absl::InvalidArgumentError("the team is empty");
+  std::string team;
+  if (has_map_) {
+    const auto it = map_.find(absl::AsciiStrToLower(trimmed));
+    if (it == map_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "team \"", Excerpt(trimmed), "\" is not in the team map"));
+    }
+    return it->second;
+  }
+  team = absl::AsciiStrToLower(trimmed);
+  std::string slug;
+  slug.reserve(team.size());
+  for (char c : team) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      if (!slug.empty() && slug.back() != '-') slug.push_back('-');
+    } else {
+      slug.push_back(c);
+    }
+  }
+  if (!prefix_.empty()) slug = absl::StrCat(prefix_, "/", slug);
+  if (const std::string error = TeamIdError(slug); !error.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "team \"", Excerpt(trimmed), "\" gives \"", Excerpt(slug),
+        "\", not a team id (", error, "); map names to teams with --team-map"));
+  }
+  return slug;
+}
+
+std::string DeriveId(std::initializer_list<absl::string_view> parts) {
+  std::string data;
+  for (absl::string_view part : parts) {
+    absl::StrAppend(&data, part.size(), ":", part);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
+  return absl::StrCat("h1-", absl::BytesToHexString(absl::string_view(
+                                 reinterpret_cast<const char*>(digest), 16)));
+}
+
+std::string Excerpt(absl::string_view text) {
+  if (text.size() <= 40) return std::string(text);
+  return absl::StrCat(text.substr(0, 37), "...");
+}
+
+}  // namespace orgpulse::cli

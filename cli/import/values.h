@@ -1,0 +1,85 @@
+// Cell values of the import formats: times in the usual export notations,
+// numbers, booleans, Likert answers, team names, and the ids derived from a
+// row's identity. Pure functions; errors say what was expected.
+//
+// Example:
+//   absl::StatusOr<ParsedTime> t = ParseTime("12/Mar/24 9:15 AM", zone);
+//   std::string id = DeriveId({"PROJ-7", "created"});  // "h1-5f0e..."
+#ifndef ORGPULSE_CLI_IMPORT_VALUES_H_
+#define ORGPULSE_CLI_IMPORT_VALUES_H_
+
+#include <initializer_list>
+#include <istream>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace orgpulse::cli {
+
+struct ParsedTime {
+  absl::Time time;
+  // The text was a date without a time of day (its time is midnight).
+  bool date_only = false;
+};
+
+// Accepted, with surrounding blanks ignored:
+//   2026-03-01T09:15:00Z, 2026-03-01T09:15:00.250+01:00, ...+0100, ...+01
+//   2026-03-01 09:15[:00[.250]] [offset]      (space instead of T)
+//   2026-03-01                                (a date)
+//   12/Mar/26 9:15 AM, 12/Mar/2026 09:15, 12/Mar/26   (Jira's export format)
+// Text without an offset is a local time in `zone`.
+absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
+                                     const absl::TimeZone& zone);
+
+// A due date: a date without a time of day means the end of that day (a
+// task done on its due day is on time).
+absl::StatusOr<absl::Time> ParseDueTime(absl::string_view text,
+                                        const absl::TimeZone& zone);
+
+// Decimal numbers ("12", "-3.5", "1e3"); blanks around are ignored.
+absl::StatusOr<double> ParseNumber(absl::string_view text);
+absl::StatusOr<int> ParseInteger(absl::string_view text);
+
+// true/false, yes/no, y/n, 1/0, pass/fail, passed/failed (any case).
+absl::StatusOr<bool> ParseBool(absl::string_view text);
+
+// A Likert answer 1 to 5, as a number or as its label ("Strongly agree",
+// "Agree", "Neutral" or "Neither agree nor disagree", "Disagree", "Strongly
+// disagree"). Range checks are the server's.
+absl::StatusOr<int> ParseLikert(absl::string_view text);
+
+// Turns the team names of exported files into team ids. With a map (from a
+// file of `value,team` rows), a name must be in it; without one, a name is
+// lowercased, blanks become `-`, and `prefix/` is put in front. The result
+// must be a valid team id (common/org/team_id.h).
+class TeamResolver {
+ public:
+  TeamResolver() = default;
+  explicit TeamResolver(std::string prefix) : prefix_(std::move(prefix)) {}
+  // Reads `value,team` rows (a header row first). Errors name the line.
+  static absl::StatusOr<TeamResolver> FromMapFile(std::istream& in,
+                                                  absl::string_view name);
+
+  absl::StatusOr<std::string> Resolve(absl::string_view name) const;
+
+ private:
+  std::string prefix_;
+  bool has_map_ = false;
+  absl::flat_hash_map<std::string, std::string> map_;  // lowercased name
+};
+
+// An id made from the parts that identify a row: "h1-" and 32 hex digits of
+// SHA-256 over the parts (length-prefixed, so ("ab","c") != ("a","bc")).
+// The same parts always give the same id, so importing a file twice stores
+// nothing new.
+std::string DeriveId(std::initializer_list<absl::string_view> parts);
+
+// At most 40 characters of `text`, for error messages.
+std::string Excerpt(absl::string_view text);
+
+}  // namespace orgpulse::cli
+
+#endif  // ORGPULSE_CLI_IMPORT_VALUES_H_
