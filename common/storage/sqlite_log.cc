@@ -121,6 +121,18 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
   return absl::OkStatus();
 }
 
+int64_t SqliteLog::ItemCount() {
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = 0;
+  if (sqlite3_prepare_v2(db_, "SELECT coalesce(sum(items), 0) FROM log", -1,
+                         &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    count = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return count;
+}
+
 absl::Status SqliteLog::Replay(
     absl::FunctionRef<absl::Status(absl::string_view blob)> fn) {
   sqlite3_stmt* stmt = nullptr;

@@ -47,6 +47,9 @@ class SqliteLog {
   // appended. REQUIRES: one caller at a time.
   [[nodiscard]] absl::Status Append(absl::string_view blob, int64_t items);
 
+  // The sum of `items` over all rows; 0 on error.
+  int64_t ItemCount();
+
   // Calls `fn` with every row's blob in append order; stops at the first
   // error `fn` returns and returns it.
   [[nodiscard]] absl::Status Replay(

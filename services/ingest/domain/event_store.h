@@ -6,6 +6,7 @@
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 
 #include <cstdint>
+#include <utility>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -26,10 +27,32 @@ class EventStore {
   [[nodiscard]] virtual absl::Status Append(
       absl::Span<const Event* const> events) = 0;
 
+  // About how many events are stored (for sizing memory before Replay); 0
+  // if unknown.
+  virtual int64_t EventCountHint() { return 0; }
+
   // Calls `fn` for every stored event, in the order stored. DATA_LOSS if
   // what is stored cannot be decoded.
   [[nodiscard]] virtual absl::Status Replay(
       absl::FunctionRef<void(const Event&)> fn) = 0;
+
+  // The same events, handed over in groups the caller owns (recovery moves
+  // them to another thread without copying). The default groups Replay's
+  // events; stores that keep groups override it to decode straight into
+  // them.
+  [[nodiscard]] virtual absl::Status ReplayGroups(
+      absl::FunctionRef<void(EventBatch&& group)> fn) {
+    EventBatch group;
+    absl::Status s = Replay([&](const Event& e) {
+      group.push_back(e);
+      if (group.size() == 8192) {
+        fn(std::move(group));
+        group = EventBatch();
+      }
+    });
+    if (s.ok() && !group.empty()) fn(std::move(group));
+    return s;
+  }
 };
 
 }  // namespace orgpulse::ingest

@@ -171,21 +171,24 @@ std::string EncodeEvents(absl::Span<const Event* const> events) {
   return out;
 }
 
-absl::Status DecodeEvents(absl::string_view blob,
-                          absl::FunctionRef<void(const Event&)> fn) {
+namespace {
+
+// Decodes each event of `blob` into the Event that `slot()` returns, then
+// calls `decoded(event)`. Shared by the two public decoders below.
+template <typename Slot, typename Decoded>
+absl::Status Decode(absl::string_view blob, Slot slot, Decoded decoded) {
   if (blob.empty() || static_cast<uint8_t>(blob[0]) != kFormatV1) {
     return absl::DataLossError("stored events: unknown format");
   }
   Reader r(blob.substr(1));
   const uint64_t count = r.Varint();
-  Event event;
   for (uint64_t i = 0; i < count && r.ok(); ++i) {
     const uint64_t index = r.Varint();
     if (index == 0 || index >= std::variant_size_v<Payload>) {
       return absl::DataLossError(
           absl::StrCat("stored events: unknown kind ", index, " at event ", i));
     }
-    // Reuse `event`'s strings across iterations: no allocation per event.
+    Event& event = slot();
     if (event.payload.index() != index) {
       EmplaceByIndex(event.payload, index,
                      std::make_index_sequence<std::variant_size_v<Payload>>());
@@ -196,12 +199,31 @@ absl::Status DecodeEvents(absl::string_view blob,
     r.Time(event.occurred_at);
     std::visit(r, event.payload);
     if (!r.ok()) break;
-    fn(event);
+    decoded(event);
   }
   if (!r.ok() || !r.done()) {
     return absl::DataLossError("stored events: truncated or malformed group");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeEvents(absl::string_view blob,
+                          absl::FunctionRef<void(const Event&)> fn) {
+  // One Event reused across iterations: its strings keep their buffers.
+  Event event;
+  return Decode(
+      blob, [&]() -> Event& { return event; },
+      [&](const Event& e) { fn(e); });
+}
+
+absl::Status DecodeEventsInto(absl::string_view blob, EventBatch& out) {
+  const size_t before = out.size();
+  absl::Status s = Decode(
+      blob, [&]() -> Event& { return out.emplace_back(); }, [](const Event&) {});
+  if (!s.ok()) out.resize(before);
+  return s;
 }
 
 }  // namespace orgpulse::ingest

@@ -29,6 +29,10 @@ std::string EncodeEvents(absl::Span<const Event* const> events);
 [[nodiscard]] absl::Status DecodeEvents(
     absl::string_view blob, absl::FunctionRef<void(const Event&)> fn);
 
+// Appends the events of `blob` to `out`; on DATA_LOSS `out` is unchanged.
+[[nodiscard]] absl::Status DecodeEventsInto(absl::string_view blob,
+                                            EventBatch& out);
+
 }  // namespace orgpulse::ingest
 
 #endif  // ORGPULSE_SERVICES_INGEST_STORE_EVENT_CODEC_H_

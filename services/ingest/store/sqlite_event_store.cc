@@ -28,3 +28,17 @@ absl::Status SqliteEventStore::Replay(
 }
 
 }  // namespace orgpulse::ingest
+
+namespace orgpulse::ingest {
+
+absl::Status SqliteEventStore::ReplayGroups(
+    absl::FunctionRef<void(EventBatch&& group)> fn) {
+  return log_->Replay([&](absl::string_view blob) {
+    EventBatch group;
+    absl::Status s = DecodeEventsInto(blob, group);
+    if (s.ok()) fn(std::move(group));
+    return s;
+  });
+}
+
+}  // namespace orgpulse::ingest

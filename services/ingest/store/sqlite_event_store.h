@@ -29,6 +29,9 @@ class SqliteEventStore final : public EventStore {
 
   absl::Status Append(absl::Span<const Event* const> events) override;
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
+  absl::Status ReplayGroups(
+      absl::FunctionRef<void(EventBatch&& group)> fn) override;
+  int64_t EventCountHint() override { return log_->ItemCount(); }
 
  private:
   explicit SqliteEventStore(std::unique_ptr<SqliteLog> log)
