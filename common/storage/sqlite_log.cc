@@ -95,12 +95,43 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   rc = sqlite3_prepare_v3(db, "INSERT INTO log(items, blob) VALUES (?, ?)", -1,
                           SQLITE_PREPARE_PERSISTENT, &log->insert_, nullptr);
   if (rc != SQLITE_OK) return log->Error("prepare", rc);
+  if (options.checkpoint_interval > absl::ZeroDuration()) {
+    rc = sqlite3_open_v2(path.c_str(), &log->checkpoint_db_,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return log->Error("open checkpointer", rc);
+    sqlite3_busy_timeout(log->checkpoint_db_, 1000);
+    sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0", nullptr, nullptr, nullptr);
+    log->checkpointer_ = std::thread(
+        [l = log.get(), interval = options.checkpoint_interval] {
+          l->CheckpointLoop(interval);
+        });
+  }
   return log;
 }
 
 SqliteLog::~SqliteLog() {
+  if (checkpointer_.joinable()) {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    checkpointer_.join();
+  }
+  sqlite3_close_v2(checkpoint_db_);
   sqlite3_finalize(insert_);
   sqlite3_close_v2(db_);
+}
+
+void SqliteLog::CheckpointLoop(absl::Duration interval) {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) {
+    mu_.Unlock();
+    // PASSIVE: copies what it can without blocking the appending connection;
+    // the next append then restarts the log from its beginning.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
+    mu_.Lock();
+  }
 }
 
 absl::Status SqliteLog::Error(absl::string_view what, int rc) const {

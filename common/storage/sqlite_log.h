@@ -13,11 +13,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -31,6 +34,12 @@ struct SqliteLogOptions {
   // Upper bound on the file's size in bytes; 0 for none. Appends past it
   // fail with RESOURCE_EXHAUSTED, as on a full disk.
   int64_t max_bytes = 0;
+  // How often a background thread copies the write-ahead log into the
+  // database (a PASSIVE checkpoint, on its own connection). SQLite's default
+  // runs checkpoints inside the append that crosses 1,000 pages, which
+  // stalls that append, and every request waiting on it, by tens of
+  // milliseconds. Zero keeps SQLite's default.
+  absl::Duration checkpoint_interval = absl::Milliseconds(250);
 };
 
 class SqliteLog {
@@ -58,10 +67,17 @@ class SqliteLog {
  private:
   explicit SqliteLog(sqlite3* db) : db_(db) {}
   absl::Status Error(absl::string_view what, int rc) const;
+  void CheckpointLoop(absl::Duration interval);
 
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;
   std::string path_;
+
+  // The background checkpointer and its own connection.
+  sqlite3* checkpoint_db_ = nullptr;
+  std::thread checkpointer_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace orgpulse
