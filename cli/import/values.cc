@@ -1,6 +1,6 @@
 #include "cli/import/values.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <cmath>
 #include <cstdint>
@@ -182,9 +182,12 @@ absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
       civil.minute() != f.minute || civil.second() != f.second) {
     return error();
   }
+  // With an offset the time is plain arithmetic (no zone lookup, which
+  // takes a lock: this runs for every cell of a million-row import).
   absl::Time t = f.offset_seconds
-                     ? absl::FromCivil(civil, absl::UTCTimeZone()) -
-                           absl::Seconds(*f.offset_seconds)
+                     ? absl::FromUnixSeconds(
+                           civil - absl::CivilSecond(1970, 1, 1, 0, 0, 0) -
+                           *f.offset_seconds)
                      : absl::FromCivil(civil, zone);
   t += absl::Nanoseconds(f.nanos);
   return ParsedTime{t, f.date_only};
@@ -320,9 +323,11 @@ std::string DeriveId(std::initializer_list<absl::string_view> parts) {
   for (absl::string_view part : parts) {
     absl::StrAppend(&data, part.size(), ":", part);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         digest);
+  // Fetched once: OpenSSL 3 otherwise looks the algorithm up (under a lock)
+  // on every call, and this runs for every row of an import.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  EVP_Digest(data.data(), data.size(), digest, nullptr, sha256, nullptr);
   return absl::StrCat("h1-", absl::BytesToHexString(absl::string_view(
                                  reinterpret_cast<const char*>(digest), 16)));
 }

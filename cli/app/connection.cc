@@ -1,0 +1,140 @@
+#include "cli/app/connection.h"
+
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace orgpulse::cli {
+namespace {
+
+const char* Name(Service service) {
+  return service == Service::kIngest ? "ingest" : "insights";
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& ConnectionFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {.name = "ingest",
+       .value_name = "HOST:PORT",
+       .help = "the ingest service",
+       .env = "ORGPULSE_INGEST",
+       .default_value = "127.0.0.1:50051"},
+      {.name = "insights",
+       .value_name = "HOST:PORT",
+       .help = "the insights service",
+       .env = "ORGPULSE_INSIGHTS",
+       .default_value = "127.0.0.1:50052"},
+      {.name = "tls",
+       .help = "use TLS, verifying the server with the system's roots (implied "
+               "by --ca-file)",
+       .env = "ORGPULSE_TLS"},
+      {.name = "ca-file",
+       .value_name = "FILE",
+       .help = "PEM roots to verify the server with; turns TLS on",
+       .env = "ORGPULSE_CA_FILE"},
+      {.name = "cert-file",
+       .value_name = "FILE",
+       .help = "PEM client certificate for mutual TLS (with --key-file)",
+       .env = "ORGPULSE_CERT_FILE"},
+      {.name = "key-file",
+       .value_name = "FILE",
+       .help = "PEM private key of --cert-file",
+       .env = "ORGPULSE_KEY_FILE"},
+      {.name = "token",
+       .value_name = "TOKEN",
+       .help = "bearer token sent with every call (prefer --token-file: "
+               "arguments are visible to other users)",
+       .env = "ORGPULSE_TOKEN"},
+      {.name = "token-file",
+       .value_name = "FILE",
+       .help = "file holding the bearer token",
+       .env = "ORGPULSE_TOKEN_FILE"},
+      {.name = "timeout",
+       .value_name = "DURATION",
+       .help = "deadline of each call, and of each acknowledgement while "
+               "pushing (e.g. 30s, 2m)",
+       .env = "ORGPULSE_TIMEOUT",
+       .default_value = "30s"},
+      {.name = "retries",
+       .value_name = "N",
+       .help = "attempts per call while the service is unavailable (with "
+               "exponential backoff)",
+       .env = "ORGPULSE_RETRIES",
+       .default_value = "5"},
+      {.name = "json", .help = "print JSON instead of text (for scripts)"},
+  };
+  return *flags;
+}
+
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
+                                                     Service service) {
+  ClientOptions options;
+  options.address = args.Get(Name(service));
+  options.tls = args.Flag("tls");
+  options.ca_file = args.Get("ca-file");
+  options.cert_file = args.Get("cert-file");
+  options.key_file = args.Get("key-file");
+  options.token = args.Get("token");
+  const std::string& token_file = args.Get("token-file");
+  if (!token_file.empty()) {
+    if (!options.token.empty()) {
+      return absl::InvalidArgumentError(
+          "give --token or --token-file, not both");
+    }
+    std::ifstream in(token_file, std::ios::binary);
+    if (!in) {
+      return absl::NotFoundError(
+          absl::StrCat("token file ", token_file, " cannot be read"));
+    }
+    options.token = std::string(absl::StripTrailingAsciiWhitespace(
+        std::string(std::istreambuf_iterator<char>(in), {})));
+    if (options.token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token file ", token_file, " is empty"));
+    }
+  }
+  const std::string& timeout = args.Get("timeout");
+  int seconds = 0;
+  if (absl::SimpleAtoi(timeout, &seconds)) {
+    options.timeout = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(timeout, &options.timeout)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout: \"", timeout, "\" is not a duration (e.g. 30s)"));
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--timeout must be positive");
+  }
+  if (!absl::SimpleAtoi(args.Get("retries"), &options.retry.max_attempts) ||
+      options.retry.max_attempts < 1) {
+    return absl::InvalidArgumentError("--retries must be a whole number >= 1");
+  }
+  return options;
+}
+
+std::string DescribeServerError(Service service, const std::string& address,
+                                const absl::Status& status) {
+  const std::string who =
+      absl::StrCat("the ", Name(service), " service at ", address);
+  const std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      return absl::StrCat("cannot reach ", who, " (", message, ")");
+    case absl::StatusCode::kDeadlineExceeded:
+      return absl::StrCat(who, " did not answer in time (", message, ")");
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return absl::StrCat(who, " refused the credentials: ", message);
+    case absl::StatusCode::kResourceExhausted:
+      return absl::StrCat(who, " refused the request: ", message);
+    default:
+      return absl::StrCat(who, ": ", message, " (",
+                          absl::StatusCodeToString(status.code()), ")");
+  }
+}
+
+}  // namespace orgpulse::cli

@@ -1,0 +1,34 @@
+// The flags every subcommand shares (server addresses, TLS files, token,
+// timeout, JSON output) and the client options they make.
+#ifndef ORGPULSE_CLI_APP_CONNECTION_H_
+#define ORGPULSE_CLI_APP_CONNECTION_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cli/app/command_line.h"
+#include "clients/client_options.h"
+
+namespace orgpulse::cli {
+
+enum class Service { kIngest, kInsights };
+
+// --ingest, --insights, --tls, --ca-file, --cert-file, --key-file, --token,
+// --token-file, --timeout, --retries, --json; each also from ORGPULSE_*.
+const std::vector<FlagSpec>& ConnectionFlags();
+
+// Options to reach `service`. INVALID_ARGUMENT (or NOT_FOUND for a missing
+// token file) for a bad timeout, retry count or token file; the TLS files
+// are read by CreateClientChannel.
+absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
+                                                     Service service);
+
+// "cannot reach the ingest service at 127.0.0.1:50051 (...)", and so on.
+std::string DescribeServerError(Service service, const std::string& address,
+                                const absl::Status& status);
+
+}  // namespace orgpulse::cli
+
+#endif  // ORGPULSE_CLI_APP_CONNECTION_H_

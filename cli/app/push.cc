@@ -1,0 +1,857 @@
+#include "cli/app/push.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/app/command.h"
+#include "cli/app/connection.h"
+#include "cli/app/progress_reporter.h"
+#include "cli/import/batch_validation.h"
+#include "cli/import/batcher.h"
+#include "cli/import/generic_events.h"
+#include "cli/import/jira.h"
+#include "cli/import/row_reader.h"
+#include "cli/import/survey.h"
+#include "cli/output/table.h"
+#include "cli/output/views.h"
+#include "clients/ingest_client.h"
+#include "clients/insights_client.h"
+#include "common/status/field_violations.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace orgpulse::cli {
+namespace {
+
+namespace iv1 = ingest::v1;
+namespace sv1 = insights::v1;
+
+enum class Format { kEventsCsv, kEventsJsonl, kJira, kSurvey, kResponsesJsonl };
+
+const char* FormatName(Format f) {
+  switch (f) {
+    case Format::kEventsCsv:
+      return "events-csv";
+    case Format::kEventsJsonl:
+      return "events-jsonl";
+    case Format::kJira:
+      return "jira";
+    case Format::kSurvey:
+      return "survey";
+    case Format::kResponsesJsonl:
+      return "responses-jsonl";
+  }
+  return "?";
+}
+
+std::optional<Format> ParseFormat(absl::string_view name) {
+  for (Format f : {Format::kEventsCsv, Format::kEventsJsonl, Format::kJira,
+                   Format::kSurvey, Format::kResponsesJsonl}) {
+    if (name == FormatName(f)) return f;
+  }
+  return std::nullopt;
+}
+
+const CommandSpec& PushCommand() {
+  static const auto* command = new CommandSpec{
+      .name = "push",
+      .usage = "push [flags] FILE...",
+      .description =
+          "Pushes CSV or JSON Lines files of events to the ingest service, or\n"
+          "survey exports to the insights service. Each file is read and\n"
+          "checked whole first (its format, and the service's own rules); if\n"
+          "any row is bad, every bad row is listed as FILE:LINE: reason and\n"
+          "nothing of that file is pushed. Event ids come from each row's\n"
+          "identity, so pushing a file again changes nothing.\n\n"
+          "formats (--format; by default .csv is events-csv, .jsonl and\n"
+          ".ndjson are events-jsonl):\n"
+          "  events-csv       one event per row, columns named after the API\n"
+          "  events-jsonl     one orgpulse.ingest.v1.Event per line (JSON)\n"
+          "  jira             a Jira CSV export (needs --team-column)\n"
+          "  survey           a survey tool's CSV export (needs\n"
+          "                   --survey-mapping, and --round or a round "
+          "column)\n"
+          "  responses-jsonl  one orgpulse.insights.v1.SurveyResponse per "
+          "line\n"
+          "See docs/cli.md for the columns of each format.",
+      .flags = {
+          {.name = "format",
+           .value_name = "FORMAT",
+           .help = "events-csv, events-jsonl, jira, survey, responses-jsonl, "
+                   "or auto (by file extension)",
+           .default_value = "auto"},
+          {.name = "dry-run", .help = "check the files only; push nothing"},
+          {.name = "skip-bad-rows",
+           .help = "push the good rows of a file that has bad ones (the bad "
+                   "rows are still listed, and the exit code is 3)"},
+          {.name = "source",
+           .value_name = "NAME",
+           .help = "the source of events whose rows name none (events "
+                   "formats); the source of Jira events (default jira)"},
+          {.name = "timezone",
+           .value_name = "ZONE",
+           .help = "the time zone of times written without an offset, e.g. "
+                   "Europe/Berlin",
+           .env = "ORGPULSE_TIMEZONE",
+           .default_value = "UTC"},
+          {.name = "team-column",
+           .value_name = "NAME",
+           .help = "jira: the column that names each issue's team"},
+          {.name = "team-prefix",
+           .value_name = "PATH",
+           .help = "jira, survey: put PATH/ before team names (after "
+                   "lowercasing them and turning blanks into -)"},
+          {.name = "team-map",
+           .value_name = "FILE",
+           .help = "jira, survey: a CSV of name,team rows mapping the export's "
+                   "team names to team ids"},
+          {.name = "done-statuses",
+           .value_name = "LIST",
+           .help = "jira: statuses that mean done",
+           .default_value = "Done,Closed,Resolved"},
+          {.name = "cancelled-statuses",
+           .value_name = "LIST",
+           .help = "jira: statuses that mean cancelled",
+           .default_value =
+               "Won't Do,Wont Do,Cancelled,Canceled,Declined,Rejected,"
+               "Duplicate,Abandoned"},
+          {.name = "default-due-days",
+           .value_name = "N",
+           .help = "jira: issues without a due date are due N days after "
+                   "creation (0: such issues are skipped)",
+           .default_value = "0"},
+          {.name = "survey-mapping",
+           .value_name = "FILE",
+           .help = "survey: the question-to-dimension mapping (CSV "
+                   "column,maps_to,reverse_scored)"},
+          {.name = "round",
+           .value_name = "ID",
+           .help = "survey: the survey round, e.g. 2026-q4 (if no column has "
+                   "it)"},
+          {.name = "response-key-file",
+           .value_name = "FILE",
+           .help = "survey: a secret (16+ bytes) to derive response ids from, "
+                   "when the export has no response id column",
+           .env = "ORGPULSE_RESPONSE_KEY_FILE"},
+          {.name = "batch-size",
+           .value_name = "N",
+           .help = "events per request",
+           .default_value = "1000"},
+          {.name = "in-flight",
+           .value_name = "N",
+           .help = "requests sent and not yet acknowledged",
+           .default_value = "8"},
+          {.name = "memory-mb",
+           .value_name = "N",
+           .help = "memory for the checked batches of a file, kept so that "
+                   "the push need not read the file again; a larger file is "
+                   "read twice",
+           .default_value = "512"},
+          {.name = "no-progress", .help = "no progress bar or progress lines"},
+      }};
+  return *command;
+}
+
+struct Settings {
+  std::optional<Format> format;  // nullopt: by extension
+  bool dry_run = false;
+  bool skip_bad_rows = false;
+  GenericEventOptions generic;
+  JiraOptions jira;
+  std::optional<SurveyOptions> survey;
+  size_t batch_size = 1000;
+  int in_flight = 8;
+  size_t memory_bytes = 512 << 20;
+  absl::Time now;
+};
+
+absl::StatusOr<TeamResolver> Teams(const ParsedArgs& args) {
+  const std::string& map = args.Get("team-map");
+  if (map.empty()) return TeamResolver(args.Get("team-prefix"));
+  if (!args.Get("team-prefix").empty()) {
+    return absl::InvalidArgumentError(
+        "give --team-map or --team-prefix, not both");
+  }
+  std::ifstream in(map, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--team-map ", map, ": ", std::strerror(errno)));
+  }
+  return TeamResolver::FromMapFile(in, map);
+}
+
+std::vector<std::string> List(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view s :
+       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(s));
+  }
+  return out;
+}
+
+absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
+                                           absl::Time now) {
+  Settings s;
+  s.now = now;
+  s.dry_run = args.Flag("dry-run");
+  s.skip_bad_rows = args.Flag("skip-bad-rows");
+  if (args.Get("format") != "auto") {
+    s.format = ParseFormat(args.Get("format"));
+    if (!s.format) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--format: unknown format \"", args.Get("format"), "\""));
+    }
+  }
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(args.Get("timezone"), &zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timezone: unknown time zone \"", args.Get("timezone"), "\""));
+  }
+  s.generic.default_source = args.Get("source");
+  s.generic.zone = zone;
+  int n = 0;
+  if (!absl::SimpleAtoi(args.Get("batch-size"), &n) || n < 1 ||
+      n > IngestClient::kMaxEventsPerRequest - 16) {
+    return absl::InvalidArgumentError("--batch-size must be 1 to 9984");
+  }
+  s.batch_size = static_cast<size_t>(n);
+  if (!absl::SimpleAtoi(args.Get("in-flight"), &s.in_flight) ||
+      s.in_flight < 1 || s.in_flight > 64) {
+    return absl::InvalidArgumentError("--in-flight must be 1 to 64");
+  }
+  if (!absl::SimpleAtoi(args.Get("memory-mb"), &n) || n < 0) {
+    return absl::InvalidArgumentError("--memory-mb must be 0 or more");
+  }
+  s.memory_bytes = static_cast<size_t>(n) << 20;
+
+  const bool jira = s.format == Format::kJira;
+  const bool survey = s.format == Format::kSurvey;
+  if (jira || survey) {
+    absl::StatusOr<TeamResolver> teams = Teams(args);
+    if (!teams.ok()) return teams.status();
+    s.jira.teams = *teams;
+    if (survey) {
+      s.survey.emplace();
+      s.survey->teams = *std::move(teams);
+    }
+  }
+  if (jira) {
+    s.jira.team_column = args.Get("team-column");
+    if (s.jira.team_column.empty()) {
+      return absl::InvalidArgumentError("--format=jira needs --team-column");
+    }
+    if (!args.Get("source").empty()) s.jira.source = args.Get("source");
+    s.jira.zone = zone;
+    s.jira.done_statuses = List(args.Get("done-statuses"));
+    s.jira.cancelled_statuses = List(args.Get("cancelled-statuses"));
+    if (!absl::SimpleAtoi(args.Get("default-due-days"),
+                          &s.jira.default_due_days) ||
+        s.jira.default_due_days < 0) {
+      return absl::InvalidArgumentError("--default-due-days must be 0 or more");
+    }
+  }
+  if (survey) {
+    const std::string& mapping_file = args.Get("survey-mapping");
+    if (mapping_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--format=survey needs --survey-mapping");
+    }
+    std::ifstream in(mapping_file, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--survey-mapping ", mapping_file, ": ", std::strerror(errno)));
+    }
+    absl::StatusOr<SurveyMapping> mapping =
+        ParseSurveyMapping(in, mapping_file);
+    if (!mapping.ok()) return mapping.status();
+    s.survey->mapping = *std::move(mapping);
+    s.survey->round = args.Get("round");
+    s.survey->zone = zone;
+    if (!args.Get("response-key-file").empty()) {
+      absl::StatusOr<KeyedHasher> key =
+          KeyedHasher::FromFile(args.Get("response-key-file"));
+      if (!key.ok()) return key.status();
+      s.survey->response_key = *std::move(key);
+    }
+    // Checks round and ids once, for every file.
+    absl::StatusOr<std::unique_ptr<SurveyMapper>> mapper =
+        SurveyMapper::Create(*s.survey);
+    if (!mapper.ok()) return mapper.status();
+  }
+  return s;
+}
+
+absl::StatusOr<Format> FormatOf(const Settings& s, const std::string& path) {
+  if (s.format) return *s.format;
+  const std::string ext =
+      absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
+  if (ext == ".csv") return Format::kEventsCsv;
+  if (ext == ".jsonl" || ext == ".ndjson") return Format::kEventsJsonl;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "cannot tell the format of ", path, " from its name: give --format"));
+}
+
+// Size and modification time: a file that changes between the check and the
+// push is not pushed.
+struct Fingerprint {
+  uintmax_t size = 0;
+  std::filesystem::file_time_type mtime;
+  bool operator==(const Fingerprint&) const = default;
+};
+
+std::optional<Fingerprint> FingerprintOf(const std::string& path) {
+  std::error_code ec;
+  Fingerprint f;
+  f.size = std::filesystem::file_size(path, ec);
+  if (ec) return std::nullopt;
+  f.mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  return f;
+}
+
+template <typename Item>
+using OpenRows =
+    std::function<std::unique_ptr<RowReader<Item>>(std::istream& in)>;
+
+struct FileResult {
+  std::string file;
+  Format format = Format::kEventsCsv;
+  ImportCounts counts;
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  std::string outcome;
+  int exit = kExitOk;
+};
+
+// The batches a check found good, serialized, with the line of each item:
+// what the push sends, unless the file was too large to keep
+// (Settings::memory_bytes).
+struct CheckedBatches {
+  bool complete = true;
+  size_t bytes = 0;
+  std::vector<std::string> batches;
+  std::vector<std::vector<int64_t>> lines;
+
+  void Add(const google::protobuf::Message& batch, std::vector<int64_t> items,
+           size_t limit) {
+    if (!complete) return;
+    bytes += batch.ByteSizeLong();
+    if (bytes > limit) {
+      complete = false;
+      batches = {};
+      lines = {};
+      return;
+    }
+    batches.push_back(batch.SerializeAsString());
+    lines.push_back(std::move(items));
+  }
+};
+
+// The batches a push sends, in order, with the line of each item.
+template <typename Request>
+class Feed {
+ public:
+  virtual ~Feed() = default;
+  virtual bool Next(Request& batch) = 0;
+  // The lines of the items of batch number `batch` (0-based) once it was
+  // fed; null otherwise. Not thread-safe with Next.
+  virtual const std::vector<int64_t>* LinesOf(int64_t batch) const = 0;
+  // Not OK if the file could not be read to its end.
+  virtual absl::Status status() const { return absl::OkStatus(); }
+};
+
+// The batches kept by the check.
+template <typename Request>
+class CheckedFeed final : public Feed<Request> {
+ public:
+  explicit CheckedFeed(CheckedBatches checked) : checked_(std::move(checked)) {}
+  bool Next(Request& batch) override {
+    if (next_ >= checked_.batches.size()) return false;
+    // Parsed, not re-mapped: a fraction of the cost of the CSV and the
+    // mapping, and exactly what was checked.
+    const bool parsed = batch.ParseFromString(checked_.batches[next_]);
+    checked_.batches[next_++] = {};
+    return parsed;
+  }
+  const std::vector<int64_t>* LinesOf(int64_t batch) const override {
+    if (batch < 0 || static_cast<size_t>(batch) >= next_) return nullptr;
+    return &checked_.lines[batch];
+  }
+
+ private:
+  CheckedBatches checked_;
+  size_t next_ = 0;
+};
+
+// The file read (and mapped) again.
+template <typename Request, typename Item>
+class FileFeed final : public Feed<Request> {
+ public:
+  explicit FileFeed(const std::string& path) : in_(path, std::ios::binary) {}
+  std::ifstream& in() { return in_; }
+  void Start(std::unique_ptr<RowReader<Item>> rows, size_t batch_size,
+             BatchValidator<Request> validate) {
+    rows_ = std::move(rows);
+    batcher_.emplace(*rows_, batch_size, std::move(validate), nullptr);
+  }
+  bool Next(Request& batch) override {
+    std::vector<int64_t> lines;
+    if (!batcher_->Next(batch, lines)) return false;
+    lines_.push_back(std::move(lines));
+    return true;
+  }
+  const std::vector<int64_t>* LinesOf(int64_t batch) const override {
+    if (batch < 0 || static_cast<size_t>(batch) >= lines_.size())
+      return nullptr;
+    return &lines_[batch];
+  }
+  absl::Status status() const override { return batcher_->status(); }
+
+ private:
+  std::ifstream in_;
+  std::unique_ptr<RowReader<Item>> rows_;
+  std::optional<Batcher<Request, Item>> batcher_;
+  std::vector<std::vector<int64_t>> lines_;
+};
+
+// The state of one `orgpulse push` run.
+class PushRun {
+ public:
+  PushRun(const ParsedArgs& args, Settings settings, const CliContext& context)
+      : args_(args),
+        settings_(std::move(settings)),
+        context_(context),
+        progress_(*context.err, context.err_is_terminal,
+                  !args.Flag("no-progress"), *context.clock) {}
+
+  // Returns false to stop (the service cannot be reached or refuses).
+  bool File(const std::string& path, FileResult& result) {
+    result.file = path;
+    absl::StatusOr<Format> format = FormatOf(settings_, path);
+    if (!format.ok())
+      return Done(result, kExitUsage, format.status().message());
+    result.format = *format;
+    switch (*format) {
+      case Format::kEventsCsv:
+        return Events(result, [&](std::istream& in) {
+          return std::make_unique<CsvRowReader<iv1::Event>>(
+              in, std::make_unique<GenericEventMapper>(settings_.generic));
+        });
+      case Format::kEventsJsonl:
+        return Events(result, [&](std::istream& in) {
+          return std::make_unique<JsonLinesReader<iv1::Event>>(
+              in, "an event", [this](iv1::Event& e, Row& row) {
+                CompleteJsonEvent(settings_.generic, e, row);
+              });
+        });
+      case Format::kJira:
+        return Events(result, [&](std::istream& in) {
+          return std::make_unique<CsvRowReader<iv1::Event>>(
+              in, std::make_unique<JiraMapper>(settings_.jira));
+        });
+      case Format::kSurvey:
+        return Responses(result, [&](std::istream& in) {
+          return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
+              in, *SurveyMapper::Create(*settings_.survey));
+        });
+      case Format::kResponsesJsonl:
+        return Responses(result, [&](std::istream& in) {
+          return std::make_unique<JsonLinesReader<sv1::SurveyResponse>>(
+              in, "a survey response", [](sv1::SurveyResponse& r, Row& row) {
+                if (r.response_id().empty())
+                  row.error = "response_id is missing";
+              });
+        });
+    }
+    return true;
+  }
+
+ private:
+  // Records the outcome of a file; false if the run should stop.
+  bool Done(FileResult& result, int exit, absl::string_view message) {
+    result.exit = exit;
+    result.outcome = std::string(message);
+    if (exit != kExitOk) {
+      progress_.Message(absl::StrCat("orgpulse: ", result.file, ": ", message));
+    }
+    return exit != kExitServer;
+  }
+
+  // Pass 1: reads and checks every row, listing the bad ones. Returns the
+  // exit code so far (kExitOk if the file may be pushed).
+  template <typename Request, typename Item>
+  int Check(FileResult& result, const OpenRows<Item>& open,
+            CheckedBatches& checked) {
+    std::ifstream in(result.file, std::ios::binary);
+    if (!in) {
+      Done(result, kExitInvalidInput,
+           absl::StrCat("cannot open: ", std::strerror(errno)));
+      return kExitInvalidInput;
+    }
+    const std::optional<Fingerprint> size = FingerprintOf(result.file);
+    std::unique_ptr<RowReader<Item>> rows = open(in);
+    Batcher<Request, Item> batcher(
+        *rows, settings_.batch_size,
+        [now = settings_.now](const Request& b) {
+          return ValidateBatch(b, now);
+        },
+        [&](const std::vector<BadRow>& bad) {
+          for (const BadRow& b : bad) {
+            progress_.Message(
+                absl::StrCat(result.file, ":", b.line, ": ", b.reason));
+          }
+        });
+    progress_.Start(result.file, "checking", "KB",
+                    size ? static_cast<int64_t>(size->size / 1024) : 0);
+    Request batch;
+    std::vector<int64_t> lines;
+    // A dry run keeps nothing.
+    const size_t keep = settings_.dry_run ? 0 : settings_.memory_bytes;
+    while (batcher.Next(batch, lines)) {
+      checked.Add(batch, lines, keep);
+      progress_.Update(batcher.bytes_consumed() / 1024);
+    }
+    progress_.Finish();
+    result.counts = batcher.counts();
+    if (!batcher.status().ok()) {
+      Done(result, kExitInvalidInput, batcher.status().message());
+      return kExitInvalidInput;
+    }
+    const ImportCounts& c = result.counts;
+    if (c.bad_rows > 0 && !settings_.skip_bad_rows) {
+      Done(
+          result, kExitInvalidInput,
+          absl::StrCat(WithThousands(c.bad_rows), " of ", WithThousands(c.rows),
+                       " rows rejected; nothing pushed (fix them, or push the "
+                       "other rows with --skip-bad-rows)"));
+      return kExitInvalidInput;
+    }
+    return kExitOk;
+  }
+
+  // What the push sends: the checked batches if they were kept, else the
+  // file read again (if it has not changed since the check). Null after
+  // reporting why the file cannot be read again.
+  template <typename Request, typename Item>
+  std::unique_ptr<Feed<Request>> MakeFeed(
+      FileResult& result, const OpenRows<Item>& open,
+      const std::optional<Fingerprint>& before, CheckedBatches& checked) {
+    if (checked.complete) {
+      return std::make_unique<CheckedFeed<Request>>(std::move(checked));
+    }
+    if (!before || FingerprintOf(result.file) != before) {
+      Done(result, kExitInvalidInput, "the file changed while it was imported");
+      return nullptr;
+    }
+    auto feed = std::make_unique<FileFeed<Request, Item>>(result.file);
+    if (!feed->in()) {
+      Done(result, kExitInvalidInput,
+           absl::StrCat("cannot open: ", std::strerror(errno)));
+      return nullptr;
+    }
+    // With --skip-bad-rows the bad rows are dropped again (the check listed
+    // them); otherwise the check found none.
+    feed->Start(
+        open(feed->in()), settings_.batch_size,
+        settings_.skip_bad_rows
+            ? BatchValidator<Request>([now = settings_.now](const Request& b) {
+                return ValidateBatch(b, now);
+              })
+            : nullptr);
+    return feed;
+  }
+
+  // The summary of a checked (and maybe pushed) file.
+  std::string Summary(const FileResult& r, const char* unit, bool pushed,
+                      absl::Duration took) {
+    const ImportCounts& c = r.counts;
+    std::string out =
+        absl::StrCat(r.file, ": ", WithThousands(c.rows), " rows, ",
+                     WithThousands(c.items), " ", unit);
+    if (pushed) {
+      absl::StrAppend(&out, ": ", WithThousands(r.accepted), " accepted, ",
+                      WithThousands(r.duplicates), " duplicates, ",
+                      WithThousands(c.bad_rows), " rejected");
+      const double seconds = absl::ToDoubleSeconds(took);
+      if (seconds > 0) {
+        absl::StrAppend(&out, " (", HumanDuration(took), ", ",
+                        WithThousands(static_cast<int64_t>(c.items / seconds)),
+                        " ", unit, "/s)");
+      }
+    } else {
+      absl::StrAppend(&out, ", ", WithThousands(c.bad_rows),
+                      " rejected: checked (dry run, nothing pushed)");
+    }
+    for (const auto& [why, n] : c.skipped) {
+      absl::StrAppend(&out, "\n  skipped ", WithThousands(n), " rows: ", why);
+    }
+    return out;
+  }
+
+  // Names the rows of a batch the service refused.
+  void ReportRefused(const FileResult& result, const absl::Status& status,
+                     const std::vector<int64_t>& lines, const char* service) {
+    for (const FieldViolation& v : GetFieldViolations(status)) {
+      const auto item = SplitItemField(v.field);
+      const int64_t line =
+          item && item->first >= 0 &&
+                  static_cast<size_t>(item->first) < lines.size()
+              ? lines[item->first]
+              : 0;
+      progress_.Message(absl::StrCat(
+          result.file, ":", line, ": ", item ? item->second : v.field, " ",
+          v.description, " (refused by the ", service, " service)"));
+    }
+  }
+
+  int Finish(FileResult& result, int check) {
+    if (check == kExitOk && result.counts.bad_rows > 0)
+      return kExitInvalidInput;
+    return check;
+  }
+
+  bool Events(FileResult& result, const OpenRows<iv1::Event>& open) {
+    const absl::Time start = context_.clock->Now();
+    const std::optional<Fingerprint> before = FingerprintOf(result.file);
+    CheckedBatches checked;
+    if (const int check =
+            Check<iv1::PushRequest, iv1::Event>(result, open, checked);
+        check != kExitOk) {
+      return true;
+    }
+    if (settings_.dry_run) {
+      result.outcome = "checked";
+      result.exit = Finish(result, kExitOk);
+      *context_.out << Summary(result, "events", false, {}) << "\n";
+      return true;
+    }
+    if (!ingest_) {
+      absl::StatusOr<ClientOptions> options =
+          ClientOptionsFromFlags(args_, Service::kIngest);
+      absl::StatusOr<std::unique_ptr<IngestClient>> client =
+          options.ok()
+              ? IngestClient::Connect(*options)
+              : absl::StatusOr<std::unique_ptr<IngestClient>>(options.status());
+      if (!client.ok()) {
+        Done(result, kExitUsage, client.status().message());
+        return false;
+      }
+      ingest_address_ = options->address;
+      ingest_ = *std::move(client);
+    }
+    std::unique_ptr<Feed<iv1::PushRequest>> feed =
+        MakeFeed<iv1::PushRequest, iv1::Event>(result, open, before, checked);
+    if (!feed) return true;
+    FeedSource source(*feed);
+    const int64_t total = result.counts.items;
+    progress_.Start(result.file, "pushing", "events", total);
+    PushStreamOptions options;
+    options.max_in_flight = settings_.in_flight;
+    options.on_progress = [this](const PushStats& s) {
+      progress_.Update(s.events);
+    };
+    const PushOutcome pushed = ingest_->PushStream(source, options);
+    progress_.Finish();
+    result.accepted = pushed.acknowledged.accepted;
+    result.duplicates = pushed.acknowledged.duplicates;
+    if (!pushed.status.ok()) {
+      if (const std::vector<int64_t>* lines =
+              feed->LinesOf(pushed.failed_batch)) {
+        ReportRefused(result, pushed.status, *lines, "ingest");
+      }
+      const int exit = ExitCodeForServerStatus(pushed.status);
+      return Done(
+          result, exit,
+          absl::StrCat(DescribeServerError(Service::kIngest, ingest_address_,
+                                           pushed.status),
+                       "; ", WithThousands(pushed.acknowledged.events), " of ",
+                       WithThousands(total),
+                       " events were stored before (pushing the file "
+                       "again is safe)"));
+    }
+    if (!feed->status().ok()) {
+      return Done(result, kExitInvalidInput, feed->status().message());
+    }
+    result.outcome = "pushed";
+    result.exit = Finish(result, kExitOk);
+    *context_.out << Summary(result, "events", true,
+                             context_.clock->Now() - start)
+                  << "\n";
+    return true;
+  }
+
+  bool Responses(FileResult& result,
+                 const OpenRows<sv1::SurveyResponse>& open) {
+    const absl::Time start = context_.clock->Now();
+    const std::optional<Fingerprint> before = FingerprintOf(result.file);
+    CheckedBatches checked;
+    if (const int check =
+            Check<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
+                result, open, checked);
+        check != kExitOk) {
+      return true;
+    }
+    if (settings_.dry_run) {
+      result.outcome = "checked";
+      result.exit = Finish(result, kExitOk);
+      *context_.out << Summary(result, "responses", false, {}) << "\n";
+      return true;
+    }
+    if (!insights_) {
+      absl::StatusOr<ClientOptions> options =
+          ClientOptionsFromFlags(args_, Service::kInsights);
+      absl::StatusOr<std::unique_ptr<InsightsClient>> client =
+          options.ok() ? InsightsClient::Connect(*options)
+                       : absl::StatusOr<std::unique_ptr<InsightsClient>>(
+                             options.status());
+      if (!client.ok()) {
+        Done(result, kExitUsage, client.status().message());
+        return false;
+      }
+      insights_address_ = options->address;
+      insights_ = *std::move(client);
+    }
+    std::unique_ptr<Feed<sv1::SubmitSurveyResponsesRequest>> feed =
+        MakeFeed<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
+            result, open, before, checked);
+    if (!feed) return true;
+    // Survey exports are small: gather the responses, then submit them in
+    // the client's batches.
+    std::vector<sv1::SurveyResponse> responses;
+    std::vector<int64_t> lines;
+    sv1::SubmitSurveyResponsesRequest batch;
+    for (int64_t i = 0; feed->Next(batch); ++i) {
+      for (sv1::SurveyResponse& r : *batch.mutable_responses()) {
+        responses.push_back(std::move(r));
+      }
+      lines.insert(lines.end(), feed->LinesOf(i)->begin(),
+                   feed->LinesOf(i)->end());
+    }
+    if (!feed->status().ok()) {
+      return Done(result, kExitInvalidInput, feed->status().message());
+    }
+    const SubmitOutcome sent = insights_->Submit(responses);
+    result.accepted = sent.acknowledged.accepted;
+    result.duplicates = sent.acknowledged.duplicates;
+    if (!sent.status.ok()) {
+      if (sent.failed_batch >= 0) {
+        const size_t first =
+            std::min(lines.size(), static_cast<size_t>(sent.failed_batch) *
+                                       InsightsClient::kMaxResponsesPerRequest);
+        const size_t last = std::min(
+            lines.size(), first + InsightsClient::kMaxResponsesPerRequest);
+        ReportRefused(
+            result, sent.status,
+            std::vector<int64_t>(lines.begin() + first, lines.begin() + last),
+            "insights");
+      }
+      return Done(
+          result, ExitCodeForServerStatus(sent.status),
+          absl::StrCat(DescribeServerError(Service::kInsights,
+                                           insights_address_, sent.status),
+                       "; ", WithThousands(sent.acknowledged.responses), " of ",
+                       WithThousands(responses.size()),
+                       " responses were stored before (pushing the file "
+                       "again is safe)"));
+    }
+    result.outcome = "pushed";
+    result.exit = Finish(result, kExitOk);
+    *context_.out << Summary(result, "responses", true,
+                             context_.clock->Now() - start)
+                  << "\n";
+    return true;
+  }
+
+  // IngestClient::PushStream's view of a feed.
+  class FeedSource final : public PushBatchSource {
+   public:
+    explicit FeedSource(Feed<iv1::PushRequest>& feed) : feed_(feed) {}
+    bool Next(iv1::PushRequest& batch) override { return feed_.Next(batch); }
+
+   private:
+    Feed<iv1::PushRequest>& feed_;
+  };
+
+  const ParsedArgs& args_;
+  const Settings settings_;
+  const CliContext& context_;
+  ProgressReporter progress_;
+  std::unique_ptr<IngestClient> ingest_;
+  std::string ingest_address_;
+  std::unique_ptr<InsightsClient> insights_;
+  std::string insights_address_;
+};
+
+std::string JsonSummary(const std::vector<FileResult>& results) {
+  google::protobuf::Struct summary;
+  auto& files = *(*summary.mutable_fields())["files"].mutable_list_value();
+  for (const FileResult& r : results) {
+    google::protobuf::Struct file;
+    auto& f = *file.mutable_fields();
+    f["file"].set_string_value(r.file);
+    f["format"].set_string_value(FormatName(r.format));
+    f["rows"].set_number_value(static_cast<double>(r.counts.rows));
+    f["items"].set_number_value(static_cast<double>(r.counts.items));
+    f["accepted"].set_number_value(static_cast<double>(r.accepted));
+    f["duplicates"].set_number_value(static_cast<double>(r.duplicates));
+    f["rejected"].set_number_value(static_cast<double>(r.counts.bad_rows));
+    auto& skipped = *f["skipped"].mutable_struct_value()->mutable_fields();
+    for (const auto& [why, n] : r.counts.skipped) {
+      skipped[why].set_number_value(static_cast<double>(n));
+    }
+    f["outcome"].set_string_value(r.outcome);
+    f["exit_code"].set_number_value(r.exit);
+    *files.add_values()->mutable_struct_value() = std::move(file);
+  }
+  return ToJson(summary);
+}
+
+// The code of the most telling failure: usage, then service, then input.
+int Worst(int a, int b) {
+  for (int code : {kExitUsage, kExitServer, kExitInvalidInput, kExitFailure}) {
+    if (a == code || b == code) return code;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunPush(const std::vector<std::string>& args, const CliContext& context) {
+  const CommandSpec& command = PushCommand();
+  ParsedArgs parsed;
+  if (std::optional<int> done = ParseCommand(command, args, context, parsed)) {
+    return *done;
+  }
+  if (parsed.positionals().empty()) {
+    return UsageError(command, context, "no file to push");
+  }
+  absl::StatusOr<Settings> settings =
+      SettingsFromFlags(parsed, context.clock->Now());
+  if (!settings.ok())
+    return UsageError(command, context, settings.status().message());
+  PushRun run(parsed, *std::move(settings), context);
+  std::vector<FileResult> results;
+  int exit = kExitOk;
+  for (const std::string& path : parsed.positionals()) {
+    FileResult& result = results.emplace_back();
+    const bool go_on = run.File(path, result);
+    exit = Worst(exit, result.exit);
+    if (!go_on) break;
+  }
+  if (parsed.Flag("json")) *context.out << JsonSummary(results);
+  return exit;
+}
+
+}  // namespace orgpulse::cli

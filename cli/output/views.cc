@@ -1,0 +1,212 @@
+#include "cli/output/views.h"
+
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "cli/output/table.h"
+#include "common/proto/time_conversion.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace orgpulse::cli {
+namespace {
+
+namespace iv1 = ingest::v1;
+namespace sv1 = insights::v1;
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  return FormatTimestamp(FromProtoTime(true, t));
+}
+
+std::string Money(double v) { return WithThousands(std::llround(v)); }
+
+std::string Ratio(bool has, double v) {
+  return has ? absl::StrFormat("%.2f", v) : "n/a";
+}
+
+std::string Percent(double ratio) {
+  return absl::StrFormat("%.0f%%", 100 * ratio);
+}
+
+std::string Days(double seconds) {
+  return absl::StrFormat("%.1f d", seconds / 86400);
+}
+
+std::string Quadrant(sv1::Quadrant q) {
+  return std::string(absl::StripPrefix(sv1::Quadrant_Name(q), "QUADRANT_"));
+}
+
+}  // namespace
+
+std::string FormatTeams(const iv1::ListTeamsResponse& teams) {
+  if (teams.teams().empty()) return "no teams\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const iv1::TeamSummary& t : teams.teams()) {
+    rows.push_back(
+        {t.team(), WithThousands(t.events()), Time(t.last_event_at())});
+  }
+  return RenderTable({{"TEAM"}, {"EVENTS", Align::kRight}, {"LAST EVENT"}},
+                     rows);
+}
+
+std::string FormatExecution(const iv1::TeamExecution& f) {
+  std::string out = absl::StrCat(f.team(), ": ", WithThousands(f.events()),
+                                 " events, as of ", Time(f.as_of()), "\n");
+  if (f.teams_size() > 1 || (f.teams_size() == 1 && f.teams(0) != f.team())) {
+    absl::StrAppend(&out, "rolls up ", f.teams_size(),
+                    " teams: ", absl::StrJoin(f.teams(), ", "), "\n");
+  }
+  const iv1::TaskFigures& k = f.tasks();
+  absl::StrAppend(
+      &out, "\n",
+      absl::StrFormat(
+          "tasks       %s open, %s overdue, %s cancelled; on time "
+          "%s (%d of %d); cycle time p50 %s, p90 %s; %.1f done/week\n",
+          WithThousands(k.open()), WithThousands(k.overdue()),
+          WithThousands(k.cancelled()),
+          k.has_on_time_ratio() ? Percent(k.on_time_ratio()) : "n/a",
+          k.completed_on_time(), k.completed_on_time() + k.completed_late(),
+          Days(k.cycle_time_p50_seconds()), Days(k.cycle_time_p90_seconds()),
+          k.weekly_throughput()));
+  const iv1::EarnedValue& b = f.budget();
+  absl::StrAppend(
+      &out, absl::StrFormat(
+                "budget      BAC %s, PV %s, EV %s, AC %s; CPI %s, SPI %s; "
+                "EAC %s, VAC %s\n",
+                Money(b.budget_at_completion()), Money(b.planned_value()),
+                Money(b.earned_value()), Money(b.actual_cost()),
+                Ratio(b.has_cpi(), b.cost_performance_index()),
+                Ratio(b.has_spi(), b.schedule_performance_index()),
+                b.has_cpi() ? Money(b.estimate_at_completion()) : "n/a",
+                b.has_cpi() ? Money(b.variance_at_completion()) : "n/a"));
+  const iv1::MilestoneFigures& m = f.milestones();
+  absl::StrAppend(
+      &out, absl::StrFormat("milestones  %d met, %d missed, %d pending; %.1f "
+                            "days slipped (at most %.1f)\n",
+                            m.met(), m.missed(), m.pending(), m.slip_days(),
+                            m.max_slip_days()));
+  if (!f.projects().empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const iv1::ProjectBudget& p : f.projects()) {
+      const iv1::EarnedValue& e = p.figures();
+      rows.push_back({p.project(), p.team(), p.has_plan() ? "yes" : "no",
+                      absl::StrFormat("%.0f%%", p.percent_complete()),
+                      Money(e.budget_at_completion()), Money(e.actual_cost()),
+                      Ratio(e.has_cpi(), e.cost_performance_index()),
+                      Ratio(e.has_spi(), e.schedule_performance_index())});
+    }
+    absl::StrAppend(&out, "\n",
+                    RenderTable({{"PROJECT"},
+                                 {"TEAM"},
+                                 {"PLAN"},
+                                 {"DONE", Align::kRight},
+                                 {"BAC", Align::kRight},
+                                 {"AC", Align::kRight},
+                                 {"CPI", Align::kRight},
+                                 {"SPI", Align::kRight}},
+                                rows));
+  }
+  if (!f.procedures().empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const iv1::ProcedureCompliance& p : f.procedures()) {
+      rows.push_back({p.procedure(), WithThousands(p.checks()),
+                      WithThousands(p.passed()),
+                      Percent(p.compliance_ratio())});
+    }
+    absl::StrAppend(&out, "\n",
+                    RenderTable({{"PROCEDURE"},
+                                 {"CHECKS", Align::kRight},
+                                 {"PASSED", Align::kRight},
+                                 {"COMPLIANCE", Align::kRight}},
+                                rows));
+  }
+  if (!f.kpis().empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const iv1::KpiFigures& k : f.kpis()) {
+      rows.push_back(
+          {k.kpi(), k.team(), absl::StrFormat("%04d-%02d", k.year(), k.month()),
+           absl::StrFormat("%.2f", k.actual()),
+           k.has_target() ? absl::StrFormat("%.2f", k.target()) : "-",
+           k.has_target() ? Percent(k.attainment_ratio()) : "-",
+           absl::StrFormat("%.2f", k.forecast()),
+           k.has_target() ? Percent(k.forecast_attainment_ratio()) : "-"});
+    }
+    absl::StrAppend(&out, "\n",
+                    RenderTable({{"KPI"},
+                                 {"TEAM"},
+                                 {"MONTH"},
+                                 {"ACTUAL", Align::kRight},
+                                 {"TARGET", Align::kRight},
+                                 {"ATTAINED", Align::kRight},
+                                 {"FORECAST", Align::kRight},
+                                 {"FORECAST ATTAINED", Align::kRight}},
+                                rows));
+  }
+  return out;
+}
+
+std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {
+  if (org.teams().empty()) return "no teams\n";
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> notes;
+  for (const sv1::TeamInsights& t : org.teams()) {
+    const sv1::MoraleFigures& m = t.morale();
+    std::string survey = "-";
+    if (m.suppressed()) {
+      survey = absl::StrCat(m.round(), ": suppressed");
+    } else if (!m.round().empty()) {
+      survey = absl::StrFormat("%s: %d respondents, eNPS %+.0f", m.round(),
+                               m.respondents(), m.enps());
+    }
+    std::string driver = "-";
+    if (t.drivers_size() > 0) {
+      const sv1::Driver& d = t.drivers(0);
+      driver = absl::StrFormat("%s %.2f (below %.2f)", d.name(), d.value(),
+                               d.threshold());
+      if (t.recommendations_size() > 0) {
+        absl::StrAppend(&driver, " -> ", t.recommendations(0).practice());
+      }
+    }
+    std::string execution = t.has_execution_score()
+                                ? absl::StrFormat("%.0f", t.execution_score())
+                                : "-";
+    if (t.execution().stale()) {
+      absl::StrAppend(&execution, "*");
+      notes.push_back(absl::StrCat("* ", t.team(),
+                                   ": execution figures stale (",
+                                   t.execution().stale_reason(), ")"));
+    }
+    rows.push_back(
+        {t.team(), Quadrant(t.quadrant()), execution,
+         t.has_people_score() ? absl::StrFormat("%.0f", t.people_score()) : "-",
+         t.has_risks() ? absl::StrFormat("%.2f", t.burnout_risk()) : "-",
+         t.has_risks() ? absl::StrFormat("%.2f", t.turnover_risk()) : "-",
+         survey, driver});
+  }
+  std::string out = RenderTable({{"TEAM"},
+                                 {"QUADRANT"},
+                                 {"EXECUTION", Align::kRight},
+                                 {"PEOPLE", Align::kRight},
+                                 {"BURNOUT", Align::kRight},
+                                 {"TURNOVER", Align::kRight},
+                                 {"SURVEY"},
+                                 {"TOP DRIVER"}},
+                                rows);
+  for (const std::string& note : notes) absl::StrAppend(&out, note, "\n");
+  return out;
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  // Printing a valid message cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out + "\n";
+}
+
+}  // namespace orgpulse::cli

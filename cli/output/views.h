@@ -1,0 +1,26 @@
+// The command line's answers as text: the teams list, a team's execution
+// figures, and the org's insights (highest risk first, as the server sorts
+// them; suppressed survey figures shown as suppressed, never as numbers).
+// And the same answers as JSON for scripts (protobuf's JSON mapping, field
+// names as in the .proto, zeros included).
+#ifndef ORGPULSE_CLI_OUTPUT_VIEWS_H_
+#define ORGPULSE_CLI_OUTPUT_VIEWS_H_
+
+#include <string>
+
+#include "google/protobuf/message.h"
+#include "orgpulse/ingest/v1/ingest.pb.h"
+#include "orgpulse/insights/v1/insights.pb.h"
+
+namespace orgpulse::cli {
+
+std::string FormatTeams(const ingest::v1::ListTeamsResponse& teams);
+std::string FormatExecution(const ingest::v1::TeamExecution& figures);
+std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
+
+// One line, ending with a newline.
+std::string ToJson(const google::protobuf::Message& message);
+
+}  // namespace orgpulse::cli
+
+#endif  // ORGPULSE_CLI_OUTPUT_VIEWS_H_

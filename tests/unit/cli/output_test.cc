@@ -1,0 +1,166 @@
+#include <string>
+
+#include "cli/output/progress.h"
+#include "cli/output/table.h"
+#include "cli/output/views.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace orgpulse::cli {
+namespace {
+
+namespace iv1 = ::orgpulse::ingest::v1;
+namespace sv1 = ::orgpulse::insights::v1;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(TableTest, AlignsColumnsWithoutTrailingBlanks) {
+  EXPECT_EQ(RenderTable({{"TEAM"}, {"EVENTS", Align::kRight}, {"NOTE"}},
+                        {{"eng/payments", "1,204", ""}, {"ops", "17", "x"}}),
+            "TEAM          EVENTS  NOTE\n"
+            "eng/payments   1,204\n"
+            "ops               17  x\n");
+}
+
+TEST(TableTest, NumbersAndDurations) {
+  EXPECT_EQ(WithThousands(0), "0");
+  EXPECT_EQ(WithThousands(999), "999");
+  EXPECT_EQ(WithThousands(1000), "1,000");
+  EXPECT_EQ(WithThousands(-1234567), "-1,234,567");
+  EXPECT_EQ(HumanDuration(absl::Milliseconds(850)), "850ms");
+  EXPECT_EQ(HumanDuration(absl::Seconds(42)), "42s");
+  EXPECT_EQ(HumanDuration(absl::Seconds(185)), "3m05s");
+  EXPECT_EQ(HumanDuration(absl::Minutes(130)), "2h10m");
+  EXPECT_EQ(FormatTimestamp(absl::UnixEpoch()), "-");
+  EXPECT_EQ(FormatTimestamp(absl::FromUnixSeconds(1795000000)),
+            "2026-11-18T11:06:40Z");
+}
+
+TEST(ViewsTest, TeamsTable) {
+  iv1::ListTeamsResponse teams;
+  auto* t = teams.add_teams();
+  t->set_team("eng/payments");
+  t->set_events(12345);
+  t->mutable_last_event_at()->set_seconds(1795000000);
+  EXPECT_EQ(FormatTeams(teams),
+            "TEAM          EVENTS  LAST EVENT\n"
+            "eng/payments  12,345  2026-11-18T11:06:40Z\n");
+  EXPECT_EQ(FormatTeams({}), "no teams\n");
+}
+
+TEST(ViewsTest, ExecutionShowsEveryFigureAndMissingRatiosAsNa) {
+  iv1::TeamExecution f;
+  f.set_team("eng");
+  f.add_teams("eng/payments");
+  f.add_teams("eng/search");
+  f.set_events(1500);
+  f.mutable_tasks()->set_open(12);
+  f.mutable_tasks()->set_completed_on_time(3);
+  f.mutable_tasks()->set_completed_late(1);
+  f.mutable_tasks()->set_has_on_time_ratio(true);
+  f.mutable_tasks()->set_on_time_ratio(0.75);
+  f.mutable_tasks()->set_cycle_time_p50_seconds(2 * 86400);
+  auto* p = f.add_projects();
+  p->set_project("checkout");
+  p->set_team("eng/payments");
+  p->set_has_plan(true);
+  p->set_percent_complete(40);
+  p->mutable_figures()->set_budget_at_completion(500000);
+  p->mutable_figures()->set_has_cpi(true);
+  p->mutable_figures()->set_cost_performance_index(0.9);
+  auto* c = f.add_procedures();
+  c->set_procedure("code-review");
+  c->set_checks(10);
+  c->set_passed(9);
+  c->set_compliance_ratio(0.9);
+  const std::string text = FormatExecution(f);
+  EXPECT_THAT(
+      text,
+      AllOf(HasSubstr("eng: 1,500 events"),
+            HasSubstr("rolls up 2 teams: eng/payments, eng/search"),
+            HasSubstr("12 open"), HasSubstr("on time 75% (3 of 4)"),
+            HasSubstr("p50 2.0 d"), HasSubstr("CPI n/a, SPI n/a"),
+            HasSubstr(
+                "checkout  eng/payments  yes    40%  500,000   0  0.90  n/a"),
+            HasSubstr("code-review      10       9         90%")));
+}
+
+TEST(ViewsTest, InsightsShowSuppressedGroupsAsSuppressed) {
+  sv1::ListTeamInsightsResponse org;
+  sv1::TeamInsights* pay = org.add_teams();
+  pay->set_team("eng/payments");
+  pay->set_quadrant(sv1::QUADRANT_BURNOUT_RISK);
+  pay->set_has_execution_score(true);
+  pay->set_execution_score(98);
+  pay->set_has_people_score(true);
+  pay->set_people_score(33);
+  pay->set_has_risks(true);
+  pay->set_burnout_risk(0.69);
+  pay->set_turnover_risk(0.7);
+  pay->mutable_morale()->set_round("2026-q4");
+  pay->mutable_morale()->set_respondents(9);
+  pay->mutable_morale()->set_enps(-88.9);
+  auto* d = pay->add_drivers();
+  d->set_name("wellbeing");
+  d->set_value(15.28);
+  d->set_threshold(60);
+  pay->add_recommendations()->set_practice("protect workload");
+  sv1::TeamInsights* support = org.add_teams();
+  support->set_team("ops/support");
+  support->set_quadrant(sv1::QUADRANT_INSUFFICIENT_DATA);
+  support->mutable_morale()->set_round("2026-q4");
+  support->mutable_morale()->set_suppressed(true);
+  support->mutable_execution()->set_stale(true);
+  support->mutable_execution()->set_stale_reason("ingest unreachable");
+  const std::string text = FormatInsights(org);
+  EXPECT_THAT(
+      text,
+      AllOf(HasSubstr("eng/payments  BURNOUT_RISK"),
+            HasSubstr("98      33     0.69      0.70  2026-q4: 9 "
+                      "respondents, eNPS -89"),
+            HasSubstr("wellbeing 15.28 (below 60.00) -> protect workload"),
+            HasSubstr("2026-q4: suppressed"),
+            HasSubstr("* ops/support: execution figures stale (ingest "
+                      "unreachable)")));
+  // The suppressed team's line carries no survey number.
+  const std::string support_line = text.substr(
+      text.find("ops/support  "),
+      text.find('\n', text.find("ops/support  ")) - text.find("ops/support  "));
+  EXPECT_THAT(support_line, Not(HasSubstr("respondents")));
+  EXPECT_THAT(support_line, HasSubstr("INSUFFICIENT_DATA"));
+  // Payments comes first: the order is the server's (by risk).
+  EXPECT_LT(text.find("eng/payments"), text.find("ops/support"));
+}
+
+TEST(ViewsTest, JsonUsesProtoNamesAndPrintsZeros) {
+  iv1::ListTeamsResponse teams;
+  teams.add_teams()->set_team("eng");
+  EXPECT_EQ(ToJson(teams),
+            "{\"teams\":[{\"team\":\"eng\",\"events\":\"0\"}]}\n");
+}
+
+TEST(ProgressTest, BarAndLine) {
+  ProgressState s{.file = "jira.csv",
+                  .phase = "pushing",
+                  .unit = "events",
+                  .done = 500'000,
+                  .total = 1'000'000,
+                  .elapsed = absl::Seconds(4)};
+  const std::string bar = FormatProgressBar(s, 100);
+  EXPECT_THAT(bar,
+              AllOf(HasSubstr("jira.csv pushing ["), HasSubstr("#####....."),
+                    HasSubstr(" 50%"), HasSubstr("500,000/1,000,000 events"),
+                    HasSubstr("125,000 events/s"), HasSubstr("ETA 4s")));
+  EXPECT_LE(bar.size(), 100u);
+  EXPECT_LE(FormatProgressBar(s, 30).size(), 30u);
+  EXPECT_EQ(FormatProgressLine(s),
+            "jira.csv: pushing 500,000/1,000,000 events (50%), 125,000 "
+            "events/s  ETA 4s");
+  s.total = 0;
+  EXPECT_EQ(FormatProgressLine(s),
+            "jira.csv: pushing 500,000 events, 125,000 events/s");
+}
+
+}  // namespace
+}  // namespace orgpulse::cli
