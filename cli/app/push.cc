@@ -159,6 +159,10 @@ const CommandSpec& PushCommand() {
                    "the push need not read the file again; a larger file is "
                    "read twice",
            .default_value = "512"},
+          {.name = "now",
+           .value_name = "TIME",
+           .help = "check times against this instant (RFC 3339) instead of "
+                   "the clock, like the services' --now"},
           {.name = "no-progress", .help = "no progress bar or progress lines"},
       }};
   return *command;
@@ -205,6 +209,13 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
                                            absl::Time now) {
   Settings s;
   s.now = now;
+  if (const std::string& pinned = args.Get("now"); !pinned.empty()) {
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, pinned, &s.now, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--now: \"", pinned, "\" is not an RFC 3339 time"));
+    }
+  }
   s.dry_run = args.Flag("dry-run");
   s.skip_bad_rows = args.Flag("skip-bad-rows");
   if (args.Get("format") != "auto") {

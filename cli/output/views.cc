@@ -202,7 +202,8 @@ std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
+  // Fields at their defaults are left out, as proto3 JSON does: a suppressed
+  // group then shows no respondent count at all, not a misleading 0.
   std::string out;
   // Printing a valid message cannot fail.
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);

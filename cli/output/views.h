@@ -2,7 +2,7 @@
 // figures, and the org's insights (highest risk first, as the server sorts
 // them; suppressed survey figures shown as suppressed, never as numbers).
 // And the same answers as JSON for scripts (protobuf's JSON mapping, field
-// names as in the .proto, zeros included).
+// names as in the .proto, fields at their default values left out).
 #ifndef ORGPULSE_CLI_OUTPUT_VIEWS_H_
 #define ORGPULSE_CLI_OUTPUT_VIEWS_H_
 

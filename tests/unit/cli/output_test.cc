@@ -133,11 +133,15 @@ TEST(ViewsTest, InsightsShowSuppressedGroupsAsSuppressed) {
   EXPECT_LT(text.find("eng/payments"), text.find("ops/support"));
 }
 
-TEST(ViewsTest, JsonUsesProtoNamesAndPrintsZeros) {
+TEST(ViewsTest, JsonUsesProtoNamesAndLeavesDefaultsOut) {
   iv1::ListTeamsResponse teams;
   teams.add_teams()->set_team("eng");
-  EXPECT_EQ(ToJson(teams),
-            "{\"teams\":[{\"team\":\"eng\",\"events\":\"0\"}]}\n");
+  teams.add_teams()->set_events(3);
+  teams.mutable_teams(1)->mutable_last_event_at()->set_seconds(1795000000);
+  EXPECT_EQ(
+      ToJson(teams),
+      "{\"teams\":[{\"team\":\"eng\"},{\"events\":\"3\",\"last_event_at\":"
+      "\"2026-11-18T11:06:40Z\"}]}\n");
 }
 
 TEST(ProgressTest, BarAndLine) {

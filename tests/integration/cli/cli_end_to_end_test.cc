@@ -1,0 +1,336 @@
+// The orgpulse command line end to end: the real services on 127.0.0.1, the
+// real `orgpulse` binary run as a user would, sample files in
+// tests/integration/cli/data: a generic events CSV and JSON Lines file, a
+// realistic Jira export (BOM, CRLF, quoting, line breaks in cells, empty
+// cells, local times across a clock change), a file with bad rows, and a
+// survey export with its question mapping.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/server_process.h"
+
+namespace orgpulse::cli {
+namespace {
+
+using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::TempDir;
+using ::testing::AllOf;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr char kNow[] = "2026-11-20T12:00:00Z";
+const std::string kData = ORGPULSE_CLI_TEST_DATA;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int CountLines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class CliEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_file_ = dir_.path() + "/respondent.key";
+    std::ofstream(key_file_) << "test-respondent-secret-0123456789\n";
+    response_key_file_ = dir_.path() + "/response.key";
+    std::ofstream(response_key_file_) << "test-response-id-secret-98765\n";
+    ingest_ = std::make_unique<ServerProcess>(
+        ORGPULSE_INGEST_BINARY,
+        std::vector<std::string>{absl::StrCat("--now=", kNow)});
+    ASSERT_TRUE(ingest_->Start().ok());
+  }
+
+  void StartInsights() {
+    insights_ = std::make_unique<ServerProcess>(
+        ORGPULSE_INSIGHTS_BINARY,
+        std::vector<std::string>{
+            absl::StrCat("--now=", kNow),
+            absl::StrCat("--ingest_address=", ingest_->grpc_target()),
+            "--ingest_refresh=200ms", "--respondent_key_file=" + key_file_});
+    ASSERT_TRUE(insights_->Start().ok());
+  }
+
+  // Runs `orgpulse ARGS...` with the services' addresses in the environment,
+  // as a user's shell would have them.
+  CliRun Orgpulse(std::vector<std::string> args) {
+    const std::string out_path = dir_.path() + "/out";
+    const std::string err_path = dir_.path() + "/err";
+    std::vector<std::string> env = {
+        "ORGPULSE_INGEST=" + ingest_->grpc_target(),
+        "PATH=/usr/bin:/bin",
+    };
+    if (insights_)
+      env.push_back("ORGPULSE_INSIGHTS=" + insights_->grpc_target());
+    args.insert(args.begin(), ORGPULSE_CLI_BINARY);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int out =
+          open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err =
+          open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(out, STDOUT_FILENO);
+      dup2(err, STDERR_FILENO);
+      std::vector<char*> argv, envp;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      for (std::string& e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
+      execve(argv[0], argv.data(), envp.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CliRun run;
+    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = ReadAll(out_path);
+    run.err = ReadAll(err_path);
+    return run;
+  }
+
+  CliRun PushJira() {
+    return Orgpulse({"push", "--format=jira",
+                     "--team-column=Custom field (Team)", "--team-prefix=eng",
+                     "--timezone=Europe/Berlin", absl::StrCat("--now=", kNow),
+                     kData + "/jira_export.csv"});
+  }
+
+  TempDir dir_;
+  std::string key_file_;
+  std::string response_key_file_;
+  std::unique_ptr<ServerProcess> ingest_;
+  std::unique_ptr<ServerProcess> insights_;
+};
+
+TEST_F(CliEndToEndTest, JiraExportLandsAndReimportingChangesNothing) {
+  const CliRun first = PushJira();
+  ASSERT_EQ(first.code, 0) << first.err;
+  // 9 issues: PAY-106 has no due date; the rest give a created event each
+  // and, when done or cancelled, a second one.
+  EXPECT_THAT(
+      first.out,
+      AllOf(HasSubstr("jira_export.csv: 9 rows, 14 events: 14 accepted, "
+                      "0 duplicates, 0 rejected"),
+            HasSubstr("skipped 1 rows: no due date")));
+  EXPECT_THAT(first.err, Not(HasSubstr("orgpulse:")));
+
+  const CliRun payments = Orgpulse({"execution", "eng/payments", "--json"});
+  ASSERT_EQ(payments.code, 0) << payments.err;
+  // PAY-104 and PAY-105 open, PAY-105 past its due date; PAY-101 on time,
+  // PAY-102 late; PAY-103 won't do.
+  EXPECT_THAT(payments.out,
+              AllOf(HasSubstr("\"open\":\"2\""), HasSubstr("\"overdue\":\"1\""),
+                    HasSubstr("\"completed_on_time\":\"1\""),
+                    HasSubstr("\"completed_late\":\"1\""),
+                    HasSubstr("\"cancelled\":\"1\"")));
+  // PLAT-1 was created at 10:00 summer time and resolved at 10:00 winter
+  // time a week later: 7 days and 1 hour, if the export's local times were
+  // read in the zone given.
+  const CliRun platform = Orgpulse({"execution", "eng/platform", "--json"});
+  EXPECT_THAT(platform.out, HasSubstr("\"cycle_time_p50_seconds\":608400"));
+  // SRCH-8 is Closed without a Resolved date: completed at Updated, a day
+  // after its due date.
+  EXPECT_THAT(Orgpulse({"execution", "eng/search", "--json"}).out,
+              AllOf(HasSubstr("\"completed_late\":\"1\""),
+                    HasSubstr("\"cancelled\":\"1\"")));
+
+  const std::string before = Orgpulse({"execution", "eng", "--json"}).out;
+  const CliRun again = PushJira();
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out,
+              HasSubstr("14 events: 0 accepted, 14 duplicates, 0 rejected"));
+  EXPECT_EQ(Orgpulse({"execution", "eng", "--json"}).out, before);
+
+  const CliRun table = Orgpulse({"teams"});
+  EXPECT_EQ(table.code, 0);
+  EXPECT_EQ(table.out,
+            "TEAM          EVENTS  LAST EVENT\n"
+            "eng/payments       8  2026-11-03T08:00:00Z\n"
+            "eng/platform       2  2026-10-27T09:00:00Z\n"
+            "eng/search         4  2026-10-24T08:00:00Z\n");
+  const CliRun json = Orgpulse({"teams", "eng/search", "--json"});
+  EXPECT_EQ(
+      json.out,
+      "{\"teams\":[{\"team\":\"eng/search\",\"events\":\"4\",\"last_event_at\":"
+      "\"2026-10-24T08:00:00Z\"}]}\n");
+  const CliRun rollup = Orgpulse({"execution", "eng"});
+  EXPECT_THAT(
+      rollup.out,
+      AllOf(StartsWith("eng: 14 events, as of 2026-11-20T12:00:00Z\n"
+                       "rolls up 3 teams: eng/payments, eng/platform, "
+                       "eng/search\n"),
+            HasSubstr("2 open, 1 overdue, 2 cancelled; on time 50% (2 of 4)")));
+}
+
+TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
+  const CliRun dry =
+      Orgpulse({"push", "--dry-run", absl::StrCat("--now=", kNow),
+                kData + "/events.csv", kData + "/events.jsonl"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  EXPECT_THAT(dry.out,
+              HasSubstr("events.csv: 8 rows, 8 events, 0 rejected: checked "
+                        "(dry run, nothing pushed)"));
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+
+  const CliRun pushed =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), "--json",
+                kData + "/events.csv", kData + "/events.jsonl"});
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+  EXPECT_THAT(
+      pushed.out,
+      AllOf(HasSubstr("events.csv: 8 rows, 8 events: 8 accepted"),
+            HasSubstr("events.jsonl: 3 rows, 3 events: 3 accepted"),
+            HasSubstr("\"outcome\":\"pushed\""), HasSubstr("\"accepted\":8")));
+  const CliRun support = Orgpulse({"execution", "ops/support"});
+  EXPECT_THAT(
+      support.out,
+      AllOf(HasSubstr("BAC 120,000"), HasSubstr("AC 30,001"),
+            HasSubstr("incident-postmortem       2       1         50%"),
+            ContainsRegex(
+                "tickets-closed +ops/support +2026-11 +150.00 +400.00")));
+  // The same files again: all duplicates.
+  const CliRun again =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), kData + "/events.csv",
+                kData + "/events.jsonl"});
+  EXPECT_THAT(again.out, HasSubstr("8 events: 0 accepted, 8 duplicates"));
+  EXPECT_THAT(again.out, HasSubstr("0 accepted, 3 duplicates"));
+}
+
+TEST_F(CliEndToEndTest, FileWithBadRowsPushesNothingAndNamesEveryBadLine) {
+  const std::string file = kData + "/bad_events.csv";
+  const CliRun run = Orgpulse({"push", absl::StrCat("--now=", kNow), file});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.out, IsEmpty());
+  for (const std::string& bad : {
+           file + ":3: team may hold only",
+           file + ":4: occurred_at: cannot read \"yesterday\" as a time",
+           file + ":5: cost_actual.amount is NaN",
+           file + ":6: task_created.due_at is before 2000-01-01T00:00:00Z",
+           file + ":7: cost_actual.amount must be",
+           file + ":8: unknown kind \"teleport\"",
+           file + ":10: project does not apply to task_started",
+       }) {
+    EXPECT_THAT(run.err, HasSubstr(bad));
+  }
+  // Seven bad rows, one line each, and one line to say what happened.
+  EXPECT_EQ(CountLines(run.err), 8) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("orgpulse: " + file +
+                                 ": 7 of 10 rows rejected; nothing pushed"));
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+
+  const CliRun skipping =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), "--skip-bad-rows", file});
+  EXPECT_EQ(skipping.code, 3);
+  EXPECT_THAT(
+      skipping.out,
+      HasSubstr("10 rows, 3 events: 3 accepted, 0 duplicates, 7 rejected"));
+  EXPECT_THAT(Orgpulse({"teams", "--json"}).out,
+              HasSubstr("{\"team\":\"qa/tools\",\"events\":\"3\""));
+}
+
+TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
+  StartInsights();
+  ASSERT_EQ(PushJira().code, 0);
+  ASSERT_EQ(
+      Orgpulse({"push", absl::StrCat("--now=", kNow), kData + "/events.csv"})
+          .code,
+      0);
+  std::vector<std::string> survey = {
+      "push",
+      "--format=survey",
+      "--survey-mapping=" + kData + "/survey_mapping.csv",
+      "--team-map=" + kData + "/survey_teams.csv",
+      "--round=2026-q4",
+      "--response-key-file=" + response_key_file_,
+      "--timezone=Europe/Berlin",
+      absl::StrCat("--now=", kNow),
+      kData + "/survey_export.csv"};
+  const CliRun sent = Orgpulse(survey);
+  ASSERT_EQ(sent.code, 0) << sent.err;
+  EXPECT_THAT(sent.out,
+              HasSubstr("survey_export.csv: 9 rows, 9 responses: 9 accepted, "
+                        "0 duplicates, 0 rejected"));
+  EXPECT_THAT(Orgpulse(survey).out, HasSubstr("0 accepted, 9 duplicates"));
+
+  // insights reads ingest's figures in the background; wait (bounded) until
+  // it has them for payments.
+  CliRun org;
+  for (int i = 0; i < 100; ++i) {
+    org = Orgpulse({"insights"});
+    if (org.out.find("eng/payments  AT_RISK") != std::string::npos ||
+        org.out.find("eng/payments  BURNOUT_RISK") != std::string::npos) {
+      break;
+    }
+    usleep(100'000);
+  }
+  ASSERT_EQ(org.code, 0) << org.err;
+  const std::vector<std::string> lines = absl::StrSplit(org.out, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_THAT(lines[0], StartsWith("TEAM          QUADRANT"));
+  // Payments is the only team with both views: highest risk, first.
+  EXPECT_THAT(lines[1], AllOf(StartsWith("eng/payments"),
+                              HasSubstr("2026-q4: 6 respondents, eNPS -100"),
+                              HasSubstr("wellbeing")));
+  // Three people answered in support: suppressed, no figure of theirs shown.
+  EXPECT_THAT(org.out,
+              ContainsRegex("ops/support +INSUFFICIENT_DATA .* 2026-q4: "
+                            "suppressed"));
+  const CliRun json = Orgpulse({"insights", "ops", "--json"});
+  EXPECT_THAT(json.out, AllOf(HasSubstr("\"team\":\"ops/support\""),
+                              HasSubstr("\"suppressed\":true"),
+                              Not(HasSubstr("respondents"))));
+  const std::string by_team = Orgpulse({"insights", "--order=team"}).out;
+  std::vector<std::string> teams;
+  for (absl::string_view line :
+       absl::StrSplit(by_team, '\n', absl::SkipEmpty())) {
+    teams.emplace_back(line.substr(0, line.find(' ')));
+  }
+  EXPECT_THAT(teams,
+              ::testing::ElementsAre("TEAM", "eng/payments", "eng/platform",
+                                     "eng/search", "ops/support"));
+}
+
+TEST_F(CliEndToEndTest, UnreachableServiceAndUnknownTeam) {
+  const CliRun unknown = Orgpulse({"execution", "nosuch/team"});
+  EXPECT_EQ(unknown.code, 3);
+  EXPECT_EQ(CountLines(unknown.err), 1);
+  EXPECT_THAT(unknown.err, StartsWith("orgpulse: the ingest service at "));
+
+  const std::string address = ingest_->grpc_target();
+  ASSERT_EQ(ingest_->Terminate(), 0);
+  const CliRun push =
+      Orgpulse({"push", "--retries=2", "--ingest=" + address,
+                absl::StrCat("--now=", kNow), kData + "/events.csv"});
+  EXPECT_EQ(push.code, 4);
+  EXPECT_THAT(push.err,
+              HasSubstr("cannot reach the ingest service at " + address));
+  EXPECT_THAT(push.err, HasSubstr("0 of 8 events were stored"));
+  const CliRun teams =
+      Orgpulse({"teams", "--retries=1", "--ingest=" + address});
+  EXPECT_EQ(teams.code, 4);
+  EXPECT_EQ(CountLines(teams.err), 1);
+}
+
+}  // namespace
+}  // namespace orgpulse::cli
