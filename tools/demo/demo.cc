@@ -1,6 +1,7 @@
 // orgpulse-demo: pushes the sample organisation to a running ingest service
 // (twice, to show idempotency) and prints each team's manager view and the
-// department rollups.
+// department rollups. It talks to the services through the client library
+// (clients/), like the orgpulse command line.
 #include <iostream>
 #include <map>
 #include <string>
@@ -11,47 +12,32 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "grpcpp/grpcpp.h"
-#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
-#include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "clients/ingest_client.h"
+#include "clients/insights_client.h"
 #include "tools/sample_org/sample_org.h"
 #include "tools/sample_org/sample_surveys.h"
 
 ABSL_FLAG(std::string, ingest, "127.0.0.1:50051", "ingest service address");
 ABSL_FLAG(std::string, insights, "",
           "insights service address; empty: show the manager view only");
-ABSL_FLAG(int, batch, 1000, "events per Push request");
+ABSL_FLAG(int, batch, 1000, "events per PushStream request");
 
 namespace {
 
 using namespace orgpulse::ingest;  // a tool's main file, not a header
 
-struct Totals {
-  int64_t accepted = 0;
-  int64_t duplicates = 0;
-};
-
-bool PushAll(v1::IngestService::Stub& stub,
-             const std::vector<v1::Event>& events, Totals& totals) {
-  const size_t batch = static_cast<size_t>(absl::GetFlag(FLAGS_batch));
-  for (size_t i = 0; i < events.size(); i += batch) {
-    v1::PushRequest request;
-    for (size_t j = i; j < std::min(events.size(), i + batch); ++j) {
-      *request.add_events() = events[j];
-    }
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(30));
-    context.set_wait_for_ready(true);
-    v1::PushResponse response;
-    const grpc::Status status = stub.Push(&context, request, &response);
-    if (!status.ok()) {
-      std::cerr << "push failed: " << status.error_code() << " "
-                << status.error_message() << "\n";
-      return false;
-    }
-    totals.accepted += response.accepted();
-    totals.duplicates += response.duplicates();
+// Pushes `events` in batches over one stream; false (after saying why) if
+// the push failed.
+bool PushAll(orgpulse::IngestClient& client,
+             const std::vector<v1::Event>& events,
+             orgpulse::PushStats& totals) {
+  orgpulse::VectorBatchSource batches(
+      events, static_cast<size_t>(absl::GetFlag(FLAGS_batch)));
+  const orgpulse::PushOutcome pushed = client.PushStream(batches);
+  totals = pushed.acknowledged;
+  if (!pushed.status.ok()) {
+    std::cerr << "push failed: " << pushed.status << "\n";
+    return false;
   }
   return true;
 }
@@ -125,31 +111,6 @@ const char* QuadrantName(in::Quadrant q) {
   }
 }
 
-bool SubmitSurveys(in::InsightsService::Stub& stub,
-                   const std::vector<in::SurveyResponse>& responses,
-                   in::SubmitSurveyResponsesResponse& totals) {
-  for (size_t i = 0; i < responses.size(); i += 500) {
-    in::SubmitSurveyResponsesRequest request;
-    for (size_t j = i; j < std::min(responses.size(), i + 500); ++j) {
-      *request.add_responses() = responses[j];
-    }
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(30));
-    context.set_wait_for_ready(true);
-    in::SubmitSurveyResponsesResponse response;
-    const grpc::Status status =
-        stub.SubmitSurveyResponses(&context, request, &response);
-    if (!status.ok()) {
-      std::cerr << "submit failed: " << status.error_message() << "\n";
-      return false;
-    }
-    totals.set_accepted(totals.accepted() + response.accepted());
-    totals.set_duplicates(totals.duplicates() + response.duplicates());
-  }
-  return true;
-}
-
 void PrintInsights(const in::TeamInsights& t) {
   std::cout << absl::StrFormat("\n%-13s %s", t.team(),
                                QuadrantName(t.quadrant()));
@@ -191,36 +152,45 @@ void PrintInsights(const in::TeamInsights& t) {
   }
 }
 
-int RunInsights(const std::string& address, absl::Time now) {
-  auto stub = in::InsightsService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  const auto responses = orgpulse::sample::SampleSurveyResponses(now);
-  in::SubmitSurveyResponsesResponse first, second;
-  if (!SubmitSurveys(*stub, responses, first) ||
-      !SubmitSurveys(*stub, responses, second)) {
+int RunInsights(const orgpulse::ClientOptions& options, absl::Time now) {
+  absl::StatusOr<std::unique_ptr<orgpulse::InsightsClient>> client =
+      orgpulse::InsightsClient::Connect(options);
+  if (!client.ok()) {
+    std::cerr << client.status() << "\n";
     return 1;
+  }
+  const auto responses = orgpulse::sample::SampleSurveyResponses(now);
+  const orgpulse::SubmitOutcome first = (*client)->Submit(responses, 500);
+  const orgpulse::SubmitOutcome second = (*client)->Submit(responses, 500);
+  for (const auto* sent : {&first, &second}) {
+    if (!sent->status.ok()) {
+      std::cerr << "submit failed: " << sent->status << "\n";
+      return 1;
+    }
   }
   std::cout << absl::StrFormat(
       "\nSubmitted two survey rounds: %d responses (%d accepted); again: %d "
       "duplicates.\n",
-      responses.size(), first.accepted(), second.duplicates());
+      responses.size(), first.acknowledged.accepted,
+      second.acknowledged.duplicates);
 
   // insights reads ingest's figures in the background; wait until it has
   // them for every team (bounded).
-  in::ListTeamInsightsResponse org;
+  absl::StatusOr<in::ListTeamInsightsResponse> org;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    grpc::ClientContext context;
-    in::ListTeamInsightsRequest request;
-    org.Clear();
-    if (!stub->ListTeamInsights(&context, request, &org).ok()) return 1;
+    org = (*client)->ListTeamInsights("");
+    if (!org.ok()) {
+      std::cerr << org.status() << "\n";
+      return 1;
+    }
     bool all = true;
-    for (const auto& t : org.teams()) all = all && t.execution().available();
+    for (const auto& t : org->teams()) all = all && t.execution().available();
     if (all) break;
     absl::SleepFor(absl::Milliseconds(200));
   }
   std::cout
       << "\n=== Where the two views meet: the org, highest risk first ===\n";
-  for (const auto& t : org.teams()) PrintInsights(t);
+  for (const auto& t : org->teams()) PrintInsights(t);
   return 0;
 }
 
@@ -228,18 +198,24 @@ int RunInsights(const std::string& address, absl::Time now) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_ingest),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = v1::IngestService::NewStub(channel);
+  orgpulse::ClientOptions options;
+  options.address = absl::GetFlag(FLAGS_ingest);
+  absl::StatusOr<std::unique_ptr<orgpulse::IngestClient>> client =
+      orgpulse::IngestClient::Connect(options);
+  if (!client.ok()) {
+    std::cerr << client.status() << "\n";
+    return 1;
+  }
+  orgpulse::IngestClient& ingest = **client;
 
   const absl::Time now = absl::Now();
   const std::vector<v1::Event> events =
       orgpulse::sample::SampleOrganisation(now);
-  Totals first, second;
+  orgpulse::PushStats first, second;
   const absl::Time start = absl::Now();
-  if (!PushAll(*stub, events, first)) return 1;
+  if (!PushAll(ingest, events, first)) return 1;
   const absl::Duration took = absl::Now() - start;
-  if (!PushAll(*stub, events, second)) return 1;
+  if (!PushAll(ingest, events, second)) return 1;
   std::cout << absl::StrFormat(
       "Pushed the sample organisation: %d events (%d accepted, %d duplicates) "
       "in %s.\nPushed it again: %d accepted, %d duplicates — retries change "
@@ -251,27 +227,25 @@ int main(int argc, char** argv) {
   std::cout << "\n=== Manager view per team ===\n";
   std::map<std::string, bool> departments;
   for (const auto& profile : orgpulse::sample::SampleTeams()) {
-    grpc::ClientContext context;
-    v1::GetTeamExecutionRequest request;
-    request.set_team(profile.team);
-    v1::TeamExecution figures;
-    const grpc::Status status =
-        stub->GetTeamExecution(&context, request, &figures);
-    if (!status.ok()) {
-      std::cerr << profile.team << ": " << status.error_message() << "\n";
+    const absl::StatusOr<v1::TeamExecution> figures =
+        ingest.GetTeamExecution(profile.team);
+    if (!figures.ok()) {
+      std::cerr << profile.team << ": " << figures.status() << "\n";
       return 1;
     }
-    PrintTeam(figures, profile.story);
+    PrintTeam(*figures, profile.story);
     departments[profile.team.substr(0, profile.team.find('/'))] = true;
   }
 
   std::cout << "\n=== Department rollups ===\n";
   for (const auto& [department, unused] : departments) {
-    grpc::ClientContext context;
-    v1::GetTeamExecutionRequest request;
-    request.set_team(department);
-    v1::TeamExecution figures;
-    if (!stub->GetTeamExecution(&context, request, &figures).ok()) return 1;
+    const absl::StatusOr<v1::TeamExecution> rollup =
+        ingest.GetTeamExecution(department);
+    if (!rollup.ok()) {
+      std::cerr << department << ": " << rollup.status() << "\n";
+      return 1;
+    }
+    const v1::TeamExecution& figures = *rollup;
     const v1::EarnedValue& ev = figures.budget();
     std::cout << absl::StrFormat(
         "%-6s %d teams: %d open tasks (%d overdue), on time %.0f%%, CPI %.2f, "
@@ -281,6 +255,7 @@ int main(int argc, char** argv) {
         ev.cost_performance_index(), ev.schedule_performance_index(),
         figures.milestones().met(), figures.milestones().missed());
   }
-  const std::string insights = absl::GetFlag(FLAGS_insights);
-  return insights.empty() ? 0 : RunInsights(insights, now);
+  if (absl::GetFlag(FLAGS_insights).empty()) return 0;
+  options.address = absl::GetFlag(FLAGS_insights);
+  return RunInsights(options, now);
 }
