@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
@@ -30,8 +31,59 @@ bool VectorBatchSource::Next(v1::PushRequest& batch) {
   return true;
 }
 
-// What survives from one stream to the next: the batches written but not
-// acknowledged (resent on the next stream), and the totals.
+// The source and the totals shared by the streams of one push. Hands out
+// batches with their numbers (in the source's order), and none once a stream
+// has failed for good.
+class IngestClient::SharedSource {
+ public:
+  SharedSource(PushBatchSource& source,
+               std::function<void(const PushStats&)> on_progress)
+      : source_(source), on_progress_(std::move(on_progress)) {}
+
+  // False when the source is exhausted or the push is stopping.
+  bool Next(v1::PushRequest& batch, int64_t& index) {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || !source_.Next(batch)) {
+      stopped_ = true;
+      return false;
+    }
+    index = next_index_++;
+    return true;
+  }
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  // Counts one acknowledged batch and reports the totals.
+  void Acknowledged(int events, const v1::PushResponse& response) {
+    PushStats totals;
+    {
+      absl::MutexLock lock(&totals_mu_);
+      totals_.batches += 1;
+      totals_.events += events;
+      totals_.accepted += response.accepted();
+      totals_.duplicates += response.duplicates();
+      totals = totals_;
+    }
+    if (on_progress_) on_progress_(totals);
+  }
+  PushStats totals() {
+    absl::MutexLock lock(&totals_mu_);
+    return totals_;
+  }
+
+ private:
+  absl::Mutex mu_;  // one caller of the source at a time
+  PushBatchSource& source_;
+  int64_t next_index_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  const std::function<void(const PushStats&)> on_progress_;
+  absl::Mutex totals_mu_;
+  PushStats totals_ ABSL_GUARDED_BY(totals_mu_);
+};
+
+// What survives from one call of a stream to the next: the batches written
+// but not acknowledged, resent on the next call.
 struct IngestClient::StreamState {
   struct Pending {
     v1::PushRequest request;
@@ -47,9 +99,9 @@ struct IngestClient::StreamState {
   // How many of the first elements of `pending` are acknowledged (removed by
   // the writing thread).
   size_t acknowledged ABSL_GUARDED_BY(mu) = 0;
-  PushStats stats ABSL_GUARDED_BY(mu);
-  int64_t next_index = 0;    // writing thread only
-  bool source_done = false;  // likewise
+  // Batches acknowledged on this stream, over all its calls.
+  int64_t batches ABSL_GUARDED_BY(mu) = 0;
+  bool source_done = false;  // writing thread only
 };
 
 absl::StatusOr<std::unique_ptr<IngestClient>> IngestClient::Connect(
@@ -111,33 +163,63 @@ absl::StatusOr<v1::TeamExecution> IngestClient::GetTeamExecution(
 
 PushOutcome IngestClient::PushStream(PushBatchSource& source,
                                      const PushStreamOptions& options) {
+  SharedSource shared(source, options.on_progress);
+  const int streams = std::max(1, options.streams);
+  std::vector<PushOutcome> outcomes(streams);
+  if (streams == 1) {
+    outcomes[0] = PushOneStream(shared, options);
+  } else {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < streams; ++i) {
+      threads.emplace_back(
+          [&, i] { outcomes[i] = PushOneStream(shared, options); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  PushOutcome outcome;
+  outcome.acknowledged = shared.totals();
+  for (const PushOutcome& o : outcomes) {
+    outcome.retries += o.retries;
+    if (outcome.status.ok() && !o.status.ok()) {
+      outcome.status = o.status;
+      outcome.failed_batch = o.failed_batch;
+    }
+  }
+  return outcome;
+}
+
+PushOutcome IngestClient::PushOneStream(SharedSource& source,
+                                        const PushStreamOptions& options) {
   StreamState state;
   PushOutcome outcome;
   absl::BitGen gen;
-  int failures = 0;  // consecutive streams that broke without progress
+  int failures = 0;  // consecutive calls that broke without progress
   for (;;) {
-    const int64_t acknowledged_before = outcome.acknowledged.batches;
+    int64_t acknowledged_before;
+    {
+      absl::MutexLock lock(&state.mu);
+      acknowledged_before = state.batches;
+    }
     const grpc::Status status = StreamOnce(source, options, state);
+    int64_t acknowledged_after;
     int64_t oldest_unacknowledged = -1;
     {
       absl::MutexLock lock(&state.mu);
-      outcome.acknowledged = state.stats;
+      acknowledged_after = state.batches;
       if (!state.pending.empty()) {
         oldest_unacknowledged = state.pending.front().index;
       }
     }
-    if (status.ok()) {
-      outcome.status = absl::OkStatus();
-      return outcome;
-    }
+    if (status.ok()) return outcome;
     if (IsRetryable(status.error_code())) {
-      if (outcome.acknowledged.batches > acknowledged_before) failures = 0;
+      if (acknowledged_after > acknowledged_before) failures = 0;
       if (++failures < options_.retry.max_attempts) {
         ++outcome.retries;
         sleep_(RetryBackoff(options_.retry, failures, gen));
         continue;
       }
     }
+    source.Stop();
     outcome.status = FromGrpcStatus(status);
     const grpc::StatusCode code = status.error_code();
     if (code == grpc::StatusCode::INVALID_ARGUMENT ||
@@ -150,7 +232,7 @@ PushOutcome IngestClient::PushStream(PushBatchSource& source,
   }
 }
 
-grpc::Status IngestClient::StreamOnce(PushBatchSource& source,
+grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                       const PushStreamOptions& options,
                                       StreamState& state) {
   grpc::ClientContext context;
@@ -173,7 +255,7 @@ grpc::Status IngestClient::StreamOnce(PushBatchSource& source,
   std::thread reader([&] {
     v1::PushResponse response;
     while (stream->Read(&response)) {
-      PushStats progress;
+      int events;
       {
         absl::MutexLock lock(&state.mu);
         if (state.acknowledged >= state.pending.size()) {
@@ -181,14 +263,10 @@ grpc::Status IngestClient::StreamOnce(PushBatchSource& source,
           context.TryCancel();
           break;
         }
-        const StreamState::Pending& batch = state.pending[state.acknowledged++];
-        state.stats.batches += 1;
-        state.stats.events += batch.events;
-        state.stats.accepted += response.accepted();
-        state.stats.duplicates += response.duplicates();
-        progress = state.stats;
+        events = state.pending[state.acknowledged++].events;
+        state.batches += 1;
       }
-      if (options.on_progress) options.on_progress(progress);
+      source.Acknowledged(events, response);
     }
     absl::MutexLock lock(&state.mu);
     reader_done = true;
@@ -244,11 +322,10 @@ grpc::Status IngestClient::StreamOnce(PushBatchSource& source,
     }
     if (next == nullptr) {
       StreamState::Pending batch;
-      if (!source.Next(batch.request)) {
+      if (!source.Next(batch.request, batch.index)) {
         state.source_done = true;
         break;
       }
-      batch.index = state.next_index++;
       batch.events = batch.request.events_size();
       absl::MutexLock lock(&state.mu);
       batch.written_at = absl::Now();

@@ -80,11 +80,16 @@ struct PushOutcome {
 };
 
 struct PushStreamOptions {
-  // Batches written and not yet acknowledged. The server works on up to 8 of
-  // a stream at a time.
+  // Concurrent PushStream calls sharing the source. The server works on the
+  // batches of one stream in order, so several keep more of it busy; the
+  // order between streams does not matter, since figures depend only on the
+  // set of events stored.
+  int streams = 1;
+  // Batches written and not yet acknowledged, per stream. The server works
+  // on up to 8 of a stream at a time.
   int max_in_flight = 8;
-  // Called after each acknowledgement with the running totals, on the thread
-  // that reads the responses; must be quick and thread-safe.
+  // Called after each acknowledgement with the running totals, on a thread
+  // that reads responses (one per stream); must be quick and thread-safe.
   std::function<void(const PushStats&)> on_progress;
 };
 
@@ -105,12 +110,13 @@ class IngestClient {
   absl::StatusOr<ingest::v1::PushResponse> Push(
       const ingest::v1::PushRequest& request);
 
-  // Every batch of `source` through PushStream, at most
-  // options.max_in_flight unacknowledged. A stream that breaks with
-  // UNAVAILABLE is reopened (with backoff, up to retry.max_attempts in a row
-  // without progress) and the unacknowledged batches are resent. A batch not
-  // acknowledged within ClientOptions::timeout cancels the stream with
-  // DEADLINE_EXCEEDED.
+  // Every batch of `source` through options.streams PushStream calls, at
+  // most options.max_in_flight unacknowledged on each. A stream that breaks
+  // with UNAVAILABLE is reopened (with backoff, up to retry.max_attempts in a
+  // row without progress) and its unacknowledged batches are resent. A batch
+  // not acknowledged within ClientOptions::timeout cancels its stream with
+  // DEADLINE_EXCEEDED. After a stream fails for good the others take no new
+  // batches, finish the ones they have, and the first failure is returned.
   PushOutcome PushStream(PushBatchSource& source,
                          const PushStreamOptions& options = {});
 
@@ -120,9 +126,13 @@ class IngestClient {
       absl::string_view team);
 
  private:
+  class SharedSource;
   struct StreamState;
-  // One PushStream call; see PushStream.
-  grpc::Status StreamOnce(PushBatchSource& source,
+  // One stream of a push, reopened after UNAVAILABLE; see PushStream.
+  PushOutcome PushOneStream(SharedSource& source,
+                            const PushStreamOptions& options);
+  // One PushStream call.
+  grpc::Status StreamOnce(SharedSource& source,
                           const PushStreamOptions& options, StreamState& state);
 
   std::unique_ptr<ingest::v1::IngestService::Stub> stub_;

@@ -292,7 +292,7 @@ void CompleteJsonEvent(const GenericEventOptions& options, v1::Event& event,
 }
 
 std::string DeriveEventId(const v1::Event& event) {
-  std::string bytes;
+  thread_local std::string bytes;  // keeps its capacity from row to row
   event.SerializeToString(&bytes);
   return DeriveId({"event", bytes});
 }

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -319,17 +321,29 @@ absl::StatusOr<std::string> TeamResolver::Resolve(
 }
 
 std::string DeriveId(std::initializer_list<absl::string_view> parts) {
-  std::string data;
-  for (absl::string_view part : parts) {
-    absl::StrAppend(&data, part.size(), ":", part);
-  }
-  // Fetched once: OpenSSL 3 otherwise looks the algorithm up (under a lock)
-  // on every call, and this runs for every row of an import.
+  // This runs for every row of an import: one digest context per thread,
+  // the algorithm fetched once (OpenSSL 3 otherwise looks it up under a lock
+  // on every call), no temporary strings.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(
+      EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex2(ctx.get(), sha256, nullptr);
+  for (absl::string_view part : parts) {
+    char length[24];
+    const int n = std::snprintf(length, sizeof length, "%zu:", part.size());
+    EVP_DigestUpdate(ctx.get(), length, static_cast<size_t>(n));
+    EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+  }
   unsigned char digest[EVP_MAX_MD_SIZE];
-  EVP_Digest(data.data(), data.size(), digest, nullptr, sha256, nullptr);
-  return absl::StrCat("h1-", absl::BytesToHexString(absl::string_view(
-                                 reinterpret_cast<const char*>(digest), 16)));
+  EVP_DigestFinal_ex(ctx.get(), digest, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "h1-";
+  id.resize(3 + 32);
+  for (int i = 0; i < 16; ++i) {
+    id[3 + 2 * i] = kHex[digest[i] >> 4];
+    id[4 + 2 * i] = kHex[digest[i] & 15];
+  }
+  return id;
 }
 
 std::string Excerpt(absl::string_view text) {

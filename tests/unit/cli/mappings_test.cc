@@ -438,5 +438,52 @@ TEST(BatcherTest, BatchesWholeRowsAndDropsRowsTheServiceWouldRefuse) {
   EXPECT_EQ(batcher.counts().bad_rows, 2);
 }
 
+TEST(BatcherTest, ABatchOfBadRowsDoesNotEndTheFile) {
+  GenericEventOptions options;
+  options.default_source = "sheet";
+  std::istringstream in(
+      "kind,team,occurred_at,task_id\n"
+      "task_started,eng,never,T-1\n"
+      "task_started,eng,never,T-2\n"
+      "task_started,eng,2026-03-01,T-3\n"
+      "task_started,eng,2026-03-01,T-4\n");
+  CsvRowReader<v1::Event> rows(in,
+                               std::make_unique<GenericEventMapper>(options));
+  std::vector<int64_t> bad_lines;
+  Batcher<v1::PushRequest, v1::Event> batcher(
+      rows, 2, nullptr, [&](const std::vector<BadRow>& bad) {
+        for (const BadRow& b : bad) bad_lines.push_back(b.line);
+      });
+  v1::PushRequest batch;
+  std::vector<int64_t> lines;
+  ASSERT_TRUE(batcher.Next(batch, lines));
+  EXPECT_THAT(lines, ElementsAre(4, 5));
+  EXPECT_FALSE(batcher.Next(batch, lines));
+  EXPECT_THAT(bad_lines, ElementsAre(2, 3));
+  EXPECT_EQ(batcher.counts().rows, 4);
+  EXPECT_EQ(batcher.counts().items, 2);
+  EXPECT_EQ(batcher.counts().bad_rows, 2);
+}
+
+TEST(DropInvalidRowsTest, DropsEveryItemOfANamedRow) {
+  v1::PushRequest batch;
+  for (const char* id : {"a", "b", "c", "d"})
+    batch.add_events()->set_event_id(id);
+  std::vector<int64_t> lines = {7, 7, 8, 9};
+  const std::vector<BadRow> bad =
+      DropInvalidRows(batch, lines,
+                      {{"events[1].team", "is required"},
+                       {"events[3].occurred_at", "is required"},
+                       {"events[1].source", "is required"},
+                       {"events[99].team", "out of range: ignored"}});
+  EXPECT_THAT(lines, ElementsAre(8));
+  ASSERT_EQ(batch.events_size(), 1);
+  EXPECT_EQ(batch.events(0).event_id(), "c");
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].line, 7);
+  EXPECT_EQ(bad[0].reason, "team is required; source is required");
+  EXPECT_EQ(bad[1].line, 9);
+}
+
 }  // namespace
 }  // namespace orgpulse::cli

@@ -516,6 +516,45 @@ TEST_F(IngestClientTest, UnacknowledgedBatchTimesOut) {
   EXPECT_EQ(pushed.acknowledged.batches, 0);
 }
 
+TEST_F(IngestClientTest, SeveralStreamsShareTheSourceAndSendEachBatchOnce) {
+  fake_.SetAckDelay(absl::Milliseconds(2));
+  const std::vector<v1::Event> events = Events(205);
+  VectorBatchSource batches(events, 10);
+  PushStreamOptions options;
+  options.streams = 3;
+  options.max_in_flight = 2;
+  int64_t last_progress = 0;
+  absl::Mutex mu;
+  options.on_progress = [&](const PushStats& s) {
+    absl::MutexLock lock(&mu);
+    EXPECT_GT(s.events, last_progress);  // totals over every stream
+    last_progress = s.events;
+  };
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  EXPECT_EQ(pushed.acknowledged.batches, 21);
+  EXPECT_EQ(pushed.acknowledged.events, 205);
+  EXPECT_EQ(last_progress, 205);
+  EXPECT_EQ(fake_.streams(), 3);
+  std::vector<std::string> requests = fake_.requests();
+  std::sort(requests.begin(), requests.end());
+  EXPECT_EQ(std::unique(requests.begin(), requests.end()), requests.end());
+  EXPECT_EQ(requests.size(), 21u);
+}
+
+TEST_F(IngestClientTest, ARefusalOnOneStreamStopsTheOthers) {
+  fake_.RefuseRequest(5);
+  const std::vector<v1::Event> events = Events(1000);
+  VectorBatchSource batches(events, 10);
+  PushStreamOptions options;
+  options.streams = 2;
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_GE(pushed.failed_batch, 0);
+  EXPECT_LT(pushed.acknowledged.batches, 100);
+  EXPECT_LT(fake_.requests().size(), 100u);
+}
+
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {
   const std::vector<v1::Event> events = Events(5);
   VectorBatchSource source(events, 2);
