@@ -467,35 +467,52 @@ class PushRun {
     result.format = *format;
     switch (*format) {
       case Format::kEventsCsv:
-        return Events(result, [&](std::istream& in) {
-          return std::make_unique<CsvRowReader<iv1::Event>>(
-              in, std::make_unique<GenericEventMapper>(settings_.generic));
-        });
+        return Import<iv1::PushRequest, iv1::Event>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<CsvRowReader<iv1::Event>>(
+                  in, std::make_unique<GenericEventMapper>(settings_.generic));
+            },
+            "events");
       case Format::kEventsJsonl:
-        return Events(result, [&](std::istream& in) {
-          return std::make_unique<JsonLinesReader<iv1::Event>>(
-              in, "an event", [this](iv1::Event& e, Row& row) {
-                CompleteJsonEvent(settings_.generic, e, row);
-              });
-        });
+        return Import<iv1::PushRequest, iv1::Event>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<JsonLinesReader<iv1::Event>>(
+                  in, "an event", [this](iv1::Event& e, Row& row) {
+                    CompleteJsonEvent(settings_.generic, e, row);
+                  });
+            },
+            "events");
       case Format::kJira:
-        return Events(result, [&](std::istream& in) {
-          return std::make_unique<CsvRowReader<iv1::Event>>(
-              in, std::make_unique<JiraMapper>(settings_.jira));
-        });
+        return Import<iv1::PushRequest, iv1::Event>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<CsvRowReader<iv1::Event>>(
+                  in, std::make_unique<JiraMapper>(settings_.jira));
+            },
+            "events");
       case Format::kSurvey:
-        return Responses(result, [&](std::istream& in) {
-          return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
-              in, *SurveyMapper::Create(*settings_.survey));
-        });
+        return Import<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
+                  in, *SurveyMapper::Create(*settings_.survey));
+            },
+            "responses");
       case Format::kResponsesJsonl:
-        return Responses(result, [&](std::istream& in) {
-          return std::make_unique<JsonLinesReader<sv1::SurveyResponse>>(
-              in, "a survey response", [](sv1::SurveyResponse& r, Row& row) {
-                if (r.response_id().empty())
-                  row.error = "response_id is missing";
-              });
-        });
+        return Import<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<JsonLinesReader<sv1::SurveyResponse>>(
+                  in, "a survey response",
+                  [](sv1::SurveyResponse& r, Row& row) {
+                    if (r.response_id().empty()) {
+                      row.error = "response_id is missing";
+                    }
+                  });
+            },
+            "responses");
     }
     return true;
   }
@@ -663,163 +680,125 @@ class PushRun {
     }
   }
 
-  int Finish(FileResult& result, int check) {
-    if (check == kExitOk && result.counts.bad_rows > 0)
-      return kExitInvalidInput;
-    return check;
-  }
-
-  bool Events(FileResult& result, const OpenRows<iv1::Event>& open) {
+  // Checks a file, then (unless it is a dry run or has bad rows) sends it.
+  // False to stop the run.
+  template <typename Request, typename Item>
+  bool Import(FileResult& result, const OpenRows<Item>& open,
+              const char* unit) {
     const absl::Time start = context_.clock->Now();
     const std::optional<Fingerprint> before = FingerprintOf(result.file);
     CheckedBatches checked;
-    if (const int check =
-            Check<iv1::PushRequest, iv1::Event>(result, open, checked);
-        check != kExitOk) {
-      return true;
-    }
-    if (settings_.dry_run) {
-      result.outcome = "checked";
-      result.exit = Finish(result, kExitOk);
-      *context_.out << Summary(result, "events", false, {}) << "\n";
-      return true;
-    }
-    if (!ingest_) {
-      absl::StatusOr<ClientOptions> options =
-          ClientOptionsFromFlags(args_, Service::kIngest);
-      absl::StatusOr<std::unique_ptr<IngestClient>> client =
-          options.ok()
-              ? IngestClient::Connect(*options)
-              : absl::StatusOr<std::unique_ptr<IngestClient>>(options.status());
-      if (!client.ok()) {
-        Done(result, kExitUsage, client.status().message());
-        return false;
+    if (Check<Request, Item>(result, open, checked) != kExitOk) return true;
+    if (!settings_.dry_run) {
+      std::unique_ptr<Feed<Request>> feed =
+          MakeFeed<Request, Item>(result, open, before, checked);
+      if (!feed) return true;
+      if (!Send(result, *feed))
+        return result.exit != kExitServer && result.exit != kExitUsage;
+      if (!feed->status().ok()) {
+        return Done(result, kExitInvalidInput, feed->status().message());
       }
-      ingest_address_ = options->address;
-      ingest_ = *std::move(client);
     }
-    std::unique_ptr<Feed<iv1::PushRequest>> feed =
-        MakeFeed<iv1::PushRequest, iv1::Event>(result, open, before, checked);
-    if (!feed) return true;
-    FeedSource source(*feed);
-    const int64_t total = result.counts.items;
-    progress_.Start(result.file, "pushing", "events", total);
+    result.outcome = settings_.dry_run ? "checked" : "pushed";
+    result.exit = result.counts.bad_rows > 0 ? kExitInvalidInput : kExitOk;
+    *context_.out << Summary(result, unit, !settings_.dry_run,
+                             context_.clock->Now() - start)
+                  << "\n";
+    return true;
+  }
+
+  // The client of `service`, connected on first use; null after reporting
+  // a configuration error.
+  template <typename Client>
+  Client* Connected(std::unique_ptr<Client>& client, Service service,
+                    std::string& address, FileResult& result) {
+    if (client) return client.get();
+    absl::StatusOr<ClientOptions> options =
+        ClientOptionsFromFlags(args_, service);
+    absl::StatusOr<std::unique_ptr<Client>> connected =
+        options.ok()
+            ? Client::Connect(*options)
+            : absl::StatusOr<std::unique_ptr<Client>>(options.status());
+    if (!connected.ok()) {
+      Done(result, kExitUsage, connected.status().message());
+      return nullptr;
+    }
+    address = options->address;
+    client = *std::move(connected);
+    return client.get();
+  }
+
+  // Pushes the events of a feed; false (after reporting) if the service
+  // could not be reached or refused them.
+  bool Send(FileResult& result, Feed<iv1::PushRequest>& feed) {
+    IngestClient* client =
+        Connected(ingest_, Service::kIngest, ingest_address_, result);
+    if (client == nullptr) return false;
+    FeedSource source(feed);
+    progress_.Start(result.file, "pushing", "events", result.counts.items);
     PushStreamOptions options;
     options.streams = settings_.streams;
     options.max_in_flight = settings_.in_flight;
     options.on_progress = [this](const PushStats& s) {
       progress_.Update(s.events);
     };
-    const PushOutcome pushed = ingest_->PushStream(source, options);
+    const PushOutcome pushed = client->PushStream(source, options);
     progress_.Finish();
     result.accepted = pushed.acknowledged.accepted;
     result.duplicates = pushed.acknowledged.duplicates;
-    if (!pushed.status.ok()) {
-      if (const std::vector<int64_t>* lines =
-              feed->LinesOf(pushed.failed_batch)) {
-        ReportRefused(result, pushed.status, *lines, "ingest");
-      }
-      const int exit = ExitCodeForServerStatus(pushed.status);
-      return Done(
-          result, exit,
-          absl::StrCat(DescribeServerError(Service::kIngest, ingest_address_,
-                                           pushed.status),
-                       "; ", WithThousands(pushed.acknowledged.events), " of ",
-                       WithThousands(total),
-                       " events were stored before (pushing the file "
-                       "again is safe)"));
+    if (pushed.status.ok()) return true;
+    if (const std::vector<int64_t>* lines = feed.LinesOf(pushed.failed_batch)) {
+      ReportRefused(result, pushed.status, *lines, "ingest");
     }
-    if (!feed->status().ok()) {
-      return Done(result, kExitInvalidInput, feed->status().message());
-    }
-    result.outcome = "pushed";
-    result.exit = Finish(result, kExitOk);
-    *context_.out << Summary(result, "events", true,
-                             context_.clock->Now() - start)
-                  << "\n";
-    return true;
+    Done(result, ExitCodeForServerStatus(pushed.status),
+         absl::StrCat(
+             DescribeServerError(Service::kIngest, ingest_address_,
+                                 pushed.status),
+             "; ", WithThousands(pushed.acknowledged.events), " of ",
+             WithThousands(result.counts.items),
+             " events were stored before (pushing the file again is safe)"));
+    return false;
   }
 
-  bool Responses(FileResult& result,
-                 const OpenRows<sv1::SurveyResponse>& open) {
-    const absl::Time start = context_.clock->Now();
-    const std::optional<Fingerprint> before = FingerprintOf(result.file);
-    CheckedBatches checked;
-    if (const int check =
-            Check<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
-                result, open, checked);
-        check != kExitOk) {
-      return true;
-    }
-    if (settings_.dry_run) {
-      result.outcome = "checked";
-      result.exit = Finish(result, kExitOk);
-      *context_.out << Summary(result, "responses", false, {}) << "\n";
-      return true;
-    }
-    if (!insights_) {
-      absl::StatusOr<ClientOptions> options =
-          ClientOptionsFromFlags(args_, Service::kInsights);
-      absl::StatusOr<std::unique_ptr<InsightsClient>> client =
-          options.ok() ? InsightsClient::Connect(*options)
-                       : absl::StatusOr<std::unique_ptr<InsightsClient>>(
-                             options.status());
-      if (!client.ok()) {
-        Done(result, kExitUsage, client.status().message());
-        return false;
-      }
-      insights_address_ = options->address;
-      insights_ = *std::move(client);
-    }
-    std::unique_ptr<Feed<sv1::SubmitSurveyResponsesRequest>> feed =
-        MakeFeed<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
-            result, open, before, checked);
-    if (!feed) return true;
-    // Survey exports are small: gather the responses, then submit them in
-    // the client's batches.
+  // Submits the responses of a feed (survey exports are small: gathered,
+  // then sent in the client's batches).
+  bool Send(FileResult& result, Feed<sv1::SubmitSurveyResponsesRequest>& feed) {
+    InsightsClient* client =
+        Connected(insights_, Service::kInsights, insights_address_, result);
+    if (client == nullptr) return false;
     std::vector<sv1::SurveyResponse> responses;
     std::vector<int64_t> lines;
     sv1::SubmitSurveyResponsesRequest batch;
-    for (int64_t i = 0; feed->Next(batch); ++i) {
+    for (int64_t i = 0; feed.Next(batch); ++i) {
       for (sv1::SurveyResponse& r : *batch.mutable_responses()) {
         responses.push_back(std::move(r));
       }
-      lines.insert(lines.end(), feed->LinesOf(i)->begin(),
-                   feed->LinesOf(i)->end());
+      lines.insert(lines.end(), feed.LinesOf(i)->begin(),
+                   feed.LinesOf(i)->end());
     }
-    if (!feed->status().ok()) {
-      return Done(result, kExitInvalidInput, feed->status().message());
-    }
-    const SubmitOutcome sent = insights_->Submit(responses);
+    const SubmitOutcome sent = client->Submit(responses);
     result.accepted = sent.acknowledged.accepted;
     result.duplicates = sent.acknowledged.duplicates;
-    if (!sent.status.ok()) {
-      if (sent.failed_batch >= 0) {
-        const size_t first =
-            std::min(lines.size(), static_cast<size_t>(sent.failed_batch) *
-                                       InsightsClient::kMaxResponsesPerRequest);
-        const size_t last = std::min(
-            lines.size(), first + InsightsClient::kMaxResponsesPerRequest);
-        ReportRefused(
-            result, sent.status,
-            std::vector<int64_t>(lines.begin() + first, lines.begin() + last),
-            "insights");
-      }
-      return Done(
-          result, ExitCodeForServerStatus(sent.status),
-          absl::StrCat(DescribeServerError(Service::kInsights,
-                                           insights_address_, sent.status),
-                       "; ", WithThousands(sent.acknowledged.responses), " of ",
-                       WithThousands(responses.size()),
-                       " responses were stored before (pushing the file "
-                       "again is safe)"));
+    if (sent.status.ok()) return true;
+    if (sent.failed_batch >= 0) {
+      const size_t first =
+          std::min(lines.size(), static_cast<size_t>(sent.failed_batch) *
+                                     InsightsClient::kMaxResponsesPerRequest);
+      const size_t last = std::min(
+          lines.size(), first + InsightsClient::kMaxResponsesPerRequest);
+      ReportRefused(
+          result, sent.status,
+          std::vector<int64_t>(lines.begin() + first, lines.begin() + last),
+          "insights");
     }
-    result.outcome = "pushed";
-    result.exit = Finish(result, kExitOk);
-    *context_.out << Summary(result, "responses", true,
-                             context_.clock->Now() - start)
-                  << "\n";
-    return true;
+    Done(result, ExitCodeForServerStatus(sent.status),
+         absl::StrCat(DescribeServerError(Service::kInsights, insights_address_,
+                                          sent.status),
+                      "; ", WithThousands(sent.acknowledged.responses), " of ",
+                      WithThousands(responses.size()),
+                      " responses were stored before (pushing the file again "
+                      "is safe)"));
+    return false;
   }
 
   // IngestClient::PushStream's view of a feed.
