@@ -12,10 +12,18 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/status_conversion.h"
+#include "google/protobuf/arena.h"
 
 namespace orgpulse {
 
 namespace v1 = ingest::v1;
+
+google::protobuf::ArenaOptions BatchArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return options;
+}
 
 VectorBatchSource::VectorBatchSource(absl::Span<const v1::Event> events,
                                      size_t batch_size)
@@ -86,7 +94,10 @@ class IngestClient::SharedSource {
 // but not acknowledged, resent on the next call.
 struct IngestClient::StreamState {
   struct Pending {
-    v1::PushRequest request;
+    // Each batch lives on an arena of its own: a couple of allocations
+    // instead of several per event, and one free when it is acknowledged.
+    std::unique_ptr<google::protobuf::Arena> arena;
+    v1::PushRequest* request = nullptr;  // on `arena`
     int64_t index = 0;
     int events = 0;
     absl::Time written_at;
@@ -322,11 +333,15 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
     }
     if (next == nullptr) {
       StreamState::Pending batch;
-      if (!source.Next(batch.request, batch.index)) {
+      batch.arena =
+          std::make_unique<google::protobuf::Arena>(BatchArenaOptions());
+      batch.request = google::protobuf::Arena::CreateMessage<v1::PushRequest>(
+          batch.arena.get());
+      if (!source.Next(*batch.request, batch.index)) {
         state.source_done = true;
         break;
       }
-      batch.events = batch.request.events_size();
+      batch.events = batch.request->events_size();
       absl::MutexLock lock(&state.mu);
       batch.written_at = absl::Now();
       state.pending.push_back(std::move(batch));
@@ -335,7 +350,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
     }
     // Not under the lock: only this thread changes `*next`, and the other
     // threads only read it.
-    if (!stream->Write(next->request)) {
+    if (!stream->Write(*next->request)) {
       broken = true;
       break;
     }

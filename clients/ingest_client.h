@@ -28,6 +28,7 @@
 #include "absl/types/span.h"
 #include "clients/client_options.h"
 #include "clients/retry.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/channel.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 
@@ -57,6 +58,10 @@ class VectorBatchSource final : public PushBatchSource {
   size_t batch_size_;
   size_t next_ = 0;
 };
+
+// Arena options for a batch of about a thousand events: its messages in one
+// or two blocks, freed at once (see google::protobuf::Arena).
+google::protobuf::ArenaOptions BatchArenaOptions();
 
 // Acknowledged batches and what the server said of their events.
 struct PushStats {

@@ -547,19 +547,21 @@ class PushRun {
     // Reading and mapping on one thread, validating on this one: the two
     // halves of the work take about as long, and the service is idle while
     // a file is checked.
+    // Each batch on an arena of its own: far fewer allocations per event.
     struct Read {
-      Request batch;
+      google::protobuf::Arena arena{BatchArenaOptions()};
+      Request* batch = google::protobuf::Arena::CreateMessage<Request>(&arena);
       std::vector<int64_t> lines;
       std::vector<BadRow> bad;
     };
-    BoundedQueue<Read> queue(4);
+    BoundedQueue<std::unique_ptr<Read>> queue(4);
     std::atomic<int64_t> bytes{0};
     std::thread reader([&] {
-      Read read;
-      while (batcher.Next(read.batch, read.lines, read.bad)) {
+      auto read = std::make_unique<Read>();
+      while (batcher.Next(*read->batch, read->lines, read->bad)) {
         bytes = batcher.bytes_consumed();
         if (!queue.Push(std::move(read))) break;
-        read = Read();
+        read = std::make_unique<Read>();
       }
       queue.Close();
     });
@@ -567,10 +569,12 @@ class PushRun {
     const size_t keep = settings_.dry_run ? 0 : settings_.memory_bytes;
     int64_t dropped_items = 0;
     int64_t invalid_rows = 0;
-    while (std::optional<Read> read = queue.Pop()) {
+    while (std::optional<std::unique_ptr<Read>> popped = queue.Pop()) {
+      Read* read = popped->get();
       const size_t mapped = read->lines.size();
-      std::vector<BadRow> invalid = DropInvalidRows(
-          read->batch, read->lines, ValidateBatch(read->batch, settings_.now));
+      std::vector<BadRow> invalid =
+          DropInvalidRows(*read->batch, read->lines,
+                          ValidateBatch(*read->batch, settings_.now));
       invalid_rows += static_cast<int64_t>(invalid.size());
       dropped_items += static_cast<int64_t>(mapped - read->lines.size());
       read->bad.insert(read->bad.end(), invalid.begin(), invalid.end());
@@ -581,7 +585,7 @@ class PushRun {
         progress_.Message(
             absl::StrCat(result.file, ":", b.line, ": ", b.reason));
       }
-      if (!read->lines.empty()) checked.Add(read->batch, read->lines, keep);
+      if (!read->lines.empty()) checked.Add(*read->batch, read->lines, keep);
       progress_.Update(bytes / 1024);
     }
     reader.join();

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -329,9 +328,9 @@ std::string DeriveId(std::initializer_list<absl::string_view> parts) {
       EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex2(ctx.get(), sha256, nullptr);
   for (absl::string_view part : parts) {
-    char length[24];
-    const int n = std::snprintf(length, sizeof length, "%zu:", part.size());
-    EVP_DigestUpdate(ctx.get(), length, static_cast<size_t>(n));
+    const absl::AlphaNum length(part.size());  // formatted in place
+    EVP_DigestUpdate(ctx.get(), length.data(), length.size());
+    EVP_DigestUpdate(ctx.get(), ":", 1);
     EVP_DigestUpdate(ctx.get(), part.data(), part.size());
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
