@@ -30,7 +30,7 @@
 # usage: bench/run_ingest_bench.sh [--rounds N] [--stream-events N]
 #          [--streams N] [--inflight K] [--stream-batch N] [--push-events N]
 #          [--push-clients N] [--push-runs N] [--restarts N] [--sync full|normal]
-#          [--source head|worktree] [--skip-peer] [--skip-push] [--skip-stream]
+#          [--source head|worktree] [--ref COMMIT] [--skip-peer] [--skip-push] [--skip-stream]
 #          [--profile] [--max-busy PCT] [--max-wait S] [--max-other CORES]
 #          [--attempts N]
 set -euo pipefail
@@ -54,6 +54,7 @@ PACED_SECONDS=30
 RESTARTS=3
 SYNC=full
 SOURCE=head
+REF=HEAD
 SKIP_PEER=0
 SKIP_PUSH=0
 SKIP_STREAM=0
@@ -77,6 +78,7 @@ while [[ $# -gt 0 ]]; do
     --restarts) RESTARTS=$2; shift 2 ;;
     --sync) SYNC=$2; shift 2 ;;
     --source) SOURCE=$2; shift 2 ;;
+    --ref) REF=$2; shift 2 ;;
     --skip-peer) SKIP_PEER=1; shift ;;
     --skip-push) SKIP_PUSH=1; shift ;;
     --skip-stream) SKIP_STREAM=1; shift ;;
@@ -165,7 +167,7 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
 
 # --- build -------------------------------------------------------------------
 # A snapshot of the sources, so that other engineers' edits in progress do not
-# change the build under the benchmark: `git archive HEAD` (or, with
+# change the build under the benchmark: `git archive HEAD` (or --ref COMMIT; or, with
 # --source=worktree, the working-tree copies of the tracked files), plus this
 # bench/ folder. The snapshot's top-level CMakeLists.txt keeps only what the
 # benchmark needs (proto, common, services/ingest, bench): other components,
@@ -174,7 +176,7 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
 snapshot() {
   local stage; new_tmp; stage=$NEW_TMP
   if [[ $SOURCE == head ]]; then
-    git -C "$REPO" archive --format=tar HEAD | tar -x -C "$stage"
+    git -C "$REPO" archive --format=tar "$REF" | tar -x -C "$stage"
   else
     (cd "$REPO" && git ls-files -z | while IFS= read -r -d '' f; do
        [[ -f $f ]] && cp --parents "$f" "$stage/"; done)
@@ -197,7 +199,7 @@ snapshot() {
   done < <(cd "$SRC" && find . -type f -print0)
   drop_tmp "$stage"
 }
-REV=$(git -C "$REPO" rev-parse --short HEAD)
+REV=$(git -C "$REPO" rev-parse --short "$REF")
 [[ $SOURCE == worktree ]] && REV="$REV+worktree($(git -C "$REPO" status --porcelain --untracked-files=no | wc -l) modified)"
 log "source: $SOURCE ($REV); results: $RESULTS"
 snapshot
