@@ -193,8 +193,10 @@ TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
                         "(dry run, nothing pushed)"));
   EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
 
+  // --memory-mb=0: the push reads the files again instead of keeping the
+  // checked batches.
   const CliRun pushed =
-      Orgpulse({"push", absl::StrCat("--now=", kNow), "--json",
+      Orgpulse({"push", absl::StrCat("--now=", kNow), "--json", "--memory-mb=0",
                 kData + "/events.csv", kData + "/events.jsonl"});
   ASSERT_EQ(pushed.code, 0) << pushed.err;
   EXPECT_THAT(
@@ -245,6 +247,12 @@ TEST_F(CliEndToEndTest, FileWithBadRowsPushesNothingAndNamesEveryBadLine) {
   EXPECT_THAT(
       skipping.out,
       HasSubstr("10 rows, 3 events: 3 accepted, 0 duplicates, 7 rejected"));
+  // The same when the file is read again for the push.
+  const CliRun reread = Orgpulse({"push", absl::StrCat("--now=", kNow),
+                                  "--skip-bad-rows", "--memory-mb=0", file});
+  EXPECT_EQ(reread.code, 3);
+  EXPECT_THAT(reread.out, HasSubstr("10 rows, 3 events: 0 accepted, 3 "
+                                    "duplicates, 7 rejected"));
   EXPECT_THAT(Orgpulse({"teams", "--json"}).out,
               HasSubstr("{\"team\":\"qa/tools\",\"events\":\"3\""));
 }
