@@ -248,6 +248,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                       StreamState& state) {
   grpc::ClientContext context;
   PrepareContext(options_, options_.max_stream_duration, context);
+  const absl::Time stream_deadline = absl::Now() + options_.max_stream_duration;
   std::unique_ptr<grpc::ClientReaderWriter<v1::PushRequest, v1::PushResponse>>
       stream = stub_->PushStream(&context);
   const int max_in_flight = std::max(1, options.max_in_flight);
@@ -367,6 +368,13 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         absl::StrCat("no acknowledgement of a batch within ",
                                      absl::FormatDuration(options_.timeout)));
+  }
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      absl::Now() >= stream_deadline) {
+    // Not a stall (the watchdog catches those): the stream reached its
+    // longest duration. A new one takes over.
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the stream reached its maximum duration");
   }
   if (protocol_error) {
     return grpc::Status(grpc::StatusCode::INTERNAL,

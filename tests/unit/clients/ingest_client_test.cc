@@ -555,6 +555,20 @@ TEST_F(IngestClientTest, ARefusalOnOneStreamStopsTheOthers) {
   EXPECT_LT(fake_.requests().size(), 100u);
 }
 
+TEST_F(IngestClientTest, AStreamAtItsLongestDurationIsReplaced) {
+  fake_.SetAckDelay(absl::Milliseconds(30));
+  options_.max_stream_duration = absl::Milliseconds(250);
+  const std::vector<v1::Event> events = Events(20);
+  VectorBatchSource batches(events, 1);
+  PushStreamOptions options;
+  options.max_in_flight = 1;
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  EXPECT_EQ(pushed.acknowledged.events, 20);
+  EXPECT_GE(pushed.retries, 1);
+  EXPECT_GE(fake_.streams(), 2);
+}
+
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {
   const std::vector<v1::Event> events = Events(5);
   VectorBatchSource source(events, 2);
