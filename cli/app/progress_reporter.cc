@@ -22,10 +22,11 @@ void ProgressReporter::Start(std::string file, std::string phase,
   last_draw_ = started_;
 }
 
-void ProgressReporter::Update(int64_t done) {
+void ProgressReporter::Update(int64_t done, int64_t rows) {
   if (!enabled_) return;
   absl::MutexLock lock(&mu_);
   state_.done = done;
+  state_.rows = rows;
   const absl::Time now = clock_.Now();
   const absl::Duration since = now - last_draw_;
   if (terminal_) {

@@ -28,7 +28,8 @@ class ProgressReporter {
   // A new phase of work on `file`; `total` units (0: unknown).
   void Start(std::string file, std::string phase, std::string unit,
              int64_t total);
-  void Update(int64_t done);
+  // `rows`: rows read so far, if known (-1: not shown).
+  void Update(int64_t done, int64_t rows = -1);
   // A line of its own (with the newline added).
   void Message(const std::string& line);
   // Ends the phase, clearing the bar.

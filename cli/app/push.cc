@@ -266,10 +266,12 @@ class PushRun {
     };
     BoundedQueue<std::unique_ptr<Read>> queue(4);
     std::atomic<int64_t> bytes{0};
+    std::atomic<int64_t> rows_read{0};
     std::thread reader([&] {
       auto read = std::make_unique<Read>();
       while (batcher.Next(*read->batch, read->lines, read->bad)) {
         bytes = batcher.bytes_consumed();
+        rows_read = batcher.counts().rows;
         if (!queue.Push(std::move(read))) break;
         read = std::make_unique<Read>();
       }
@@ -296,7 +298,7 @@ class PushRun {
             absl::StrCat(result.file, ":", b.line, ": ", b.reason));
       }
       if (!read->lines.empty()) checked.Add(*read->batch, read->lines, keep);
-      progress_.Update(bytes / 1024);
+      progress_.Update(bytes / 1024, rows_read);
     }
     reader.join();
     progress_.Finish();

@@ -28,9 +28,12 @@ std::string Speed(const ProgressState& s) {
 }
 
 std::string Count(const ProgressState& s) {
-  return s.total > 0 ? absl::StrCat(WithThousands(s.done), "/",
-                                    WithThousands(s.total), " ", s.unit)
-                     : absl::StrCat(WithThousands(s.done), " ", s.unit);
+  std::string out = s.total > 0
+                        ? absl::StrCat(WithThousands(s.done), "/",
+                                       WithThousands(s.total), " ", s.unit)
+                        : absl::StrCat(WithThousands(s.done), " ", s.unit);
+  if (s.rows >= 0) absl::StrAppend(&out, " (", WithThousands(s.rows), " rows)");
+  return out;
 }
 
 double Fraction(const ProgressState& s) {

@@ -24,6 +24,9 @@ struct ProgressState {
   std::string unit;   // "rows", "events", "bytes"
   int64_t done = 0;
   int64_t total = 0;  // 0: unknown
+  // Rows read so far, shown beside the count when not negative (while a
+  // file is checked, progress is measured in bytes).
+  int64_t rows = -1;
   absl::Duration elapsed;
 };
 

@@ -164,6 +164,9 @@ TEST(ProgressTest, BarAndLine) {
   s.total = 0;
   EXPECT_EQ(FormatProgressLine(s),
             "jira.csv: pushing 500,000 events, 125,000 events/s");
+  s.rows = 1234;
+  EXPECT_EQ(FormatProgressLine(s),
+            "jira.csv: pushing 500,000 events (1,234 rows), 125,000 events/s");
 }
 
 }  // namespace
