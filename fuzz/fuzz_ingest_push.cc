@@ -55,6 +55,7 @@
 namespace orgpulse::ingest {
 namespace {
 
+using ::orgpulse::fuzz::Fail;
 using ::orgpulse::fuzz::Picker;
 using ::orgpulse::fuzz::Require;
 using ::orgpulse::ingest::testing::DebugString;
@@ -138,11 +139,11 @@ std::string Snapshot(const Ledger& ledger) {
     absl::StatusOr<TeamExecution> f = ledger.GetTeamExecution(node);
     if (teams.empty()) {
       Require(absl::IsNotFound(f.status()), "an empty ledger finds nothing",
-              f.status().ToString());
+              [&] { return f.status().ToString(); });
       continue;
     }
     Require(f.ok(), "GetTeamExecution succeeds for every known node",
-            absl::StrCat(node, ": ", f.status().ToString()));
+            [&] { return absl::StrCat(node, ": ", f.status().ToString()); });
     v1::TeamExecution proto;
     ToProto(*f, proto);  // must not crash; its content is ToProto's business
     absl::StrAppend(&out, DebugString(*f), "\n");
@@ -242,8 +243,8 @@ class EventPicker {
 
 void GenerateEvent(Picker& pick, v1::Event& e) {
   EventPicker time(pick);
-  e.set_event_id(pick.Name({"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8",
-                            "e9", "e10", "e11", "e12"}));
+  e.set_event_id(pick.Id({"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9",
+                          "e10", "e11", "e12"}));
   e.set_source(pick.Name({"jira", "git", "finance-erp"}));
   e.set_team(pick.Name(
       {"eng", "eng/a", "eng/b", "eng/a/x", "ops", "ops/sre", "hr/p/o/deep"}));
@@ -366,18 +367,19 @@ void CheckRoundTrips(const EventBatch& batch) {
     Require(back.occurred_at == e.occurred_at &&
                 DebugString(back) == DebugString(e) &&
                 ToProto(back).SerializeAsString() == proto.SerializeAsString(),
-            "FromProto(ToProto(event)) == event", DebugString(e));
+            "FromProto(ToProto(event)) == event",
+            [&] { return DebugString(e); });
   }
   const std::string blob = EncodeEvents(pointers);
   size_t i = 0;
   absl::Status s = DecodeEvents(blob, [&](const Event& e) {
     Require(i < batch.size() && DebugString(e) == DebugString(batch[i]),
             "DecodeEvents(EncodeEvents(events)) == events",
-            absl::StrCat(i, ": ", DebugString(e)));
+            [&] { return absl::StrCat(i, ": ", DebugString(e)); });
     ++i;
   });
   Require(s.ok() && i == batch.size(), "DecodeEvents reads every event back",
-          s.ToString());
+          [&] { return s.ToString(); });
 }
 
 // Stored groups may be damaged on disk: decoding any bytes either fails
@@ -389,8 +391,9 @@ void CheckDecoders(absl::string_view blob) {
       blob, [&](const Event& e) { decoded.push_back(DebugString(e)); });
   EventBatch into(1);  // an event already there, to be left alone
   const absl::Status s_into = DecodeEventsInto(blob, into);
-  Require(s.code() == s_into.code(), "the two decoders agree on a blob",
-          absl::StrCat(s.ToString(), " vs ", s_into.ToString()));
+  Require(s.code() == s_into.code(), "the two decoders agree on a blob", [&] {
+    return absl::StrCat(s.ToString(), " vs ", s_into.ToString());
+  });
   if (!s_into.ok()) {
     Require(into.size() == 1 && DebugString(into[0]) == DebugString(Event{}),
             "DecodeEventsInto leaves its output alone on failure");
@@ -401,7 +404,8 @@ void CheckDecoders(absl::string_view blob) {
   std::vector<const Event*> events;
   for (size_t i = 0; i < decoded.size(); ++i) {
     Require(DebugString(into[i + 1]) == decoded[i],
-            "the two decoders read the same events", decoded[i]);
+            "the two decoders read the same events",
+            [&] { return decoded[i]; });
     events.push_back(&into[i + 1]);
   }
   size_t i = 0;
@@ -412,7 +416,8 @@ void CheckDecoders(absl::string_view blob) {
         ++i;
       });
   Require(again.ok() && i == decoded.size(),
-          "decoded events encode and decode to themselves", again.ToString());
+          "decoded events encode and decode to themselves",
+          [&] { return again.ToString(); });
 }
 
 void PushAndCheck(Ledger& ledger, Model& model, EventBatch batch) {
@@ -428,40 +433,44 @@ void PushAndCheck(Ledger& ledger, Model& model, EventBatch batch) {
   if (!result.ok()) {
     const absl::Status& s = result.status();
     Require(Snapshot(ledger) == before, "a refused batch changes no figure",
-            s.ToString());
+            [&] { return s.ToString(); });
     LedgerStats expected_stats = stats;
     if (absl::IsInvalidArgument(s)) {
       Require(!valid, "INVALID_ARGUMENT only for a batch ValidateBatch rejects",
-              s.ToString());
+              [&] { return s.ToString(); });
       expected_stats.rejected_invalid += size;
     } else if (absl::IsResourceExhausted(s)) {
       Require(valid && expected.over_team_cap,
               "RESOURCE_EXHAUSTED only for a valid batch over the team cap",
-              s.ToString());
+              [&] { return s.ToString(); });
       expected_stats.rejected_team_limit += size;
     } else {
-      Require(false,
-              "Push fails only with INVALID_ARGUMENT or "
-              "RESOURCE_EXHAUSTED",
-              s.ToString());
+      Fail(
+          "Push fails only with INVALID_ARGUMENT or "
+          "RESOURCE_EXHAUSTED",
+          s.ToString());
     }
     Require(StatsString(after) == StatsString(expected_stats),
-            "a refused batch changes only its rejection counter",
-            absl::StrCat(StatsString(stats), "\n", StatsString(after)));
+            "a refused batch changes only its rejection counter", [&] {
+              return absl::StrCat(StatsString(stats), "\n", StatsString(after));
+            });
     return;
   }
 
   Require(valid && !expected.over_team_cap,
-          "Push accepts only valid batches within the team cap",
-          absl::StrCat("valid=", valid, " over_cap=", expected.over_team_cap,
-                       " accepted=", result->accepted, " duplicates=",
-                       result->duplicates, " ", StatsString(after)));
-  Require(
-      result->accepted == expected.accepted &&
-          result->duplicates == expected.duplicates,
-      "accepted and duplicates follow (source, event_id) idempotency",
-      absl::StrCat("got ", result->accepted, "/", result->duplicates,
-                   ", expected ", expected.accepted, "/", expected.duplicates));
+          "Push accepts only valid batches within the team cap", [&] {
+            return absl::StrCat(
+                "valid=", valid, " over_cap=", expected.over_team_cap,
+                " accepted=", result->accepted,
+                " duplicates=", result->duplicates, " ", StatsString(after));
+          });
+  Require(result->accepted == expected.accepted &&
+              result->duplicates == expected.duplicates,
+          "accepted and duplicates follow (source, event_id) idempotency", [&] {
+            return absl::StrCat("got ", result->accepted, "/",
+                                result->duplicates, ", expected ",
+                                expected.accepted, "/", expected.duplicates);
+          });
   model.Store(batch);
   const absl::StatusOr<TeamExecution> all = ledger.GetTeamExecution("");
   Require(all.ok() && all->events == model.stored(),
@@ -469,15 +478,17 @@ void PushAndCheck(Ledger& ledger, Model& model, EventBatch batch) {
   Require(after.stored_events == model.stored() &&
               after.accepted == stats.accepted + expected.accepted &&
               after.duplicates == stats.duplicates + expected.duplicates,
-          "the counters add up", StatsString(after));
+          "the counters add up", [&] { return StatsString(after); });
   CheckRoundTrips(batch);
 
   const std::string accepted = Snapshot(ledger);
   absl::StatusOr<PushResult> again = ledger.Push(batch);
   Require(again.ok() && again->accepted == 0 && again->duplicates == size,
-          "an accepted batch pushed again is all duplicates",
-          again.ok() ? absl::StrCat(again->accepted, "/", again->duplicates)
-                     : again.status().ToString());
+          "an accepted batch pushed again is all duplicates", [&] {
+            return again.ok()
+                       ? absl::StrCat(again->accepted, "/", again->duplicates)
+                       : again.status().ToString();
+          });
   Require(Snapshot(ledger) == accepted, "duplicates change no figure");
 }
 
@@ -513,9 +524,11 @@ void Run(uint8_t mode, const uint8_t* data, size_t size) {
     Ledger recovered(store, clock, options);
     Require(recovered.Recover().ok(), "the store replays");
     Require(Snapshot(recovered) == figures,
-            "figures depend only on the set of stored events",
-            absl::StrCat("live:\n", figures, "\nrecovered in reverse:\n",
-                         Snapshot(recovered)));
+            "figures depend only on the set of stored events", [&] {
+              return absl::StrCat("live:\n", figures,
+                                  "\nrecovered in reverse:\n",
+                                  Snapshot(recovered));
+            });
     Require(recovered.stats().stored_events == model.stored(),
             "every stored event is recovered");
   }

@@ -24,8 +24,10 @@
 // - for every round and every team or prefix of one: the group's figures are
 //   released exactly when DecideReleasedGroups releases it for the responses
 //   in force (a respondent's latest response per round), with that many
-//   respondents, never fewer than k; and no answer anywhere, "latest round"
-//   queries and listings included, shows a group below k;
+//   respondents, never fewer than k; the attacker of small_group_attacker.h
+//   determines no group of 1 to k-1 people from them; and no answer
+//   anywhere, "latest round" queries and listings included, shows a group
+//   below k;
 // and at the end a second engine recovered from the store, replayed in the
 // reverse order, answers exactly the same.
 #include <cstdint>
@@ -44,6 +46,7 @@
 #include "common/clock/clock.h"
 #include "common/crypto/keyed_hash.h"
 #include "fuzz/fuzz_support.h"
+#include "fuzz/small_group_attacker.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/time_util.h"
 #include "orgpulse/insights/v1/insights.pb.h"
@@ -57,6 +60,8 @@
 namespace orgpulse::insights {
 namespace {
 
+using ::orgpulse::fuzz::Fail;
+using ::orgpulse::fuzz::FindSmallDeterminedGroup;
 using ::orgpulse::fuzz::Picker;
 using ::orgpulse::fuzz::Require;
 
@@ -227,12 +232,13 @@ std::set<std::string> Nodes(const Model& model, const ExecutionSource& source) {
 void RequireAtLeastK(const TeamInsights& t, int k) {
   const MoraleView& m = t.morale;
   Require(!m.figures || m.figures->respondents >= k,
-          "no released group has fewer than k respondents",
-          absl::StrCat(t.team, " round ", m.round, ": ",
-                       m.figures ? m.figures->respondents : 0));
+          "no released group has fewer than k respondents", [&] {
+            return absl::StrCat(t.team, " round ", m.round, ": ",
+                                m.figures ? m.figures->respondents : 0);
+          });
   Require(!m.previous || m.previous->respondents >= k,
           "no previous round's group has fewer than k respondents",
-          absl::StrCat(t.team, " previous ", m.previous_round));
+          [&] { return absl::StrCat(t.team, " previous ", m.previous_round); });
   Require(!m.figures || !m.suppressed, "released figures are not suppressed");
 }
 
@@ -248,8 +254,9 @@ std::string Snapshot(const InsightsEngine& engine, const Model& model,
   for (const std::string& node : Nodes(model, source)) {
     for (const std::string& round : rounds) {
       absl::StatusOr<TeamInsights> t = engine.GetTeamInsights(node, round);
-      Require(t.ok(), "GetTeamInsights succeeds for every known node",
-              absl::StrCat(node, " ", round, ": ", t.status().ToString()));
+      Require(t.ok(), "GetTeamInsights succeeds for every known node", [&] {
+        return absl::StrCat(node, " ", round, ": ", t.status().ToString());
+      });
       RequireAtLeastK(*t, k);
       v1::TeamInsights proto;
       ToProto(*t, proto);
@@ -268,7 +275,8 @@ std::string Snapshot(const InsightsEngine& engine, const Model& model,
 }
 
 // The released groups of every round are exactly DecideReleasedGroups of
-// the responses in force, with their respondent counts.
+// the responses in force, with their respondent counts, and the attacker
+// learns nothing of a group below k from them.
 void CheckReleases(const InsightsEngine& engine, const Model& model) {
   const int k = engine.options().min_group_size;
   for (const std::string& round : model.rounds()) {
@@ -282,21 +290,34 @@ void CheckReleases(const InsightsEngine& engine, const Model& model) {
       }
       subtree[team] += count;
     }
-    for (const auto& [node, count] : subtree) {
+    std::set<std::string> answered;  // the groups the engine gives figures of
+    for (const auto& entry : subtree) {
+      // Not structured bindings: clang 14 cannot capture those in lambdas.
+      const std::string& node = entry.first;
+      const int64_t count = entry.second;
       absl::StatusOr<TeamInsights> t = engine.GetTeamInsights(node, round);
-      Require(t.ok(), "a surveyed node is known", node);
+      Require(t.ok(), "a surveyed node is known", [&] { return node; });
       const MoraleView& m = t->morale;
       const bool release = released.contains(node);
       Require(m.round == round && m.suppressed == !release &&
                   m.figures.has_value() == release,
               "a group is released exactly when DecideReleasedGroups says",
-              absl::StrCat(node, " round ", round, " count ", count));
-      Require(
-          !release || m.figures->respondents == count,
-          "a released group counts each respondent's response in force",
-          absl::StrCat(node, " round ", round, ": ",
-                       m.figures ? m.figures->respondents : -1, " vs ", count));
+              [&] {
+                return absl::StrCat(node, " round ", round, " count ", count);
+              });
+      Require(!release || m.figures->respondents == count,
+              "a released group counts each respondent's response in force",
+              [&] {
+                return absl::StrCat(node, " round ", round, ": ",
+                                    m.figures ? m.figures->respondents : -1,
+                                    " vs ", count);
+              });
+      if (m.figures) answered.insert(node);
     }
+    const std::string leak = FindSmallDeterminedGroup(own, answered, k);
+    Require(leak.empty(),
+            "the released groups determine no group of 1 to k-1 people",
+            [&] { return absl::StrCat("round ", round, ": ", leak); });
   }
 }
 
@@ -321,9 +342,9 @@ void GenerateResponse(Picker& pick, v1::SurveyResponse& r) {
       TimeUtil::kTimestampMinSeconds,
       TimeUtil::kTimestampMaxSeconds,
   };
-  r.set_response_id(pick.Name({"r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7",
-                               "r8",  "r9",  "r10", "r11", "r12", "r13", "r14",
-                               "r15", "r16", "r17", "r18", "r19", "r20"}));
+  r.set_response_id(pick.Id({"r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7",
+                             "r8",  "r9",  "r10", "r11", "r12", "r13", "r14",
+                             "r15", "r16", "r17", "r18", "r19", "r20"}));
   r.set_team(pick.Name({"eng", "eng/a", "eng/b", "eng/a/x", "ops", "ops/sre",
                         "sales", "sales/emea/north"}));
   r.set_round(pick.Name({"2026-q1", "2026-q2"}));
@@ -389,50 +410,53 @@ void SubmitAndCheck(InsightsEngine& engine, Model& model,
   if (!result.ok()) {
     const absl::Status& s = result.status();
     Require(Snapshot(engine, model, source) == before,
-            "a refused batch changes nothing", s.ToString());
+            "a refused batch changes nothing", [&] { return s.ToString(); });
     InsightsStats expected_stats = stats;
     if (absl::IsInvalidArgument(s)) {
       Require(!valid,
               "INVALID_ARGUMENT only for a batch ValidateResponses rejects",
-              s.ToString());
+              [&] { return s.ToString(); });
       expected_stats.rejected_invalid += size;
     } else if (absl::IsResourceExhausted(s)) {
       Require(valid && expected.over_team_cap,
               "RESOURCE_EXHAUSTED only for a valid batch over the team cap",
-              s.ToString());
+              [&] { return s.ToString(); });
       expected_stats.rejected_team_limit += size;
     } else {
-      Require(false,
-              "Submit fails only with INVALID_ARGUMENT or RESOURCE_EXHAUSTED",
-              s.ToString());
+      Fail("Submit fails only with INVALID_ARGUMENT or RESOURCE_EXHAUSTED",
+           s.ToString());
     }
     Require(StatsString(after) == StatsString(expected_stats),
-            "a refused batch changes only its rejection counter",
-            absl::StrCat(StatsString(stats), "\n", StatsString(after)));
+            "a refused batch changes only its rejection counter", [&] {
+              return absl::StrCat(StatsString(stats), "\n", StatsString(after));
+            });
     return;
   }
 
   Require(valid && !expected.over_team_cap,
           "Submit accepts only valid batches within the team cap");
-  Require(
-      result->accepted == expected.accepted &&
-          result->duplicates == expected.duplicates,
-      "accepted and duplicates follow response-id idempotency",
-      absl::StrCat("got ", result->accepted, "/", result->duplicates,
-                   ", expected ", expected.accepted, "/", expected.duplicates));
+  Require(result->accepted == expected.accepted &&
+              result->duplicates == expected.duplicates,
+          "accepted and duplicates follow response-id idempotency", [&] {
+            return absl::StrCat("got ", result->accepted, "/",
+                                result->duplicates, ", expected ",
+                                expected.accepted, "/", expected.duplicates);
+          });
   model.Store(batch, request);
   Require(after.stored == model.stored() &&
               after.accepted == stats.accepted + expected.accepted &&
               after.duplicates == stats.duplicates + expected.duplicates,
-          "the counters add up", StatsString(after));
+          "the counters add up", [&] { return StatsString(after); });
   CheckReleases(engine, model);
 
   const std::string accepted = Snapshot(engine, model, source);
   absl::StatusOr<SubmitResult> again = engine.Submit(batch);
   Require(again.ok() && again->accepted == 0 && again->duplicates == size,
-          "an accepted batch submitted again is all duplicates",
-          again.ok() ? absl::StrCat(again->accepted, "/", again->duplicates)
-                     : again.status().ToString());
+          "an accepted batch submitted again is all duplicates", [&] {
+            return again.ok()
+                       ? absl::StrCat(again->accepted, "/", again->duplicates)
+                       : again.status().ToString();
+          });
   Require(Snapshot(engine, model, source) == accepted,
           "duplicates change nothing");
 }

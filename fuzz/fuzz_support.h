@@ -6,6 +6,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,15 +20,26 @@
 
 namespace orgpulse::fuzz {
 
-// Aborts with `what` (the invariant) and `detail` (the values that broke it)
-// unless `ok`.
-inline void Require(bool ok, absl::string_view what,
-                    absl::string_view detail = "") {
-  if (ok) return;
+// Aborts with `what` (the invariant) and `detail` (the values that broke
+// it).
+[[noreturn]] inline void Fail(absl::string_view what,
+                              absl::string_view detail) {
   std::fprintf(stderr, "INVARIANT BROKEN: %.*s\n%.*s\n",
                static_cast<int>(what.size()), what.data(),
                static_cast<int>(detail.size()), detail.data());
   std::abort();
+}
+
+// Fails with `what` unless `ok`.
+inline void Require(bool ok, absl::string_view what) {
+  if (!ok) Fail(what, "");
+}
+
+// Fails with `what` and `detail()` unless `ok`; `detail` (returning a
+// string) runs only on failure, so checks that pass cost no formatting.
+template <typename Detail>
+void Require(bool ok, absl::string_view what, Detail detail) {
+  if (!ok) Fail(what, detail());
 }
 
 // The generators' source of values: for each field, either a value a valid
@@ -37,7 +49,10 @@ inline void Require(bool ok, absl::string_view what,
 // batches pass validation and the rest fail it in every way.
 class Picker {
  public:
-  explicit Picker(FuzzedDataProvider& in) : in_(in) {}
+  // Reads how much of each pool this input uses: with one or two names per
+  // pool, events and responses collide on the same task or respondent.
+  explicit Picker(FuzzedDataProvider& in)
+      : in_(in), spread_(in.ConsumeIntegralInRange<size_t>(1, 16)) {}
 
   FuzzedDataProvider& in() { return in_; }
 
@@ -45,10 +60,15 @@ class Picker {
   void StartBatch() { dirty_ = in_.ConsumeIntegralInRange(0, 3) == 0; }
   bool Wild() { return dirty_ && in_.ConsumeIntegralInRange(0, 3) == 0; }
 
+  // A name from the part of `pool` this input uses (teams, tasks,
+  // respondents: what events and responses should collide on).
   std::string Name(std::initializer_list<const char*> pool) {
-    if (Wild()) return in_.ConsumeRandomLengthString(300);
-    const size_t i = in_.ConsumeIntegralInRange<size_t>(0, pool.size() - 1);
-    return pool.begin()[i];
+    return Pick(pool, std::min(pool.size(), spread_));
+  }
+  // A name from all of `pool` (event and response ids, which must mostly
+  // differ for anything to be stored).
+  std::string Id(std::initializer_list<const char*> pool) {
+    return Pick(pool, pool.size());
   }
 
   int Int(int lo, int hi) {
@@ -106,6 +126,11 @@ class Picker {
   }
 
  private:
+  std::string Pick(std::initializer_list<const char*> pool, size_t used) {
+    if (Wild()) return in_.ConsumeRandomLengthString(300);
+    return pool.begin()[in_.ConsumeIntegralInRange<size_t>(0, used - 1)];
+  }
+
   double WildNumber() {
     static constexpr double kEdges[] = {
         0,
@@ -130,6 +155,7 @@ class Picker {
   }
 
   FuzzedDataProvider& in_;
+  const size_t spread_;
   bool dirty_ = false;
 };
 
