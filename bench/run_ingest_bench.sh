@@ -13,7 +13,7 @@
 #     b. in round 1 only: restart after SIGKILL with those 10M events stored,
 #        --restarts times: time from exec to port file + health SERVING +
 #        ListTeams OK, and the RSS once recovered;
-#     c. the peer benchmark /work/shared/peers/run.sh --only prometheus
+#     c. the peer benchmark ../shared/peers/run.sh --only prometheus
 #        --no-variant (samples/s), and the ratio of (a) to it;
 #  2. Push, batch 100, --push-clients clients: max events/s (--push-runs runs,
 #     fresh server each), then p99 at half of the median max, open-loop paced;
@@ -40,7 +40,7 @@ REPO=$(cd "$HERE/.." && pwd)
 BB=$REPO/build-bench
 SRC=$BB/src
 BUILD=$BB/build
-PEER_RUN=${PEER_RUN:-/work/shared/peers/run.sh}
+PEER_RUN=${PEER_RUN:-$(cd "$REPO/.." && pwd)/shared/peers/run.sh}  # shared/ beside the repository
 
 ROUNDS=3
 STREAM_EVENTS=10000000
