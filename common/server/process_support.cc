@@ -15,6 +15,7 @@ sigset_t TerminationSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -25,12 +26,17 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-std::string WaitForTerminationSignal() {
+std::string WaitForTerminationSignal(absl::FunctionRef<void()> on_reload) {
   sigset_t set = TerminationSignals();
-  int signal = 0;
-  while (sigwait(&set, &signal) != 0) {
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&set, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      on_reload();
+      continue;
+    }
+    return signal == SIGTERM ? "SIGTERM" : "SIGINT";
   }
-  return signal == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 absl::Status WriteFileAtomically(const std::string& path,

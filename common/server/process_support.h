@@ -1,24 +1,30 @@
 // What a service's main needs besides its server: waiting for SIGTERM /
-// SIGINT without a signal handler (the signals are blocked in every thread,
-// so call BlockTerminationSignals first thing in main, and the main thread
-// takes them with sigwait, so shutdown runs as ordinary code), the clock
-// from the --now flag, and the --port_file.
+// SIGINT (and taking SIGHUP as "reload") without a signal handler (the
+// signals are blocked in every thread, so call BlockTerminationSignals first
+// thing in main, and the main thread takes them with sigwait, so shutdown
+// and reload run as ordinary code), the clock from the --now flag, and the
+// --port_file.
 #ifndef ORGPULSE_COMMON_SERVER_PROCESS_SUPPORT_H_
 #define ORGPULSE_COMMON_SERVER_PROCESS_SUPPORT_H_
 
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock/clock.h"
 
 namespace orgpulse {
 
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread
+// it starts later.
 void BlockTerminationSignals();
 
-// Blocks until SIGTERM or SIGINT arrives; returns its name.
-std::string WaitForTerminationSignal();
+// Blocks until SIGTERM or SIGINT arrives; returns its name. Each SIGHUP
+// meanwhile runs `on_reload` on this thread.
+std::string WaitForTerminationSignal(
+    absl::FunctionRef<void()> on_reload = [] {});
 
 // Writes `contents` to `path` atomically (temp file + rename), so a reader
 // polling for the file never sees it half-written. Used for --port_file.

@@ -1,5 +1,5 @@
 // Hosts a service's gRPC server and Prometheus endpoint: listening ports
-// (port 0 picks a free one), message-size and concurrent-stream caps,
+// (port 0 picks a free one), TLS or plaintext, message-size and concurrent-stream caps,
 // grpc.health.v1, optional reflection, gRPC server metrics and process_*
 // metrics, and the drain on shutdown. Each service's composition root builds
 // its domain objects and hands the gRPC services and metric collectables
@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/transport_security.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
@@ -38,6 +39,9 @@ struct ServiceHostOptions {
   int max_message_bytes = 16 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
+  // TLS (optionally mutual) or, when asked, plaintext. The metrics endpoint
+  // is plain HTTP: put it on an internal address.
+  TransportSecurity transport;
 };
 
 class ServiceHost {
