@@ -98,7 +98,7 @@ CSV_MIB=$(( $(stat -c %s "$CSV") / 1048576 ))
 # --- servers ------------------------------------------------------------------
 start_server() {  # sets SERVER_PID and PORT
   local dir; dir=$(mktemp -d "$WORK/data.XXXXXX")
-  "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+  "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
     --data_dir="$dir/data" --port_file="$dir/ports" --sync="$SYNC" --max_teams=2000 \
     >>"$dir/log" 2>&1 &
   SERVER_PID=$!

@@ -230,7 +230,7 @@ start_server() {
   local dir=$1
   PORT_FILE=$dir.port
   rm -f "$PORT_FILE"
-  "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+  "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
     --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
     >>"$dir.log" 2>&1 &
   SERVER_PID=$!
@@ -325,7 +325,7 @@ stream_round() {
       kill9_pid "$SERVER_PID"
       rm -f "$PORT_FILE"
       local t0; t0=$(date +%s%N)
-      "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+      "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
         --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
         >>"$dir.log" 2>&1 &
       SERVER_PID=$!
@@ -453,7 +453,7 @@ if [[ $PROFILE == 1 ]]; then
   kill9_pid "$SERVER_PID"
   rm -f "$PORT_FILE"
   perf record -e cpu-clock -F 999 -g --call-graph dwarf,16384 -o "$BB/perf-recovery.data" -- \
-    "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+    "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
     --data_dir="$tmp/data" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
     >>"$tmp/data.log" 2>>"$BB/perf.log" &
   perf_pid=$!

@@ -31,7 +31,7 @@ wait_ports() {
   return 1
 }
 "$B/services/ingest/orgpulse-ingest" --grpc_address=127.0.0.1:0 \
-  --metrics_address=127.0.0.1:0 --data_dir="$WORK/ingest" \
+  --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated --data_dir="$WORK/ingest" \
   --port_file="$WORK/ingest.ports" --max_teams=$((TEAMS + 10)) 2>"$WORK/ingest.log" &
 PIDS+=($!)
 wait_ports "$WORK/ingest.ports"
@@ -39,8 +39,8 @@ read -r G _ <"$WORK/ingest.ports"
 INGEST=127.0.0.1:${G#grpc=}
 head -c 32 /dev/urandom | base64 >"$WORK/key"
 "$B/services/insights/orgpulse-insights" --grpc_address=127.0.0.1:0 \
-  --metrics_address=127.0.0.1:0 --data_dir="$WORK/insights" \
-  --port_file="$WORK/insights.ports" --ingest_address="$INGEST" \
+  --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated --data_dir="$WORK/insights" \
+  --port_file="$WORK/insights.ports" --ingest_address="$INGEST" --ingest_plaintext \
   --ingest_refresh=2s --max_teams=$((TEAMS + 10)) \
   --respondent_key_file="$WORK/key" 2>"$WORK/insights.log" &
 PIDS+=($!)

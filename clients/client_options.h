@@ -68,6 +68,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(
 // True for 127.0.0.0/8, ::1, localhost and unix: targets.
 bool IsLoopbackAddress(absl::string_view address);
 
+// The token in `path`, trailing whitespace removed. NOT_FOUND if the file
+// cannot be read, INVALID_ARGUMENT if it is empty; the error names the file,
+// never its content.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
 // Sets the deadline (now + timeout) and the token on a call's context.
 void PrepareContext(const ClientOptions& options, absl::Duration timeout,
                     grpc::ClientContext& context);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/server/process_support.h"
+#include "common/server/security_flags.h"
 #include "services/ingest/grpc/ingest_server.h"
 
 using orgpulse::ingest::IngestServerOptions;
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   orgpulse::BlockTerminationSignals();  // before any thread starts
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "services/ingest/main");
+    return absl::StrContains(file, "services/ingest/main") ||
+           absl::StrContains(file, "common/server/security_flags");
   };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   options.enable_reflection = absl::GetFlag(FLAGS_enable_reflection);
   options.synchronous = absl::GetFlag(FLAGS_sync);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
+  options.transport = orgpulse::TransportSecurityFromFlags();
+  options.auth = orgpulse::AuthOptionsFromFlags();
 
   auto server = orgpulse::ingest::IngestServer::Start(options, **clock);
   if (!server.ok()) {
@@ -87,7 +91,9 @@ int main(int argc, char** argv) {
     orgpulse::Log(orgpulse::LogLevel::kError, "ingest", s.ToString());
     return 1;
   }
-  const std::string signal = orgpulse::WaitForTerminationSignal();
+  const std::string signal = orgpulse::WaitForTerminationSignal([&] {
+    orgpulse::LogTokenReload("ingest", (*server)->ReloadTokens());
+  });
   orgpulse::Log(orgpulse::LogLevel::kInfo, "ingest",
                 absl::StrCat(signal, ": draining"));
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));

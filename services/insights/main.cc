@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/server/process_support.h"
+#include "common/server/security_flags.h"
 #include "services/insights/grpc/insights_server.h"
 
 using orgpulse::insights::InsightsServerOptions;
@@ -21,8 +22,21 @@ ABSL_FLAG(std::string, metrics_address, kDefaults.metrics_address,
           "host:port for Prometheus /metrics (port 0 picks a free port)");
 ABSL_FLAG(std::string, data_dir, kDefaults.data_dir,
           "directory of the survey store (created if missing)");
-ABSL_FLAG(std::string, ingest_address, kDefaults.ingest_address,
+ABSL_FLAG(std::string, ingest_address, kDefaults.ingest.address,
           "host:port of the ingest service, read for execution figures");
+ABSL_FLAG(bool, ingest_plaintext, false,
+          "reach ingest without TLS; otherwise TLS, verified with "
+          "--ingest_ca_file or the system's roots");
+ABSL_FLAG(std::string, ingest_ca_file, "",
+          "PEM roots that verify ingest's certificate");
+ABSL_FLAG(std::string, ingest_cert_file, "",
+          "PEM client certificate for ingest's mutual TLS (with "
+          "--ingest_key_file)");
+ABSL_FLAG(std::string, ingest_key_file, "",
+          "PEM private key of --ingest_cert_file");
+ABSL_FLAG(std::string, ingest_token_file, "",
+          "file holding this service's bearer token for ingest (scope "
+          "ingest:read)");
 ABSL_FLAG(std::string, respondent_key_file, "",
           "file holding the secret (at least 16 bytes) of the keyed hash that "
           "pseudonymises respondent ids; required");
@@ -54,7 +68,8 @@ int main(int argc, char** argv) {
   orgpulse::BlockTerminationSignals();  // before any thread starts
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "services/insights/main");
+    return absl::StrContains(file, "services/insights/main") ||
+           absl::StrContains(file, "common/server/security_flags");
   };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
@@ -73,7 +88,14 @@ int main(int argc, char** argv) {
   options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
-  options.ingest_address = absl::GetFlag(FLAGS_ingest_address);
+  options.ingest.address = absl::GetFlag(FLAGS_ingest_address);
+  options.ingest.tls = !absl::GetFlag(FLAGS_ingest_plaintext);
+  options.ingest.ca_file = absl::GetFlag(FLAGS_ingest_ca_file);
+  options.ingest.cert_file = absl::GetFlag(FLAGS_ingest_cert_file);
+  options.ingest.key_file = absl::GetFlag(FLAGS_ingest_key_file);
+  options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
+  options.transport = orgpulse::TransportSecurityFromFlags();
+  options.auth = orgpulse::AuthOptionsFromFlags();
   options.respondent_key_file = absl::GetFlag(FLAGS_respondent_key_file);
   options.min_group_size = absl::GetFlag(FLAGS_min_group_size);
   options.max_teams = static_cast<size_t>(absl::GetFlag(FLAGS_max_teams));
@@ -84,6 +106,14 @@ int main(int argc, char** argv) {
   options.ingest_refresh = absl::GetFlag(FLAGS_ingest_refresh);
   options.ingest_deadline = absl::GetFlag(FLAGS_ingest_deadline);
 
+  if (!options.ingest.tls &&
+      !(options.ingest.ca_file + options.ingest.cert_file +
+        options.ingest.key_file)
+           .empty()) {
+    std::cerr << "--ingest_plaintext excludes --ingest_ca_file, "
+                 "--ingest_cert_file and --ingest_key_file\n";
+    return 2;
+  }
   auto server = orgpulse::insights::InsightsServer::Start(options, **clock);
   if (!server.ok()) {
     orgpulse::Log(orgpulse::LogLevel::kError, "insights",
@@ -97,7 +127,9 @@ int main(int argc, char** argv) {
     orgpulse::Log(orgpulse::LogLevel::kError, "insights", s.ToString());
     return 1;
   }
-  const std::string signal = orgpulse::WaitForTerminationSignal();
+  const std::string signal = orgpulse::WaitForTerminationSignal([&] {
+    orgpulse::LogTokenReload("insights", (*server)->ReloadTokens());
+  });
   orgpulse::Log(orgpulse::LogLevel::kInfo, "insights",
                 absl::StrCat(signal, ": draining"));
   (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));

@@ -3,6 +3,11 @@
 // by polling the gRPC health service, and stop by SIGTERM or SIGKILL of the
 // pid this object started, nothing else.
 //
+// Servers run plaintext and without tokens (--plaintext,
+// --allow_unauthenticated, and for insights --ingest_plaintext) unless the
+// flags ask for TLS (--tls_cert_file=...) or tokens (--token_file=...); give
+// set_channel_credentials for a TLS server.
+//
 // Example:
 //   ServerProcess server(ORGPULSE_INGEST_BINARY, {"--max_teams=5"});
 //   ASSERT_TRUE(server.Start().ok());
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -77,6 +83,17 @@ class ServerProcess {
         binary_, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
         "--data_dir=" + data_dir_, "--port_file=" + port_file};
     args.insert(args.end(), flags_.begin(), flags_.end());
+    auto has_flag = [&](absl::string_view prefix) {
+      for (const std::string& f : flags_) {
+        if (absl::StartsWith(f, prefix)) return true;
+      }
+      return false;
+    };
+    if (!has_flag("--tls_cert_file")) args.push_back("--plaintext");
+    if (!has_flag("--token_file")) args.push_back("--allow_unauthenticated");
+    if (has_flag("--ingest_address") && !has_flag("--ingest_ca_file")) {
+      args.push_back("--ingest_plaintext");
+    }
     const std::string log_path = log_path_();
     pid_ = fork();
     if (pid_ == 0) {
@@ -103,8 +120,7 @@ class ServerProcess {
       if (in >> grpc >> metrics) {
         grpc_port_ = std::stoi(grpc.substr(grpc.find('=') + 1));
         metrics_port_ = std::stoi(metrics.substr(metrics.find('=') + 1));
-        channel_ = grpc::CreateChannel(grpc_target(),
-                                       grpc::InsecureChannelCredentials());
+        channel_ = grpc::CreateChannel(grpc_target(), credentials_);
         if (IsServing()) return absl::OkStatus();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -114,12 +130,18 @@ class ServerProcess {
 
   std::shared_ptr<grpc::Channel> Channel() const { return channel_; }
 
+  // How Channel(), NewChannel() and the readiness check connect (before
+  // Start). Plaintext by default.
+  void set_channel_credentials(
+      std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    credentials_ = std::move(credentials);
+  }
+
   // A new channel (own HTTP/2 connection), e.g. one per client thread.
   std::shared_ptr<grpc::Channel> NewChannel() const {
     grpc::ChannelArguments args;
     args.SetInt("grpc.use_local_subchannel_pool", 1);
-    return grpc::CreateCustomChannel(grpc_target(),
-                                     grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(grpc_target(), credentials_, args);
   }
 
   bool IsServing() const {
@@ -145,6 +167,10 @@ class ServerProcess {
   // SIGKILL and wait.
   int Kill() { return Stop(SIGKILL); }
   bool running() const { return pid_ > 0; }
+  // Sends `signal` (e.g. SIGHUP) to the server without waiting.
+  void Signal(int signal) {
+    if (pid_ > 0) kill(pid_, signal);
+  }
 
  private:
   int Stop(int signal) {
@@ -169,6 +195,8 @@ class ServerProcess {
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ =
+      grpc::InsecureChannelCredentials();
 };
 
 }  // namespace orgpulse::testing

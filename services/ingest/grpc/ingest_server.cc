@@ -18,6 +18,7 @@ constexpr absl::string_view kComponent = "ingest";
 struct IngestServer::Parts {
   std::unique_ptr<SqliteEventStore> store;
   std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<CallAuthorizer> authorizer;
   std::unique_ptr<IngestService> service;
   std::unique_ptr<ServiceHost> host;
   int64_t recovered = 0;
@@ -33,10 +34,24 @@ int IngestServer::grpc_port() const { return parts_->host->grpc_port(); }
 int IngestServer::metrics_port() const { return parts_->host->metrics_port(); }
 int64_t IngestServer::recovered_events() const { return parts_->recovered; }
 
+absl::Status IngestServer::ReloadTokens() {
+  return parts_->authorizer->Reload();
+}
+
 absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
     const IngestServerOptions& options, const Clock& clock) {
   auto p = std::make_unique<Parts>();
   const absl::Time start = absl::Now();
+  auto registry = std::make_shared<prometheus::Registry>();
+  // Security settings first: a mistake there should not wait for recovery.
+  absl::StatusOr<std::unique_ptr<CallAuthorizer>> authorizer =
+      CallAuthorizer::Create(options.auth, *registry);
+  if (!authorizer.ok()) return authorizer.status();
+  p->authorizer = *std::move(authorizer);
+  if (absl::Status s = ServerCredentialsFor(options.transport).status();
+      !s.ok()) {
+    return s;
+  }
 
   SqliteEventStoreOptions store_options;
   store_options.synchronous = options.synchronous;
@@ -46,7 +61,6 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
 
-  auto registry = std::make_shared<prometheus::Registry>();
   prometheus::Histogram& commit_seconds =
       prometheus::BuildHistogram()
           .Name("orgpulse_store_commit_seconds")
@@ -67,13 +81,14 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                    p->ledger->stats().teams, " teams from ", options.data_dir,
                    " in ", absl::FormatDuration(absl::Now() - start)));
 
-  p->service = std::make_unique<IngestService>(*p->ledger);
+  p->service = std::make_unique<IngestService>(*p->ledger, *p->authorizer);
   absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(
       {.grpc_address = options.grpc_address,
        .metrics_address = options.metrics_address,
        .max_message_bytes = options.max_message_bytes,
        .max_concurrent_streams = options.max_concurrent_streams,
-       .enable_reflection = options.enable_reflection},
+       .enable_reflection = options.enable_reflection,
+       .transport = options.transport},
       {p->service.get()}, registry,
       {std::make_shared<IngestCollector>(*p->ledger)});
   if (!host.ok()) return host.status();
@@ -82,6 +97,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
+                   " transport=", TransportName(options.transport),
+                   " auth=", p->authorizer->enabled() ? "tokens" : "none",
                    " reflection=", options.enable_reflection ? "on" : "off"));
   return std::unique_ptr<IngestServer>(new IngestServer(std::move(p)));
 }

@@ -15,7 +15,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/call_authorizer.h"
 #include "common/clock/clock.h"
+#include "common/server/transport_security.h"
 
 namespace orgpulse::ingest {
 
@@ -29,6 +31,8 @@ struct IngestServerOptions {
   bool enable_reflection = false;
   std::string synchronous = "full";
   int64_t max_store_bytes = 0;
+  TransportSecurity transport;
+  AuthOptions auth;
 };
 
 class IngestServer {
@@ -41,6 +45,9 @@ class IngestServer {
   int grpc_port() const;
   int metrics_port() const;
   int64_t recovered_events() const;
+
+  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
+  absl::Status ReloadTokens();
 
   // Health goes NOT_SERVING, new calls are refused, in-flight calls get up
   // to `grace` to finish (then are cancelled), queued batches are committed

@@ -142,6 +142,10 @@ class PushStreamReactor final
 grpc::ServerUnaryReactor* IngestService::Push(
     grpc::CallbackServerContext* context, const v1::PushRequest* request,
     v1::PushResponse* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestPush);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   ledger_.Submit(FromProto(*request),
                  [reactor, response](absl::StatusOr<PushResult> result) {
@@ -153,12 +157,20 @@ grpc::ServerUnaryReactor* IngestService::Push(
 
 grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse>*
 IngestService::PushStream(grpc::CallbackServerContext* context) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestPush);
+      !s.ok()) {
+    return new RefusedStream<v1::PushRequest, v1::PushResponse>(s);
+  }
   return new PushStreamReactor(ledger_);
 }
 
 grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
     grpc::CallbackServerContext* context,
     const v1::GetTeamExecutionRequest* request, v1::TeamExecution* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = ValidateTeamArgument("team", request->team(), true);
   if (status.ok()) {
@@ -174,6 +186,10 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
 grpc::ServerUnaryReactor* IngestService::ListTeams(
     grpc::CallbackServerContext* context, const v1::ListTeamsRequest* request,
     v1::ListTeamsResponse* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status =
       ValidateTeamArgument("prefix", request->prefix(), false);

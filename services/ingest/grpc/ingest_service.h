@@ -1,8 +1,9 @@
-// The gRPC adapter of the ingest service: decode -> call the Ledger ->
-// encode -> map the status. No domain logic lives here.
+// The gRPC adapter of the ingest service: authorize -> decode -> call the
+// Ledger -> encode -> map the status. No domain logic lives here.
 #ifndef ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVICE_H_
 #define ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVICE_H_
 
+#include "common/auth/call_authorizer.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/ingest/domain/ledger.h"
 
@@ -14,7 +15,9 @@ class IngestService final : public v1::IngestService::CallbackService {
   // time; the stream stops reading until one is acknowledged (back-pressure).
   static constexpr int kMaxInFlightPerStream = 8;
 
-  explicit IngestService(Ledger& ledger) : ledger_(ledger) {}
+  // Both must outlive the service.
+  IngestService(Ledger& ledger, const CallAuthorizer& authorizer)
+      : ledger_(ledger), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
                                  const v1::PushRequest* request,
@@ -31,6 +34,7 @@ class IngestService final : public v1::IngestService::CallbackService {
 
  private:
   Ledger& ledger_;
+  const CallAuthorizer& authorizer_;
 };
 
 }  // namespace orgpulse::ingest

@@ -4,7 +4,6 @@
 #include "common/crypto/keyed_hash.h"
 #include "common/log/log.h"
 #include "common/server/service_host.h"
-#include "grpcpp/create_channel.h"
 #include "services/insights/domain/insights_engine.h"
 #include "services/insights/domain/privacy.h"
 #include "services/insights/grpc/insights_service.h"
@@ -22,6 +21,7 @@ struct InsightsServer::Parts {
   std::unique_ptr<SqliteSurveyStore> store;
   std::unique_ptr<IngestExecutionSource> source;
   std::unique_ptr<InsightsEngine> engine;
+  std::unique_ptr<CallAuthorizer> authorizer;
   std::unique_ptr<InsightsService> service;
   std::unique_ptr<ServiceHost> host;
   bool shut_down = false;
@@ -33,6 +33,9 @@ InsightsServer::~InsightsServer() { Shutdown(absl::ZeroDuration()); }
 int InsightsServer::grpc_port() const { return parts_->host->grpc_port(); }
 int InsightsServer::metrics_port() const {
   return parts_->host->metrics_port();
+}
+absl::Status InsightsServer::ReloadTokens() {
+  return parts_->authorizer->Reload();
 }
 
 absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
@@ -49,6 +52,32 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   }
   auto p = std::make_unique<Parts>();
   const absl::Time start = absl::Now();
+  auto registry = std::make_shared<prometheus::Registry>();
+  // Security settings first: a mistake there should not wait for recovery.
+  absl::StatusOr<std::unique_ptr<CallAuthorizer>> authorizer =
+      CallAuthorizer::Create(options.auth, *registry);
+  if (!authorizer.ok()) return authorizer.status();
+  p->authorizer = *std::move(authorizer);
+  if (absl::Status s = ServerCredentialsFor(options.transport).status();
+      !s.ok()) {
+    return s;
+  }
+  ClientOptions ingest = options.ingest;
+  if (!options.ingest_token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        ReadTokenFile(options.ingest_token_file);
+    if (!token.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--ingest_token_file: ", token.status().message()));
+    }
+    ingest.token = *std::move(token);
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ingest_channel =
+      CreateClientChannel(ingest);
+  if (!ingest_channel.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the connection to ingest: ", ingest_channel.status().message()));
+  }
   absl::StatusOr<KeyedHasher> hasher =
       KeyedHasher::FromFile(options.respondent_key_file);
   if (!hasher.ok()) return hasher.status();
@@ -61,11 +90,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   p->store = *std::move(store);
 
   p->source = std::make_unique<IngestExecutionSource>(
-      grpc::CreateChannel(options.ingest_address,
-                          grpc::InsecureChannelCredentials()),
-      clock,
+      *std::move(ingest_channel), clock,
       IngestSourceOptions{.refresh_interval = options.ingest_refresh,
-                          .call_deadline = options.ingest_deadline});
+                          .call_deadline = options.ingest_deadline,
+                          .bearer_token = ingest.token});
   p->engine = std::make_unique<InsightsEngine>(
       *p->store, *p->source, clock,
       InsightsOptions{.min_group_size = options.min_group_size,
@@ -84,18 +112,20 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   if (absl::Status s = p->source->RefreshNow(options.ingest_deadline * 2);
       !s.ok()) {
     Log(LogLevel::kWarning, kComponent,
-        absl::StrCat("ingest at ", options.ingest_address,
+        absl::StrCat("ingest at ", ingest.address,
                      " not reachable yet: ", s.message()));
   }
 
-  p->service = std::make_unique<InsightsService>(*p->engine, *p->hasher);
+  p->service = std::make_unique<InsightsService>(*p->engine, *p->hasher,
+                                                 *p->authorizer);
   absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(
       {.grpc_address = options.grpc_address,
        .metrics_address = options.metrics_address,
        .max_message_bytes = options.max_message_bytes,
        .max_concurrent_streams = options.max_concurrent_streams,
-       .enable_reflection = options.enable_reflection},
-      {p->service.get()}, std::make_shared<prometheus::Registry>(),
+       .enable_reflection = options.enable_reflection,
+       .transport = options.transport},
+      {p->service.get()}, registry,
       {std::make_shared<InsightsCollector>(*p->engine, *p->source)});
   if (!host.ok()) return host.status();
   p->host = *std::move(host);
@@ -103,6 +133,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
+                   " transport=", TransportName(options.transport),
+                   " auth=", p->authorizer->enabled() ? "tokens" : "none",
+                   " ingest=", ingest.address,
+                   ingest.tls || !ingest.ca_file.empty() ? " (tls)" : " (plaintext)",
                    " min_group_size=", options.min_group_size));
   return std::unique_ptr<InsightsServer>(new InsightsServer(std::move(p)));
 }

@@ -9,7 +9,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clients/client_options.h"
+#include "common/auth/call_authorizer.h"
 #include "common/clock/clock.h"
+#include "common/server/transport_security.h"
 
 namespace orgpulse::insights {
 
@@ -17,7 +20,6 @@ struct InsightsServerOptions {
   std::string grpc_address = "127.0.0.1:50052";
   std::string metrics_address = "127.0.0.1:9465";
   std::string data_dir = "orgpulse-data/insights";
-  std::string ingest_address = "127.0.0.1:50051";
   std::string respondent_key_file;  // required
   int min_group_size = 5;
   size_t max_teams = 1000;
@@ -27,6 +29,13 @@ struct InsightsServerOptions {
   std::string synchronous = "full";
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
+  TransportSecurity transport;
+  AuthOptions auth;
+  // How to reach ingest: address, TLS files, and (from ingest_token_file)
+  // this service's own token with ingest:read. TLS with the system's roots
+  // unless told otherwise.
+  ClientOptions ingest{.address = "127.0.0.1:50051", .tls = true};
+  std::string ingest_token_file;
 };
 
 class InsightsServer {
@@ -39,6 +48,8 @@ class InsightsServer {
 
   int grpc_port() const;
   int metrics_port() const;
+  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
+  absl::Status ReloadTokens();
   void Shutdown(absl::Duration grace);
 
   struct Parts;

@@ -14,6 +14,10 @@ grpc::ServerUnaryReactor* InsightsService::SubmitSurveyResponses(
     grpc::CallbackServerContext* context,
     const v1::SubmitSurveyResponsesRequest* request,
     v1::SubmitSurveyResponsesResponse* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kSurveySubmit);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Surveys arrive in small volumes; the engine's durable append (one
   // fsync per batch) runs on this callback thread.
@@ -30,6 +34,10 @@ grpc::ServerUnaryReactor* InsightsService::SubmitSurveyResponses(
 grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
     grpc::CallbackServerContext* context,
     const v1::GetTeamInsightsRequest* request, v1::TeamInsights* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kInsightsRead);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = ValidateTeamArgument("team", request->team(), true);
   if (status.ok() && request->round().size() > kMaxRoundLength) {
@@ -50,6 +58,10 @@ grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
     grpc::CallbackServerContext* context,
     const v1::ListTeamInsightsRequest* request,
     v1::ListTeamInsightsResponse* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kInsightsRead);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status =
       ValidateTeamArgument("prefix", request->prefix(), false);

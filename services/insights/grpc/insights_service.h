@@ -1,8 +1,10 @@
-// The gRPC adapter of the insights service: decode (pseudonymising
-// respondent ids) -> call the InsightsEngine -> encode -> map the status.
+// The gRPC adapter of the insights service: authorize -> decode
+// (pseudonymising respondent ids) -> call the InsightsEngine -> encode -> map
+// the status.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
 
+#include "common/auth/call_authorizer.h"
 #include "common/crypto/keyed_hash.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "services/insights/domain/insights_engine.h"
@@ -11,8 +13,10 @@ namespace orgpulse::insights {
 
 class InsightsService final : public v1::InsightsService::CallbackService {
  public:
-  InsightsService(InsightsEngine& engine, const KeyedHasher& hasher)
-      : engine_(engine), hasher_(hasher) {}
+  // All must outlive the service.
+  InsightsService(InsightsEngine& engine, const KeyedHasher& hasher,
+                  const CallAuthorizer& authorizer)
+      : engine_(engine), hasher_(hasher), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* SubmitSurveyResponses(
       grpc::CallbackServerContext* context,
@@ -30,6 +34,7 @@ class InsightsService final : public v1::InsightsService::CallbackService {
  private:
   InsightsEngine& engine_;
   const KeyedHasher& hasher_;
+  const CallAuthorizer& authorizer_;
 };
 
 }  // namespace orgpulse::insights

@@ -53,6 +53,8 @@ struct IngestSourceOptions {
   // Wait after the first failed round; doubles per further failure.
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
+  // Sent as "authorization: Bearer ..." when not empty; needs ingest:read.
+  std::string bearer_token;
 };
 
 // The wait before retry number `failures` (1 after the first failure):

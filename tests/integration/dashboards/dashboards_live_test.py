@@ -156,7 +156,8 @@ def start_service(procs, work, name, binary, extra):
     p = procs.start(name, [binary, "--grpc_address=127.0.0.1:0",
                            "--metrics_address=127.0.0.1:0",
                            "--data_dir=" + os.path.join(work, name),
-                           "--port_file=" + port_file] + extra)
+                           "--port_file=" + port_file,
+                           "--plaintext", "--allow_unauthenticated"] + extra)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if os.path.exists(port_file):
@@ -634,7 +635,8 @@ def main():
             f.write(os.urandom(32).hex().encode())
         insights_grpc, insights_metrics = start_service(
             procs, work, "insights", args.insights,
-            [f"--ingest_address=127.0.0.1:{ingest_grpc}", "--ingest_refresh=1s",
+            [f"--ingest_address=127.0.0.1:{ingest_grpc}", "--ingest_plaintext",
+             "--ingest_refresh=1s",
              f"--respondent_key_file={key}"])
 
         prom_port = free_port()

@@ -279,7 +279,8 @@ class Server:
         self.proc = subprocess.Popen(
             [self.binary, "--grpc_address=127.0.0.1:0",
              "--metrics_address=127.0.0.1:0", "--data_dir=" + self.data_dir,
-             "--port_file=" + self.port_file, "--now=" + NOW],
+             "--port_file=" + self.port_file, "--now=" + NOW,
+             "--plaintext", "--allow_unauthenticated"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             preexec_fn=_set_parent_death_signal)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
