@@ -13,7 +13,7 @@ KEEP=0
 [[ ${1:-} == --keep ]] && KEEP=1
 
 bash scripts/install-deps.sh
-bash scripts/build.sh orgpulse-ingest orgpulse-insights orgpulse-demo >/dev/null
+bash scripts/build.sh orgpulse-ingest orgpulse-insights orgpulse-demo orgpulse >/dev/null
 BUILD_DIR=${BUILD_DIR:-build}
 source scripts/demo-prometheus.sh
 
@@ -51,11 +51,22 @@ start() {
   printf -v "${name^^}_METRICS" '%s' "${metrics#metrics=}"
 }
 
-start ingest "$BUILD_DIR/services/ingest/orgpulse-ingest"
+# Bearer tokens: the demo loader may do everything, insights may read
+# ingest. The services keep only the tokens' digests. Plaintext is fine on
+# loopback; see docs/security.md for TLS.
+CLI=$BUILD_DIR/cli/orgpulse
+"$CLI" token new demo-loader --scopes=ingest:push,ingest:read,survey:submit,insights:read \
+  --secret-file="$WORK/loader.token" >"$WORK/tokens"
+"$CLI" token new insights --scopes=ingest:read \
+  --secret-file="$WORK/insights.token" >>"$WORK/tokens"
+start ingest "$BUILD_DIR/services/ingest/orgpulse-ingest" \
+  --plaintext --token_file="$WORK/tokens"
 # The respondent key: a throwaway secret for the demo.
 head -c 32 /dev/urandom | base64 >"$WORK/respondent.key"
 start insights "$BUILD_DIR/services/insights/orgpulse-insights" \
-  --ingest_address="127.0.0.1:$INGEST_GRPC" --ingest_refresh=1s \
+  --plaintext --token_file="$WORK/tokens" \
+  --ingest_address="127.0.0.1:$INGEST_GRPC" --ingest_plaintext \
+  --ingest_token_file="$WORK/insights.token" --ingest_refresh=1s \
   --respondent_key_file="$WORK/respondent.key"
 echo "ingest:   gRPC 127.0.0.1:$INGEST_GRPC, metrics http://127.0.0.1:$INGEST_METRICS/metrics"
 echo "insights: gRPC 127.0.0.1:$INSIGHTS_GRPC, metrics http://127.0.0.1:$INSIGHTS_METRICS/metrics"
@@ -63,7 +74,15 @@ start_prometheus
 echo
 
 "$BUILD_DIR/tools/orgpulse-demo" --ingest="127.0.0.1:$INGEST_GRPC" \
-  --insights="127.0.0.1:$INSIGHTS_GRPC"
+  --insights="127.0.0.1:$INSIGHTS_GRPC" --token_file="$WORK/loader.token"
+
+echo
+echo "=== Survey results need a token with insights:read ==="
+echo "\$ orgpulse insights eng            (no token)"
+"$CLI" insights eng --insights="127.0.0.1:$INSIGHTS_GRPC" || true
+echo "\$ orgpulse insights eng --token-file=insights.token   (ingest:read only)"
+"$CLI" insights eng --insights="127.0.0.1:$INSIGHTS_GRPC" \
+  --token-file="$WORK/insights.token" || true
 
 echo
 echo "=== A few of the Prometheus series ==="

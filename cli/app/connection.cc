@@ -1,9 +1,5 @@
 #include "cli/app/connection.h"
 
-#include <fstream>
-#include <iterator>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -86,17 +82,9 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
       return absl::InvalidArgumentError(
           "give --token or --token-file, not both");
     }
-    std::ifstream in(token_file, std::ios::binary);
-    if (!in) {
-      return absl::NotFoundError(
-          absl::StrCat("token file ", token_file, " cannot be read"));
-    }
-    options.token = std::string(absl::StripTrailingAsciiWhitespace(
-        std::string(std::istreambuf_iterator<char>(in), {})));
-    if (options.token.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token file ", token_file, " is empty"));
-    }
+    absl::StatusOr<std::string> token = ReadTokenFile(token_file);
+    if (!token.ok()) return token.status();
+    options.token = *std::move(token);
   }
   const std::string& timeout = args.Get("timeout");
   int seconds = 0;

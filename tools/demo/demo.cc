@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, ingest, "127.0.0.1:50051", "ingest service address");
 ABSL_FLAG(std::string, insights, "",
           "insights service address; empty: show the manager view only");
 ABSL_FLAG(int, batch, 1000, "events per PushStream request");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding the bearer token for both services (scopes "
+          "ingest:push, ingest:read, survey:submit, insights:read)");
 
 namespace {
 
@@ -200,6 +203,14 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   orgpulse::ClientOptions options;
   options.address = absl::GetFlag(FLAGS_ingest);
+  if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
+    absl::StatusOr<std::string> token = orgpulse::ReadTokenFile(path);
+    if (!token.ok()) {
+      std::cerr << token.status().message() << "\n";
+      return 1;
+    }
+    options.token = *std::move(token);
+  }
   absl::StatusOr<std::unique_ptr<orgpulse::IngestClient>> client =
       orgpulse::IngestClient::Connect(options);
   if (!client.ok()) {
