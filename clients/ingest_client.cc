@@ -267,7 +267,8 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   std::thread reader([&] {
     v1::PushResponse response;
     while (stream->Read(&response)) {
-      int events;
+      BatchAck ack;
+      absl::Time written_at;
       {
         absl::MutexLock lock(&state.mu);
         if (state.acknowledged >= state.pending.size()) {
@@ -275,10 +276,20 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
           context.TryCancel();
           break;
         }
-        events = state.pending[state.acknowledged++].events;
+        const StreamState::Pending& batch =
+            state.pending[state.acknowledged++];
+        ack.index = batch.index;
+        ack.events = batch.events;
+        written_at = batch.written_at;
         state.batches += 1;
       }
-      source.Acknowledged(events, response);
+      source.Acknowledged(ack.events, response);
+      if (options.on_batch) {
+        ack.accepted = response.accepted();
+        ack.duplicates = response.duplicates();
+        ack.latency = absl::Now() - written_at;
+        options.on_batch(ack);
+      }
     }
     absl::MutexLock lock(&state.mu);
     reader_done = true;

@@ -464,6 +464,34 @@ TEST_F(IngestClientTest, StreamPushesEveryBatchWithBoundedInFlight) {
   EXPECT_EQ(progress.back(), 95);
 }
 
+TEST_F(IngestClientTest, EachAcknowledgedBatchIsReportedWithItsLatency) {
+  fake_.SetAckDelay(absl::Milliseconds(20));
+  const std::vector<v1::Event> events = Events(25);
+  VectorBatchSource batches(events, 10);
+  std::vector<BatchAck> acks;
+  int64_t progress_events = 0;
+  PushStreamOptions options;
+  options.max_in_flight = 2;
+  options.on_progress = [&](const PushStats& s) { progress_events = s.events; };
+  options.on_batch = [&](const BatchAck& ack) {
+    // After on_progress, which already counts this batch.
+    EXPECT_EQ(progress_events, ack.index * 10 + ack.events);
+    acks.push_back(ack);
+  };
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  ASSERT_EQ(acks.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(acks[i].index, i);
+    EXPECT_EQ(acks[i].events, i < 2 ? 10 : 5);
+    EXPECT_EQ(acks[i].accepted, acks[i].events);  // the fake accepts all
+    EXPECT_EQ(acks[i].duplicates, 0);
+    // The fake waits 20 ms after reading a batch before acknowledging it.
+    EXPECT_GE(acks[i].latency, absl::Milliseconds(20));
+    EXPECT_LT(acks[i].latency, options_.timeout);
+  }
+}
+
 TEST_F(IngestClientTest, BrokenStreamIsReopenedAndUnacknowledgedBatchesResent) {
   fake_.BreakFirstStreamAfter(2);
   fake_.SetAckDelay(absl::Milliseconds(2));
@@ -471,9 +499,13 @@ TEST_F(IngestClientTest, BrokenStreamIsReopenedAndUnacknowledgedBatchesResent) {
   VectorBatchSource batches(events, 10);
   PushStreamOptions options;
   options.max_in_flight = 2;
+  std::vector<int64_t> acked;
+  options.on_batch = [&](const BatchAck& ack) { acked.push_back(ack.index); };
   const PushOutcome pushed = Client()->PushStream(batches, options);
   ASSERT_TRUE(pushed.status.ok()) << pushed.status;
   EXPECT_EQ(pushed.retries, 1);
+  // The resent batch is reported once, when the new stream acknowledges it.
+  EXPECT_THAT(acked, ElementsAre(0, 1, 2, 3, 4));
   EXPECT_EQ(fake_.streams(), 2);
   EXPECT_EQ(pushed.acknowledged.batches, 5);
   EXPECT_EQ(pushed.acknowledged.events, 50);
@@ -493,9 +525,13 @@ TEST_F(IngestClientTest, RefusedBatchIsNamedWithItsViolations) {
   fake_.RefuseRequest(2);
   const std::vector<v1::Event> events = Events(50);
   VectorBatchSource batches(events, 10);
-  const PushOutcome pushed = Client()->PushStream(batches);
+  std::vector<int64_t> acked;
+  PushStreamOptions options;
+  options.on_batch = [&](const BatchAck& ack) { acked.push_back(ack.index); };
+  const PushOutcome pushed = Client()->PushStream(batches, options);
   EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(pushed.failed_batch, 2);
+  EXPECT_THAT(acked, ElementsAre(0, 1));  // not the refused one
   EXPECT_EQ(pushed.acknowledged.batches, 2);
   EXPECT_EQ(pushed.retries, 0);
   EXPECT_THAT(
@@ -530,11 +566,23 @@ TEST_F(IngestClientTest, SeveralStreamsShareTheSourceAndSendEachBatchOnce) {
     EXPECT_GT(s.events, last_progress);  // totals over every stream
     last_progress = s.events;
   };
+  std::vector<int64_t> acked;
+  int64_t acked_events = 0;
+  options.on_batch = [&](const BatchAck& ack) {
+    absl::MutexLock lock(&mu);
+    acked.push_back(ack.index);
+    acked_events += ack.events;
+  };
   const PushOutcome pushed = Client()->PushStream(batches, options);
   ASSERT_TRUE(pushed.status.ok()) << pushed.status;
   EXPECT_EQ(pushed.acknowledged.batches, 21);
   EXPECT_EQ(pushed.acknowledged.events, 205);
   EXPECT_EQ(last_progress, 205);
+  EXPECT_EQ(acked_events, 205);
+  // Indices are over the whole source, whichever stream took the batch.
+  std::sort(acked.begin(), acked.end());
+  ASSERT_EQ(acked.size(), 21u);
+  for (int i = 0; i < 21; ++i) EXPECT_EQ(acked[i], i);
   EXPECT_EQ(fake_.streams(), 3);
   std::vector<std::string> requests = fake_.requests();
   std::sort(requests.begin(), requests.end());
