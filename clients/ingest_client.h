@@ -50,6 +50,22 @@ class PushBatchSource {
   virtual bool Next(ingest::v1::PushRequest& batch) = 0;
 };
 
+// Batches that already exist as messages (a load generator's templates),
+// lent to the client and sent as they are, without the copy into a batch of
+// the client's that PushBatchSource needs.
+class LentBatchSource {
+ public:
+  virtual ~LentBatchSource() = default;
+  // The next batch (at most IngestClient::kMaxEventsPerRequest events), or
+  // null when none are left. It must stay alive and unchanged until it is
+  // passed to GiveBack.
+  virtual const ingest::v1::PushRequest* Lend() = 0;
+  // Ends the loan of a batch Lend returned: once it is acknowledged, or when
+  // the push ends without its acknowledgement. Called once per batch.
+  virtual void GiveBack(const ingest::v1::PushRequest* batch) = 0;
+  // Lend and GiveBack are called from one thread at a time.
+};
+
 // Consecutive batches of `batch_size` events of a vector (which must outlive
 // the source).
 class VectorBatchSource final : public PushBatchSource {
@@ -154,6 +170,10 @@ class IngestClient {
   // DEADLINE_EXCEEDED. After a stream fails for good the others take no new
   // batches, finish the ones they have, and the first failure is returned.
   PushOutcome PushStream(PushBatchSource& source,
+                         const PushStreamOptions& options = {});
+  // The same with batches lent by the caller: no copy of each batch. Every
+  // lent batch is given back before this returns.
+  PushOutcome PushStream(LentBatchSource& source,
                          const PushStreamOptions& options = {});
 
   absl::StatusOr<ingest::v1::ListTeamsResponse> ListTeams(

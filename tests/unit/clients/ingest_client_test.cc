@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,39 @@ std::vector<v1::Event> Events(int n) {
   return events;
 }
 
+// Batches of `size` events (e0, e1, ...) lent to the client; checks that
+// every batch is lent once and given back once.
+class LentBatches final : public LentBatchSource {
+ public:
+  LentBatches(int batches, int size) : requests_(batches) {
+    const std::vector<v1::Event> events = Events(batches * size);
+    for (int i = 0; i < batches * size; ++i) {
+      *requests_[i / size].add_events() = events[i];
+    }
+  }
+  const v1::PushRequest* Lend() override {
+    if (next_ == requests_.size()) return nullptr;
+    const v1::PushRequest* batch = &requests_[next_++];
+    lent_.insert(batch);
+    max_on_loan_ = std::max(max_on_loan_, lent_.size());
+    return batch;
+  }
+  void GiveBack(const v1::PushRequest* batch) override {
+    EXPECT_EQ(lent_.erase(batch), 1u) << "not on loan";
+    ++given_back_;
+  }
+  size_t on_loan() const { return lent_.size(); }
+  size_t max_on_loan() const { return max_on_loan_; }
+  int given_back() const { return given_back_; }
+
+ private:
+  std::vector<v1::PushRequest> requests_;
+  size_t next_ = 0;
+  std::set<const v1::PushRequest*> lent_;
+  size_t max_on_loan_ = 0;
+  int given_back_ = 0;
+};
+
 class IngestClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -615,6 +649,38 @@ TEST_F(IngestClientTest, AStreamAtItsLongestDurationIsReplaced) {
   EXPECT_EQ(pushed.acknowledged.events, 20);
   EXPECT_GE(pushed.retries, 1);
   EXPECT_GE(fake_.streams(), 2);
+}
+
+TEST_F(IngestClientTest, LentBatchesAreSentAsTheyAreAndEachGivenBackOnce) {
+  fake_.BreakFirstStreamAfter(2);  // batch 2 is resent on a new stream
+  fake_.SetAckDelay(absl::Milliseconds(2));
+  LentBatches batches(5, 10);
+  PushStreamOptions options;
+  options.max_in_flight = 2;
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  EXPECT_EQ(pushed.retries, 1);
+  EXPECT_EQ(pushed.acknowledged.events, 50);
+  std::vector<std::string> requests = fake_.requests();
+  requests.erase(std::unique(requests.begin(), requests.end()),
+                 requests.end());
+  EXPECT_THAT(requests, ::testing::IsSupersetOf({"e0", "e10", "e20", "e30",
+                                                 "e40"}));
+  EXPECT_EQ(batches.given_back(), 5);
+  EXPECT_EQ(batches.on_loan(), 0u);
+  // The batches in flight, and at most one acknowledged but not yet given
+  // back: the loans are bounded.
+  EXPECT_LE(batches.max_on_loan(), 3u);
+}
+
+TEST_F(IngestClientTest, LentBatchesAreGivenBackAfterARefusal) {
+  fake_.RefuseRequest(2);
+  LentBatches batches(5, 10);
+  const PushOutcome pushed = Client()->PushStream(batches);
+  EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(pushed.failed_batch, 2);
+  EXPECT_EQ(batches.on_loan(), 0u);  // the refused and unsent ones too
+  EXPECT_GE(batches.given_back(), 3);
 }
 
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {
