@@ -26,8 +26,9 @@
 // Every event has a unique (source, event_id) and occurred_at within the last
 // 90 days. Requests are generated cheaply: each worker builds a few template
 // requests once, and per request only patches the event ids, task ids and
-// timestamps (the patching CPU is reported as gen_cpu_s; in stream mode it
-// includes copying the request into the client's batch).
+// timestamps (the patching CPU is reported as gen_cpu_s). Stream mode lends
+// the templates to the client (orgpulse::LentBatchSource), so no request is
+// copied; --templates is raised to --inflight + 2 if lower.
 //
 // Output: one line starting with RESULT, of key=value pairs, e.g.
 //   RESULT mode=stream events=10000000 ... seconds=40.1 events_per_s=249376
@@ -498,27 +499,38 @@ orgpulse::ClientOptions ClientOptionsFor(const std::string& target, int timeout_
 // ---- stream mode -------------------------------------------------------------
 
 // A worker's requests for IngestClient::PushStream: the next request numbers
-// of the run, from the worker's templates, paced when --rate is given.
-class TemplateSource final : public orgpulse::PushBatchSource {
+// of the run, paced when --rate is given. The templates themselves are lent
+// to the client (no copy), so one is patched again only once it is given
+// back; there are more templates than requests in flight (see main).
+class TemplateSource final : public orgpulse::LentBatchSource {
  public:
   TemplateSource(Shared& s, std::vector<Template>& templates)
-      : s_(s), templates_(templates) {}
+      : s_(s), templates_(templates), on_loan_(templates.size(), false) {}
 
-  bool Next(v1::PushRequest& batch) override {
-    if (s_.stop.load(std::memory_order_relaxed)) return false;
+  const v1::PushRequest* Lend() override {
+    if (s_.stop.load(std::memory_order_relaxed)) return nullptr;
     const int64_t index = s_.next_request.fetch_add(1);
-    if (index >= s_.total_requests) return false;
+    if (index >= s_.total_requests) return nullptr;
     if (s_.rate > 0) std::this_thread::sleep_until(s_.DueAt(index));
     const double c0 = ThreadCpuSeconds();
-    Template& t = templates_[next_template_++ % templates_.size()];
-    const v1::PushRequest* request = Shape(t, s_, index, scratch_);
-    batch.MergeFrom(*request);
+    size_t i = next_template_;
+    while (on_loan_[i]) i = (i + 1) % templates_.size();
+    next_template_ = (i + 1) % templates_.size();
+    // Shape patches the template, or fills scratch_ for the run's last,
+    // shorter request (lent once).
+    const v1::PushRequest* request = Shape(templates_[i], s_, index, scratch_);
+    on_loan_[i] = request == &templates_[i].request;
     gen_cpu_s_ += ThreadCpuSeconds() - c0;
     if (s_.rate > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       requests_.push_back(index);
     }
-    return true;
+    return request;
+  }
+  void GiveBack(const v1::PushRequest* batch) override {
+    for (size_t i = 0; i < templates_.size(); ++i) {
+      if (&templates_[i].request == batch) on_loan_[i] = false;
+    }
   }
 
   // The run's request number of this source's batch `batch` (with --rate).
@@ -531,10 +543,11 @@ class TemplateSource final : public orgpulse::PushBatchSource {
  private:
   Shared& s_;
   std::vector<Template>& templates_;
+  std::vector<bool> on_loan_;
   size_t next_template_ = 0;
   v1::PushRequest scratch_;
   double gen_cpu_s_ = 0;
-  std::mutex mu_;  // Next runs on the client's writer, Request on its reader
+  std::mutex mu_;  // Lend runs on the client's writer, Request on its reader
   std::vector<int64_t> requests_;
 };
 
@@ -736,7 +749,10 @@ int main(int argc, char** argv) {
   // Templates first (not measured), then connections, then the clock starts.
   const double build_c0 = CpuSeconds(RUSAGE_SELF);
   const int64_t now_s = absl::ToUnixSeconds(absl::Now());
-  const int n_templates = std::max(1, absl::GetFlag(FLAGS_templates));
+  int n_templates = std::max(1, absl::GetFlag(FLAGS_templates));
+  // Stream mode lends templates to the client: the requests in flight, one
+  // acknowledged and not yet given back, and one to patch.
+  if (streaming) n_templates = std::max(n_templates, inflight + 2);
   std::vector<std::vector<Template>> templates(concurrency);
   for (int w = 0; w < concurrency; ++w) {
     TemplateBuilder builder(0x5eed0000 + w, absl::GetFlag(FLAGS_teams),
