@@ -116,7 +116,7 @@ struct BatchAck {
   // From writing the batch on its stream (the last time, if it was resent on
   // a reopened stream) to reading its acknowledgement. Includes the wait in
   // Write for flow control, not the wait for room among the batches in
-  // flight nor the time PushBatchSource::Next took.
+  // flight nor the time the source took to produce the batch.
   absl::Duration latency;
 };
 
