@@ -9,7 +9,8 @@
 //                  time from writing a request to reading its acknowledgement
 //                  (BatchAck::latency).
 //   --mode=push    N concurrent clients (--concurrency), each on its own
-//                  connection, doing unary Push of --batch events (default 100).
+//                  connection, doing unary Push of --batch events (default
+//                  100).
 //   --mode=probe   waits for --port_file, then for a health check and a
 //                  ListTeams call to succeed; prints the time taken and the
 //                  stored events the server reports (restart timing).
@@ -489,7 +490,8 @@ v1::PushRequest* Shape(Template& t, Shared& s, int64_t index,
   return &scratch;
 }
 
-orgpulse::ClientOptions ClientOptionsFor(const std::string& target, int timeout_s) {
+orgpulse::ClientOptions ClientOptionsFor(const std::string& target,
+                                         int timeout_s) {
   orgpulse::ClientOptions options;
   options.address = target;
   options.timeout = absl::Seconds(timeout_s);
@@ -562,10 +564,11 @@ void StreamWorker(Shared& s, orgpulse::IngestClient& client,
   // One stream: called on its reader thread only, and done when PushStream
   // returns.
   options.on_batch = [&](const orgpulse::BatchAck& ack) {
-    lat.push_back(s.rate > 0 ? std::chrono::duration<double, std::milli>(
-                                   Clock::now() - s.DueAt(source.Request(ack.index)))
-                                   .count()
-                             : absl::ToDoubleMilliseconds(ack.latency));
+    lat.push_back(s.rate > 0
+                      ? std::chrono::duration<double, std::milli>(
+                            Clock::now() - s.DueAt(source.Request(ack.index)))
+                            .count()
+                      : absl::ToDoubleMilliseconds(ack.latency));
     at.push_back(s.acked_events.load(std::memory_order_relaxed));
     s.accepted.fetch_add(ack.accepted, std::memory_order_relaxed);
     s.duplicates.fetch_add(ack.duplicates, std::memory_order_relaxed);

@@ -333,8 +333,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
           context.TryCancel();
           break;
         }
-        const StreamState::Pending& batch =
-            state.pending[state.acknowledged++];
+        const StreamState::Pending& batch = state.pending[state.acknowledged++];
         ack.index = batch.index;
         ack.events = batch.events;
         written_at = batch.written_at;

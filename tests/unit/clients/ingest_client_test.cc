@@ -662,10 +662,9 @@ TEST_F(IngestClientTest, LentBatchesAreSentAsTheyAreAndEachGivenBackOnce) {
   EXPECT_EQ(pushed.retries, 1);
   EXPECT_EQ(pushed.acknowledged.events, 50);
   std::vector<std::string> requests = fake_.requests();
-  requests.erase(std::unique(requests.begin(), requests.end()),
-                 requests.end());
-  EXPECT_THAT(requests, ::testing::IsSupersetOf({"e0", "e10", "e20", "e30",
-                                                 "e40"}));
+  requests.erase(std::unique(requests.begin(), requests.end()), requests.end());
+  EXPECT_THAT(requests,
+              ::testing::IsSupersetOf({"e0", "e10", "e20", "e30", "e40"}));
   EXPECT_EQ(batches.given_back(), 5);
   EXPECT_EQ(batches.on_loan(), 0u);
   // The batches in flight, and at most one acknowledged but not yet given
