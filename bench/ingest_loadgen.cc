@@ -1,13 +1,16 @@
 // orgpulse-ingest-loadgen: a load generator for the ingest service's
 // performance benchmark (bench/run_ingest_bench.sh). Not part of the tests.
 //
-// Modes:
+// Both load modes go through orgpulse::IngestClient (clients/), as the CLI
+// does, with one client and connection per worker:
 //   --mode=stream  N concurrent PushStream calls (--concurrency), each with up
 //                  to K requests written but not yet acknowledged (--inflight),
 //                  --batch events per request (default 1000). Latency is the
-//                  time from writing a request to reading its acknowledgement.
+//                  time from writing a request to reading its acknowledgement
+//                  (BatchAck::latency).
 //   --mode=push    N concurrent clients (--concurrency), each on its own
-//                  connection, doing unary Push of --batch events (default 100).
+//                  connection, doing unary Push of --batch events (default
+//                  100).
 //   --mode=probe   waits for --port_file, then for a health check and a
 //                  ListTeams call to succeed; prints the time taken and the
 //                  stored events the server reports (restart timing).
@@ -24,7 +27,9 @@
 // Every event has a unique (source, event_id) and occurred_at within the last
 // 90 days. Requests are generated cheaply: each worker builds a few template
 // requests once, and per request only patches the event ids, task ids and
-// timestamps (the patching CPU is reported as gen_cpu_s).
+// timestamps (the patching CPU is reported as gen_cpu_s). Stream mode lends
+// the templates to the client (orgpulse::LentBatchSource), so no request is
+// copied; --templates is raised to --inflight + 2 if lower.
 //
 // Output: one line starting with RESULT, of key=value pairs, e.g.
 //   RESULT mode=stream events=10000000 ... seconds=40.1 events_per_s=249376
@@ -49,7 +54,6 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <semaphore>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -66,6 +70,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/ingest_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
@@ -105,7 +110,9 @@ ABSL_FLAG(int64_t, offset_events, 0,
 ABSL_FLAG(int64_t, interval_events, 1'000'000,
           "also report events/s over each interval of this many acknowledged "
           "events (interval_events_per_s=a,b,...; 0: off)");
-ABSL_FLAG(int, timeout_s, 120, "per-call deadline (push) / probe timeout, seconds");
+ABSL_FLAG(int, timeout_s, 120,
+          "per-call deadline (push), longest wait for a batch's "
+          "acknowledgement (stream), probe timeout; seconds");
 ABSL_FLAG(int64_t, start_unix_ns, 0,
           "probe: also report the time since this wall-clock instant (ns since "
           "the epoch), e.g. when the server was started");
@@ -457,11 +464,11 @@ struct Shared {
     return start + std::chrono::duration_cast<Clock::duration>(
                        std::chrono::duration<double>(i * batch / rate));
   }
-  void Error(const grpc::Status& s) {
+  void Error(const absl::Status& s) {
     errors.fetch_add(1);
     std::lock_guard<std::mutex> lock(mu);
     if (first_error.empty()) {
-      first_error = absl::StrCat(s.error_code(), ": ", s.error_message());
+      first_error = absl::StrCat(static_cast<int>(s.code()), ": ", s.message());
     }
   }
   void Merge(std::vector<double>& lat, std::vector<int64_t>& at, double gen_cpu) {
@@ -483,81 +490,102 @@ v1::PushRequest* Shape(Template& t, Shared& s, int64_t index,
   return &scratch;
 }
 
+orgpulse::ClientOptions ClientOptionsFor(const std::string& target,
+                                         int timeout_s) {
+  orgpulse::ClientOptions options;
+  options.address = target;
+  options.timeout = absl::Seconds(timeout_s);
+  return options;
+}
+
 // ---- stream mode -------------------------------------------------------------
 
-void StreamWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
+// A worker's requests for IngestClient::PushStream: the next request numbers
+// of the run, paced when --rate is given. The templates themselves are lent
+// to the client (no copy), so one is patched again only once it is given
+// back; there are more templates than requests in flight (see main).
+class TemplateSource final : public orgpulse::LentBatchSource {
+ public:
+  TemplateSource(Shared& s, std::vector<Template>& templates)
+      : s_(s), templates_(templates), on_loan_(templates.size(), false) {}
+
+  const v1::PushRequest* Lend() override {
+    if (s_.stop.load(std::memory_order_relaxed)) return nullptr;
+    const int64_t index = s_.next_request.fetch_add(1);
+    if (index >= s_.total_requests) return nullptr;
+    if (s_.rate > 0) std::this_thread::sleep_until(s_.DueAt(index));
+    const double c0 = ThreadCpuSeconds();
+    size_t i = next_template_;
+    while (on_loan_[i]) i = (i + 1) % templates_.size();
+    next_template_ = (i + 1) % templates_.size();
+    // Shape patches the template, or fills scratch_ for the run's last,
+    // shorter request (lent once).
+    const v1::PushRequest* request = Shape(templates_[i], s_, index, scratch_);
+    on_loan_[i] = request == &templates_[i].request;
+    gen_cpu_s_ += ThreadCpuSeconds() - c0;
+    if (s_.rate > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(index);
+    }
+    return request;
+  }
+  void GiveBack(const v1::PushRequest* batch) override {
+    for (size_t i = 0; i < templates_.size(); ++i) {
+      if (&templates_[i].request == batch) on_loan_[i] = false;
+    }
+  }
+
+  // The run's request number of this source's batch `batch` (with --rate).
+  int64_t Request(int64_t batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_[batch];
+  }
+  double gen_cpu_s() const { return gen_cpu_s_; }
+
+ private:
+  Shared& s_;
+  std::vector<Template>& templates_;
+  std::vector<bool> on_loan_;
+  size_t next_template_ = 0;
+  v1::PushRequest scratch_;
+  double gen_cpu_s_ = 0;
+  std::mutex mu_;  // Lend runs on the client's writer, Request on its reader
+  std::vector<int64_t> requests_;
+};
+
+void StreamWorker(Shared& s, orgpulse::IngestClient& client,
                   std::vector<Template>& templates, int inflight) {
-  auto stub = v1::IngestService::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_wait_for_ready(true);
-  auto stream = stub->PushStream(&context);
-  std::counting_semaphore<1 << 20> slots(inflight);
-  std::atomic<bool> reader_done{false};
-  std::mutex mu;
-  std::deque<std::pair<Clock::time_point, int64_t>> sent;  // (start, events)
+  TemplateSource source(s, templates);
   std::vector<double> lat;
   std::vector<int64_t> at;
   lat.reserve(s.total_requests / 2 + 16);
-
-  std::thread reader([&] {
-    v1::PushResponse response;
-    while (stream->Read(&response)) {
-      const Clock::time_point now = Clock::now();
-      std::pair<Clock::time_point, int64_t> front;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        front = sent.front();
-        sent.pop_front();
-      }
-      lat.push_back(std::chrono::duration<double, std::milli>(now - front.first).count());
-      at.push_back(s.acked_events.load(std::memory_order_relaxed));
-      s.accepted.fetch_add(response.accepted(), std::memory_order_relaxed);
-      s.duplicates.fetch_add(response.duplicates(), std::memory_order_relaxed);
-      s.acked_events.fetch_add(front.second, std::memory_order_relaxed);
-      slots.release();
-    }
-    reader_done = true;
-    slots.release(inflight + 1);  // unblock the writer if it waits for a slot
-  });
-
-  double gen_cpu = 0;
-  v1::PushRequest scratch;
-  size_t next_template = 0;
-  while (!s.stop.load(std::memory_order_relaxed)) {
-    const int64_t index = s.next_request.fetch_add(1);
-    if (index >= s.total_requests) break;
-    Clock::time_point due{};
-    if (s.rate > 0) {
-      due = s.DueAt(index);
-      std::this_thread::sleep_until(due);
-    }
-    slots.acquire();
-    if (reader_done.load()) break;  // the stream ended: see Finish
-    const double c0 = ThreadCpuSeconds();
-    Template& t = templates[next_template++ % templates.size()];
-    const v1::PushRequest* request = Shape(t, s, index, scratch);
-    gen_cpu += ThreadCpuSeconds() - c0;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      sent.emplace_back(s.rate > 0 ? due : Clock::now(), s.EventsIn(index));
-    }
-    if (!stream->Write(*request)) break;  // the stream ended: see Finish
-  }
-  stream->WritesDone();
-  reader.join();
-  const grpc::Status status = stream->Finish();
-  if (!status.ok()) {
-    s.Error(status);
+  orgpulse::PushStreamOptions options;
+  options.max_in_flight = inflight;
+  // One stream: called on its reader thread only, and done when PushStream
+  // returns.
+  options.on_batch = [&](const orgpulse::BatchAck& ack) {
+    lat.push_back(s.rate > 0
+                      ? std::chrono::duration<double, std::milli>(
+                            Clock::now() - s.DueAt(source.Request(ack.index)))
+                            .count()
+                      : absl::ToDoubleMilliseconds(ack.latency));
+    at.push_back(s.acked_events.load(std::memory_order_relaxed));
+    s.accepted.fetch_add(ack.accepted, std::memory_order_relaxed);
+    s.duplicates.fetch_add(ack.duplicates, std::memory_order_relaxed);
+    s.acked_events.fetch_add(ack.events, std::memory_order_relaxed);
+  };
+  const orgpulse::PushOutcome pushed = client.PushStream(source, options);
+  if (!pushed.status.ok()) {
+    s.Error(pushed.status);
     s.stop = true;
   }
-  s.Merge(lat, at, gen_cpu);
+  s.Merge(lat, at, source.gen_cpu_s());
 }
 
 // ---- push mode ---------------------------------------------------------------
 
-void PushWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
-                std::vector<Template>& templates, int timeout_s) {
-  auto stub = v1::IngestService::NewStub(channel);
+void PushWorker(Shared& s, orgpulse::IngestClient& client,
+                std::vector<Template>& templates) {
   std::vector<double> lat;
   std::vector<int64_t> at;
   lat.reserve(s.total_requests / 4 + 16);
@@ -577,21 +605,16 @@ void PushWorker(Shared& s, std::shared_ptr<grpc::Channel> channel,
     const v1::PushRequest* request = Shape(t, s, index, scratch);
     gen_cpu += ThreadCpuSeconds() - c0;
     const Clock::time_point start = s.rate > 0 ? due : Clock::now();
-    grpc::ClientContext context;
-    context.set_wait_for_ready(true);
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(timeout_s));
-    v1::PushResponse response;
-    const grpc::Status status = stub->Push(&context, *request, &response);
+    const absl::StatusOr<v1::PushResponse> response = client.Push(*request);
     const Clock::time_point end = Clock::now();
-    if (!status.ok()) {
-      s.Error(status);
+    if (!response.ok()) {
+      s.Error(response.status());
       continue;
     }
     lat.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     at.push_back(s.acked_events.load(std::memory_order_relaxed));
-    s.accepted.fetch_add(response.accepted(), std::memory_order_relaxed);
-    s.duplicates.fetch_add(response.duplicates(), std::memory_order_relaxed);
+    s.accepted.fetch_add(response->accepted(), std::memory_order_relaxed);
+    s.duplicates.fetch_add(response->duplicates(), std::memory_order_relaxed);
     s.acked_events.fetch_add(s.EventsIn(index), std::memory_order_relaxed);
   }
   s.Merge(lat, at, gen_cpu);
@@ -624,7 +647,10 @@ int Probe() {
   const double port_file_s = Seconds(Clock::now() - start);
   auto channel = NewChannel(target);
   auto health = grpc::health::v1::Health::NewStub(channel);
-  auto ingest = v1::IngestService::NewStub(channel);
+  // No retries with backoff: this loop polls every 2 ms.
+  orgpulse::ClientOptions options = ClientOptionsFor(target, 10);
+  options.retry.max_attempts = 1;
+  orgpulse::IngestClient ingest(channel, options);
   double health_s = -1;
   while (Clock::now() < until) {
     grpc::ClientContext context;
@@ -644,15 +670,11 @@ int Probe() {
     return 1;
   }
   while (Clock::now() < until) {
-    grpc::ClientContext context;
-    context.set_wait_for_ready(true);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::ListTeamsResponse response;
-    const grpc::Status status = ingest->ListTeams(&context, {}, &response);
-    if (status.ok()) {
+    const absl::StatusOr<v1::ListTeamsResponse> response = ingest.ListTeams("");
+    if (response.ok()) {
       const double ready_s = Seconds(Clock::now() - start);
       int64_t stored = 0;
-      for (const auto& team : response.teams()) stored += team.events();
+      for (const auto& team : response->teams()) stored += team.events();
       std::string since;
       if (const int64_t t0 = absl::GetFlag(FLAGS_start_unix_ns); t0 > 0) {
         since = absl::StrFormat(
@@ -663,7 +685,7 @@ int Probe() {
                        "RESULT mode=probe target=%s port_file_s=%.3f "
                        "health_s=%.3f ready_s=%.3f%s teams=%d stored_events=%d",
                        target, port_file_s, health_s, ready_s, since,
-                       response.teams_size(), stored)
+                       response->teams_size(), stored)
                 << std::endl;
       return 0;
     }
@@ -730,7 +752,10 @@ int main(int argc, char** argv) {
   // Templates first (not measured), then connections, then the clock starts.
   const double build_c0 = CpuSeconds(RUSAGE_SELF);
   const int64_t now_s = absl::ToUnixSeconds(absl::Now());
-  const int n_templates = std::max(1, absl::GetFlag(FLAGS_templates));
+  int n_templates = std::max(1, absl::GetFlag(FLAGS_templates));
+  // Stream mode lends templates to the client: the requests in flight, one
+  // acknowledged and not yet given back, and one to patch.
+  if (streaming) n_templates = std::max(n_templates, inflight + 2);
   std::vector<std::vector<Template>> templates(concurrency);
   for (int w = 0; w < concurrency; ++w) {
     TemplateBuilder builder(0x5eed0000 + w, absl::GetFlag(FLAGS_teams),
@@ -741,14 +766,16 @@ int main(int argc, char** argv) {
     }
   }
   const double build_cpu_s = CpuSeconds(RUSAGE_SELF) - build_c0;
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<orgpulse::IngestClient>> clients;
   for (int w = 0; w < concurrency; ++w) {
-    channels.push_back(NewChannel(target));
-    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() +
-                                           std::chrono::seconds(timeout_s))) {
+    std::shared_ptr<grpc::Channel> channel = NewChannel(target);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::seconds(timeout_s))) {
       std::cerr << "cannot connect to " << target << "\n";
       return 1;
     }
+    clients.push_back(std::make_unique<orgpulse::IngestClient>(
+        std::move(channel), ClientOptionsFor(target, timeout_s)));
   }
   const size_t request_bytes = templates[0][0].request.ByteSizeLong();
 
@@ -760,9 +787,9 @@ int main(int argc, char** argv) {
   for (int w = 0; w < concurrency; ++w) {
     workers.emplace_back([&, w] {
       if (streaming) {
-        StreamWorker(s, channels[w], templates[w], inflight);
+        StreamWorker(s, *clients[w], templates[w], inflight);
       } else {
-        PushWorker(s, channels[w], templates[w], timeout_s);
+        PushWorker(s, *clients[w], templates[w]);
       }
     });
   }

@@ -170,7 +170,7 @@ check_load() {  # tag: logs the load; waits while other work keeps the CPUs busy
 # change the build under the benchmark: `git archive HEAD` (or --ref COMMIT; or, with
 # --source=worktree, the working-tree copies of the tracked files), plus this
 # bench/ folder. The snapshot's top-level CMakeLists.txt keeps only what the
-# benchmark needs (proto, common, services/ingest, bench): other components,
+# benchmark needs (proto, common, services/ingest, clients, bench): other components,
 # tests and tools may be mid-change and are not measured. Only changed files are
 # copied into build-bench/src, so rebuilds stay incremental.
 snapshot() {
@@ -183,7 +183,7 @@ snapshot() {
   fi
   rm -rf "$stage/bench"; mkdir -p "$stage/bench"
   cp -r "$HERE/." "$stage/bench/"
-  sed -i -E '/^add_subdirectory\((proto|common|services\/ingest|bench)\)$/! {/^add_subdirectory\(/d}' \
+  sed -i -E '/^add_subdirectory\((proto|common|services\/ingest|clients|bench)\)$/! {/^add_subdirectory\(/d}' \
     "$stage/CMakeLists.txt"
   grep -qx 'add_subdirectory(bench)' "$stage/CMakeLists.txt" ||
     echo 'add_subdirectory(bench)' >>"$stage/CMakeLists.txt"

@@ -39,24 +39,59 @@ bool VectorBatchSource::Next(v1::PushRequest& batch) {
   return true;
 }
 
+namespace {
+
+// Lends the batches of a PushBatchSource, each filled on an arena of its own:
+// a couple of allocations instead of several per event, and one free when
+// it is given back.
+class ArenaBatches final : public LentBatchSource {
+ public:
+  explicit ArenaBatches(PushBatchSource& source) : source_(source) {}
+
+  const v1::PushRequest* Lend() override {
+    auto arena = std::make_unique<google::protobuf::Arena>(BatchArenaOptions());
+    auto* batch =
+        google::protobuf::Arena::CreateMessage<v1::PushRequest>(arena.get());
+    if (!source_.Next(*batch)) return nullptr;
+    arena.release();  // owned by the batch until GiveBack
+    return batch;
+  }
+  void GiveBack(const v1::PushRequest* batch) override {
+    delete batch->GetArena();
+  }
+
+ private:
+  PushBatchSource& source_;
+};
+
+}  // namespace
+
 // The source and the totals shared by the streams of one push. Hands out
 // batches with their numbers (in the source's order), and none once a stream
 // has failed for good.
 class IngestClient::SharedSource {
  public:
-  SharedSource(PushBatchSource& source,
+  SharedSource(LentBatchSource& source,
                std::function<void(const PushStats&)> on_progress)
       : source_(source), on_progress_(std::move(on_progress)) {}
 
-  // False when the source is exhausted or the push is stopping.
-  bool Next(v1::PushRequest& batch, int64_t& index) {
+  // Null when the source is exhausted or the push is stopping.
+  const v1::PushRequest* Lend(int64_t& index) {
     absl::MutexLock lock(&mu_);
-    if (stopped_ || !source_.Next(batch)) {
+    const v1::PushRequest* batch = stopped_ ? nullptr : source_.Lend();
+    if (batch == nullptr) {
       stopped_ = true;
-      return false;
+      return nullptr;
     }
     index = next_index_++;
-    return true;
+    return batch;
+  }
+  // Gives back the batches and clears `batches`.
+  void GiveBack(std::vector<const v1::PushRequest*>& batches) {
+    if (batches.empty()) return;
+    absl::MutexLock lock(&mu_);
+    for (const v1::PushRequest* batch : batches) source_.GiveBack(batch);
+    batches.clear();
   }
   void Stop() {
     absl::MutexLock lock(&mu_);
@@ -82,7 +117,7 @@ class IngestClient::SharedSource {
 
  private:
   absl::Mutex mu_;  // one caller of the source at a time
-  PushBatchSource& source_;
+  LentBatchSource& source_;
   int64_t next_index_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   const std::function<void(const PushStats&)> on_progress_;
@@ -91,13 +126,21 @@ class IngestClient::SharedSource {
 };
 
 // What survives from one call of a stream to the next: the batches written
-// but not acknowledged, resent on the next call.
+// but not acknowledged, resent on the next call, and given back to the
+// source when the stream ends for good.
 struct IngestClient::StreamState {
+  explicit StreamState(SharedSource& source) : source(source) {}
+  ~StreamState() {
+    std::vector<const v1::PushRequest*> left;
+    {
+      absl::MutexLock lock(&mu);
+      Remove(pending.size(), left);
+    }
+    source.GiveBack(left);
+  }
+
   struct Pending {
-    // Each batch lives on an arena of its own: a couple of allocations
-    // instead of several per event, and one free when it is acknowledged.
-    std::unique_ptr<google::protobuf::Arena> arena;
-    v1::PushRequest* request = nullptr;  // on `arena`
+    const v1::PushRequest* request = nullptr;  // lent by the source
     int64_t index = 0;
     int events = 0;
     absl::Time written_at;
@@ -113,6 +156,14 @@ struct IngestClient::StreamState {
   // Batches acknowledged on this stream, over all its calls.
   int64_t batches ABSL_GUARDED_BY(mu) = 0;
   bool source_done = false;  // writing thread only
+  SharedSource& source;
+
+  // Moves the requests of the first `count` batches of `pending` to `out`.
+  void Remove(size_t count, std::vector<const v1::PushRequest*>& out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (size_t i = 0; i < count; ++i) out.push_back(pending[i].request);
+    pending.erase(pending.begin(), pending.begin() + count);
+  }
 };
 
 absl::StatusOr<std::unique_ptr<IngestClient>> IngestClient::Connect(
@@ -174,6 +225,12 @@ absl::StatusOr<v1::TeamExecution> IngestClient::GetTeamExecution(
 
 PushOutcome IngestClient::PushStream(PushBatchSource& source,
                                      const PushStreamOptions& options) {
+  ArenaBatches batches(source);
+  return PushStream(batches, options);
+}
+
+PushOutcome IngestClient::PushStream(LentBatchSource& source,
+                                     const PushStreamOptions& options) {
   SharedSource shared(source, options.on_progress);
   const int streams = std::max(1, options.streams);
   std::vector<PushOutcome> outcomes(streams);
@@ -201,7 +258,7 @@ PushOutcome IngestClient::PushStream(PushBatchSource& source,
 
 PushOutcome IngestClient::PushOneStream(SharedSource& source,
                                         const PushStreamOptions& options) {
-  StreamState state;
+  StreamState state(source);
   PushOutcome outcome;
   absl::BitGen gen;
   int failures = 0;  // consecutive calls that broke without progress
@@ -267,7 +324,8 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   std::thread reader([&] {
     v1::PushResponse response;
     while (stream->Read(&response)) {
-      int events;
+      BatchAck ack;
+      absl::Time written_at;
       {
         absl::MutexLock lock(&state.mu);
         if (state.acknowledged >= state.pending.size()) {
@@ -275,10 +333,19 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
           context.TryCancel();
           break;
         }
-        events = state.pending[state.acknowledged++].events;
+        const StreamState::Pending& batch = state.pending[state.acknowledged++];
+        ack.index = batch.index;
+        ack.events = batch.events;
+        written_at = batch.written_at;
         state.batches += 1;
       }
-      source.Acknowledged(events, response);
+      source.Acknowledged(ack.events, response);
+      if (options.on_batch) {
+        ack.accepted = response.accepted();
+        ack.duplicates = response.duplicates();
+        ack.latency = absl::Now() - written_at;
+        options.on_batch(ack);
+      }
     }
     absl::MutexLock lock(&state.mu);
     reader_done = true;
@@ -310,12 +377,12 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   // the source, keeping at most max_in_flight batches unacknowledged.
   bool broken = false;
   size_t resend = 0;
+  std::vector<const v1::PushRequest*> acknowledged;  // to give back
   for (;;) {
     StreamState::Pending* next = nullptr;
     {
       absl::MutexLock lock(&state.mu);
-      state.pending.erase(state.pending.begin(),
-                          state.pending.begin() + state.acknowledged);
+      state.Remove(state.acknowledged, acknowledged);
       resend -= std::min(resend, state.acknowledged);
       state.acknowledged = 0;
       if (resend < state.pending.size()) {
@@ -332,13 +399,11 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
         if (reader_done) break;
       }
     }
+    source.GiveBack(acknowledged);  // before the source lends another
     if (next == nullptr) {
       StreamState::Pending batch;
-      batch.arena =
-          std::make_unique<google::protobuf::Arena>(BatchArenaOptions());
-      batch.request = google::protobuf::Arena::CreateMessage<v1::PushRequest>(
-          batch.arena.get());
-      if (!source.Next(*batch.request, batch.index)) {
+      batch.request = source.Lend(batch.index);
+      if (batch.request == nullptr) {
         state.source_done = true;
         break;
       }
@@ -359,11 +424,16 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   if (!broken) stream->WritesDone();
   reader.join();
   watchdog.join();
-  grpc::Status status = stream->Finish();
-  absl::MutexLock lock(&state.mu);
-  state.pending.erase(state.pending.begin(),
-                      state.pending.begin() + state.acknowledged);
-  state.acknowledged = 0;
+  const grpc::Status status = stream->Finish();
+  bool unacknowledged;
+  {
+    absl::MutexLock lock(&state.mu);
+    state.Remove(state.acknowledged, acknowledged);
+    state.acknowledged = 0;
+    unacknowledged = !state.pending.empty();
+  }
+  source.GiveBack(acknowledged);
+  // The reader and the watchdog are joined: their flags are settled.
   if (timed_out) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         absl::StrCat("no acknowledgement of a batch within ",
@@ -380,7 +450,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
     return grpc::Status(grpc::StatusCode::INTERNAL,
                         "the server acknowledged more batches than were sent");
   }
-  if (status.ok() && (!state.pending.empty() || !state.source_done)) {
+  if (status.ok() && (unacknowledged || !state.source_done)) {
     // The server ended the stream early (it may be draining): go on with
     // a new one.
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,

@@ -11,7 +11,11 @@
 //       IngestClient::Connect(options);
 //   if (!client.ok()) return client.status();
 //   VectorBatchSource batches(events, 1000);
-//   PushOutcome pushed = (*client)->PushStream(batches);
+//   PushStreamOptions push;
+//   push.on_batch = [](const BatchAck& ack) {  // e.g. to time each batch
+//     latency_histogram.Observe(absl::ToDoubleSeconds(ack.latency));
+//   };
+//   PushOutcome pushed = (*client)->PushStream(batches, push);
 //   if (!pushed.status.ok()) ...;  // pushed.failed_batch names the batch
 //   absl::StatusOr<v1::TeamExecution> eng = (*client)->GetTeamExecution("eng");
 #ifndef ORGPULSE_CLIENTS_INGEST_CLIENT_H_
@@ -25,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "clients/client_options.h"
 #include "clients/retry.h"
@@ -43,6 +48,22 @@ class PushBatchSource {
   // IngestClient::kMaxEventsPerRequest; false when none are left. Called
   // from one thread at a time; may be slow (it is where parsing happens).
   virtual bool Next(ingest::v1::PushRequest& batch) = 0;
+};
+
+// Batches that already exist as messages (a load generator's templates),
+// lent to the client and sent as they are, without the copy into a batch of
+// the client's that PushBatchSource needs.
+class LentBatchSource {
+ public:
+  virtual ~LentBatchSource() = default;
+  // The next batch (at most IngestClient::kMaxEventsPerRequest events), or
+  // null when none are left. It must stay alive and unchanged until it is
+  // passed to GiveBack.
+  virtual const ingest::v1::PushRequest* Lend() = 0;
+  // Ends the loan of a batch Lend returned: once it is acknowledged, or when
+  // the push ends without its acknowledgement. Called once per batch.
+  virtual void GiveBack(const ingest::v1::PushRequest* batch) = 0;
+  // Lend and GiveBack are called from one thread at a time.
 };
 
 // Consecutive batches of `batch_size` events of a vector (which must outlive
@@ -84,6 +105,21 @@ struct PushOutcome {
   int retries = 0;
 };
 
+// One batch of a PushStream, acknowledged.
+struct BatchAck {
+  // 0-based, in the source's order (as PushOutcome::failed_batch).
+  int64_t index = 0;
+  int events = 0;
+  // The server's answer to this batch (see ingest::v1::PushResponse).
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  // From writing the batch on its stream (the last time, if it was resent on
+  // a reopened stream) to reading its acknowledgement. Includes the wait in
+  // Write for flow control, not the wait for room among the batches in
+  // flight nor the time the source took to produce the batch.
+  absl::Duration latency;
+};
+
 struct PushStreamOptions {
   // Concurrent PushStream calls sharing the source. The server works on the
   // batches of one stream in order, so several keep more of it busy; the
@@ -96,6 +132,11 @@ struct PushStreamOptions {
   // Called after each acknowledgement with the running totals, on a thread
   // that reads responses (one per stream); must be quick and thread-safe.
   std::function<void(const PushStats&)> on_progress;
+  // Called once for each acknowledged batch, after on_progress, on the same
+  // threads; acknowledgements of one stream come in the order its batches
+  // were written. Must be quick and thread-safe when streams > 1. A refused
+  // or never acknowledged batch is reported in the PushOutcome, not here.
+  std::function<void(const BatchAck&)> on_batch;
 };
 
 // Thread-safe.
@@ -107,11 +148,17 @@ class IngestClient {
   static absl::StatusOr<std::unique_ptr<IngestClient>> Connect(
       const ClientOptions& options);
 
-  // Over an existing channel (in-process servers in tests).
+  // Over an existing channel: in-process servers in tests, or channel
+  // arguments of the caller's (a load generator gives each client a
+  // connection of its own with GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL). The
+  // transport settings of `options` are then unused; the token, deadlines and
+  // retries apply.
   IngestClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options,
                Sleeper sleep = RealSleep());
 
   // One batch (at most kMaxEventsPerRequest events), retried on UNAVAILABLE.
+  // Blocks until the answer, so timing the call times the request (with its
+  // retries, if any); `request` is sent as it is, not copied.
   absl::StatusOr<ingest::v1::PushResponse> Push(
       const ingest::v1::PushRequest& request);
 
@@ -123,6 +170,10 @@ class IngestClient {
   // DEADLINE_EXCEEDED. After a stream fails for good the others take no new
   // batches, finish the ones they have, and the first failure is returned.
   PushOutcome PushStream(PushBatchSource& source,
+                         const PushStreamOptions& options = {});
+  // The same with batches lent by the caller: no copy of each batch. Every
+  // lent batch is given back before this returns.
+  PushOutcome PushStream(LentBatchSource& source,
                          const PushStreamOptions& options = {});
 
   absl::StatusOr<ingest::v1::ListTeamsResponse> ListTeams(

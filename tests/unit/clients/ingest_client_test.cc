@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -337,6 +338,39 @@ std::vector<v1::Event> Events(int n) {
   return events;
 }
 
+// Batches of `size` events (e0, e1, ...) lent to the client; checks that
+// every batch is lent once and given back once.
+class LentBatches final : public LentBatchSource {
+ public:
+  LentBatches(int batches, int size) : requests_(batches) {
+    const std::vector<v1::Event> events = Events(batches * size);
+    for (int i = 0; i < batches * size; ++i) {
+      *requests_[i / size].add_events() = events[i];
+    }
+  }
+  const v1::PushRequest* Lend() override {
+    if (next_ == requests_.size()) return nullptr;
+    const v1::PushRequest* batch = &requests_[next_++];
+    lent_.insert(batch);
+    max_on_loan_ = std::max(max_on_loan_, lent_.size());
+    return batch;
+  }
+  void GiveBack(const v1::PushRequest* batch) override {
+    EXPECT_EQ(lent_.erase(batch), 1u) << "not on loan";
+    ++given_back_;
+  }
+  size_t on_loan() const { return lent_.size(); }
+  size_t max_on_loan() const { return max_on_loan_; }
+  int given_back() const { return given_back_; }
+
+ private:
+  std::vector<v1::PushRequest> requests_;
+  size_t next_ = 0;
+  std::set<const v1::PushRequest*> lent_;
+  size_t max_on_loan_ = 0;
+  int given_back_ = 0;
+};
+
 class IngestClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -464,6 +498,34 @@ TEST_F(IngestClientTest, StreamPushesEveryBatchWithBoundedInFlight) {
   EXPECT_EQ(progress.back(), 95);
 }
 
+TEST_F(IngestClientTest, EachAcknowledgedBatchIsReportedWithItsLatency) {
+  fake_.SetAckDelay(absl::Milliseconds(20));
+  const std::vector<v1::Event> events = Events(25);
+  VectorBatchSource batches(events, 10);
+  std::vector<BatchAck> acks;
+  int64_t progress_events = 0;
+  PushStreamOptions options;
+  options.max_in_flight = 2;
+  options.on_progress = [&](const PushStats& s) { progress_events = s.events; };
+  options.on_batch = [&](const BatchAck& ack) {
+    // After on_progress, which already counts this batch.
+    EXPECT_EQ(progress_events, ack.index * 10 + ack.events);
+    acks.push_back(ack);
+  };
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  ASSERT_EQ(acks.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(acks[i].index, i);
+    EXPECT_EQ(acks[i].events, i < 2 ? 10 : 5);
+    EXPECT_EQ(acks[i].accepted, acks[i].events);  // the fake accepts all
+    EXPECT_EQ(acks[i].duplicates, 0);
+    // The fake waits 20 ms after reading a batch before acknowledging it.
+    EXPECT_GE(acks[i].latency, absl::Milliseconds(20));
+    EXPECT_LT(acks[i].latency, options_.timeout);
+  }
+}
+
 TEST_F(IngestClientTest, BrokenStreamIsReopenedAndUnacknowledgedBatchesResent) {
   fake_.BreakFirstStreamAfter(2);
   fake_.SetAckDelay(absl::Milliseconds(2));
@@ -471,9 +533,13 @@ TEST_F(IngestClientTest, BrokenStreamIsReopenedAndUnacknowledgedBatchesResent) {
   VectorBatchSource batches(events, 10);
   PushStreamOptions options;
   options.max_in_flight = 2;
+  std::vector<int64_t> acked;
+  options.on_batch = [&](const BatchAck& ack) { acked.push_back(ack.index); };
   const PushOutcome pushed = Client()->PushStream(batches, options);
   ASSERT_TRUE(pushed.status.ok()) << pushed.status;
   EXPECT_EQ(pushed.retries, 1);
+  // The resent batch is reported once, when the new stream acknowledges it.
+  EXPECT_THAT(acked, ElementsAre(0, 1, 2, 3, 4));
   EXPECT_EQ(fake_.streams(), 2);
   EXPECT_EQ(pushed.acknowledged.batches, 5);
   EXPECT_EQ(pushed.acknowledged.events, 50);
@@ -493,9 +559,13 @@ TEST_F(IngestClientTest, RefusedBatchIsNamedWithItsViolations) {
   fake_.RefuseRequest(2);
   const std::vector<v1::Event> events = Events(50);
   VectorBatchSource batches(events, 10);
-  const PushOutcome pushed = Client()->PushStream(batches);
+  std::vector<int64_t> acked;
+  PushStreamOptions options;
+  options.on_batch = [&](const BatchAck& ack) { acked.push_back(ack.index); };
+  const PushOutcome pushed = Client()->PushStream(batches, options);
   EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(pushed.failed_batch, 2);
+  EXPECT_THAT(acked, ElementsAre(0, 1));  // not the refused one
   EXPECT_EQ(pushed.acknowledged.batches, 2);
   EXPECT_EQ(pushed.retries, 0);
   EXPECT_THAT(
@@ -530,11 +600,23 @@ TEST_F(IngestClientTest, SeveralStreamsShareTheSourceAndSendEachBatchOnce) {
     EXPECT_GT(s.events, last_progress);  // totals over every stream
     last_progress = s.events;
   };
+  std::vector<int64_t> acked;
+  int64_t acked_events = 0;
+  options.on_batch = [&](const BatchAck& ack) {
+    absl::MutexLock lock(&mu);
+    acked.push_back(ack.index);
+    acked_events += ack.events;
+  };
   const PushOutcome pushed = Client()->PushStream(batches, options);
   ASSERT_TRUE(pushed.status.ok()) << pushed.status;
   EXPECT_EQ(pushed.acknowledged.batches, 21);
   EXPECT_EQ(pushed.acknowledged.events, 205);
   EXPECT_EQ(last_progress, 205);
+  EXPECT_EQ(acked_events, 205);
+  // Indices are over the whole source, whichever stream took the batch.
+  std::sort(acked.begin(), acked.end());
+  ASSERT_EQ(acked.size(), 21u);
+  for (int i = 0; i < 21; ++i) EXPECT_EQ(acked[i], i);
   EXPECT_EQ(fake_.streams(), 3);
   std::vector<std::string> requests = fake_.requests();
   std::sort(requests.begin(), requests.end());
@@ -567,6 +649,37 @@ TEST_F(IngestClientTest, AStreamAtItsLongestDurationIsReplaced) {
   EXPECT_EQ(pushed.acknowledged.events, 20);
   EXPECT_GE(pushed.retries, 1);
   EXPECT_GE(fake_.streams(), 2);
+}
+
+TEST_F(IngestClientTest, LentBatchesAreSentAsTheyAreAndEachGivenBackOnce) {
+  fake_.BreakFirstStreamAfter(2);  // batch 2 is resent on a new stream
+  fake_.SetAckDelay(absl::Milliseconds(2));
+  LentBatches batches(5, 10);
+  PushStreamOptions options;
+  options.max_in_flight = 2;
+  const PushOutcome pushed = Client()->PushStream(batches, options);
+  ASSERT_TRUE(pushed.status.ok()) << pushed.status;
+  EXPECT_EQ(pushed.retries, 1);
+  EXPECT_EQ(pushed.acknowledged.events, 50);
+  std::vector<std::string> requests = fake_.requests();
+  requests.erase(std::unique(requests.begin(), requests.end()), requests.end());
+  EXPECT_THAT(requests,
+              ::testing::IsSupersetOf({"e0", "e10", "e20", "e30", "e40"}));
+  EXPECT_EQ(batches.given_back(), 5);
+  EXPECT_EQ(batches.on_loan(), 0u);
+  // The batches in flight, and at most one acknowledged but not yet given
+  // back: the loans are bounded.
+  EXPECT_LE(batches.max_on_loan(), 3u);
+}
+
+TEST_F(IngestClientTest, LentBatchesAreGivenBackAfterARefusal) {
+  fake_.RefuseRequest(2);
+  LentBatches batches(5, 10);
+  const PushOutcome pushed = Client()->PushStream(batches);
+  EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(pushed.failed_batch, 2);
+  EXPECT_EQ(batches.on_loan(), 0u);  // the refused and unsent ones too
+  EXPECT_GE(batches.given_back(), 3);
 }
 
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {
