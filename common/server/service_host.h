@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/abuse_limits.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
@@ -38,6 +39,7 @@ struct ServiceHostOptions {
   int max_message_bytes = 16 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
+  AbuseLimits abuse_limits;
 };
 
 class ServiceHost {
