@@ -24,8 +24,9 @@ namespace orgpulse {
 struct AbuseLimits {
   // Memory gRPC core may use for connections, call arenas and read buffers
   // across all connections. Under pressure core shrinks read buffers and
-  // closes idle connections with GOAWAY, then cancels streams, rather than
-  // growing without bound.
+  // closes idle connections with GOAWAY, then cancels streams. It does not
+  // refuse new streams, so it cannot stop the rapid-reset pile-up of calls
+  // (docs/hardening.md).
   int64_t memory_quota_bytes = int64_t{256} << 20;
   // Threads of gRPC's synchronous server. Both services use the callback
   // API only, so this caps a pool they do not use today; it keeps a future
