@@ -10,6 +10,7 @@ packages=(
   libabsl-dev prometheus-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
+  python3-h2
   sqlite3 curl
 )
 

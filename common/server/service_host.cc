@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
+  ApplyAbuseLimits(options.abuse_limits, builder);
   builder.experimental().SetInterceptorCreators(
       host->grpc_metrics_->InterceptorFactories());
   host->server_ = builder.BuildAndStart();

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/abuse_limits.h"
 #include "common/server/transport_security.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/collectable.h"
@@ -42,6 +43,7 @@ struct ServiceHostOptions {
   // TLS (optionally mutual) or, when asked, plaintext. The metrics endpoint
   // is plain HTTP: put it on an internal address.
   TransportSecurity transport;
+  AbuseLimits abuse_limits;
 };
 
 class ServiceHost {

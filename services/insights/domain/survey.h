@@ -39,6 +39,7 @@ struct Answer {
   Dimension dimension = Dimension::kUnspecified;
   int value = 0;  // 1..5 as answered
   bool reverse_scored = false;
+  size_t item_length = 0;  // of the questionnaire item id (not kept)
 };
 
 // A response as submitted (after pseudonymisation).

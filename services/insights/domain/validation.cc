@@ -105,6 +105,10 @@ std::vector<FieldViolation> ValidateResponses(
       if (a.value < 1 || a.value > 5) {
         fail(absl::StrCat(f, "value"), "must be between 1 and 5");
       }
+      if (a.item_length > kMaxItemLength) {
+        fail(absl::StrCat(f, "item"),
+             absl::StrCat("longer than ", kMaxItemLength, " characters"));
+      }
     }
     // Complete responses keep the privacy rules simple and exact: every
     // released figure of a group counts the same people.

@@ -17,6 +17,7 @@ inline constexpr size_t kMaxAnswersPerResponse = 200;
 inline constexpr size_t kMaxResponseIdLength = 128;
 inline constexpr size_t kMaxRoundLength = 32;
 inline constexpr size_t kMaxRespondentIdLength = 256;
+inline constexpr size_t kMaxItemLength = 128;  // answers[].item, not stored
 
 std::vector<FieldViolation> ValidateResponses(
     const std::vector<SurveyResponse>& batch, absl::Time now);

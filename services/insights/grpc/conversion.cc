@@ -40,7 +40,7 @@ std::vector<SurveyResponse> FromProto(
     r.submitted_at = FromProtoTime(p.has_submitted_at(), p.submitted_at());
     for (const v1::Answer& a : p.answers()) {
       r.answers.push_back({static_cast<Dimension>(a.dimension()), a.value(),
-                           a.reverse_scored()});
+                           a.reverse_scored(), a.item().size()});
     }
     r.enps = p.enps();
     r.intent_to_stay = p.intent_to_stay();

@@ -126,6 +126,16 @@ TEST(ValidateResponsesTest, RespondentIdIsCheckedByItsRawLength) {
   EXPECT_THAT(Fields(Validate(r)), ElementsAre("responses[0].respondent_id"));
 }
 
+TEST(ValidateResponsesTest, AnswerItemLength) {
+  SurveyResponse r = Valid();
+  r.answers[2].item_length = kMaxItemLength;
+  EXPECT_THAT(Validate(r), IsEmpty());
+  r.answers[2].item_length = kMaxItemLength + 1;
+  EXPECT_THAT(Validate(r),
+              ElementsAre(FieldViolation{"responses[0].answers[2].item",
+                                         "longer than 128 characters"}));
+}
+
 TEST(ValidateResponsesTest, SubmittedAt) {
   SurveyResponse r = Valid();
   r.submitted_at = absl::InfinitePast();
