@@ -29,6 +29,9 @@ struct IngestServerOptions {
   bool enable_reflection = false;
   std::string synchronous = "full";
   int64_t max_store_bytes = 0;
+  // Start even if the write-ahead log is damaged before complete commits,
+  // dropping them (logged, a copy kept); see docs/storage-faults.md.
+  bool discard_damaged_wal = false;
 };
 
 class IngestServer {

@@ -27,6 +27,9 @@ struct InsightsServerOptions {
   std::string synchronous = "full";
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
+  // Start even if the write-ahead log is damaged before complete commits,
+  // dropping them (logged, a copy kept); see docs/storage-faults.md.
+  bool discard_damaged_wal = false;
 };
 
 class InsightsServer {
