@@ -3,6 +3,14 @@
 // transaction adding one row at the end of the table (sequential rowids, so
 // appends never touch random pages); Replay reads every row in order.
 //
+// A full disk (or max_bytes) is a state, not only an error: once an append
+// fails for lack of space the log refuses appends at once with
+// RESOURCE_EXHAUSTED, and a background probe (every full_probe_interval)
+// writes and deletes a file as large as the failed append beside the
+// database; when that succeeds the log takes appends again. An observer hears
+// both changes (the services turn health NOT_SERVING and back). See
+// docs/storage-faults.md.
+//
 // Example:
 //   absl::StatusOr<std::unique_ptr<SqliteLog>> log =
 //       SqliteLog::Open("/var/lib/orgpulse/insights/responses.db", {});
@@ -11,6 +19,7 @@
 #define ORGPULSE_COMMON_STORAGE_SQLITE_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -40,21 +49,41 @@ struct SqliteLogOptions {
   // stalls that append, and every request waiting on it, by tens of
   // milliseconds. Zero keeps SQLite's default.
   absl::Duration checkpoint_interval = absl::Milliseconds(250);
+  // While appends are refused for lack of space, how often the background
+  // probe checks whether space has returned.
+  absl::Duration full_probe_interval = absl::Seconds(1);
+  // When the write-ahead log is damaged before complete commits (see
+  // wal_check.h), open anyway and drop them (a copy of the log is kept beside
+  // it, and the loss is logged as an error) instead of refusing (DATA_LOSS).
+  bool discard_damaged_wal = false;
 };
 
 class SqliteLog {
  public:
   // Creates the parent directory if needed and opens (or creates) `path`.
-  // Runs SQLite's quick_check and refuses a corrupt file (DATA_LOSS).
+  // Before SQLite sees the write-ahead log, checks that its recovery would
+  // keep every complete commit (wal_check.h); then runs SQLite's quick_check.
+  // Refuses damage with DATA_LOSS and a message naming the file and offset.
   static absl::StatusOr<std::unique_ptr<SqliteLog>> Open(
       const std::string& path, const SqliteLogOptions& options);
   ~SqliteLog();
 
   // Appends one row atomically and durably. `items` is informational (how
   // many records the blob holds). RESOURCE_EXHAUSTED when the disk (or
-  // max_bytes) is full, UNAVAILABLE on other I/O errors; then nothing was
-  // appended. REQUIRES: one caller at a time.
+  // max_bytes) is full, and at once, without trying, while !writable();
+  // UNAVAILABLE on other I/O errors. On error nothing was appended and the
+  // connection is ready for the next append. REQUIRES: one caller at a time.
   [[nodiscard]] absl::Status Append(absl::string_view blob, int64_t items);
+
+  // False from an append that failed for lack of space until the probe sees
+  // space again.
+  bool writable() const;
+
+  // `observer` is called at once with writable(), then with each new value,
+  // in order, on the appending thread or the background one; it must be fast
+  // and must not call back into the log. Setting it (nullptr to clear) waits
+  // for a call in progress, so clear it before what it refers to goes away.
+  void SetWritableObserver(std::function<void(bool writable)> observer);
 
   // The sum of `items` over all rows; 0 on error.
   int64_t ItemCount();
@@ -67,15 +96,32 @@ class SqliteLog {
  private:
   explicit SqliteLog(sqlite3* db) : db_(db) {}
   absl::Status Error(absl::string_view what, int rc) const;
-  void CheckpointLoop(absl::Duration interval);
+  // Whether `rc`, from the main connection, means the disk or max_bytes is
+  // full.
+  bool IsOutOfSpace(int rc) const;
+  void SetWritable(bool writable, int64_t failed_bytes)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  // True if an append of the size that failed would fit now.
+  bool SpaceReturned(int64_t failed_bytes);
+  void BackgroundLoop(absl::Duration checkpoint_interval,
+                      absl::Duration probe_interval);
 
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;
   std::string path_;
+  int64_t page_size_ = 4096;
+  int64_t max_page_count_ = 0;  // 0: no max_bytes
 
-  // The background checkpointer and its own connection.
-  sqlite3* checkpoint_db_ = nullptr;
-  std::thread checkpointer_;
+  // Serialises changes of `writable_` with their notifications.
+  mutable absl::Mutex state_mu_;
+  bool writable_ ABSL_GUARDED_BY(state_mu_) = true;
+  int64_t failed_bytes_ ABSL_GUARDED_BY(state_mu_) = 0;
+  std::function<void(bool)> observer_ ABSL_GUARDED_BY(state_mu_);
+
+  // The background thread (checkpoints, the space probe) and its own
+  // connection.
+  sqlite3* background_db_ = nullptr;
+  std::thread background_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };

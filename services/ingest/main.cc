@@ -37,6 +37,10 @@ ABSL_FLAG(std::string, sync, kDefaults.synchronous,
 ABSL_FLAG(int64_t, max_store_bytes, kDefaults.max_store_bytes,
           "cap on the event store's size in bytes (0: none); past it pushes "
           "get RESOURCE_EXHAUSTED");
+ABSL_FLAG(bool, discard_damaged_wal, false,
+          "start even if the write-ahead log is damaged before complete "
+          "commits: keep a copy, drop those commits, log it (see "
+          "docs/storage-faults.md); for an operator who has read the error");
 ABSL_FLAG(
     std::string, now, "",
     "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
@@ -75,6 +79,7 @@ int main(int argc, char** argv) {
   options.enable_reflection = absl::GetFlag(FLAGS_enable_reflection);
   options.synchronous = absl::GetFlag(FLAGS_sync);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
+  options.discard_damaged_wal = absl::GetFlag(FLAGS_discard_damaged_wal);
   options.transport = orgpulse::TransportSecurityFromFlags();
   options.auth = orgpulse::AuthOptionsFromFlags();
 

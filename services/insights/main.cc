@@ -56,6 +56,10 @@ ABSL_FLAG(absl::Duration, ingest_refresh, kDefaults.ingest_refresh,
           "how often ingest's figures are read again");
 ABSL_FLAG(absl::Duration, ingest_deadline, kDefaults.ingest_deadline,
           "deadline of each call to ingest");
+ABSL_FLAG(bool, discard_damaged_wal, false,
+          "start even if the write-ahead log is damaged before complete "
+          "commits: keep a copy, drop those commits, log it (see "
+          "docs/storage-faults.md); for an operator who has read the error");
 ABSL_FLAG(
     std::string, now, "",
     "pin the clock to this RFC 3339 time (demos, tests); empty: real time");
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
   options.ingest.cert_file = absl::GetFlag(FLAGS_ingest_cert_file);
   options.ingest.key_file = absl::GetFlag(FLAGS_ingest_key_file);
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
+  options.discard_damaged_wal = absl::GetFlag(FLAGS_discard_damaged_wal);
   options.transport = orgpulse::TransportSecurityFromFlags();
   options.auth = orgpulse::AuthOptionsFromFlags();
   options.respondent_key_file = absl::GetFlag(FLAGS_respondent_key_file);

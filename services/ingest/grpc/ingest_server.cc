@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/metrics/store_collector.h"
 #include "common/server/service_host.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -56,6 +57,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   SqliteEventStoreOptions store_options;
   store_options.synchronous = options.synchronous;
   store_options.max_bytes = options.max_store_bytes;
+  store_options.discard_damaged_wal = options.discard_damaged_wal;
   absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
       SqliteEventStore::Open(options.data_dir, store_options);
   if (!store.ok()) return store.status();
@@ -90,10 +92,14 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        .enable_reflection = options.enable_reflection,
        .transport = options.transport},
       {p->service.get()}, registry,
-      {std::make_shared<IngestCollector>(*p->ledger)});
+      {std::make_shared<IngestCollector>(*p->ledger),
+       std::make_shared<StoreCollector>(
+           [s = p->store.get()] { return s->log().writable(); })});
   if (!host.ok()) return host.status();
   p->host = *std::move(host);
-  p->host->SetServing(true);
+  // SERVING while the store takes writes (now, and whenever space returns).
+  p->store->log().SetWritableObserver(
+      [h = p->host.get()](bool writable) { h->SetServing(writable); });
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
@@ -108,6 +114,7 @@ void IngestServer::Shutdown(absl::Duration grace) {
   if (p.shut_down) return;
   p.shut_down = true;
   const absl::Time start = absl::Now();
+  p.store->log().SetWritableObserver(nullptr);
   const absl::Duration drained = p.host->Shutdown(grace);
   p.ledger->Stop();
   Log(LogLevel::kInfo, kComponent,

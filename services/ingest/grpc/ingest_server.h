@@ -33,6 +33,9 @@ struct IngestServerOptions {
   int64_t max_store_bytes = 0;
   TransportSecurity transport;
   AuthOptions auth;
+  // Start even if the write-ahead log is damaged before complete commits,
+  // dropping them (logged, a copy kept); see docs/storage-faults.md.
+  bool discard_damaged_wal = false;
 };
 
 class IngestServer {

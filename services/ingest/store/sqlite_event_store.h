@@ -33,6 +33,9 @@ class SqliteEventStore final : public EventStore {
       absl::FunctionRef<void(EventBatch&& group)> fn) override;
   int64_t EventCountHint() override { return log_->ItemCount(); }
 
+  // The log underneath, for its writable state (health, metrics).
+  SqliteLog& log() { return *log_; }
+
  private:
   explicit SqliteEventStore(std::unique_ptr<SqliteLog> log)
       : log_(std::move(log)) {}

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/keyed_hash.h"
 #include "common/log/log.h"
+#include "common/metrics/store_collector.h"
 #include "common/server/service_host.h"
 #include "services/insights/domain/insights_engine.h"
 #include "services/insights/domain/privacy.h"
@@ -84,8 +85,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   p->hasher = *std::move(hasher);
 
   absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> store =
-      SqliteSurveyStore::Open(options.data_dir,
-                              {.synchronous = options.synchronous});
+      SqliteSurveyStore::Open(
+          options.data_dir,
+          {.synchronous = options.synchronous,
+           .discard_damaged_wal = options.discard_damaged_wal});
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
 
@@ -126,10 +129,14 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
        .enable_reflection = options.enable_reflection,
        .transport = options.transport},
       {p->service.get()}, registry,
-      {std::make_shared<InsightsCollector>(*p->engine, *p->source)});
+      {std::make_shared<InsightsCollector>(*p->engine, *p->source),
+       std::make_shared<StoreCollector>(
+           [s = p->store.get()] { return s->log().writable(); })});
   if (!host.ok()) return host.status();
   p->host = *std::move(host);
-  p->host->SetServing(true);
+  // SERVING while the store takes writes (now, and whenever space returns).
+  p->store->log().SetWritableObserver(
+      [h = p->host.get()](bool writable) { h->SetServing(writable); });
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
@@ -145,6 +152,7 @@ void InsightsServer::Shutdown(absl::Duration grace) {
   Parts& p = *parts_;
   if (p.shut_down) return;
   p.shut_down = true;
+  p.store->log().SetWritableObserver(nullptr);
   const absl::Duration drained = p.host->Shutdown(grace);
   p.source->Stop();
   Log(LogLevel::kInfo, kComponent,

@@ -36,6 +36,9 @@ struct InsightsServerOptions {
   // unless told otherwise.
   ClientOptions ingest{.address = "127.0.0.1:50051", .tls = true};
   std::string ingest_token_file;
+  // Start even if the write-ahead log is damaged before complete commits,
+  // dropping them (logged, a copy kept); see docs/storage-faults.md.
+  bool discard_damaged_wal = false;
 };
 
 class InsightsServer {

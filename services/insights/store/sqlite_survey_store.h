@@ -27,6 +27,9 @@ class SqliteSurveyStore final : public SurveyStore {
   absl::Status Replay(
       absl::FunctionRef<void(const ScoredResponse&)> fn) override;
 
+  // The log underneath, for its writable state (health, metrics).
+  SqliteLog& log() { return *log_; }
+
  private:
   explicit SqliteSurveyStore(std::unique_ptr<SqliteLog> log)
       : log_(std::move(log)) {}

@@ -196,18 +196,23 @@ TEST_F(SqliteEventStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   EXPECT_THAT(store->Append(Pointers(large)),
               StatusIs(absl::StatusCode::kResourceExhausted));
 
-  // Nothing of the failed append is stored; the store stays usable.
+  // Nothing of the failed append is stored; while the store is full, appends
+  // are refused at once, even small ones.
   std::vector<std::string> expected;
   for (const Event& e : small) expected.push_back(DebugString(e));
   EXPECT_EQ(ReplayAll(*store), expected);
   const std::vector<Event> after = Group("after", 2);
-  ASSERT_TRUE(store->Append(Pointers(after)).ok());
-  for (const Event& e : after) expected.push_back(DebugString(e));
-  EXPECT_EQ(ReplayAll(*store), expected);
+  EXPECT_THAT(store->Append(Pointers(after)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(store->log().writable());
 
+  // Reopened with room, the store takes appends again; nothing was lost.
   store.reset();
   std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
   ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+  ASSERT_TRUE(reopened->Append(Pointers(after)).ok());
+  for (const Event& e : after) expected.push_back(DebugString(e));
   EXPECT_EQ(ReplayAll(*reopened), expected);
 }
 

@@ -246,8 +246,22 @@ TEST_F(SqliteSurveyStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   ASSERT_TRUE(store.Append(small).ok());
   EXPECT_THAT(store.Append(Batch(10, 3000)),  // ~400 KiB encoded
               StatusIs(absl::StatusCode::kResourceExhausted));
-  // Nothing of the refused batch is stored.
+  // Nothing of the refused batch is stored; while full, even a small batch
+  // is refused at once.
   EXPECT_EQ(ReplayAll(store), DebugStrings(small));
+  EXPECT_FALSE(store.log().writable());
+  EXPECT_THAT(store.Append(Batch(20, 1)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  opened->reset();
+
+  // Reopened with room: appends resume after what was stored.
+  std::unique_ptr<SqliteSurveyStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_TRUE(reopened->log().writable());
+  ASSERT_TRUE(reopened->Append(Batch(20, 1)).ok());
+  std::vector<std::string> expected = DebugStrings(small);
+  expected.push_back(DebugString(Scored(20)));
+  EXPECT_EQ(ReplayAll(*reopened), expected);
 }
 
 }  // namespace

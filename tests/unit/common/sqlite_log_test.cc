@@ -1,0 +1,339 @@
+// SqliteLog's storage faults on real files: the write-ahead log check at
+// open (torn tails recover, damage before complete commits is refused or,
+// when asked, discarded), and the out-of-space state with max_bytes.
+//
+// A crash image is made by copying the database and its write-ahead log
+// while another connection keeps the log from being checkpointed away.
+#include "common/storage/sqlite_log.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/storage/wal_check.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+
+namespace orgpulse {
+namespace {
+
+using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr int64_t kWalHeader = 32;
+
+std::string Row(int i) {
+  return absl::StrCat("row-", i, std::string(600, 'x'));
+}
+
+uint32_t Big32(const std::string& s, int64_t at) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data() + at);
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+class SqliteLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/orgpulse-sqlite-log-test-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    root_ = dir;
+    std::filesystem::create_directories(root_ + "/live");
+    std::filesystem::create_directories(root_ + "/crash");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  std::string live() const { return root_ + "/live/log.db"; }
+  std::string crash() const { return root_ + "/crash/log.db"; }
+  std::string crash_wal() const { return crash() + "-wal"; }
+
+  // Appends rows [0, n) to a log at live() and leaves a crash image of it at
+  // crash(): the database and the write-ahead log as a killed process would.
+  // `checkpoint_after` >= 0: checkpoint after that many rows, so the log
+  // restarts and later frames overwrite the start of the old ones.
+  void MakeCrashImage(int n, int checkpoint_after = -1) {
+    sqlite3* keeper = nullptr;
+    {
+      // No background checkpoints: the frames stay in the log.
+      absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
+          live(), {.checkpoint_interval = absl::ZeroDuration()});
+      ASSERT_TRUE(log.ok()) << log.status();
+      ASSERT_EQ(sqlite3_open(live().c_str(), &keeper), SQLITE_OK);
+      // A read attaches it to the log, which then outlives the other one.
+      ASSERT_EQ(sqlite3_exec(keeper, "SELECT count(*) FROM log", nullptr,
+                             nullptr, nullptr),
+                SQLITE_OK);
+      for (int i = 0; i < n; ++i) {
+        if (i == checkpoint_after) {
+          int logged = 0, copied = 0;
+          ASSERT_EQ(
+              sqlite3_wal_checkpoint_v2(
+                  keeper, nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied),
+              SQLITE_OK);
+          ASSERT_EQ(logged, copied);
+        }
+        ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
+      }
+    }
+    for (const char* suffix : {"", "-wal"}) {
+      std::filesystem::copy_file(live() + suffix, crash() + suffix);
+    }
+    sqlite3_close(keeper);
+  }
+
+  // Byte offsets of the commit frames in the crash image's log, in order
+  // (only those of the current generation up to SQLite's end).
+  std::vector<int64_t> CommitFrames() {
+    absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+    EXPECT_TRUE(report.ok());
+    const std::string wal = ReadFile(crash_wal());
+    const int64_t frame = 24 + report->page_size;
+    std::vector<int64_t> out;
+    for (int64_t i = 0; i < report->recovered_frames; ++i) {
+      const int64_t at = kWalHeader + i * frame;
+      if (Big32(wal, at + 4) != 0) out.push_back(at);
+    }
+    return out;
+  }
+
+  std::vector<std::string> ReplayCrash(SqliteLogOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+        SqliteLog::Open(crash(), options);
+    EXPECT_TRUE(log.ok()) << log.status();
+    std::vector<std::string> rows;
+    if (!log.ok()) return rows;
+    EXPECT_TRUE((*log)
+                    ->Replay([&](absl::string_view blob) {
+                      rows.emplace_back(blob);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return rows;
+  }
+
+  static std::vector<std::string> Rows(int first, int n) {
+    std::vector<std::string> out;
+    for (int i = first; i < first + n; ++i) out.push_back(Row(i));
+    return out;
+  }
+
+  std::string root_;
+};
+
+TEST_F(SqliteLogTest, CrashImageIsIntactAndReplaysEveryRow) {
+  MakeCrashImage(12);
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->damaged()) << report->Describe();
+  EXPECT_EQ(report->break_offset, -1) << report->Describe();
+  EXPECT_GE(report->recovered_commits, 12);  // and the schema's
+  EXPECT_EQ(ReplayCrash(), Rows(0, 12));
+}
+
+TEST_F(SqliteLogTest, TornLastFrameLosesOnlyTheUnfinishedCommit) {
+  MakeCrashImage(12);
+  const std::vector<int64_t> commits = CommitFrames();
+  ASSERT_GE(commits.size(), 12u);
+  // The last commit (row 11) was being written: cut its frame in half.
+  const std::string wal = ReadFile(crash_wal());
+  WriteFile(crash_wal(), wal.substr(0, commits.back() + 2000));
+
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->damaged()) << report->Describe();
+  EXPECT_EQ(report->break_offset, commits.back());
+  EXPECT_EQ(ReplayCrash(), Rows(0, 11));
+}
+
+TEST_F(SqliteLogTest, TornFrameAfterTheLastCommitIsIgnored) {
+  MakeCrashImage(12);
+  // A frame of the next transaction, header written, page half written:
+  // the last frame's header with garbage where the page should be.
+  std::string wal = ReadFile(crash_wal());
+  const int64_t last = CommitFrames().back();
+  wal += wal.substr(last, 24) + std::string(1000, '\x5a');
+  WriteFile(crash_wal(), wal);
+
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->damaged()) << report->Describe();
+  EXPECT_EQ(ReplayCrash(), Rows(0, 12));
+}
+
+TEST_F(SqliteLogTest, StaleFramesOfAnEarlierGenerationAreNotDamage) {
+  // 30 rows, a checkpoint, then 3 more: the log restarts with new salts
+  // and its first frames overwrite old ones; the rest of the old ones stay.
+  MakeCrashImage(33, /*checkpoint_after=*/30);
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok());
+  ASSERT_GT(report->frames, report->recovered_frames) << report->Describe();
+  EXPECT_FALSE(report->damaged()) << report->Describe();
+  EXPECT_EQ(ReplayCrash(), Rows(0, 33));
+}
+
+TEST_F(SqliteLogTest, DamagedCommittedFrameRefusesToOpenNamingTheOffset) {
+  MakeCrashImage(12);
+  const std::vector<int64_t> commits = CommitFrames();
+  ASSERT_GE(commits.size(), 12u);
+  // Flip bytes in the page of a commit in the middle of the log.
+  const int64_t damaged = commits[commits.size() / 2];
+  std::string wal = ReadFile(crash_wal());
+  for (int64_t i = damaged + 100; i < damaged + 104; ++i) wal[i] ^= 0x41;
+  WriteFile(crash_wal(), wal);
+
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->damaged()) << report->Describe();
+  EXPECT_EQ(report->break_offset, damaged);
+  EXPECT_EQ(report->intact_commits_after_break,
+            static_cast<int64_t>(commits.size() - commits.size() / 2 - 1));
+
+  EXPECT_THAT(SqliteLog::Open(crash(), {}),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr(crash_wal()),
+                             HasSubstr(absl::StrCat("byte offset ", damaged)),
+                             HasSubstr("discard_damaged_wal"))));
+  // Refusing left the files as they were, for whoever looks at them.
+  EXPECT_EQ(ReadFile(crash_wal()), wal);
+}
+
+TEST_F(SqliteLogTest, DamagedHeaderBeforeCommitsRefusesToOpen) {
+  MakeCrashImage(5);
+  std::string wal = ReadFile(crash_wal());
+  wal[13] ^= 0x10;  // the checkpoint sequence: covered by the header checksum
+  WriteFile(crash_wal(), wal);
+  absl::StatusOr<WalReport> report = InspectWal(crash_wal());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->damaged()) << report->Describe();
+  EXPECT_EQ(report->break_offset, 0);
+  EXPECT_THAT(SqliteLog::Open(crash(), {}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("header")));
+}
+
+TEST_F(SqliteLogTest, DiscardOptionKeepsWhatPrecedesTheDamageAndACopy) {
+  MakeCrashImage(12);
+  const std::vector<int64_t> commits = CommitFrames();
+  // Damage the commit of row 7 (the schema's commit comes first).
+  const int64_t damaged = commits[commits.size() - 5];
+  std::string wal = ReadFile(crash_wal());
+  wal[damaged + 500] ^= 0x01;
+  WriteFile(crash_wal(), wal);
+
+  EXPECT_EQ(ReplayCrash({.discard_damaged_wal = true}), Rows(0, 7));
+  bool copy_kept = false;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(root_ + "/crash")) {
+    if (entry.path().filename().string().rfind("log.db-wal.damaged-", 0) == 0) {
+      copy_kept = ReadFile(entry.path().string()) == wal;
+    }
+  }
+  EXPECT_TRUE(copy_kept);
+  // The damaged frames are gone: the next start needs no option.
+  EXPECT_EQ(ReplayCrash(), Rows(0, 7));
+}
+
+TEST_F(SqliteLogTest, CorruptDatabaseFileRefusesToOpen) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+        SqliteLog::Open(live(), {});
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
+  }  // closed: everything checkpointed into the database file
+  ASSERT_FALSE(std::filesystem::exists(live() + "-wal"));
+  std::string db = ReadFile(live());
+  ASSERT_GT(db.size(), 3u * 4096);
+  db[2 * 4096 + 1] ^= 0x7f;  // page 3's first free-block pointer
+  db[2 * 4096 + 3] ^= 0x7f;  // and its cell count
+  WriteFile(live(), db);
+  EXPECT_THAT(SqliteLog::Open(live(), {}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(live())));
+}
+
+TEST_F(SqliteLogTest, OutOfSpaceRefusesAppendsAtOnceAndTellsTheObserver) {
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+      SqliteLog::Open(live(), {.max_bytes = 64 * 1024});
+  ASSERT_TRUE(log.ok());
+  absl::Mutex mu;
+  std::vector<bool> seen;
+  (*log)->SetWritableObserver([&](bool writable) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(writable);
+  });
+  ASSERT_TRUE((*log)->Append(Row(0), 1).ok());
+  EXPECT_THAT(
+      (*log)->Append(std::string(200 * 1024, 'y'), 1),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("size limit")));
+  EXPECT_FALSE((*log)->writable());
+  // Refused at once while full, even what would fit; nothing half-written.
+  EXPECT_THAT((*log)->Append(Row(1), 1),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("out of space")));
+  std::vector<std::string> rows;
+  ASSERT_TRUE((*log)
+                  ->Replay([&](absl::string_view b) {
+                    rows.emplace_back(b);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, Rows(0, 1));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_THAT(seen, ElementsAre(true, false));
+  }
+  (*log)->SetWritableObserver(nullptr);
+  log->reset();
+
+  // A larger limit after a restart: appends resume, nothing was lost.
+  log = SqliteLog::Open(live(), {.max_bytes = 1 << 20});
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE((*log)->writable());
+  ASSERT_TRUE((*log)->Append(Row(1), 1).ok());
+  EXPECT_EQ((*log)->ItemCount(), 2);
+}
+
+TEST_F(SqliteLogTest, StaysFullWhileTheLimitLeavesNoRoom) {
+  // Appends of 60 KiB until the 256 KiB limit refuses one; the probe (every
+  // 50 ms here) needs room for that size, which the limit no longer has.
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
+      live(),
+      {.max_bytes = 256 * 1024, .full_probe_interval = absl::Milliseconds(50)});
+  ASSERT_TRUE(log.ok());
+  absl::Status s;
+  int appended = 0;
+  while ((s = (*log)->Append(std::string(60 * 1024, 'z'), 1)).ok()) {
+    ++appended;
+  }
+  ASSERT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_GE(appended, 2);
+  // The log is at its limit: the probe cannot find room, it stays full.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE((*log)->writable());
+  EXPECT_EQ((*log)->ItemCount(), appended);
+}
+
+}  // namespace
+}  // namespace orgpulse
