@@ -784,6 +784,34 @@ def service_health():
            [target(f"max by (job) (process_resident_memory_bytes{{{JOBS},{I}}})", "{{job}}")],
            unit="bytes", w=6)
 
+    d.row("Security and storage faults")
+    d.timeseries("Calls refused for their token",
+                 [target(f"sum by (job, reason) (rate(orgpulse_auth_refused_calls_total"
+                         f"{{{I}}}[$__rate_interval]))", "{{job}} {{reason}}")],
+                 unit="reqps", min_=0,
+                 description="no_token, unknown_token (revoked, mistyped or guessed) and "
+                             "missing_scope (a known client calling what it may not); "
+                             "docs/security.md.")
+    d.stat("Tokens loaded",
+           [target(f"max by (job) (orgpulse_auth_tokens{{{I}}})", "{{job}}")], w=4,
+           description="Clients in the tokens file (0 when run with "
+                       "--allow_unauthenticated).")
+    d.stat("Token reloads failed (1h)",
+           [target(f"sum by (job) (increase(orgpulse_auth_reloads_total"
+                   f"{{result=\"error\",{I}}}[1h]))", "{{job}}")], w=4, graph=False,
+           thresholds_=thresholds(("green", None), ("orange", 1)),
+           description="SIGHUP found a tokens file that does not parse; the old tokens "
+                       "stay in force.")
+    d.stat("Store takes writes",
+           [target(f"orgpulse_store_writable{{{I}}}", "{{job}} {{instance}}")],
+           thresholds_=thresholds(("red", None), ("green", 1)), w=4, graph=False,
+           mappings=[{"type": "value", "options": {
+               "0": {"text": "full", "color": "red", "index": 0},
+               "1": {"text": "ok", "color": "green", "index": 1}}}],
+           description="0 while the disk (or --max_store_bytes) is full: pushes get "
+                       "RESOURCE_EXHAUSTED and health is NOT_SERVING until space "
+                       "returns; docs/storage-faults.md.")
+
     d.row("Scrapes and process")
     d.timeseries("Samples per scrape",
                  [target(f"scrape_samples_scraped{{{JOBS},{I}}}", "{{job}} {{instance}}")],
