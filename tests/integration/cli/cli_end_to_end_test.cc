@@ -5,6 +5,7 @@
 // cells, local times across a clock change), a file with bad rows, and a
 // survey export with its question mapping.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -338,6 +339,54 @@ TEST_F(CliEndToEndTest, UnreachableServiceAndUnknownTeam) {
       Orgpulse({"teams", "--retries=1", "--ingest=" + address});
   EXPECT_EQ(teams.code, 4);
   EXPECT_EQ(CountLines(teams.err), 1);
+}
+
+TEST_F(CliEndToEndTest, TokensMadeByTheCliOpenTheService) {
+  const std::string push_token = dir_.path() + "/pusher.token";
+  const std::string read_token = dir_.path() + "/reader.token";
+  const CliRun pusher = Orgpulse({"token", "new", "pusher",
+                                  "--scopes=ingest:push",
+                                  "--secret-file=" + push_token});
+  ASSERT_EQ(pusher.code, 0) << pusher.err;
+  const CliRun reader = Orgpulse({"token", "new", "reader",
+                                  "--scopes=ingest:read",
+                                  "--secret-file=" + read_token});
+  ASSERT_EQ(reader.code, 0) << reader.err;
+  struct stat info;
+  ASSERT_EQ(stat(read_token.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  const std::string secret = ReadAll(read_token);
+  EXPECT_THAT(reader.out, HasSubstr("reader ingest:read sha256:"));
+  EXPECT_THAT(reader.out, Not(HasSubstr(secret.substr(0, 20))));
+  // A token is never overwritten.
+  const CliRun again = Orgpulse({"token", "new", "reader",
+                                 "--scopes=ingest:read",
+                                 "--secret-file=" + read_token});
+  EXPECT_NE(again.code, 0);
+  EXPECT_THAT(again.err, HasSubstr("never overwritten"));
+  EXPECT_EQ(ReadAll(read_token), secret);
+
+  const std::string tokens = dir_.path() + "/tokens";
+  std::ofstream(tokens) << pusher.out << reader.out;
+  ingest_ = std::make_unique<ServerProcess>(
+      ORGPULSE_INGEST_BINARY,
+      std::vector<std::string>{absl::StrCat("--now=", kNow),
+                               "--token_file=" + tokens});
+  ASSERT_TRUE(ingest_->Start().ok()) << ingest_->Log();
+
+  const CliRun none = Orgpulse({"teams"});
+  EXPECT_EQ(none.code, 4);
+  EXPECT_THAT(none.err, HasSubstr("needs a bearer token"));
+  EXPECT_EQ(CountLines(none.err), 1);
+  const CliRun wrong = Orgpulse({"teams", "--token-file=" + push_token});
+  EXPECT_EQ(wrong.code, 4);
+  EXPECT_THAT(wrong.err, HasSubstr("lacks the scope ingest:read"));
+  const CliRun right = Orgpulse({"teams", "--token-file=" + read_token});
+  EXPECT_EQ(right.code, 0) << right.err;
+  EXPECT_THAT(right.out, HasSubstr("no teams"));
+  for (const CliRun* run : {&none, &wrong, &right}) {
+    EXPECT_THAT(run->err, Not(HasSubstr(secret.substr(0, 20))));
+  }
 }
 
 }  // namespace
