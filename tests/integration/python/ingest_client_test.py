@@ -28,6 +28,9 @@ import tempfile
 import time
 import unittest
 
+import hashlib
+import secrets
+
 import grpc
 from grpc_tools import protoc
 
@@ -265,8 +268,10 @@ def build_batch():
 
 
 class Server:
-    def __init__(self, binary):
+    def __init__(self, binary,
+                 security_flags=("--plaintext", "--allow_unauthenticated")):
         self.binary = binary
+        self.security_flags = list(security_flags)
         self.tmp = tempfile.mkdtemp(prefix="orgpulse-pytest-")
         self.data_dir = os.path.join(self.tmp, "data")
         self.port_file = os.path.join(self.tmp, "ports")
@@ -279,8 +284,8 @@ class Server:
         self.proc = subprocess.Popen(
             [self.binary, "--grpc_address=127.0.0.1:0",
              "--metrics_address=127.0.0.1:0", "--data_dir=" + self.data_dir,
-             "--port_file=" + self.port_file, "--now=" + NOW,
-             "--plaintext", "--allow_unauthenticated"],
+             "--port_file=" + self.port_file, "--now=" + NOW]
+            + self.security_flags,
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             preexec_fn=_set_parent_death_signal)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -685,6 +690,118 @@ class IngestClientTest(unittest.TestCase):
             self.fail("server still running %ds after SIGTERM:\n%s"
                       % (SHUTDOWN_TIMEOUT_S, self.server.log()))
         self.assertEqual(rc, 0, self.server.log())
+
+
+class SecureIngestClientTest(unittest.TestCase):
+    """TLS and bearer tokens as another system sees them: grpcio's own SSL
+    credentials and access-token call credentials, a tokens file written
+    with Python's hashlib, a CA made with openssl."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="orgpulse-pytls-")
+        cls.server = None
+        try:
+            os.makedirs(os.path.join(cls.tmp, "gen"))
+            generate_code(os.path.join(cls.tmp, "gen"))
+            cls.ca, cls.cert, cls.key = make_certificates(cls.tmp)
+            cls.pusher = "opk_" + secrets.token_urlsafe(32)
+            cls.reader = "opk_" + secrets.token_urlsafe(32)
+            tokens = os.path.join(cls.tmp, "tokens")
+            with open(tokens, "w") as f:
+                for name, scope, token in (("pusher", "ingest:push", cls.pusher),
+                                           ("reader", "ingest:read", cls.reader)):
+                    digest = hashlib.sha256(token.encode()).hexdigest()
+                    f.write("%s %s sha256:%s\n" % (name, scope, digest))
+            cls.server = Server(ARGS.server, [
+                "--tls_cert_file=" + cls.cert, "--tls_key_file=" + cls.key,
+                "--token_file=" + tokens])
+            deadline = cls.server.start()
+            cls.target = "127.0.0.1:%d" % cls.server.grpc_port
+            with open(cls.ca, "rb") as f:
+                cls.tls = grpc.ssl_channel_credentials(root_certificates=f.read())
+            with grpc.secure_channel(cls.target, cls.tls) as channel:
+                cls.server.wait_serving(channel, deadline)  # health: no token
+        except BaseException:
+            cls._cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._cleanup()
+
+    @classmethod
+    def _cleanup(cls):
+        try:
+            if cls.server is not None:
+                server, cls.server = cls.server, None
+                server.stop()
+        finally:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def stub(self, token=None):
+        creds = self.tls
+        if token is not None:
+            creds = grpc.composite_channel_credentials(
+                self.tls, grpc.access_token_call_credentials(token))
+        channel = grpc.secure_channel(self.target, creds)
+        self.addCleanup(channel.close)
+        return pb_grpc.IngestServiceStub(channel)
+
+    def test_token_with_the_scope_is_served(self):
+        batch = build_batch()[:5]
+        r = self.stub(self.pusher).Push(pb.PushRequest(events=batch),
+                                        timeout=RPC_TIMEOUT_S)
+        self.assertEqual(r.accepted + r.duplicates, 5)
+        teams = self.stub(self.reader).ListTeams(pb.ListTeamsRequest(),
+                                                 timeout=RPC_TIMEOUT_S)
+        self.assertGreater(len(teams.teams), 0)
+
+    def test_no_token_unknown_token_and_wrong_scope_are_refused(self):
+        cases = [
+            (None, grpc.StatusCode.UNAUTHENTICATED, "needs a bearer token"),
+            ("opk_" + secrets.token_urlsafe(32), grpc.StatusCode.UNAUTHENTICATED,
+             "not known"),
+            (self.pusher, grpc.StatusCode.PERMISSION_DENIED,
+             "lacks the scope ingest:read"),
+        ]
+        for token, code, message in cases:
+            with self.subTest(message=message):
+                with self.assertRaises(grpc.RpcError) as caught:
+                    self.stub(token).ListTeams(pb.ListTeamsRequest(),
+                                               timeout=RPC_TIMEOUT_S)
+                self.assertEqual(caught.exception.code(), code)
+                self.assertIn(message, caught.exception.details())
+                if token is not None:
+                    self.assertNotIn(token, caught.exception.details())
+
+    def test_plaintext_client_is_refused(self):
+        channel = grpc.insecure_channel(self.target)
+        self.addCleanup(channel.close)
+        with self.assertRaises(grpc.RpcError) as caught:
+            pb_grpc.IngestServiceStub(channel).ListTeams(
+                pb.ListTeamsRequest(), timeout=3,
+                metadata=[("authorization", "Bearer " + self.reader)])
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
+
+def make_certificates(directory):
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl)."""
+    ca_key, ca = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
+    key, csr = os.path.join(directory, "server.key"), os.path.join(directory, "server.csr")
+    cert, ext = os.path.join(directory, "server.pem"), os.path.join(directory, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for cmd in (
+            ["openssl", "req", "-x509"] + ec + ["-days", "1", "-subj", "/CN=pytest CA",
+                                                "-keyout", ca_key, "-out", ca],
+            ["openssl", "req"] + ec + ["-subj", "/CN=pytest server",
+                                       "-keyout", key, "-out", csr],
+            ["openssl", "x509", "-req", "-days", "1", "-in", csr, "-CA", ca,
+             "-CAkey", ca_key, "-CAcreateserial", "-extfile", ext, "-out", cert]):
+        subprocess.run(cmd, check=True, capture_output=True)
+    return ca, cert, key
 
 
 def main():
