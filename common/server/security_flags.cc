@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 
@@ -17,6 +18,9 @@ ABSL_FLAG(std::string, tls_key_file, "",
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM roots for mutual TLS: clients must present a certificate they "
           "signed");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "how often the TLS files are read again, so renewed certificates "
+          "are served without a restart");
 ABSL_FLAG(std::string, token_file, "",
           "file of bearer-token digests and scopes (see `orgpulse token new`); "
           "reloaded on SIGHUP");
@@ -30,7 +34,8 @@ TransportSecurity TransportSecurityFromFlags() {
   return {.plaintext = absl::GetFlag(FLAGS_plaintext),
           .cert_file = absl::GetFlag(FLAGS_tls_cert_file),
           .key_file = absl::GetFlag(FLAGS_tls_key_file),
-          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file)};
+          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file),
+          .reload_interval = absl::GetFlag(FLAGS_tls_reload_interval)};
 }
 
 AuthOptions AuthOptionsFromFlags() {

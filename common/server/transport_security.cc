@@ -5,12 +5,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace orgpulse {
 namespace {
@@ -88,18 +91,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   if (!key.ok()) return key.status();
   if (absl::Status k = CheckKeyPair(s, *cert, *key); !k.ok()) return k;
 
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  options.pem_key_cert_pairs.push_back({*key, *cert});
   if (!s.client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca =
-        ReadPem("--tls_client_ca_file", s.client_ca_file);
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    if (absl::Status ca =
+            ReadPem("--tls_client_ca_file", s.client_ca_file).status();
+        !ca.ok()) {
+      return ca;
+    }
   }
-  return grpc::SslServerCredentials(options);
+  const auto interval = static_cast<unsigned int>(std::max<int64_t>(
+      1, absl::ToInt64Seconds(s.reload_interval)));
+  // Checked above; from here on gRPC re-reads the files itself (and keeps
+  // the last good pair when a new one does not load).
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          s.key_file, s.cert_file, s.client_ca_file, interval);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!s.client_ca_file.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 }  // namespace orgpulse

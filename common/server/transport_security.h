@@ -2,7 +2,8 @@
 // file, mutual TLS when a client CA is given, and plaintext only when asked
 // for explicitly. The files are checked before the server starts, so a
 // mistake is one clear line at start-up rather than a failed handshake
-// later.
+// later; after that gRPC re-reads them every reload_interval, so a renewed
+// certificate (cert-manager, a rotated Secret) is served without a restart.
 //
 // Example:
 //   TransportSecurity tls{.cert_file = "server.pem", .key_file = "server.key",
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace orgpulse {
@@ -28,6 +30,8 @@ struct TransportSecurity {
   std::string key_file;
   // PEM roots; when set, clients must present a certificate they signed.
   std::string client_ca_file;
+  // How often the files are read again (whole seconds, at least 1).
+  absl::Duration reload_interval = absl::Minutes(1);
 };
 
 // INVALID_ARGUMENT naming the flag or file at fault: neither plaintext nor a

@@ -329,6 +329,58 @@ TEST_F(SecurityTest, ClientLibraryTalksTlsWithoutClientCertificate) {
               StatusIs(absl::StatusCode::kUnavailable));
 }
 
+TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
+  const std::string cert = dir_.path() + "/tls.crt";
+  const std::string key = dir_.path() + "/tls.key";
+  auto install = [&](const std::string& name) {
+    // Key first, then certificate: a half-done pair is skipped by the
+    // watcher, which keeps serving the last good one.
+    std::ofstream(key + ".new") << ReadFile(pki_->File(name + ".key"));
+    std::rename((key + ".new").c_str(), key.c_str());
+    std::ofstream(cert + ".new") << ReadFile(pki_->File(name + ".pem"));
+    std::rename((cert + ".new").c_str(), cert.c_str());
+  };
+  install("server");
+  ingest_ = std::make_unique<ServerProcess>(
+      ORGPULSE_INGEST_BINARY,
+      std::vector<std::string>{"--tls_cert_file=" + cert,
+                               "--tls_key_file=" + key,
+                               "--tls_reload_interval=1s",
+                               "--token_file=" + token_file_});
+  auto trusting = [&](const std::string& ca) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFile(pki_->File(ca + ".pem"));
+    return grpc::SslCredentials(ssl);
+  };
+  ingest_->set_channel_credentials(trusting("ca"));
+  ASSERT_TRUE(ingest_->Start().ok()) << ingest_->Log();
+  // Each try on a new connection: an open one keeps its handshake.
+  auto served = [&](const std::string& ca) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);
+    auto stub = iv1::IngestService::NewStub(grpc::CreateCustomChannel(
+        ingest_->grpc_target(), trusting(ca), args));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(3));
+    context.AddMetadata("authorization", "Bearer " + tokens_.reader);
+    iv1::ListTeamsResponse response;
+    return stub->ListTeams(&context, iv1::ListTeamsRequest(), &response).ok();
+  };
+  EXPECT_TRUE(served("ca"));
+  EXPECT_FALSE(served("other-ca"));
+
+  install("other-server");  // the renewed certificate, from another CA
+  bool renewed = false;
+  for (int i = 0; i < 50 && !renewed; ++i) {  // bounded: ~10 s
+    renewed = served("other-ca");
+    if (!renewed) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(renewed) << "the new certificate was not served";
+  EXPECT_FALSE(served("ca"));
+  EXPECT_TRUE(ingest_->running());
+}
+
 // --- tokens -----------------------------------------------------------------
 
 TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
