@@ -575,7 +575,7 @@ TEST_F(InsightsSecurityTest, ReadsIngestWithItsOwnTokenOverMutualTls) {
               HasSubstr("orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 0"));
 }
 
-TEST_F(InsightsSecurityTest, AWrongIngestTokenShowsAsIngestRefusing) {
+TEST_F(InsightsSecurityTest, AWrongIngestTokenShowsAsIngestRefusingUntilRotated) {
   StartIngest();
   PushSampleOrganisation();
   StartInsights(tokens_.submitter);  // a token without ingest:read
@@ -589,6 +589,17 @@ TEST_F(InsightsSecurityTest, AWrongIngestTokenShowsAsIngestRefusing) {
   EXPECT_THAT(insights_->Log(), HasSubstr("lacks the scope ingest:read"));
   EXPECT_THAT(insights_->Log(), Not(HasSubstr(tokens_.submitter)));
   EXPECT_THAT(Metrics(*insights_), HasSubstr("orgpulse_ingest_up 0"));
+
+  // The operator puts the right token in place and sends SIGHUP: no restart.
+  std::ofstream(dir_.path() + "/insights.token", std::ios::trunc)
+      << tokens_.insights << "\n";
+  insights_->Signal(SIGHUP);
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {  // bounded: 10 s (backoff included)
+    up = Metrics(*insights_).find("orgpulse_ingest_up 1") != std::string::npos;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(up) << insights_->Log();
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ struct InsightsServer::Parts {
   std::unique_ptr<CallAuthorizer> authorizer;
   std::unique_ptr<InsightsService> service;
   std::unique_ptr<ServiceHost> host;
+  std::string ingest_token_file;
   bool shut_down = false;
 };
 
@@ -36,7 +37,19 @@ int InsightsServer::metrics_port() const {
   return parts_->host->metrics_port();
 }
 absl::Status InsightsServer::ReloadTokens() {
-  return parts_->authorizer->Reload();
+  absl::Status status = parts_->authorizer->Reload();
+  if (!parts_->ingest_token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        ReadTokenFile(parts_->ingest_token_file);
+    if (token.ok()) {
+      parts_->source->SetBearerToken(*std::move(token));
+    } else if (status.ok()) {
+      status = absl::FailedPreconditionError(absl::StrCat(
+          "--ingest_token_file: ", token.status().message(),
+          " (the previous token stays)"));
+    }
+  }
+  return status;
 }
 
 absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
@@ -64,6 +77,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
     return s;
   }
   ClientOptions ingest = options.ingest;
+  p->ingest_token_file = options.ingest_token_file;
   if (!options.ingest_token_file.empty()) {
     absl::StatusOr<std::string> token =
         ReadTokenFile(options.ingest_token_file);

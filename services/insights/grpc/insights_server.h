@@ -51,7 +51,8 @@ class InsightsServer {
 
   int grpc_port() const;
   int metrics_port() const;
-  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
+  // Reads the tokens file and the token for ingest again (SIGHUP); on error
+  // the old ones stay.
   absl::Status ReloadTokens();
   void Shutdown(absl::Duration grace);
 

@@ -63,8 +63,10 @@ IngestExecutionSource::IngestExecutionSource(
     : stub_(v1::IngestService::NewStub(std::move(channel))),
       clock_(clock),
       options_(options) {
+  absl::MutexLock lock(&mu_);
   health_.last_success = absl::InfinitePast();
   health_.last_error = "not fetched yet";
+  bearer_token_ = options_.bearer_token;
 }
 
 IngestExecutionSource::~IngestExecutionSource() { Stop(); }
@@ -221,18 +223,24 @@ absl::Status IngestExecutionSource::Fetch(Round& round) {
   return absl::OkStatus();
 }
 
+void IngestExecutionSource::SetBearerToken(std::string token) {
+  absl::MutexLock lock(&mu_);
+  bearer_token_ = std::move(token);
+  ++requested_;  // try it now rather than after the backoff
+}
+
 grpc::Status IngestExecutionSource::Call(
     absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoNanoseconds(options_.call_deadline));
-  if (!options_.bearer_token.empty()) {
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", options_.bearer_token));
-  }
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
+    if (!bearer_token_.empty()) {
+      context.AddMetadata("authorization",
+                          absl::StrCat("Bearer ", bearer_token_));
+    }
     in_flight_ = &context;
   }
   grpc::Status status = rpc(&context);

@@ -54,6 +54,7 @@ struct IngestSourceOptions {
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
   // Sent as "authorization: Bearer ..." when not empty; needs ingest:read.
+  // SetBearerToken replaces it.
   std::string bearer_token;
 };
 
@@ -94,6 +95,10 @@ class IngestExecutionSource final : public ExecutionSource {
   // if the thread is not running. For start-up and tests.
   [[nodiscard]] absl::Status RefreshNow(absl::Duration timeout);
 
+  // The token for the next calls (a rotated one); a round with it starts at
+  // once, without waiting out a backoff.
+  void SetBearerToken(std::string token);
+
   std::optional<ExecutionSnapshot> Get(absl::string_view node) const override;
   std::vector<std::string> Teams() const override;
   SourceHealth Health() const override;
@@ -129,6 +134,7 @@ class IngestExecutionSource final : public ExecutionSource {
   absl::Status last_round_ ABSL_GUARDED_BY(mu_);
   // The context of the RPC in flight, for Stop to cancel.
   grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::string bearer_token_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace orgpulse::insights
