@@ -165,8 +165,10 @@ struct PayloadValidator {
     if (e.month < 1 || e.month > 12) {
       c.Fail(F("month"), "must be between 1 and 12");
     }
-    c.Number(F("target"), e.target, 0, kMaxAmount, true,
-             "greater than 0 and at most 1e12");
+    // Actuals are summed in millionths, so a smaller target means nothing,
+    // and one far smaller (5e-324) would make the ratios infinite.
+    c.Number(F("target"), e.target, kMinKpiTarget, kMaxAmount, false,
+             "at least 0.000001 and at most 1e12");
     const int a = static_cast<int>(e.aggregation);
     if (e.aggregation != KpiAggregation::kSum &&
         e.aggregation != KpiAggregation::kLast) {

@@ -24,6 +24,8 @@ inline constexpr size_t kMaxLabelNameLength = 64;  // projects, procedures, KPIs
 // Money and KPI values are summed exactly in fixed point; this bound keeps
 // any realistic sum far from overflow.
 inline constexpr double kMaxAmount = 1e12;
+// The smallest KPI target: actuals are summed in millionths.
+inline constexpr double kMinKpiTarget = 1e-6;
 // Events may come from clocks slightly ahead of ours, not from the future.
 inline constexpr absl::Duration kMaxClockSkew = absl::Hours(24);
 // Due dates and plans may look far ahead.

@@ -232,7 +232,14 @@ INSTANTIATE_TEST_SUITE_P(
                   "kpi_monthly_target.target", "is infinite"},
         BadNumber{"TargetZero",
                   KpiMonthlyTarget{"k", 2026, 3, 0, KpiAggregation::kSum},
-                  "kpi_monthly_target.target", "greater than 0"}),
+                  "kpi_monthly_target.target", "at least 0.000001"},
+        // Finite and positive, but the ratios would be +Inf.
+        BadNumber{"TargetDenormal",
+                  KpiMonthlyTarget{"k", 2026, 3, 5e-324, KpiAggregation::kSum},
+                  "kpi_monthly_target.target", "at least 0.000001"},
+        BadNumber{"TargetBelowAMillionth",
+                  KpiMonthlyTarget{"k", 2026, 3, 9.9e-7, KpiAggregation::kSum},
+                  "kpi_monthly_target.target", "at least 0.000001"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ValidateBatchTest, KpiAggregationMustBeSumOrLast) {
