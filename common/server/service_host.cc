@@ -34,9 +34,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const std::vector<grpc::Service*>& services,
     std::shared_ptr<prometheus::Registry> registry,
     std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ServerCredentialsFor(options.transport);
-  if (!credentials.ok()) return credentials.status();
+  if (options.credentials == nullptr) {
+    return absl::InvalidArgumentError("no credentials for the gRPC port");
+  }
   std::unique_ptr<ServiceHost> host(new ServiceHost());
   host->registry_ = std::move(registry);
   host->collectables_ = std::move(collectables);
@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   if (!options.enable_reflection) {
     builder.SetOption(std::make_unique<NoReflection>());
   }
-  builder.AddListeningPort(options.grpc_address, *credentials,
+  builder.AddListeningPort(options.grpc_address, options.credentials,
                            &host->grpc_port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);

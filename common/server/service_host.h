@@ -21,7 +21,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/abuse_limits.h"
-#include "common/server/transport_security.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
@@ -40,9 +39,9 @@ struct ServiceHostOptions {
   int max_message_bytes = 16 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
-  // TLS (optionally mutual) or, when asked, plaintext. The metrics endpoint
-  // is plain HTTP: put it on an internal address.
-  TransportSecurity transport;
+  // The gRPC port's credentials (see server_security.h); required. The
+  // metrics endpoint is plain HTTP: put it on an internal address.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
   AbuseLimits abuse_limits;
 };
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/metrics/store_collector.h"
+#include "common/server/server_security.h"
 #include "common/server/service_host.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -44,15 +45,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   auto p = std::make_unique<Parts>();
   const absl::Time start = absl::Now();
   auto registry = std::make_shared<prometheus::Registry>();
-  // Security settings first: a mistake there should not wait for recovery.
-  absl::StatusOr<std::unique_ptr<CallAuthorizer>> authorizer =
-      CallAuthorizer::Create(options.auth, *registry);
-  if (!authorizer.ok()) return authorizer.status();
-  p->authorizer = *std::move(authorizer);
-  if (absl::Status s = ServerCredentialsFor(options.transport).status();
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<ServerSecurity> security =
+      PrepareServerSecurity(options.transport, options.auth, *registry);
+  if (!security.ok()) return security.status();
+  p->authorizer = std::move(security->authorizer);
 
   SqliteEventStoreOptions store_options;
   store_options.synchronous = options.synchronous;
@@ -90,7 +86,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
        .max_message_bytes = options.max_message_bytes,
        .max_concurrent_streams = options.max_concurrent_streams,
        .enable_reflection = options.enable_reflection,
-       .transport = options.transport},
+       .credentials = security->credentials},
       {p->service.get()}, registry,
       {std::make_shared<IngestCollector>(*p->ledger),
        std::make_shared<StoreCollector>(
@@ -103,8 +99,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
-                   " transport=", TransportName(options.transport),
-                   " auth=", p->authorizer->enabled() ? "tokens" : "none",
+                   " ", security->description,
                    " reflection=", options.enable_reflection ? "on" : "off"));
   return std::unique_ptr<IngestServer>(new IngestServer(std::move(p)));
 }

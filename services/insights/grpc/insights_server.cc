@@ -4,6 +4,7 @@
 #include "common/crypto/keyed_hash.h"
 #include "common/log/log.h"
 #include "common/metrics/store_collector.h"
+#include "common/server/server_security.h"
 #include "common/server/service_host.h"
 #include "services/insights/domain/insights_engine.h"
 #include "services/insights/domain/privacy.h"
@@ -67,15 +68,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   auto p = std::make_unique<Parts>();
   const absl::Time start = absl::Now();
   auto registry = std::make_shared<prometheus::Registry>();
-  // Security settings first: a mistake there should not wait for recovery.
-  absl::StatusOr<std::unique_ptr<CallAuthorizer>> authorizer =
-      CallAuthorizer::Create(options.auth, *registry);
-  if (!authorizer.ok()) return authorizer.status();
-  p->authorizer = *std::move(authorizer);
-  if (absl::Status s = ServerCredentialsFor(options.transport).status();
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<ServerSecurity> security =
+      PrepareServerSecurity(options.transport, options.auth, *registry);
+  if (!security.ok()) return security.status();
+  p->authorizer = std::move(security->authorizer);
   ClientOptions ingest = options.ingest;
   p->ingest_token_file = options.ingest_token_file;
   if (!options.ingest_token_file.empty()) {
@@ -141,7 +137,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
        .max_message_bytes = options.max_message_bytes,
        .max_concurrent_streams = options.max_concurrent_streams,
        .enable_reflection = options.enable_reflection,
-       .transport = options.transport},
+       .credentials = security->credentials},
       {p->service.get()}, registry,
       {std::make_shared<InsightsCollector>(*p->engine, *p->source),
        std::make_shared<StoreCollector>(
@@ -154,8 +150,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
                    " metrics_port=", p->host->metrics_port(),
-                   " transport=", TransportName(options.transport),
-                   " auth=", p->authorizer->enabled() ? "tokens" : "none",
+                   " ", security->description,
                    " ingest=", ingest.address,
                    ingest.tls || !ingest.ca_file.empty() ? " (tls)" : " (plaintext)",
                    " min_group_size=", options.min_group_size));
