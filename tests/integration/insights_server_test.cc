@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 #include "tools/sample_org/sample_org.h"
 #include "tools/sample_org/sample_surveys.h"
@@ -20,6 +21,7 @@
 namespace orgpulse::insights {
 namespace {
 
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TempDir;
 using ::testing::Field;
@@ -35,16 +37,6 @@ absl::Time Now() {
   std::string error;
   absl::ParseTime(absl::RFC3339_full, kNow, &t, &error);
   return t;
-}
-
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
 }
 
 class InsightsServerTest : public ::testing::Test {
@@ -113,7 +105,9 @@ class InsightsServerTest : public ::testing::Test {
 
   std::string Scrape() {
     return RunCommand(absl::StrCat(
-        "curl -sf http://127.0.0.1:", insights_->metrics_port(), "/metrics"));
+               "curl -sf http://127.0.0.1:", insights_->metrics_port(),
+               "/metrics"))
+        .output;
   }
 
   TempDir keys_;
@@ -198,7 +192,8 @@ TEST_F(InsightsServerTest, SampleOrganisationLandsInItsQuadrants) {
   const std::string scrape_file = keys_.path() + "/scrape.txt";
   std::ofstream(scrape_file) << metrics;
   EXPECT_EQ(RunCommand(absl::StrCat("promtool check metrics < ", scrape_file,
-                                    " 2>&1; echo rc=$?")),
+                                    " 2>&1; echo rc=$?"))
+                .output,
             "rc=0\n");
 
   auto hasher = KeyedHasher::FromSecret(kSecret);

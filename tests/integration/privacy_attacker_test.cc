@@ -55,12 +55,14 @@
 #include "gtest/gtest.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "tests/support/linear_privacy_solver.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 
 namespace orgpulse::insights {
 namespace {
 
 using ::orgpulse::testing::LinearPrivacySolver;
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TempDir;
 
@@ -711,17 +713,6 @@ std::string Describe(const Org& org, const std::set<Group>& released) {
 // ---------------------------------------------------------------------------
 // The service.
 
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
-
 // A loopback port nothing listens on (bound, read, closed).
 int UnusedPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -888,7 +879,7 @@ TEST_P(PrivacyAttackerTest, EverythingReleasedDeterminesNoOne) {
 
   // /metrics: the survey series of each team are its latest round's group.
   const std::string scrape = RunCommand(absl::StrCat(
-      "curl -sf http://127.0.0.1:", insights.metrics_port(), "/metrics"));
+      "curl -sf http://127.0.0.1:", insights.metrics_port(), "/metrics")).output;
   ASSERT_FALSE(scrape.empty());
   std::map<std::string, std::map<std::string, double>>
       survey_series;  // by team

@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 #include "tests/support/status_matchers.h"
 #include "tools/sample_org/sample_org.h"
@@ -34,6 +35,8 @@
 namespace orgpulse {
 namespace {
 
+using ::orgpulse::testing::CommandResult;
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::StatusIs;
 using ::orgpulse::testing::TempDir;
@@ -50,17 +53,6 @@ absl::Time Now() {
   std::string error;
   absl::ParseTime(absl::RFC3339_full, kNow, &t, &error);
   return t;
-}
-
-// Runs a shell command; returns its exit status and output.
-std::pair<int, std::string> RunShell(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 int MethodCount(const std::string& service) {
@@ -95,9 +87,11 @@ class Pki {
 
  private:
   bool Check(const std::string& command) {
-    auto [status, out] = RunShell(command);
-    if (status != 0) error_ += absl::StrCat(command, ":\n", out, "\n");
-    return status == 0;
+    const CommandResult r = RunCommand(command + " 2>&1");
+    if (r.exit_code != 0) {
+      error_ += absl::StrCat(command, ":\n", r.output, "\n");
+    }
+    return r.exit_code == 0;
   }
   bool MakeCa(const std::string& name) {
     return Check(absl::StrCat(
@@ -210,9 +204,9 @@ class SecurityTest : public ::testing::Test {
   }
 
   std::string Metrics(const ServerProcess& server) {
-    return RunShell(absl::StrCat("curl -sf http://127.0.0.1:",
-                            server.metrics_port(), "/metrics"))
-        .second;
+    return RunCommand(absl::StrCat("curl -sf http://127.0.0.1:",
+                                   server.metrics_port(), "/metrics"))
+        .output;
   }
 
   static Pki* pki_;
@@ -264,7 +258,7 @@ TEST_F(SecurityTest, RefusesToStartWithoutAnExplicitTransportOrAuthChoice) {
        "cannot read the tokens file"},
   };
   for (const Case& c : cases) {
-    auto [status, out] = RunShell(base + c.flags);
+    auto [status, out] = RunCommand(base + c.flags + " 2>&1");
     EXPECT_NE(status, 0) << c.flags;
     EXPECT_THAT(out, HasSubstr(c.message)) << c.flags;
   }
