@@ -1,7 +1,7 @@
 // The ingest service's domain metrics, derived at scrape time from the
 // Ledger (one source of truth; nothing is updated on the push path):
 // per-team task, budget, milestone, procedure and KPI figures, and the
-// ingest counters. Names follow docs/metrics.md.
+// ingest counters. The README lists them (The ingest service: Metrics).
 #ifndef ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
 #define ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
 

@@ -1,11 +1,11 @@
-#include "services/insights/grpc/insights_server.h"
+#include "services/insights/server/insights_server.h"
+
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/keyed_hash.h"
 #include "common/log/log.h"
-#include "common/metrics/store_collector.h"
-#include "common/server/server_security.h"
-#include "common/server/service_host.h"
+#include "common/server/server_scaffold.h"
 #include "services/insights/domain/insights_engine.h"
 #include "services/insights/domain/privacy.h"
 #include "services/insights/grpc/insights_service.h"
@@ -14,18 +14,65 @@
 #include "services/insights/store/sqlite_survey_store.h"
 
 namespace orgpulse::insights {
+namespace {
 
 constexpr absl::string_view kComponent = "insights";
 
+// Until the store states its own health: the SQLite log's.
+class SqliteLogHealth final : public StoreHealth {
+ public:
+  explicit SqliteLogHealth(SqliteLog& log) : log_(log) {}
+  bool writable() const override { return log_.writable(); }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    log_.SetWritableObserver(std::move(observer));
+  }
+
+ private:
+  SqliteLog& log_;
+};
+
+absl::Status CheckOptions(const InsightsServerOptions& options) {
+  if (options.min_group_size < kMinGroupSizeFloor) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--min_group_size must be at least ", kMinGroupSizeFloor,
+                     ": smaller groups would let answers be inferred"));
+  }
+  if (options.max_teams < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_teams must be at least 1, not ", options.max_teams));
+  }
+  if (options.respondent_key_file.empty()) {
+    return absl::FailedPreconditionError(
+        "--respondent_key_file is required: respondent ids are stored only "
+        "as keyed hashes");
+  }
+  if (!options.ingest.tls &&
+      !(options.ingest.ca_file + options.ingest.cert_file +
+        options.ingest.key_file)
+           .empty()) {
+    return absl::InvalidArgumentError(
+        "--ingest_plaintext excludes --ingest_ca_file, --ingest_cert_file and "
+        "--ingest_key_file");
+  }
+  if (options.ingest_refresh <= absl::ZeroDuration() ||
+      options.ingest_deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--ingest_refresh and --ingest_deadline must be positive");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 // Declared in the order they are built; destroyed in reverse.
 struct InsightsServer::Parts {
+  std::unique_ptr<ServerScaffold> scaffold;
   std::optional<KeyedHasher> hasher;
   std::unique_ptr<SqliteSurveyStore> store;
+  std::unique_ptr<SqliteLogHealth> store_health;
   std::unique_ptr<IngestExecutionSource> source;
   std::unique_ptr<InsightsEngine> engine;
-  std::unique_ptr<CallAuthorizer> authorizer;
   std::unique_ptr<InsightsService> service;
-  std::unique_ptr<ServiceHost> host;
   std::string ingest_token_file;
   bool shut_down = false;
 };
@@ -33,21 +80,22 @@ struct InsightsServer::Parts {
 InsightsServer::InsightsServer(std::unique_ptr<Parts> parts)
     : parts_(std::move(parts)) {}
 InsightsServer::~InsightsServer() { Shutdown(absl::ZeroDuration()); }
-int InsightsServer::grpc_port() const { return parts_->host->grpc_port(); }
+int InsightsServer::grpc_port() const { return parts_->scaffold->grpc_port(); }
 int InsightsServer::metrics_port() const {
-  return parts_->host->metrics_port();
+  return parts_->scaffold->metrics_port();
 }
-absl::Status InsightsServer::ReloadTokens() {
-  absl::Status status = parts_->authorizer->Reload();
+
+absl::Status InsightsServer::Reload() {
+  absl::Status status = parts_->scaffold->ReloadTokens();
   if (!parts_->ingest_token_file.empty()) {
     absl::StatusOr<std::string> token =
         ReadTokenFile(parts_->ingest_token_file);
     if (token.ok()) {
       parts_->source->SetBearerToken(*std::move(token));
     } else if (status.ok()) {
-      status = absl::FailedPreconditionError(absl::StrCat(
-          "--ingest_token_file: ", token.status().message(),
-          " (the previous token stays)"));
+      status = absl::FailedPreconditionError(
+          absl::StrCat("--ingest_token_file: ", token.status().message(),
+                       " (the previous token stays)"));
     }
   }
   return status;
@@ -55,23 +103,14 @@ absl::Status InsightsServer::ReloadTokens() {
 
 absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
     const InsightsServerOptions& options, const Clock& clock) {
-  if (options.min_group_size < kMinGroupSizeFloor) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--min_group_size must be at least ", kMinGroupSizeFloor,
-                     ": smaller groups would let answers be inferred"));
-  }
-  if (options.respondent_key_file.empty()) {
-    return absl::FailedPreconditionError(
-        "--respondent_key_file is required: respondent ids are stored only "
-        "as keyed hashes");
-  }
-  auto p = std::make_unique<Parts>();
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   const absl::Time start = absl::Now();
-  auto registry = std::make_shared<prometheus::Registry>();
-  absl::StatusOr<ServerSecurity> security =
-      PrepareServerSecurity(options.transport, options.auth, *registry);
-  if (!security.ok()) return security.status();
-  p->authorizer = std::move(security->authorizer);
+  auto p = std::make_unique<Parts>();
+  absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+      ServerScaffold::Prepare(kComponent, options);
+  if (!scaffold.ok()) return scaffold.status();
+  p->scaffold = *std::move(scaffold);
+
   ClientOptions ingest = options.ingest;
   p->ingest_token_file = options.ingest_token_file;
   if (!options.ingest_token_file.empty()) {
@@ -101,6 +140,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
            .discard_damaged_wal = options.discard_damaged_wal});
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
+  p->store_health = std::make_unique<SqliteLogHealth>(p->store->log());
 
   p->source = std::make_unique<IngestExecutionSource>(
       *std::move(ingest_channel), clock,
@@ -110,7 +150,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   p->engine = std::make_unique<InsightsEngine>(
       *p->store, *p->source, clock,
       InsightsOptions{.min_group_size = options.min_group_size,
-                      .max_teams = options.max_teams,
+                      .max_teams = static_cast<size_t>(options.max_teams),
                       .stale_after = 2 * options.ingest_refresh +
                                      2 * options.ingest_deadline});
   if (absl::Status s = p->engine->Recover(); !s.ok()) return s;
@@ -130,30 +170,18 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   }
 
   p->service = std::make_unique<InsightsService>(*p->engine, *p->hasher,
-                                                 *p->authorizer);
-  absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(
-      {.grpc_address = options.grpc_address,
-       .metrics_address = options.metrics_address,
-       .max_message_bytes = options.max_message_bytes,
-       .max_concurrent_streams = options.max_concurrent_streams,
-       .enable_reflection = options.enable_reflection,
-       .credentials = security->credentials},
-      {p->service.get()}, registry,
-      {std::make_shared<InsightsCollector>(*p->engine, *p->source),
-       std::make_shared<StoreCollector>(
-           [s = p->store.get()] { return s->log().writable(); })});
-  if (!host.ok()) return host.status();
-  p->host = *std::move(host);
-  // SERVING while the store takes writes (now, and whenever space returns).
-  p->store->log().SetWritableObserver(
-      [h = p->host.get()](bool writable) { h->SetServing(writable); });
-  Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("serving grpc_port=", p->host->grpc_port(),
-                   " metrics_port=", p->host->metrics_port(),
-                   " ", security->description,
-                   " ingest=", ingest.address,
-                   ingest.tls || !ingest.ca_file.empty() ? " (tls)" : " (plaintext)",
-                   " min_group_size=", options.min_group_size));
+                                                 p->scaffold->authorizer());
+  if (absl::Status s = p->scaffold->Serve(
+          {p->service.get()},
+          {std::make_shared<InsightsCollector>(*p->engine, *p->source)},
+          *p->store_health,
+          absl::StrCat(
+              " ingest=", ingest.address,
+              ingest.tls || !ingest.ca_file.empty() ? " (tls)" : " (plaintext)",
+              " min_group_size=", options.min_group_size));
+      !s.ok()) {
+    return s;
+  }
   return std::unique_ptr<InsightsServer>(new InsightsServer(std::move(p)));
 }
 
@@ -161,12 +189,12 @@ void InsightsServer::Shutdown(absl::Duration grace) {
   Parts& p = *parts_;
   if (p.shut_down) return;
   p.shut_down = true;
-  p.store->log().SetWritableObserver(nullptr);
-  const absl::Duration drained = p.host->Shutdown(grace);
+  const absl::Time start = absl::Now();
+  const absl::Duration drained = p.scaffold->Drain(grace);
   p.source->Stop();
-  Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("stopped; calls drained in ", absl::FormatDuration(drained),
-                   ", ", p.engine->stats().stored, " responses stored"));
+  p.scaffold->LogStopped(
+      drained, absl::StrCat(p.engine->stats().stored, " responses stored"),
+      start);
 }
 
 }  // namespace orgpulse::insights

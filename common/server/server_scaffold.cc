@@ -1,0 +1,81 @@
+#include "common/server/server_scaffold.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/metrics/store_collector.h"
+#include "common/server/server_security.h"
+#include "common/server/service_host.h"
+
+namespace orgpulse {
+
+ServerScaffold::ServerScaffold(std::string component,
+                               const ServerOptions& options)
+    : component_(std::move(component)), options_(options) {}
+
+absl::StatusOr<std::unique_ptr<ServerScaffold>> ServerScaffold::Prepare(
+    absl::string_view component, const ServerOptions& options) {
+  if (absl::Status s = ValidateServerOptions(options); !s.ok()) return s;
+  std::unique_ptr<ServerScaffold> scaffold(
+      new ServerScaffold(std::string(component), options));
+  scaffold->registry_ = std::make_shared<prometheus::Registry>();
+  absl::StatusOr<ServerSecurity> security = PrepareServerSecurity(
+      options.transport, options.auth, *scaffold->registry_);
+  if (!security.ok()) return security.status();
+  scaffold->credentials_ = std::move(security->credentials);
+  scaffold->authorizer_ = std::move(security->authorizer);
+  scaffold->security_description_ = std::move(security->description);
+  return scaffold;
+}
+
+ServerScaffold::~ServerScaffold() { Drain(absl::ZeroDuration()); }
+
+absl::Status ServerScaffold::Serve(
+    const std::vector<grpc::Service*>& services,
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+    StoreHealth& store, absl::string_view details) {
+  collectables.push_back(
+      std::make_shared<StoreCollector>([&store] { return store.writable(); }));
+  absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(
+      {.grpc_address = options_.grpc_address,
+       .metrics_address = options_.metrics_address,
+       .max_message_bytes = options_.max_message_bytes,
+       .max_concurrent_streams = options_.max_concurrent_streams,
+       .enable_reflection = options_.enable_reflection,
+       .credentials = credentials_},
+      services, registry_, std::move(collectables));
+  if (!host.ok()) return host.status();
+  host_ = *std::move(host);
+  store_ = &store;
+  // SERVING while the store takes writes (now, and whenever space returns).
+  store.SetWritableObserver(
+      [h = host_.get()](bool writable) { h->SetServing(writable); });
+  Log(LogLevel::kInfo, component_,
+      absl::StrCat(
+          "serving grpc_port=", host_->grpc_port(),
+          " metrics_port=", host_->metrics_port(), " ", security_description_,
+          " reflection=", options_.enable_reflection ? "on" : "off", details));
+  return absl::OkStatus();
+}
+
+int ServerScaffold::grpc_port() const { return host_->grpc_port(); }
+int ServerScaffold::metrics_port() const { return host_->metrics_port(); }
+
+absl::Duration ServerScaffold::Drain(absl::Duration grace) {
+  if (host_ == nullptr) return absl::ZeroDuration();
+  if (store_ != nullptr) store_->SetWritableObserver(nullptr);
+  store_ = nullptr;
+  return host_->Shutdown(grace);
+}
+
+void ServerScaffold::LogStopped(absl::Duration drained,
+                                absl::string_view summary,
+                                absl::Time shutdown_started) const {
+  Log(LogLevel::kInfo, component_,
+      absl::StrCat("stopped; calls drained in ", absl::FormatDuration(drained),
+                   ", ", summary, ", in ",
+                   absl::FormatDuration(absl::Now() - shutdown_started)));
+}
+
+}  // namespace orgpulse

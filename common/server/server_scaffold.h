@@ -1,0 +1,93 @@
+// The parts of a server's composition root that do not depend on which
+// service it is: the metrics registry, the port's credentials and the
+// per-call authorizer, the ServiceHost (gRPC, health, /metrics), SERVING
+// while the store takes writes, and the start-up and shutdown log lines.
+// Each service's server builds its store and domain between Prepare and
+// Serve.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+//       ServerScaffold::Prepare("ingest", options);   // TLS and tokens read
+//   ... open the store, recover the domain ...
+//   MyService service(domain, (*scaffold)->authorizer());
+//   absl::Status s = (*scaffold)->Serve({&service}, {collector}, store, "");
+//   ...
+//   (*scaffold)->Drain(absl::Seconds(10));  // NOT_SERVING, calls drained
+#ifndef ORGPULSE_COMMON_SERVER_SERVER_SCAFFOLD_H_
+#define ORGPULSE_COMMON_SERVER_SERVER_SCAFFOLD_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/auth/call_authorizer.h"
+#include "common/server/server_options.h"
+#include "common/storage/store_health.h"
+#include "grpcpp/impl/service_type.h"
+#include "grpcpp/security/server_credentials.h"
+#include "prometheus/collectable.h"
+#include "prometheus/registry.h"
+
+namespace orgpulse {
+
+class ServiceHost;
+
+class ServerScaffold {
+ public:
+  // Checks the shared options and reads the TLS and tokens files, before
+  // anything slow (such as replaying a store), so a mistake shows at once.
+  static absl::StatusOr<std::unique_ptr<ServerScaffold>> Prepare(
+      absl::string_view component, const ServerOptions& options);
+  ~ServerScaffold();
+
+  ServerScaffold(const ServerScaffold&) = delete;
+  ServerScaffold& operator=(const ServerScaffold&) = delete;
+
+  // For the service's own metrics; exposed on /metrics by Serve.
+  prometheus::Registry& registry() { return *registry_; }
+  const CallAuthorizer& authorizer() const { return *authorizer_; }
+
+  // Listens on both ports with `services`, exposes `collectables` and the
+  // store's writability, and reports SERVING while `store` is writable.
+  // Logs "serving ..." with `details` appended. All must outlive Drain.
+  // REQUIRES: called once.
+  [[nodiscard]] absl::Status Serve(
+      const std::vector<grpc::Service*>& services,
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+      StoreHealth& store, absl::string_view details);
+
+  int grpc_port() const;
+  int metrics_port() const;
+
+  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
+  absl::Status ReloadTokens() { return authorizer_->Reload(); }
+
+  // NOT_SERVING, new calls refused, in-flight calls get up to `grace`, the
+  // metrics endpoint closes, and the store is no longer watched. Returns how
+  // long the calls took to drain. Idempotent; a no-op before Serve.
+  absl::Duration Drain(absl::Duration grace);
+
+  // Logs the "stopped" line with `summary` (what the service stored).
+  void LogStopped(absl::Duration drained, absl::string_view summary,
+                  absl::Time shutdown_started) const;
+
+ private:
+  ServerScaffold(std::string component, const ServerOptions& options);
+
+  const std::string component_;
+  const ServerOptions options_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  std::unique_ptr<CallAuthorizer> authorizer_;
+  std::string security_description_;
+  StoreHealth* store_ = nullptr;  // set by Serve
+  std::unique_ptr<ServiceHost> host_;
+};
+
+}  // namespace orgpulse
+
+#endif  // ORGPULSE_COMMON_SERVER_SERVER_SCAFFOLD_H_

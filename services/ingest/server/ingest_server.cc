@@ -1,0 +1,133 @@
+#include "services/ingest/server/ingest_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/server/server_scaffold.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "services/ingest/domain/ledger.h"
+#include "services/ingest/grpc/ingest_service.h"
+#include "services/ingest/metrics/ingest_collector.h"
+#include "services/ingest/store/sqlite_event_store.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+constexpr absl::string_view kComponent = "ingest";
+
+// Until the store states its own health: the SQLite log's.
+class SqliteLogHealth final : public StoreHealth {
+ public:
+  explicit SqliteLogHealth(SqliteLog& log) : log_(log) {}
+  bool writable() const override { return log_.writable(); }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    log_.SetWritableObserver(std::move(observer));
+  }
+
+ private:
+  SqliteLog& log_;
+};
+
+prometheus::Histogram& CommitSecondsHistogram(prometheus::Registry& registry) {
+  return prometheus::BuildHistogram()
+      .Name("orgpulse_store_commit_seconds")
+      .Help("Time to make a group of events durable in the event store.")
+      .Register(registry)
+      .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002,
+                                                       0.005, 0.01, 0.02, 0.05,
+                                                       0.1, 0.2, 0.5, 1, 2});
+}
+
+}  // namespace
+
+// Declared in the order they are built; destroyed in reverse.
+struct IngestServer::Parts {
+  std::unique_ptr<ServerScaffold> scaffold;
+  std::unique_ptr<SqliteEventStore> store;
+  std::unique_ptr<SqliteLogHealth> store_health;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<IngestService> service;
+  int64_t recovered = 0;
+  bool shut_down = false;
+};
+
+IngestServer::IngestServer(std::unique_ptr<Parts> parts)
+    : parts_(std::move(parts)) {}
+
+IngestServer::~IngestServer() { Shutdown(absl::ZeroDuration()); }
+
+int IngestServer::grpc_port() const { return parts_->scaffold->grpc_port(); }
+int IngestServer::metrics_port() const {
+  return parts_->scaffold->metrics_port();
+}
+int64_t IngestServer::recovered_events() const { return parts_->recovered; }
+
+absl::Status IngestServer::Reload() { return parts_->scaffold->ReloadTokens(); }
+
+absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
+    const IngestServerOptions& options, const Clock& clock) {
+  if (options.max_teams < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_teams must be at least 1, not ", options.max_teams));
+  }
+  if (options.max_store_bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_store_bytes must be 0 (no cap) or more, not ",
+                     options.max_store_bytes));
+  }
+  const absl::Time start = absl::Now();
+  auto p = std::make_unique<Parts>();
+  absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+      ServerScaffold::Prepare(kComponent, options);
+  if (!scaffold.ok()) return scaffold.status();
+  p->scaffold = *std::move(scaffold);
+
+  absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
+      SqliteEventStore::Open(
+          options.data_dir,
+          {.synchronous = options.synchronous,
+           .max_bytes = options.max_store_bytes,
+           .discard_damaged_wal = options.discard_damaged_wal});
+  if (!store.ok()) return store.status();
+  p->store = *std::move(store);
+  p->store_health = std::make_unique<SqliteLogHealth>(p->store->log());
+
+  prometheus::Histogram& commit_seconds =
+      CommitSecondsHistogram(p->scaffold->registry());
+  p->ledger = std::make_unique<Ledger>(
+      *p->store, clock,
+      LedgerOptions{.max_teams = static_cast<size_t>(options.max_teams)});
+  p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
+    commit_seconds.Observe(absl::ToDoubleSeconds(d));
+  });
+  if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
+  p->recovered = p->ledger->stats().stored_events;
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("recovered ", p->recovered, " events of ",
+                   p->ledger->stats().teams, " teams from ", options.data_dir,
+                   " in ", absl::FormatDuration(absl::Now() - start)));
+
+  p->service =
+      std::make_unique<IngestService>(*p->ledger, p->scaffold->authorizer());
+  if (absl::Status s = p->scaffold->Serve(
+          {p->service.get()}, {std::make_shared<IngestCollector>(*p->ledger)},
+          *p->store_health, "");
+      !s.ok()) {
+    return s;
+  }
+  return std::unique_ptr<IngestServer>(new IngestServer(std::move(p)));
+}
+
+void IngestServer::Shutdown(absl::Duration grace) {
+  Parts& p = *parts_;
+  if (p.shut_down) return;
+  p.shut_down = true;
+  const absl::Time start = absl::Now();
+  const absl::Duration drained = p.scaffold->Drain(grace);
+  p.ledger->Stop();
+  p.scaffold->LogStopped(
+      drained, absl::StrCat(p.ledger->stats().stored_events, " events stored"),
+      start);
+}
+
+}  // namespace orgpulse::ingest

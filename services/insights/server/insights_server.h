@@ -1,0 +1,64 @@
+// The insights service's composition root: opens the survey store, starts
+// the background reader of ingest's figures, recovers the engine and serves
+// gRPC and metrics through the ServerScaffold. main.cc only reads the
+// service's own flags into InsightsServerOptions.
+#ifndef ORGPULSE_SERVICES_INSIGHTS_SERVER_INSIGHTS_SERVER_H_
+#define ORGPULSE_SERVICES_INSIGHTS_SERVER_INSIGHTS_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clients/client_options.h"
+#include "common/clock/clock.h"
+#include "common/server/server_options.h"
+#include "common/server/service_main.h"
+
+namespace orgpulse::insights {
+
+struct InsightsServerOptions : ServerOptions {
+  InsightsServerOptions() {
+    grpc_address = "127.0.0.1:50052";
+    metrics_address = "127.0.0.1:9465";
+    data_dir = "orgpulse-data/insights";
+  }
+  std::string respondent_key_file;  // required
+  int min_group_size = 5;
+  int64_t max_teams = 1000;
+  absl::Duration ingest_refresh = absl::Seconds(15);
+  absl::Duration ingest_deadline = absl::Seconds(2);
+  // How to reach ingest: address, TLS files, and (from ingest_token_file)
+  // this service's own token with ingest:read. TLS with the system's roots
+  // unless told otherwise.
+  ClientOptions ingest{.address = "127.0.0.1:50051", .tls = true};
+  std::string ingest_token_file;
+};
+
+class InsightsServer final : public RunningServer {
+ public:
+  // Refuses to start (FAILED_PRECONDITION / INVALID_ARGUMENT) without a
+  // readable respondent key, with min_group_size below 3, with TLS files for
+  // a plaintext connection to ingest, or with options out of range.
+  static absl::StatusOr<std::unique_ptr<InsightsServer>> Start(
+      const InsightsServerOptions& options, const Clock& clock);
+  ~InsightsServer() override;
+
+  int grpc_port() const override;
+  int metrics_port() const override;
+  // Reads the tokens file and the token for ingest again (SIGHUP); on error
+  // the old ones stay.
+  absl::Status Reload() override;
+  void Shutdown(absl::Duration grace) override;
+
+  struct Parts;
+
+ private:
+  explicit InsightsServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace orgpulse::insights
+
+#endif  // ORGPULSE_SERVICES_INSIGHTS_SERVER_INSIGHTS_SERVER_H_
