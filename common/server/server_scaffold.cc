@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<ServerScaffold>> ServerScaffold::Prepare(
   return scaffold;
 }
 
-ServerScaffold::~ServerScaffold() { Drain(absl::ZeroDuration()); }
+ServerScaffold::~ServerScaffold() = default;
 
 absl::Status ServerScaffold::Serve(
     const std::vector<grpc::Service*>& services,
@@ -62,20 +62,21 @@ absl::Status ServerScaffold::Serve(
 int ServerScaffold::grpc_port() const { return host_->grpc_port(); }
 int ServerScaffold::metrics_port() const { return host_->metrics_port(); }
 
-absl::Duration ServerScaffold::Drain(absl::Duration grace) {
-  if (host_ == nullptr) return absl::ZeroDuration();
-  if (store_ != nullptr) store_->SetWritableObserver(nullptr);
-  store_ = nullptr;
-  return host_->Shutdown(grace);
-}
-
-void ServerScaffold::LogStopped(absl::Duration drained,
-                                absl::string_view summary,
-                                absl::Time shutdown_started) const {
+void ServerScaffold::Shutdown(absl::Duration grace,
+                              absl::FunctionRef<std::string()> stop_domain) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  const absl::Time start = absl::Now();
+  absl::Duration drained = absl::ZeroDuration();
+  if (host_ != nullptr) {
+    store_->SetWritableObserver(nullptr);
+    drained = host_->Shutdown(grace);
+  }
+  const std::string summary = stop_domain();
   Log(LogLevel::kInfo, component_,
       absl::StrCat("stopped; calls drained in ", absl::FormatDuration(drained),
                    ", ", summary, ", in ",
-                   absl::FormatDuration(absl::Now() - shutdown_started)));
+                   absl::FormatDuration(absl::Now() - start)));
 }
 
 }  // namespace orgpulse

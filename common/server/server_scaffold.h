@@ -12,7 +12,10 @@
 //   MyService service(domain, (*scaffold)->authorizer());
 //   absl::Status s = (*scaffold)->Serve({&service}, {collector}, store, "");
 //   ...
-//   (*scaffold)->Drain(absl::Seconds(10));  // NOT_SERVING, calls drained
+//   (*scaffold)->Shutdown(absl::Seconds(10), [&] {  // NOT_SERVING, drained
+//     domain.Stop();
+//     return "12 events stored";
+//   });
 #ifndef ORGPULSE_COMMON_SERVER_SERVER_SCAFFOLD_H_
 #define ORGPULSE_COMMON_SERVER_SERVER_SCAFFOLD_H_
 
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -42,6 +46,8 @@ class ServerScaffold {
   // anything slow (such as replaying a store), so a mistake shows at once.
   static absl::StatusOr<std::unique_ptr<ServerScaffold>> Prepare(
       absl::string_view component, const ServerOptions& options);
+  // REQUIRES: Shutdown was called if Serve succeeded (the host refers to
+  // the services and the store).
   ~ServerScaffold();
 
   ServerScaffold(const ServerScaffold&) = delete;
@@ -53,7 +59,7 @@ class ServerScaffold {
 
   // Listens on both ports with `services`, exposes `collectables` and the
   // store's writability, and reports SERVING while `store` is writable.
-  // Logs "serving ..." with `details` appended. All must outlive Drain.
+  // Logs "serving ..." with `details` appended. All must outlive Shutdown.
   // REQUIRES: called once.
   [[nodiscard]] absl::Status Serve(
       const std::vector<grpc::Service*>& services,
@@ -67,13 +73,11 @@ class ServerScaffold {
   absl::Status ReloadTokens() { return authorizer_->Reload(); }
 
   // NOT_SERVING, new calls refused, in-flight calls get up to `grace`, the
-  // metrics endpoint closes, and the store is no longer watched. Returns how
-  // long the calls took to drain. Idempotent; a no-op before Serve.
-  absl::Duration Drain(absl::Duration grace);
-
-  // Logs the "stopped" line with `summary` (what the service stored).
-  void LogStopped(absl::Duration drained, absl::string_view summary,
-                  absl::Time shutdown_started) const;
+  // metrics endpoint closes and the store is no longer watched; then
+  // `stop_domain` runs (flush, stop threads) and returns what the service
+  // holds, for the "stopped" log line. Idempotent: later calls do nothing.
+  void Shutdown(absl::Duration grace,
+                absl::FunctionRef<std::string()> stop_domain);
 
  private:
   ServerScaffold(std::string component, const ServerOptions& options);
@@ -86,6 +90,7 @@ class ServerScaffold {
   std::string security_description_;
   StoreHealth* store_ = nullptr;  // set by Serve
   std::unique_ptr<ServiceHost> host_;
+  bool shut_down_ = false;
 };
 
 }  // namespace orgpulse

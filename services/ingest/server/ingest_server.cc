@@ -48,7 +48,6 @@ struct IngestServer::Parts {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<IngestService> service;
   int64_t recovered = 0;
-  bool shut_down = false;
 };
 
 IngestServer::IngestServer(std::unique_ptr<Parts> parts)
@@ -119,15 +118,11 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
 }
 
 void IngestServer::Shutdown(absl::Duration grace) {
-  Parts& p = *parts_;
-  if (p.shut_down) return;
-  p.shut_down = true;
-  const absl::Time start = absl::Now();
-  const absl::Duration drained = p.scaffold->Drain(grace);
-  p.ledger->Stop();
-  p.scaffold->LogStopped(
-      drained, absl::StrCat(p.ledger->stats().stored_events, " events stored"),
-      start);
+  parts_->scaffold->Shutdown(grace, [this] {
+    parts_->ledger->Stop();
+    return absl::StrCat(parts_->ledger->stats().stored_events,
+                        " events stored");
+  });
 }
 
 }  // namespace orgpulse::ingest

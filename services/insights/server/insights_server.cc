@@ -74,7 +74,6 @@ struct InsightsServer::Parts {
   std::unique_ptr<InsightsEngine> engine;
   std::unique_ptr<InsightsService> service;
   std::string ingest_token_file;
-  bool shut_down = false;
 };
 
 InsightsServer::InsightsServer(std::unique_ptr<Parts> parts)
@@ -186,15 +185,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
 }
 
 void InsightsServer::Shutdown(absl::Duration grace) {
-  Parts& p = *parts_;
-  if (p.shut_down) return;
-  p.shut_down = true;
-  const absl::Time start = absl::Now();
-  const absl::Duration drained = p.scaffold->Drain(grace);
-  p.source->Stop();
-  p.scaffold->LogStopped(
-      drained, absl::StrCat(p.engine->stats().stored, " responses stored"),
-      start);
+  parts_->scaffold->Shutdown(grace, [this] {
+    parts_->source->Stop();
+    return absl::StrCat(parts_->engine->stats().stored, " responses stored");
+  });
 }
 
 }  // namespace orgpulse::insights

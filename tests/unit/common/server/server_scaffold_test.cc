@@ -139,7 +139,12 @@ TEST(ServerScaffoldTest, ServingFollowsTheStoresWritability) {
   EXPECT_EQ(Health((*scaffold)->grpc_port()),
             grpc::health::v1::HealthCheckResponse::SERVING);
 
-  (*scaffold)->Drain(absl::ZeroDuration());
+  bool domain_stopped = false;
+  (*scaffold)->Shutdown(absl::ZeroDuration(), [&] {
+    domain_stopped = true;
+    return std::string("nothing stored");
+  });
+  EXPECT_TRUE(domain_stopped);
   EXPECT_FALSE(store.observed()) << "the store still calls a drained host";
   store.Set(false);  // must not reach the host
 }
