@@ -25,7 +25,7 @@ void ToProto(const PushResult& result, v1::PushResponse& out) {
 class PushStreamReactor final
     : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
  public:
-  explicit PushStreamReactor(Ledger& ledger) : ledger_(ledger) {
+  explicit PushStreamReactor(EventLedger& ledger) : ledger_(ledger) {
     StartRead(&request_);
   }
 
@@ -121,7 +121,7 @@ class PushStreamReactor final
     Finish(failed_ ? final_status_ : grpc::Status::OK);
   }
 
-  Ledger& ledger_;
+  EventLedger& ledger_;
   v1::PushRequest request_;  // only touched by the read path
   int64_t next_seq_ = 0;     // likewise
 
