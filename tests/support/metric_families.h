@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -87,6 +88,21 @@ inline std::set<std::string> LabelNames(
   if (f == nullptr) return out;
   for (const prometheus::ClientMetric& m : f->metric) {
     for (const auto& l : m.label) out.insert(l.name);
+  }
+  return out;
+}
+
+// Each family's type and label names, by family name: the shape a collector
+// promises, to compare whole.
+using FamilyShapes =
+    std::map<std::string,
+             std::pair<prometheus::MetricType, std::set<std::string>>>;
+
+inline FamilyShapes ShapesOf(
+    const std::vector<prometheus::MetricFamily>& families) {
+  FamilyShapes out;
+  for (const prometheus::MetricFamily& f : families) {
+    out[f.name] = {f.type, LabelNames(families, f.name)};
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,8 +24,10 @@ namespace orgpulse {
 namespace {
 
 using ::orgpulse::testing::Counter;
+using ::orgpulse::testing::FamilyShapes;
 using ::orgpulse::testing::FindSample;
 using ::orgpulse::testing::Labels;
+using ::orgpulse::testing::ShapesOf;
 
 // Method "Echo" answers its request back; "Fail" reads it and answers
 // NOT_FOUND without a message.
@@ -104,17 +107,18 @@ TEST_F(GrpcServerMetricsTest, CountsCallsMessagesAndCodesPerMethod) {
 
   const std::vector<prometheus::MetricFamily> f = registry_.Collect();
   using T = prometheus::MetricType;
-  std::map<std::string, T> types;
-  for (const prometheus::MetricFamily& family : f) {
-    types[family.name] = family.type;
-  }
-  EXPECT_EQ(types, (std::map<std::string, T>{
-                       {"grpc_server_started_total", T::Counter},
-                       {"grpc_server_handled_total", T::Counter},
-                       {"grpc_server_msg_received_total", T::Counter},
-                       {"grpc_server_msg_sent_total", T::Counter},
-                       {"grpc_server_handling_seconds", T::Histogram},
-                   }));
+  const std::set<std::string> labels = {"grpc_service", "grpc_method",
+                                        "grpc_type"};
+  std::set<std::string> with_code = labels;
+  with_code.insert("grpc_code");
+  EXPECT_EQ(ShapesOf(f),
+            (FamilyShapes{
+                {"grpc_server_started_total", {T::Counter, labels}},
+                {"grpc_server_handled_total", {T::Counter, with_code}},
+                {"grpc_server_msg_received_total", {T::Counter, labels}},
+                {"grpc_server_msg_sent_total", {T::Counter, labels}},
+                {"grpc_server_handling_seconds", {T::Histogram, labels}},
+            }));
 
   EXPECT_EQ(Counter(f, "grpc_server_started_total", Method("Echo")), 2);
   EXPECT_EQ(Counter(f, "grpc_server_started_total", Method("Fail")), 1);

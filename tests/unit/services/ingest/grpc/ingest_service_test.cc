@@ -38,6 +38,7 @@ using ::orgpulse::ingest::testing::MakeEvent;
 using ::orgpulse::ingest::testing::Utc;
 using ::orgpulse::testing::TestAuthorizer;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::Return;
 
@@ -470,33 +471,26 @@ TEST_F(IngestServiceTest, PushPassesDomainErrorsOnWithTheirCode) {
 
 // --- refusals ------------------------------------------------------------
 
-TEST_F(IngestServiceTest, PushWithoutATokenIsUnauthenticated) {
-  auto context = Context("");
-  v1::PushResponse response;
-  EXPECT_EQ(stub_->Push(context.get(), Request(1, "r"), &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+TEST_F(IngestServiceTest, PushIsRefusedWithoutThePushScope) {
+  for (const auto& [client, code] :
+       {std::pair<std::string, grpc::StatusCode>{
+            "", grpc::StatusCode::UNAUTHENTICATED},
+        {"reader", grpc::StatusCode::PERMISSION_DENIED}}) {
+    SCOPED_TRACE(client);
+    auto context = Context(client);
+    v1::PushResponse response;
+    const grpc::Status status =
+        stub_->Push(context.get(), Request(1, "r"), &response);
+    EXPECT_EQ(status.error_code(), code);
+    if (code == grpc::StatusCode::PERMISSION_DENIED) {
+      EXPECT_THAT(status.error_message(), HasSubstr("ingest:push"));
+    }
 
-  std::unique_ptr<StreamCall> call = PushStream("");
-  call->Write({Request(1, "r")}, /*half_close=*/true);
-  EXPECT_THAT(call->ReadAll(), ElementsAre());
-  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
-
-  EXPECT_EQ(ledger_.submitted(), 0u);
-}
-
-TEST_F(IngestServiceTest, PushWithAReadTokenIsPermissionDenied) {
-  auto context = Context("reader");
-  v1::PushResponse response;
-  const grpc::Status status =
-      stub_->Push(context.get(), Request(1, "r"), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), HasSubstr("ingest:push"));
-
-  std::unique_ptr<StreamCall> call = PushStream("reader");
-  call->Write({Request(1, "r")}, /*half_close=*/true);
-  EXPECT_THAT(call->ReadAll(), ElementsAre());
-  EXPECT_EQ(call->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
-
+    std::unique_ptr<StreamCall> call = PushStream(client);
+    call->Write({Request(1, "r")}, /*half_close=*/true);
+    EXPECT_THAT(call->ReadAll(), ElementsAre());
+    EXPECT_EQ(call->Finish().error_code(), code);
+  }
   EXPECT_EQ(ledger_.submitted(), 0u);
 }
 
@@ -536,10 +530,8 @@ TEST_F(IngestServiceTest, ABadTeamArgumentIsRefusedBeforeTheDomain) {
     const grpc::Status status =
         stub_->GetTeamExecution(context.get(), request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    const std::vector<FieldViolation> violations =
-        FieldViolationsFromGrpcStatus(status);
-    ASSERT_EQ(violations.size(), 1u);
-    EXPECT_EQ(violations[0].field, "team");
+    EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+                ElementsAre(Field(&FieldViolation::field, "team")));
   }
 
   v1::ListTeamsRequest request;
@@ -549,10 +541,8 @@ TEST_F(IngestServiceTest, ABadTeamArgumentIsRefusedBeforeTheDomain) {
   const grpc::Status status =
       stub_->ListTeams(context.get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  const std::vector<FieldViolation> violations =
-      FieldViolationsFromGrpcStatus(status);
-  ASSERT_EQ(violations.size(), 1u);
-  EXPECT_EQ(violations[0].field, "prefix");
+  EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+              ElementsAre(Field(&FieldViolation::field, "prefix")));
 }
 
 // --- reads ---------------------------------------------------------------

@@ -28,11 +28,12 @@ using ::orgpulse::ingest::testing::MakeEvent;
 using ::orgpulse::ingest::testing::Utc;
 using ::orgpulse::testing::Counter;
 using ::orgpulse::testing::ExpectWellFormed;
+using ::orgpulse::testing::FamilyShapes;
 using ::orgpulse::testing::FindFamily;
 using ::orgpulse::testing::FindSample;
 using ::orgpulse::testing::Gauge;
-using ::orgpulse::testing::LabelNames;
 using ::orgpulse::testing::SamplesWithLabel;
+using ::orgpulse::testing::ShapesOf;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -198,56 +199,52 @@ TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
   const std::map<std::string, std::string> pay = {{"team", "eng/payments"}};
 
   // Every family of the collector, with its type and label names.
-  std::map<std::string,
-           std::pair<prometheus::MetricType, std::set<std::string>>>
-      actual;
-  for (const prometheus::MetricFamily& family : f) {
-    actual[family.name] = {family.type, LabelNames(f, family.name)};
-  }
   using T = prometheus::MetricType;
-  using S = std::set<std::string>;
-  const std::map<std::string, std::pair<T, S>> expected = {
-      {"orgpulse_ingest_events_total", {T::Counter, {"result"}}},
-      {"orgpulse_ingest_events_rejected_total", {T::Counter, {"reason"}}},
-      {"orgpulse_store_commits_total", {T::Counter, {}}},
-      {"orgpulse_store_events", {T::Gauge, {}}},
-      {"orgpulse_teams", {T::Gauge, {}}},
-      {"orgpulse_team_events", {T::Gauge, {"team"}}},
-      {"orgpulse_team_last_event_timestamp_seconds", {T::Gauge, {"team"}}},
-      {"orgpulse_tasks_open", {T::Gauge, {"team"}}},
-      {"orgpulse_tasks_overdue", {T::Gauge, {"team"}}},
-      {"orgpulse_tasks_cancelled", {T::Gauge, {"team"}}},
-      {"orgpulse_tasks_completed", {T::Gauge, {"team", "timeliness"}}},
-      {"orgpulse_tasks_on_time_ratio", {T::Gauge, {"team"}}},
-      {"orgpulse_tasks_weekly_throughput", {T::Gauge, {"team"}}},
-      {"orgpulse_task_cycle_time_seconds", {T::Summary, {"team"}}},
-      {"orgpulse_project_actual_cost", {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_completion_ratio", {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_budget_at_completion",
-       {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_planned_value", {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_earned_value", {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_cost_performance_index",
-       {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_schedule_performance_index",
-       {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_estimate_at_completion",
-       {T::Gauge, {"team", "project"}}},
-      {"orgpulse_project_variance_at_completion",
-       {T::Gauge, {"team", "project"}}},
-      {"orgpulse_milestones", {T::Gauge, {"team", "state"}}},
-      {"orgpulse_milestone_slip_seconds", {T::Gauge, {"team"}}},
-      {"orgpulse_milestone_max_slip_seconds", {T::Gauge, {"team"}}},
-      {"orgpulse_procedure_checks", {T::Gauge, {"team", "procedure"}}},
-      {"orgpulse_procedure_compliance_ratio",
-       {T::Gauge, {"team", "procedure"}}},
-      {"orgpulse_kpi_actual", {T::Gauge, {"team", "kpi"}}},
-      {"orgpulse_kpi_forecast", {T::Gauge, {"team", "kpi"}}},
-      {"orgpulse_kpi_target", {T::Gauge, {"team", "kpi"}}},
-      {"orgpulse_kpi_attainment_ratio", {T::Gauge, {"team", "kpi"}}},
-      {"orgpulse_kpi_forecast_attainment_ratio", {T::Gauge, {"team", "kpi"}}},
-  };
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(
+      ShapesOf(f),
+      (FamilyShapes{
+          {"orgpulse_ingest_events_total", {T::Counter, {"result"}}},
+          {"orgpulse_ingest_events_rejected_total", {T::Counter, {"reason"}}},
+          {"orgpulse_store_commits_total", {T::Counter, {}}},
+          {"orgpulse_store_events", {T::Gauge, {}}},
+          {"orgpulse_teams", {T::Gauge, {}}},
+          {"orgpulse_team_events", {T::Gauge, {"team"}}},
+          {"orgpulse_team_last_event_timestamp_seconds", {T::Gauge, {"team"}}},
+          {"orgpulse_tasks_open", {T::Gauge, {"team"}}},
+          {"orgpulse_tasks_overdue", {T::Gauge, {"team"}}},
+          {"orgpulse_tasks_cancelled", {T::Gauge, {"team"}}},
+          {"orgpulse_tasks_completed", {T::Gauge, {"team", "timeliness"}}},
+          {"orgpulse_tasks_on_time_ratio", {T::Gauge, {"team"}}},
+          {"orgpulse_tasks_weekly_throughput", {T::Gauge, {"team"}}},
+          {"orgpulse_task_cycle_time_seconds", {T::Summary, {"team"}}},
+          {"orgpulse_project_actual_cost", {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_completion_ratio",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_budget_at_completion",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_planned_value", {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_earned_value", {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_cost_performance_index",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_schedule_performance_index",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_estimate_at_completion",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_project_variance_at_completion",
+           {T::Gauge, {"team", "project"}}},
+          {"orgpulse_milestones", {T::Gauge, {"team", "state"}}},
+          {"orgpulse_milestone_slip_seconds", {T::Gauge, {"team"}}},
+          {"orgpulse_milestone_max_slip_seconds", {T::Gauge, {"team"}}},
+          {"orgpulse_procedure_checks", {T::Gauge, {"team", "procedure"}}},
+          {"orgpulse_procedure_compliance_ratio",
+           {T::Gauge, {"team", "procedure"}}},
+          {"orgpulse_kpi_actual", {T::Gauge, {"team", "kpi"}}},
+          {"orgpulse_kpi_forecast", {T::Gauge, {"team", "kpi"}}},
+          {"orgpulse_kpi_target", {T::Gauge, {"team", "kpi"}}},
+          {"orgpulse_kpi_attainment_ratio", {T::Gauge, {"team", "kpi"}}},
+          {"orgpulse_kpi_forecast_attainment_ratio",
+           {T::Gauge, {"team", "kpi"}}},
+      }));
 
   // Per team: only the teams themselves, never the prefix they roll up to.
   EXPECT_EQ(Gauge(f, "orgpulse_team_events", pay), 22);

@@ -28,6 +28,7 @@ using ::orgpulse::testing::TestAuthorizer;
 using ::testing::_;
 using ::testing::DoAll;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::Return;
 using ::testing::SaveArg;
@@ -268,9 +269,8 @@ TEST_F(InsightsServiceTest, BadArgumentsAreRefusedBeforeTheDomain) {
     SCOPED_TRACE(team);
     const grpc::Status status = Get("analyst", team, "", &insights);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    const std::vector<FieldViolation> v = FieldViolationsFromGrpcStatus(status);
-    ASSERT_EQ(v.size(), 1u);
-    EXPECT_EQ(v[0].field, "team");
+    EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+                ElementsAre(Field(&FieldViolation::field, "team")));
   }
 
   const grpc::Status long_round =
@@ -285,10 +285,8 @@ TEST_F(InsightsServiceTest, BadArgumentsAreRefusedBeforeTheDomain) {
   v1::ListTeamInsightsResponse listed;
   const grpc::Status bad_prefix = List("analyst", request, &listed);
   EXPECT_EQ(bad_prefix.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  const std::vector<FieldViolation> v =
-      FieldViolationsFromGrpcStatus(bad_prefix);
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].field, "prefix");
+  EXPECT_THAT(FieldViolationsFromGrpcStatus(bad_prefix),
+              ElementsAre(Field(&FieldViolation::field, "prefix")));
 }
 
 // --- reads ---------------------------------------------------------------

@@ -28,10 +28,11 @@ namespace {
 
 using ::orgpulse::testing::Counter;
 using ::orgpulse::testing::ExpectWellFormed;
+using ::orgpulse::testing::FamilyShapes;
 using ::orgpulse::testing::FindFamily;
 using ::orgpulse::testing::Gauge;
-using ::orgpulse::testing::LabelNames;
 using ::orgpulse::testing::SamplesWithLabel;
+using ::orgpulse::testing::ShapesOf;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
@@ -165,32 +166,28 @@ TEST_F(InsightsCollectorTest, FamiliesHaveTheirNamesTypesAndLabels) {
   const Families f = Collect();
   ExpectWellFormed(f, {"result", "reason", "team", "quadrant", "dimension"});
 
-  std::map<std::string,
-           std::pair<prometheus::MetricType, std::set<std::string>>>
-      actual;
-  for (const prometheus::MetricFamily& family : f) {
-    actual[family.name] = {family.type, LabelNames(f, family.name)};
-  }
+  // Every family of the collector, with its type and label names.
   using T = prometheus::MetricType;
-  using S = std::set<std::string>;
-  const std::map<std::string, std::pair<T, S>> expected = {
-      {"orgpulse_survey_responses_total", {T::Counter, {"result"}}},
-      {"orgpulse_survey_responses_rejected_total", {T::Counter, {"reason"}}},
-      {"orgpulse_survey_responses_stored", {T::Gauge, {}}},
-      {"orgpulse_ingest_up", {T::Gauge, {}}},
-      {"orgpulse_ingest_last_success_timestamp_seconds", {T::Gauge, {}}},
-      {"orgpulse_team_quadrant", {T::Gauge, {"team", "quadrant"}}},
-      {"orgpulse_execution_score", {T::Gauge, {"team"}}},
-      {"orgpulse_execution_figures_age_seconds", {T::Gauge, {"team"}}},
-      {"orgpulse_morale_score", {T::Gauge, {"team", "dimension"}}},
-      {"orgpulse_enps", {T::Gauge, {"team"}}},
-      {"orgpulse_intent_to_stay_score", {T::Gauge, {"team"}}},
-      {"orgpulse_survey_respondents", {T::Gauge, {"team"}}},
-      {"orgpulse_people_score", {T::Gauge, {"team"}}},
-      {"orgpulse_burnout_risk_ratio", {T::Gauge, {"team"}}},
-      {"orgpulse_turnover_risk_ratio", {T::Gauge, {"team"}}},
-  };
-  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(
+      ShapesOf(f),
+      (FamilyShapes{
+          {"orgpulse_survey_responses_total", {T::Counter, {"result"}}},
+          {"orgpulse_survey_responses_rejected_total",
+           {T::Counter, {"reason"}}},
+          {"orgpulse_survey_responses_stored", {T::Gauge, {}}},
+          {"orgpulse_ingest_up", {T::Gauge, {}}},
+          {"orgpulse_ingest_last_success_timestamp_seconds", {T::Gauge, {}}},
+          {"orgpulse_team_quadrant", {T::Gauge, {"team", "quadrant"}}},
+          {"orgpulse_execution_score", {T::Gauge, {"team"}}},
+          {"orgpulse_execution_figures_age_seconds", {T::Gauge, {"team"}}},
+          {"orgpulse_morale_score", {T::Gauge, {"team", "dimension"}}},
+          {"orgpulse_enps", {T::Gauge, {"team"}}},
+          {"orgpulse_intent_to_stay_score", {T::Gauge, {"team"}}},
+          {"orgpulse_survey_respondents", {T::Gauge, {"team"}}},
+          {"orgpulse_people_score", {T::Gauge, {"team"}}},
+          {"orgpulse_burnout_risk_ratio", {T::Gauge, {"team"}}},
+          {"orgpulse_turnover_risk_ratio", {T::Gauge, {"team"}}},
+      }));
 }
 
 TEST_F(InsightsCollectorTest, AReleasedTeamHasItsSurveyFigures) {
