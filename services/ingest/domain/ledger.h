@@ -7,7 +7,7 @@
 // many requests. Each batch is all-or-nothing: it is rejected whole, or
 // every event in it is stored or recognised as a duplicate.
 //
-// Thread-safe.
+// Thread-safe. Implements EventLedger, the interface the gRPC adapter uses.
 //
 // Example:
 //   Ledger ledger(store, clock, {.max_teams = 1000});
@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_ledger.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/domain/execution_state.h"
 
@@ -41,11 +42,6 @@ struct LedgerOptions {
   size_t max_teams = 1000;
   // A commit takes queued batches up to about this many events.
   size_t max_events_per_commit = 50'000;
-};
-
-struct PushResult {
-  int64_t accepted = 0;
-  int64_t duplicates = 0;
 };
 
 // Counters for metrics; monotonic over the process's life.
@@ -60,15 +56,14 @@ struct LedgerStats {
   size_t teams = 0;
 };
 
-class Ledger {
+class Ledger final : public EventLedger {
  public:
-  using Callback = std::function<void(absl::StatusOr<PushResult>)>;
   // Observes each commit's duration (for a latency histogram). Called on the
   // committer thread; must be fast.
   using CommitObserver = std::function<void(absl::Duration, size_t events)>;
 
   Ledger(EventStore& store, const Clock& clock, LedgerOptions options);
-  ~Ledger();  // Stops; pending batches still commit.
+  ~Ledger() override;  // Stops; pending batches still commit.
 
   // Replays the store into memory and starts the committer.
   // REQUIRES: called once, before Submit.
@@ -76,8 +71,9 @@ class Ledger {
 
   // Validates `batch` on the calling thread; if invalid, `done` runs at once
   // with INVALID_ARGUMENT naming every bad field. Otherwise `done` runs on
-  // the committer thread once the batch is durable (or failed).
-  void Submit(EventBatch batch, Callback done);
+  // the committer thread once the batch is durable (or failed); the `done`s
+  // of accepted batches run in submission order.
+  void Submit(EventBatch batch, Callback done) override;
 
   // Submit and wait.
   absl::StatusOr<PushResult> Push(EventBatch batch);
@@ -87,8 +83,8 @@ class Ledger {
   void Stop();
 
   absl::StatusOr<TeamExecution> GetTeamExecution(
-      absl::string_view prefix) const;
-  std::vector<TeamSummary> ListTeams(absl::string_view prefix) const;
+      absl::string_view prefix) const override;
+  std::vector<TeamSummary> ListTeams(absl::string_view prefix) const override;
 
   // Runs `fn` with the state under the read lock, for metrics at scrape time.
   void WithState(

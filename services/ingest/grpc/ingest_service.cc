@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -20,12 +21,12 @@ void ToProto(const PushResult& result, v1::PushResponse& out) {
 }
 
 // One PushStream call. Reads requests, submits each to the ledger, and
-// writes the acknowledgements in request order as commits complete. The
-// ledger commits in submission order, so acknowledgements arrive in order.
+// writes the acknowledgements in request order: commits may complete in any
+// order, and a request is acknowledged once it and every one before it are.
 class PushStreamReactor final
     : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
  public:
-  explicit PushStreamReactor(Ledger& ledger) : ledger_(ledger) {
+  explicit PushStreamReactor(EventLedger& ledger) : ledger_(ledger) {
     StartRead(&request_);
   }
 
@@ -79,14 +80,20 @@ class PushStreamReactor final
   void OnCommitted(int64_t seq, absl::StatusOr<PushResult> result) {
     absl::MutexLock lock(&mu_);
     --in_flight_;
-    if (!result.ok()) {
+    if (result.ok()) {
+      committed_.emplace(seq, *result);
+    } else {
       Fail(ToGrpcStatus(result.status()), seq);
-    } else if (seq < failed_seq_) {
-      // Requests before a failed one are still acknowledged, in order;
-      // those after it are not (the client learns of the failure instead).
-      ToProto(*result, responses_.emplace_back());
-      WriteNext();
     }
+    // Requests before a failed one are still acknowledged, in order; those
+    // after it are not (the client learns of the failure instead).
+    while (!committed_.empty() && committed_.begin()->first == next_ack_seq_ &&
+           next_ack_seq_ < failed_seq_) {
+      ToProto(committed_.begin()->second, responses_.emplace_back());
+      committed_.erase(committed_.begin());
+      ++next_ack_seq_;
+    }
+    WriteNext();
     if (read_paused_ && !failed_) {
       read_paused_ = false;
       StartRead(&request_);
@@ -94,10 +101,11 @@ class PushStreamReactor final
     MaybeFinish();
   }
 
-  // The request numbered `seq` failed (-1: the stream itself failed).
+  // The request numbered `seq` failed (-1: the stream itself failed). The
+  // earliest failure is the one reported, whichever completes first.
   void Fail(grpc::Status status, int64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (failed_) return;
+    if (failed_ && seq >= failed_seq_) return;
     failed_ = true;
     failed_seq_ = seq;
     final_status_ = std::move(status);
@@ -121,7 +129,7 @@ class PushStreamReactor final
     Finish(failed_ ? final_status_ : grpc::Status::OK);
   }
 
-  Ledger& ledger_;
+  EventLedger& ledger_;
   v1::PushRequest request_;  // only touched by the read path
   int64_t next_seq_ = 0;     // likewise
 
@@ -132,6 +140,9 @@ class PushStreamReactor final
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t failed_seq_ ABSL_GUARDED_BY(mu_) = INT64_MAX;
+  // Committed requests not yet acknowledged (some before them still wait).
+  std::map<int64_t, PushResult> committed_ ABSL_GUARDED_BY(mu_);
+  int64_t next_ack_seq_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);

@@ -1,11 +1,11 @@
 // The gRPC adapter of the ingest service: authorize -> decode -> call the
-// Ledger -> encode -> map the status. No domain logic lives here.
+// EventLedger -> encode -> map the status. No domain logic lives here.
 #ifndef ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVICE_H_
 #define ORGPULSE_SERVICES_INGEST_GRPC_INGEST_SERVICE_H_
 
 #include "common/auth/call_authorizer.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
-#include "services/ingest/domain/ledger.h"
+#include "services/ingest/domain/event_ledger.h"
 
 namespace orgpulse::ingest {
 
@@ -16,7 +16,7 @@ class IngestService final : public v1::IngestService::CallbackService {
   static constexpr int kMaxInFlightPerStream = 8;
 
   // Both must outlive the service.
-  IngestService(Ledger& ledger, const CallAuthorizer& authorizer)
+  IngestService(EventLedger& ledger, const CallAuthorizer& authorizer)
       : ledger_(ledger), authorizer_(authorizer) {}
 
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
@@ -33,7 +33,7 @@ class IngestService final : public v1::IngestService::CallbackService {
                                       v1::ListTeamsResponse* response) override;
 
  private:
-  Ledger& ledger_;
+  EventLedger& ledger_;
   const CallAuthorizer& authorizer_;
 };
 

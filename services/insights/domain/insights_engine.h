@@ -3,7 +3,8 @@
 // leader view per group and round under the privacy rules, and joins it
 // with the manager view from an ExecutionSource into team insights.
 //
-// Thread-safe. Queries answer from memory.
+// Thread-safe. Queries answer from memory. Implements SurveyInsights, the
+// interface the gRPC adapter uses.
 //
 // Example:
 //   InsightsEngine engine(store, source, clock, {.min_group_size = 5});
@@ -25,6 +26,7 @@
 #include "services/insights/domain/execution_source.h"
 #include "services/insights/domain/scoring.h"
 #include "services/insights/domain/survey.h"
+#include "services/insights/domain/survey_insights.h"
 #include "services/insights/domain/survey_state.h"
 #include "services/insights/domain/survey_store.h"
 
@@ -39,26 +41,6 @@ struct InsightsOptions {
   absl::Duration stale_after = absl::Minutes(2);
 };
 
-struct SubmitResult {
-  int64_t accepted = 0;
-  int64_t duplicates = 0;
-};
-
-struct ExecutionView {
-  std::optional<ExecutionSnapshot> snapshot;
-  double age_seconds = 0;
-  bool stale = false;
-  std::string stale_reason;
-};
-
-struct TeamInsights {
-  std::string team;
-  std::vector<std::string> teams;
-  MoraleView morale;
-  ExecutionView execution;
-  Assessment assessment;
-};
-
 struct InsightsStats {
   int64_t accepted = 0;
   int64_t duplicates = 0;
@@ -68,9 +50,7 @@ struct InsightsStats {
   int64_t stored = 0;
 };
 
-enum class InsightsOrder { kRisk, kTeam };
-
-class InsightsEngine {
+class InsightsEngine final : public SurveyInsights {
  public:
   // `store`, `source` and `clock` must outlive the engine.
   InsightsEngine(SurveyStore& store, const ExecutionSource& source,
@@ -82,16 +62,17 @@ class InsightsEngine {
   // INVALID_ARGUMENT (with field violations) if any response is invalid;
   // RESOURCE_EXHAUSTED over the team cap or when the disk is full. Nothing
   // of a refused batch is stored.
-  absl::StatusOr<SubmitResult> Submit(std::vector<SurveyResponse> batch);
+  absl::StatusOr<SubmitResult> Submit(
+      std::vector<SurveyResponse> batch) override;
 
   // `round` empty: the latest round. NOT_FOUND if neither survey nor
   // ingest knows anything under `node`.
-  absl::StatusOr<TeamInsights> GetTeamInsights(absl::string_view node,
-                                               absl::string_view round) const;
+  absl::StatusOr<TeamInsights> GetTeamInsights(
+      absl::string_view node, absl::string_view round) const override;
 
   // Each team under `prefix` ("" for all), each with its own insights.
-  std::vector<TeamInsights> ListTeamInsights(absl::string_view prefix,
-                                             InsightsOrder order) const;
+  std::vector<TeamInsights> ListTeamInsights(
+      absl::string_view prefix, InsightsOrder order) const override;
 
   InsightsStats stats() const;
   const InsightsOptions& options() const { return options_; }

@@ -8,7 +8,7 @@
 
 #include "common/crypto/keyed_hash.h"
 #include "orgpulse/insights/v1/insights.pb.h"
-#include "services/insights/domain/insights_engine.h"
+#include "services/insights/domain/survey_insights.h"
 
 namespace orgpulse::insights {
 

@@ -1,5 +1,5 @@
 // The gRPC adapter of the insights service: authorize -> decode
-// (pseudonymising respondent ids) -> call the InsightsEngine -> encode -> map
+// (pseudonymising respondent ids) -> call the SurveyInsights -> encode -> map
 // the status.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_GRPC_INSIGHTS_SERVICE_H_
@@ -7,14 +7,14 @@
 #include "common/auth/call_authorizer.h"
 #include "common/crypto/keyed_hash.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
-#include "services/insights/domain/insights_engine.h"
+#include "services/insights/domain/survey_insights.h"
 
 namespace orgpulse::insights {
 
 class InsightsService final : public v1::InsightsService::CallbackService {
  public:
   // All must outlive the service.
-  InsightsService(InsightsEngine& engine, const KeyedHasher& hasher,
+  InsightsService(SurveyInsights& engine, const KeyedHasher& hasher,
                   const CallAuthorizer& authorizer)
       : engine_(engine), hasher_(hasher), authorizer_(authorizer) {}
 
@@ -32,7 +32,7 @@ class InsightsService final : public v1::InsightsService::CallbackService {
       v1::ListTeamInsightsResponse* response) override;
 
  private:
-  InsightsEngine& engine_;
+  SurveyInsights& engine_;
   const KeyedHasher& hasher_;
   const CallAuthorizer& authorizer_;
 };
