@@ -50,7 +50,7 @@ ABSL_FLAG(int, max_concurrent_streams, kDefaults.max_concurrent_streams,
           "most concurrent calls per HTTP/2 connection");
 ABSL_FLAG(bool, enable_reflection, kDefaults.enable_reflection,
           "serve gRPC server reflection");
-ABSL_FLAG(std::string, sync, kDefaults.synchronous,
+ABSL_FLAG(orgpulse::SyncMode, sync, kDefaults.synchronous,
           "full: fsync every commit; normal: survives process crashes only");
 ABSL_FLAG(absl::Duration, ingest_refresh, kDefaults.ingest_refresh,
           "how often ingest's figures are read again");

@@ -90,11 +90,11 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       {p->service.get()}, registry,
       {std::make_shared<IngestCollector>(*p->ledger),
        std::make_shared<StoreCollector>(
-           [s = p->store.get()] { return s->log().writable(); })});
+           [s = p->store.get()] { return s->writable(); })});
   if (!host.ok()) return host.status();
   p->host = *std::move(host);
   // SERVING while the store takes writes (now, and whenever space returns).
-  p->store->log().SetWritableObserver(
+  p->store->SetWritableObserver(
       [h = p->host.get()](bool writable) { h->SetServing(writable); });
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
@@ -109,7 +109,7 @@ void IngestServer::Shutdown(absl::Duration grace) {
   if (p.shut_down) return;
   p.shut_down = true;
   const absl::Time start = absl::Now();
-  p.store->log().SetWritableObserver(nullptr);
+  p.store->SetWritableObserver(nullptr);
   const absl::Duration drained = p.host->Shutdown(grace);
   p.ledger->Stop();
   Log(LogLevel::kInfo, kComponent,

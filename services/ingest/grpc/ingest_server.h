@@ -18,6 +18,7 @@
 #include "common/auth/call_authorizer.h"
 #include "common/clock/clock.h"
 #include "common/server/transport_security.h"
+#include "common/storage/sync_mode.h"
 
 namespace orgpulse::ingest {
 
@@ -29,7 +30,7 @@ struct IngestServerOptions {
   int max_message_bytes = 16 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
-  std::string synchronous = "full";
+  SyncMode synchronous = SyncMode::kFull;
   int64_t max_store_bytes = 0;
   TransportSecurity transport;
   AuthOptions auth;

@@ -141,11 +141,11 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
       {p->service.get()}, registry,
       {std::make_shared<InsightsCollector>(*p->engine, *p->source),
        std::make_shared<StoreCollector>(
-           [s = p->store.get()] { return s->log().writable(); })});
+           [s = p->store.get()] { return s->writable(); })});
   if (!host.ok()) return host.status();
   p->host = *std::move(host);
   // SERVING while the store takes writes (now, and whenever space returns).
-  p->store->log().SetWritableObserver(
+  p->store->SetWritableObserver(
       [h = p->host.get()](bool writable) { h->SetServing(writable); });
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving grpc_port=", p->host->grpc_port(),
@@ -161,7 +161,7 @@ void InsightsServer::Shutdown(absl::Duration grace) {
   Parts& p = *parts_;
   if (p.shut_down) return;
   p.shut_down = true;
-  p.store->log().SetWritableObserver(nullptr);
+  p.store->SetWritableObserver(nullptr);
   const absl::Duration drained = p.host->Shutdown(grace);
   p.source->Stop();
   Log(LogLevel::kInfo, kComponent,

@@ -13,6 +13,7 @@
 #include "common/auth/call_authorizer.h"
 #include "common/clock/clock.h"
 #include "common/server/transport_security.h"
+#include "common/storage/sync_mode.h"
 
 namespace orgpulse::insights {
 
@@ -26,7 +27,7 @@ struct InsightsServerOptions {
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
-  std::string synchronous = "full";
+  SyncMode synchronous = SyncMode::kFull;
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
   TransportSecurity transport;
