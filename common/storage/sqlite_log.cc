@@ -53,10 +53,15 @@ bool CanWrite(const std::string& path, int64_t bytes) {
   return ok;
 }
 
+bool IsRefusal(int error) {
+  return error == EACCES || error == EPERM || error == EROFS;
+}
+
 // Makes sure `dir` exists, is a directory and takes new files (SQLite
 // creates the database and its -wal and -shm files there), trying it with the
 // file at `probe_path`: tried, not predicted from mode bits, which do not
 // bind root. SQLite itself would only say "unable to open database file".
+// Other errors (a full disk) are left to SQLite and the out-of-space state.
 absl::Status PrepareDirectory(const std::filesystem::path& dir,
                               const std::string& probe_path) {
   namespace fs = std::filesystem;
@@ -67,30 +72,30 @@ absl::Status PrepareDirectory(const std::filesystem::path& dir,
           absl::StrCat("data directory ", dir.string(), " is not a directory"));
     }
   } else if (!fs::create_directories(dir, ec) && ec) {
-    // Name the nearest existing ancestor: it is what refused.
     const std::error_code cause = ec;
+    // The nearest existing ancestor is what refused.
     fs::path ancestor = dir.parent_path();
     while (!ancestor.empty() && !fs::exists(ancestor, ec)) {
       ancestor = ancestor.parent_path();
     }
     const std::string name = ancestor.empty() ? "." : ancestor.string();
-    const bool refused = cause.value() == EACCES || cause.value() == EPERM ||
-                         cause.value() == EROFS;
+    std::string why = cause.message();
+    if (!fs::is_directory(name, ec)) {
+      why = absl::StrCat(name, " is not a directory");
+    } else if (IsRefusal(cause.value())) {
+      why = absl::StrCat(name, " is not writable (", why, ")");
+    }
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot create data directory ", dir.string(), ": ", name,
-                     !fs::is_directory(name, ec) ? " is not a directory"
-                     : refused                   ? " is not writable"
-                                                 : "",
-                     " (", cause.message(), ")"));
+        absl::StrCat("cannot create data directory ", dir.string(), ": ", why));
   }
   const int fd =
       open(probe_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  if (fd < 0 && IsRefusal(errno)) {
     return absl::FailedPreconditionError(
         absl::StrCat("data directory ", dir.string(), " is not writable (",
                      std::strerror(errno), ")"));
   }
-  close(fd);
+  if (fd >= 0) close(fd);
   unlink(probe_path.c_str());  // also one left by a crash during a probe
   return absl::OkStatus();
 }
@@ -167,7 +172,7 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   if (options.max_bytes > 0) {
     log->max_page_count_ =
         std::max<int64_t>(1, options.max_bytes / log->page_size_);
-    // Best effort, as before: without it appends are bounded by the disk.
+    // Best effort: without it appends are bounded by the disk only.
     log->db_
         .Exec(absl::StrCat("PRAGMA max_page_count=", log->max_page_count_),
               "size limit")
@@ -203,12 +208,7 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   log->insert_ = *std::move(insert);
   absl::StatusOr<SqliteConnection> background =
       SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-  if (!background.ok()) {
-    return log->Located(
-        absl::Status(background.status().code(),
-                     absl::StrCat("background connection: ",
-                                  background.status().message())));
-  }
+  if (!background.ok()) return log->Located(background.status());
   log->background_db_ = *std::move(background);
   sqlite3_busy_timeout(log->background_db_.get(), 1000);
   if (options.checkpoint_interval > absl::ZeroDuration()) {
