@@ -83,24 +83,23 @@ class SqliteLogTest : public ::testing::Test {
   // `checkpoint_after` >= 0: checkpoint after that many rows, so the log
   // restarts and later frames overwrite the start of the old ones.
   void MakeCrashImage(int n, int checkpoint_after = -1) {
-    sqlite3* keeper = nullptr;
+    absl::StatusOr<SqliteConnection> keeper;  // closed after the copy
     {
       // No background checkpoints: the frames stay in the log.
       absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
           live(), {.checkpoint_interval = absl::ZeroDuration()});
       ASSERT_TRUE(log.ok()) << log.status();
-      ASSERT_EQ(sqlite3_open(live().c_str(), &keeper), SQLITE_OK);
+      keeper = SqliteConnection::Open(live(), SQLITE_OPEN_READWRITE);
+      ASSERT_TRUE(keeper.ok()) << keeper.status();
       // A read attaches it to the log, which then outlives the other one.
-      ASSERT_EQ(sqlite3_exec(keeper, "SELECT count(*) FROM log", nullptr,
-                             nullptr, nullptr),
-                SQLITE_OK);
+      ASSERT_TRUE(keeper->Exec("SELECT count(*) FROM log", "read").ok());
       for (int i = 0; i < n; ++i) {
         if (i == checkpoint_after) {
           int logged = 0, copied = 0;
-          ASSERT_EQ(
-              sqlite3_wal_checkpoint_v2(
-                  keeper, nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied),
-              SQLITE_OK);
+          ASSERT_EQ(sqlite3_wal_checkpoint_v2(keeper->get(), nullptr,
+                                              SQLITE_CHECKPOINT_PASSIVE,
+                                              &logged, &copied),
+                    SQLITE_OK);
           ASSERT_EQ(logged, copied);
         }
         ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
@@ -109,7 +108,6 @@ class SqliteLogTest : public ::testing::Test {
     for (const char* suffix : {"", "-wal"}) {
       std::filesystem::copy_file(live() + suffix, crash() + suffix);
     }
-    sqlite3_close(keeper);
   }
 
   // Byte offsets of the commit frames in the crash image's log, in order

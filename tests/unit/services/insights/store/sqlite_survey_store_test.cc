@@ -225,13 +225,14 @@ TEST_F(SqliteSurveyStoreTest, UndecodableRowIsDataLoss) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->Append(Batch(0, 2)).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "INSERT INTO log(items, blob) VALUES (1, x'0102ff')",
-                   nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
+  {
+    absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
+        db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok()) << db.status();
+    const absl::Status s = db->Exec(
+        "INSERT INTO log(items, blob) VALUES (1, x'0102ff')", "insert");
+    ASSERT_TRUE(s.ok()) << s;
+  }
 
   std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
