@@ -52,7 +52,7 @@ class SqliteConnection {
 
   sqlite3* get() const { return db_; }
 
-  // Runs `sql` (one or more statements without results).
+  // Runs `sql`, one or more statements; rows they return are discarded.
   [[nodiscard]] absl::Status Exec(const std::string& sql,
                                   absl::string_view what);
 
