@@ -1,9 +1,9 @@
 // orgpulse_store_writable: 1 while the service's store takes writes, 0 while
-// it refuses them for lack of space (common/storage/sqlite_log.h), read at
+// it refuses them for lack of space (common/storage/store_health.h), read at
 // scrape time.
 //
 // Example:
-//   std::make_shared<StoreCollector>([&log] { return log.writable(); });
+//   std::make_shared<StoreCollector>([&store] { return store.writable(); });
 #ifndef ORGPULSE_COMMON_METRICS_STORE_COLLECTOR_H_
 #define ORGPULSE_COMMON_METRICS_STORE_COLLECTOR_H_
 

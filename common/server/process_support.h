@@ -23,8 +23,8 @@ void BlockTerminationSignals();
 
 // Blocks until SIGTERM or SIGINT arrives; returns its name. Each SIGHUP
 // meanwhile runs `on_reload` on this thread.
-std::string WaitForTerminationSignal(
-    absl::FunctionRef<void()> on_reload = [] {});
+std::string WaitForTerminationSignal(absl::FunctionRef<void()> on_reload = [] {
+});
 
 // Writes `contents` to `path` atomically (temp file + rename), so a reader
 // polling for the file never sees it half-written. Used for --port_file.

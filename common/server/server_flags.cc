@@ -23,7 +23,7 @@ ABSL_FLAG(int, max_concurrent_streams, kDefaults.max_concurrent_streams,
           "most concurrent calls per HTTP/2 connection");
 ABSL_FLAG(bool, enable_reflection, kDefaults.enable_reflection,
           "serve gRPC server reflection (for grpcurl and similar tools)");
-ABSL_FLAG(std::string, sync, kDefaults.synchronous,
+ABSL_FLAG(orgpulse::SyncMode, sync, kDefaults.synchronous,
           "full: fsync every commit (survives power loss); normal: survives "
           "process crashes only, faster");
 ABSL_FLAG(bool, discard_damaged_wal, kDefaults.discard_damaged_wal,

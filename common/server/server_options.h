@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "common/auth/call_authorizer.h"
 #include "common/server/transport_security.h"
+#include "common/storage/sync_mode.h"
 
 namespace orgpulse {
 
@@ -19,7 +20,7 @@ struct ServerOptions {
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
-  std::string synchronous = "full";
+  SyncMode synchronous = SyncMode::kFull;
   // Start even if the write-ahead log is damaged before complete commits,
   // dropping them (logged, a copy kept); see docs/storage-faults.md.
   bool discard_damaged_wal = false;

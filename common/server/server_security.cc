@@ -16,9 +16,9 @@ absl::StatusOr<ServerSecurity> PrepareServerSecurity(
       ServerCredentialsFor(transport);
   if (!credentials.ok()) return credentials.status();
   security.credentials = *std::move(credentials);
-  security.description =
-      absl::StrCat("transport=", TransportName(transport), " auth=",
-                   security.authorizer->enabled() ? "tokens" : "none");
+  security.description = absl::StrCat(
+      "transport=", TransportName(transport),
+      " auth=", security.authorizer->enabled() ? "tokens" : "none");
   return security;
 }
 

@@ -1,9 +1,9 @@
 // Hosts a service's gRPC server and Prometheus endpoint: listening ports
-// (port 0 picks a free one), TLS or plaintext, message-size and concurrent-stream caps,
-// grpc.health.v1, optional reflection, gRPC server metrics and process_*
-// metrics, and the drain on shutdown. Each service's composition root builds
-// its domain objects and hands the gRPC services and metric collectables
-// here.
+// (port 0 picks a free one), TLS or plaintext, message-size and
+// concurrent-stream caps, grpc.health.v1, optional reflection, gRPC server
+// metrics and process_* metrics, and the drain on shutdown. Each service's
+// composition root builds its domain objects and hands the gRPC services and
+// metric collectables here.
 //
 // Example:
 //   auto host = ServiceHost::Start(options, {&service}, registry,

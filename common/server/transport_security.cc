@@ -98,8 +98,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
       return ca;
     }
   }
-  const auto interval = static_cast<unsigned int>(std::max<int64_t>(
-      1, absl::ToInt64Seconds(s.reload_interval)));
+  const auto interval = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(s.reload_interval)));
   // Checked above; from here on gRPC re-reads the files itself (and keeps
   // the last good pair when a new one does not load).
   auto provider =

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -52,35 +53,64 @@ bool CanWrite(const std::string& path, int64_t bytes) {
   return ok;
 }
 
-absl::StatusCode CodeFor(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_FULL:
-      return absl::StatusCode::kResourceExhausted;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::StatusCode::kDataLoss;
-    default:
-      return absl::StatusCode::kUnavailable;
+bool IsRefusal(int error) {
+  return error == EACCES || error == EPERM || error == EROFS;
+}
+
+// Makes sure `dir` exists, is a directory and takes new files (SQLite
+// creates the database and its -wal and -shm files there), trying it with the
+// file at `probe_path`: tried, not predicted from mode bits, which do not
+// bind root. SQLite itself would only say "unable to open database file".
+// Other errors (a full disk) are left to SQLite and the out-of-space state.
+absl::Status PrepareDirectory(const std::filesystem::path& dir,
+                              const std::string& probe_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data directory ", dir.string(), " is not a directory"));
+    }
+  } else if (!fs::create_directories(dir, ec) && ec) {
+    const std::error_code cause = ec;
+    // The nearest existing ancestor is what refused.
+    fs::path ancestor = dir.parent_path();
+    while (!ancestor.empty() && !fs::exists(ancestor, ec)) {
+      ancestor = ancestor.parent_path();
+    }
+    const std::string name = ancestor.empty() ? "." : ancestor.string();
+    std::string why = cause.message();
+    if (!fs::is_directory(name, ec)) {
+      why = absl::StrCat(name, " is not a directory");
+    } else if (IsRefusal(cause.value())) {
+      why = absl::StrCat(name, " is not writable (", why, ")");
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", dir.string(), ": ", why));
   }
+  const int fd =
+      open(probe_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && IsRefusal(errno)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", dir.string(), " is not writable (",
+                     std::strerror(errno), ")"));
+  }
+  if (fd >= 0) close(fd);
+  unlink(probe_path.c_str());  // also one left by a crash during a probe
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
     const std::string& path, const SqliteLogOptions& options) {
-  if (options.synchronous != "full" && options.synchronous != "normal") {
-    return absl::InvalidArgumentError(
-        "synchronous must be \"full\" or \"normal\"");
-  }
   std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create data directory ", dir.string(), ": ", ec.message()));
-  }
+  const std::filesystem::path parent =
+      std::filesystem::path(path).parent_path();
   const std::string probe_path = path + "-probe";
-  unlink(probe_path.c_str());  // left by a crash during a probe
+  absl::Status status =
+      PrepareDirectory(parent.empty() ? "." : parent, probe_path);
+  if (!status.ok()) return status;
 
   // Before SQLite reads the write-ahead log: would its recovery keep every
   // complete commit?
@@ -111,52 +141,53 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
         absl::StrCat("write-ahead log checked: ", wal->Describe()));
   }
 
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
-  std::unique_ptr<SqliteLog> log(new SqliteLog(db));
+  std::unique_ptr<SqliteLog> log(new SqliteLog());
   log->path_ = path;
-  if (rc != SQLITE_OK) return log->Error("open", rc);
-
-  const std::string pragmas = absl::StrCat(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=", options.synchronous,
-      "; PRAGMA cache_size=-16384;"  // 16 MiB page cache
-      // A log that grew while checkpoints failed (a full disk) is cut back
-      // to this size once they succeed again.
-      " PRAGMA journal_size_limit=67108864;");
-  for (const std::string& sql : {pragmas, std::string(kSchema)}) {
-    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return log->Error("initialise", rc);
+  absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
+      path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+  if (!db.ok()) return log->Located(db.status());
+  log->db_ = *std::move(db);
+  // SQLite falls back to reading a file it may not write.
+  if (sqlite3_db_readonly(log->db_.get(), "main") == 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not writable (read-only file)"));
   }
-  {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      log->page_size_ = sqlite3_column_int(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
+
+  const std::string pragmas =
+      absl::StrCat("PRAGMA journal_mode=WAL; PRAGMA synchronous=",
+                   SyncModeName(options.synchronous),
+                   "; PRAGMA cache_size=-16384;"  // 16 MiB page cache
+                   // A log that grew while checkpoints failed (a full disk) is
+                   // cut back to this size once they succeed again.
+                   " PRAGMA journal_size_limit=67108864;");
+  for (const std::string& sql : {pragmas, std::string(kSchema)}) {
+    status = log->db_.Exec(sql, "initialise");
+    if (!status.ok()) return log->Located(status);
+  }
+  if (absl::StatusOr<int64_t> page_size =
+          log->db_.QueryInt64("PRAGMA page_size", "page size");
+      page_size.ok()) {
+    log->page_size_ = *page_size;
   }
   if (options.max_bytes > 0) {
     log->max_page_count_ =
         std::max<int64_t>(1, options.max_bytes / log->page_size_);
-    const std::string limit =
-        absl::StrCat("PRAGMA max_page_count=", log->max_page_count_);
-    sqlite3_exec(db, limit.c_str(), nullptr, nullptr, nullptr);
+    // Best effort: without it appends are bounded by the disk only.
+    log->db_
+        .Exec(absl::StrCat("PRAGMA max_page_count=", log->max_page_count_),
+              "size limit")
+        .IgnoreError();
   }
   // quick_check verifies the B-trees in one pass over the file: a torn or
   // corrupt file stops start-up here, instead of serving wrong figures.
   {
-    sqlite3_stmt* stmt = nullptr;
-    rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return log->Error("integrity check", rc);
-    std::string verdict;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      verdict = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
+    absl::StatusOr<SqliteStatement> check = SqliteStatement::Prepare(
+        log->db_.get(), "PRAGMA quick_check", "integrity check");
+    if (!check.ok()) return log->Located(check.status());
+    absl::StatusOr<bool> row = check->Step();
+    const std::string verdict = !row.ok() ? std::string(row.status().message())
+                                : *row    ? std::string(check->ColumnText(0))
+                                          : std::string();
     if (verdict != "ok") {
       return absl::DataLossError(
           absl::StrCat(path, " failed its integrity check (", verdict,
@@ -166,19 +197,23 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   if (wal->damaged()) {
     // Copy what SQLite recovered into the database and empty the log, so
     // the dropped frames cannot trouble the next start.
-    rc = sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr,
-                      nullptr);
-    if (rc != SQLITE_OK) return log->Error("checkpoint after discarding", rc);
+    status = log->db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)",
+                           "checkpoint after discarding");
+    if (!status.ok()) return log->Located(status);
   }
-  rc = sqlite3_prepare_v3(db, "INSERT INTO log(items, blob) VALUES (?, ?)", -1,
-                          SQLITE_PREPARE_PERSISTENT, &log->insert_, nullptr);
-  if (rc != SQLITE_OK) return log->Error("prepare", rc);
-  rc = sqlite3_open_v2(path.c_str(), &log->background_db_,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) return log->Error("open background connection", rc);
-  sqlite3_busy_timeout(log->background_db_, 1000);
+  absl::StatusOr<SqliteStatement> insert = SqliteStatement::Prepare(
+      log->db_.get(), "INSERT INTO log(items, blob) VALUES (?, ?)", "append",
+      /*persistent=*/true);
+  if (!insert.ok()) return log->Located(insert.status());
+  log->insert_ = *std::move(insert);
+  absl::StatusOr<SqliteConnection> background =
+      SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+  if (!background.ok()) return log->Located(background.status());
+  log->background_db_ = *std::move(background);
+  sqlite3_busy_timeout(log->background_db_.get(), 1000);
   if (options.checkpoint_interval > absl::ZeroDuration()) {
-    sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0", nullptr, nullptr, nullptr);
+    log->db_.Exec("PRAGMA wal_autocheckpoint=0", "checkpoint setting")
+        .IgnoreError();
   }
   log->background_ = std::thread([l = log.get(), options] {
     l->BackgroundLoop(options.checkpoint_interval, options.full_probe_interval);
@@ -194,9 +229,6 @@ SqliteLog::~SqliteLog() {
     }
     background_.join();
   }
-  sqlite3_close_v2(background_db_);
-  sqlite3_finalize(insert_);
-  sqlite3_close_v2(db_);
 }
 
 void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
@@ -218,13 +250,14 @@ void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
       // connection; the next append then restarts the log from its
       // beginning. When it fails (a full disk cannot take the pages) the
       // log keeps everything and grows; nothing is lost.
-      const int rc = sqlite3_wal_checkpoint_v2(
-          background_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      const int rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
+                                               SQLITE_CHECKPOINT_PASSIVE,
+                                               nullptr, nullptr);
       if (rc != SQLITE_OK && rc != SQLITE_BUSY && !checkpoint_failing) {
         checkpoint_failing = true;
         Log(LogLevel::kWarning, kComponent,
             absl::StrCat(path_, ": checkpoint failed (",
-                         sqlite3_errmsg(background_db_),
+                         sqlite3_errmsg(background_db_.get()),
                          "); the write-ahead log grows until one succeeds"));
       } else if (rc == SQLITE_OK && checkpoint_failing) {
         checkpoint_failing = false;
@@ -249,14 +282,9 @@ bool SqliteLog::SpaceReturned(int64_t failed_bytes) {
   const int64_t needed =
       std::min(failed_bytes, kProbeMaxBytes) + kProbeMarginBytes;
   if (max_page_count_ > 0) {
-    sqlite3_stmt* stmt = nullptr;
-    int64_t pages = max_page_count_;
-    if (sqlite3_prepare_v2(background_db_, "PRAGMA page_count", -1, &stmt,
-                           nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      pages = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
+    const int64_t pages =
+        background_db_.QueryInt64("PRAGMA page_count", "page count")
+            .value_or(max_page_count_);
     if ((max_page_count_ - pages) * page_size_ < needed) return false;
   }
   return CanWrite(path_ + "-probe", needed);
@@ -287,18 +315,9 @@ void SqliteLog::SetWritable(bool writable, int64_t failed_bytes) {
   if (observer_) observer_(writable);
 }
 
-bool SqliteLog::IsOutOfSpace(int rc) const {
-  if ((rc & 0xff) == SQLITE_FULL) return true;
-  // Other write errors (growing the shared-memory index, fsync) can also be
-  // a full disk or quota underneath.
-  const int e = sqlite3_system_errno(db_);
-  return (rc & 0xff) == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT);
-}
-
-absl::Status SqliteLog::Error(absl::string_view what, int rc) const {
-  const char* detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  return absl::Status(CodeFor(rc),
-                      absl::StrCat(path_, ": ", what, ": ", detail));
+absl::Status SqliteLog::Located(const absl::Status& status) const {
+  return absl::Status(status.code(),
+                      absl::StrCat(path_, ": ", status.message()));
 }
 
 absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
@@ -309,31 +328,26 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
         "was stored. Appends resume by themselves once there is room again"));
   }
   // A single INSERT is its own transaction: atomic, and durable on return.
-  sqlite3_bind_int64(insert_, 1, items);
-  sqlite3_bind_blob(insert_, 2, blob.data(), static_cast<int>(blob.size()),
-                    SQLITE_STATIC);
-  const int rc = sqlite3_step(insert_);
-  sqlite3_reset(insert_);
-  sqlite3_clear_bindings(insert_);
-  if (rc == SQLITE_DONE) return absl::OkStatus();
+  insert_.BindInt64(1, items);
+  insert_.BindBlob(2, blob);
+  const absl::Status appended = insert_.Run();
+  if (appended.ok()) return appended;
   // SQLite rolls the statement's transaction back itself; make sure, so the
   // next append starts clean.
-  if (!sqlite3_get_autocommit(db_)) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!sqlite3_get_autocommit(db_.get())) {
+    db_.Exec("ROLLBACK", "rollback").IgnoreError();
   }
-  if (!IsOutOfSpace(rc)) return Error("append", rc);
+  if (appended.code() != absl::StatusCode::kResourceExhausted) {
+    return Located(appended);
+  }
   // SQLite reports both as SQLITE_FULL: the limit is what is near.
   bool cap = false;
   if (max_page_count_ > 0) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA page_count", -1, &stmt, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      const int64_t needed_pages =
-          static_cast<int64_t>(blob.size()) / page_size_ + 1;
-      cap = sqlite3_column_int64(stmt, 0) + needed_pages >= max_page_count_;
-    }
-    sqlite3_finalize(stmt);
+    absl::StatusOr<int64_t> pages =
+        db_.QueryInt64("PRAGMA page_count", "page count");
+    const int64_t needed_pages =
+        static_cast<int64_t>(blob.size()) / page_size_ + 1;
+    cap = pages.ok() && *pages + needed_pages >= max_page_count_;
   }
   const absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
       path_, ": ",
@@ -347,33 +361,21 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
 }
 
 int64_t SqliteLog::ItemCount() {
-  sqlite3_stmt* stmt = nullptr;
-  int64_t count = 0;
-  if (sqlite3_prepare_v2(db_, "SELECT coalesce(sum(items), 0) FROM log", -1,
-                         &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    count = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  return count;
+  return db_.QueryInt64("SELECT coalesce(sum(items), 0) FROM log", "count")
+      .value_or(0);
 }
 
 absl::Status SqliteLog::Replay(
     absl::FunctionRef<absl::Status(absl::string_view blob)> fn) {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, "SELECT blob FROM log ORDER BY seq", -1,
-                              &stmt, nullptr);
-  if (rc != SQLITE_OK) return Error("replay", rc);
-  absl::Status status = absl::OkStatus();
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    const void* data = sqlite3_column_blob(stmt, 0);
-    const int size = sqlite3_column_bytes(stmt, 0);
-    status = fn(absl::string_view(static_cast<const char*>(data), size));
-    if (!status.ok()) break;
+  absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
+      db_.get(), "SELECT blob FROM log ORDER BY seq", "replay");
+  if (!select.ok()) return Located(select.status());
+  while (true) {
+    absl::StatusOr<bool> row = select->Step();
+    if (!row.ok()) return Located(row.status());
+    if (!*row) return absl::OkStatus();
+    if (absl::Status s = fn(select->ColumnBlob(0)); !s.ok()) return s;
   }
-  if (status.ok() && rc != SQLITE_DONE) status = Error("replay", rc);
-  sqlite3_finalize(stmt);
-  return status;
 }
 
 }  // namespace orgpulse

@@ -30,16 +30,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
+#include "common/storage/sqlite_handle.h"
+#include "common/storage/sync_mode.h"
 
 namespace orgpulse {
 
 struct SqliteLogOptions {
-  // "full": fsync on every append (survives power loss). "normal": the WAL
+  // kFull: fsync on every append (survives power loss). kNormal: the WAL
   // is synced at checkpoints (survives a process crash, not power loss).
-  std::string synchronous = "full";
+  SyncMode synchronous = SyncMode::kFull;
   // Upper bound on the file's size in bytes; 0 for none. Appends past it
   // fail with RESOURCE_EXHAUSTED, as on a full disk.
   int64_t max_bytes = 0;
@@ -61,9 +60,12 @@ struct SqliteLogOptions {
 class SqliteLog {
  public:
   // Creates the parent directory if needed and opens (or creates) `path`.
-  // Before SQLite sees the write-ahead log, checks that its recovery would
-  // keep every complete commit (wal_check.h); then runs SQLite's quick_check.
-  // Refuses damage with DATA_LOSS and a message naming the file and offset.
+  // FAILED_PRECONDITION, in one line naming the directory or file, when the
+  // directory is not a directory, cannot be created, or does not take new
+  // files, or when `path` is read-only. Before SQLite sees the write-ahead
+  // log, checks that its recovery would keep every complete commit
+  // (wal_check.h); then runs SQLite's quick_check. Refuses damage with
+  // DATA_LOSS and a message naming the file and offset.
   static absl::StatusOr<std::unique_ptr<SqliteLog>> Open(
       const std::string& path, const SqliteLogOptions& options);
   ~SqliteLog();
@@ -94,11 +96,9 @@ class SqliteLog {
       absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
 
  private:
-  explicit SqliteLog(sqlite3* db) : db_(db) {}
-  absl::Status Error(absl::string_view what, int rc) const;
-  // Whether `rc`, from the main connection, means the disk or max_bytes is
-  // full.
-  bool IsOutOfSpace(int rc) const;
+  SqliteLog() = default;
+  // `status` from the wrappers, with the file's path in front.
+  absl::Status Located(const absl::Status& status) const;
   void SetWritable(bool writable, int64_t failed_bytes)
       ABSL_LOCKS_EXCLUDED(state_mu_);
   // True if an append of the size that failed would fit now.
@@ -106,8 +106,9 @@ class SqliteLog {
   void BackgroundLoop(absl::Duration checkpoint_interval,
                       absl::Duration probe_interval);
 
-  sqlite3* db_;
-  sqlite3_stmt* insert_ = nullptr;
+  // Declared before the statement, which is finalized first.
+  SqliteConnection db_;
+  SqliteStatement insert_;
   std::string path_;
   int64_t page_size_ = 4096;
   int64_t max_page_count_ = 0;  // 0: no max_bytes
@@ -120,7 +121,7 @@ class SqliteLog {
 
   // The background thread (checkpoints, the space probe) and its own
   // connection.
-  sqlite3* background_db_ = nullptr;
+  SqliteConnection background_db_;
   std::thread background_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,11 +1,20 @@
-// What a server needs to know of its store's health, whatever the backend:
-// does it take writes now, and tell me when that changes. The server reports
-// NOT_SERVING (and orgpulse_store_writable 0) while it does not, e.g. while
-// the disk is full.
+// "Does the store take writes now, and tell me when that changes": the part
+// of a store's interface (ingest's EventStore, insights' SurveyStore) that
+// the servers turn into gRPC health and the orgpulse_store_writable gauge,
+// without knowing the backend underneath.
+//
+// The defaults suit a store that is always writable (a fake in tests); a
+// store that can run out of space overrides both.
+//
+// Example:
+//   store.SetWritableObserver([&host](bool w) { host.SetServing(w); });
+//   ...
+//   store.SetWritableObserver(nullptr);  // before `host` goes away
 #ifndef ORGPULSE_COMMON_STORAGE_STORE_HEALTH_H_
 #define ORGPULSE_COMMON_STORAGE_STORE_HEALTH_H_
 
 #include <functional>
+#include <utility>
 
 namespace orgpulse {
 
@@ -13,14 +22,21 @@ class StoreHealth {
  public:
   virtual ~StoreHealth() = default;
 
-  // True while appends can succeed. Thread-safe.
+  // False while appends are refused for lack of space (RESOURCE_EXHAUSTED);
+  // true again once the store sees room. Thread-safe.
   virtual bool writable() const { return true; }
 
-  // `observer` is called with the new value each time writable() changes, on
-  // the thread that noticed (the committer's). Replacing it (or clearing it
-  // with nullptr) waits for a call in progress to return, so the old
-  // observer may be destroyed afterwards. Thread-safe.
-  virtual void SetWritableObserver(std::function<void(bool)> observer) {}
+  // `observer` is called at once with writable(), then with each new value,
+  // in order. It may be called on any thread (the appending one, or one of
+  // the store's own), so it must be thread-safe and fast, and must not call
+  // back into the store. Setting another observer, or nullptr to clear it,
+  // waits for a call in progress: once this returns the previous observer is
+  // never called again, so clear it before what it refers to goes away.
+  // Thread-safe, also against a concurrent change of writable().
+  virtual void SetWritableObserver(
+      std::function<void(bool writable)> observer) {
+    if (observer) observer(true);
+  }
 };
 
 }  // namespace orgpulse

@@ -7,11 +7,15 @@
 // - after SIGKILL under load, a torn write-ahead log tail starts with every
 //   acknowledged event; a damaged committed frame, or a damaged database
 //   file, makes the binary refuse to start (non-zero exit, a message naming
-//   the file), never serve.
+//   the file), never serve;
+// - a data directory the service cannot use (read-only, a file) stops
+//   start-up with exit code 1 and one line naming it.
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -20,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,12 +34,15 @@
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "services/ingest/grpc/conversion.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 #include "tools/sample_org/sample_surveys.h"
 
 namespace orgpulse::ingest {
 namespace {
 
+using ::orgpulse::testing::CommandResult;
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TempDir;
 
@@ -477,6 +485,86 @@ TEST(StorageFaultsTest, DamagedDatabaseFileRefusesToStart) {
   const std::string log = server.Log();
   EXPECT_NE(log.find(db_path), std::string::npos) << log;
   EXPECT_NE(log.find("integrity check"), std::string::npos) << log;
+}
+
+// Runs `binary` with `flags` until it exits (start-up is expected to fail;
+// a service that starts anyway is stopped after 30 s: exit code 124),
+// without root's override of file permissions: as root, through setpriv
+// without CAP_DAC_OVERRIDE. Empty output and exit code -1 if that is not
+// possible.
+CommandResult StartWithFilePermissions(const std::string& binary,
+                                       const std::vector<std::string>& flags) {
+  std::string command = "timeout 30 ";
+  if (geteuid() == 0) {
+    if (RunCommand("setpriv --version >/dev/null 2>&1").exit_code != 0) {
+      return {};
+    }
+    command +=
+        "setpriv --inh-caps=-dac_override,-dac_read_search "
+        "--bounding-set=-dac_override,-dac_read_search ";
+  }
+  absl::StrAppend(&command, binary,
+                  " --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0"
+                  " --plaintext --allow_unauthenticated");
+  for (const std::string& flag : flags) absl::StrAppend(&command, " ", flag);
+  return RunCommand(command + " 2>&1");
+}
+
+TEST(StorageFaultsTest, ReadOnlyDataDirectoryStopsStartUpNamingIt) {
+  TempDir root;
+  const std::string key_file = root.path() + "/respondent.key";
+  std::ofstream(key_file) << "test-secret-0123456789abcdef\n";
+  const std::string data = root.path() + "/data";
+  std::filesystem::create_directories(data);
+  ASSERT_EQ(chmod(data.c_str(), 0555), 0);
+  for (const auto& [binary, flags] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {ORGPULSE_INGEST_BINARY, {"--data_dir=" + data}},
+           {ORGPULSE_INSIGHTS_BINARY,
+            {"--data_dir=" + data, "--ingest_address=127.0.0.1:1",
+             "--ingest_plaintext", "--respondent_key_file=" + key_file}}}) {
+    const CommandResult r = StartWithFilePermissions(binary, flags);
+    if (r.exit_code == -1 && r.output.empty()) {
+      GTEST_SKIP() << "running as root without setpriv: cannot start a "
+                      "service that file permissions bind";
+    }
+    EXPECT_EQ(r.exit_code, 1) << binary << ": " << r.output;
+    EXPECT_NE(r.output.find("data directory " + data + " is not writable"),
+              std::string::npos)
+        << binary << ": " << r.output;
+    EXPECT_EQ(r.output.find("unable to open"), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1)
+        << binary << ": " << r.output;
+  }
+}
+
+TEST(StorageFaultsTest, DataDirectoryThatIsAFileStopsStartUpNamingIt) {
+  TempDir root;
+  const std::string data = root.path() + "/data";
+  std::ofstream(data) << "a file\n";
+  const CommandResult r = RunCommand(
+      absl::StrCat("timeout 30 ", ORGPULSE_INGEST_BINARY, " --data_dir=", data,
+                   " --grpc_address=127.0.0.1:0"
+                   " --metrics_address=127.0.0.1:0 --plaintext"
+                   " --allow_unauthenticated 2>&1"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("data directory " + data + " is not a directory"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST(StorageFaultsTest, BadSyncValueIsRefusedNamingTheChoices) {
+  TempDir root;
+  for (const char* binary :
+       {ORGPULSE_INGEST_BINARY, ORGPULSE_INSIGHTS_BINARY}) {
+    const CommandResult r = RunCommand(absl::StrCat(
+        binary, " --sync=fsync --data_dir=", root.path(), "/data 2>&1"));
+    EXPECT_NE(r.exit_code, 0) << binary << ": " << r.output;
+    EXPECT_NE(r.output.find("\"full\" or \"normal\""), std::string::npos)
+        << binary << ": " << r.output;
+    EXPECT_FALSE(std::filesystem::exists(root.path() + "/data")) << binary;
+  }
 }
 
 }  // namespace

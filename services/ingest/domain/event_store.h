@@ -1,7 +1,8 @@
 // Where the ingest service keeps its events. The contract is small on
 // purpose, so a PostgreSQL backend can implement it later: append a group of
-// events durably and atomically, and replay everything on start.
-// Deduplication and figures live above it, in Ledger.
+// events durably and atomically, replay everything on start, and say
+// whether it takes writes (StoreHealth). Deduplication and figures live above
+// it, in Ledger.
 #ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 
@@ -11,18 +12,19 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "common/storage/store_health.h"
 #include "services/ingest/domain/event.h"
 
 namespace orgpulse::ingest {
 
-class EventStore {
+class EventStore : public StoreHealth {
  public:
   virtual ~EventStore() = default;
 
   // Stores `events` atomically. OK means they survive a crash of the
-  // process (and, with synchronous=FULL, of the machine). On error nothing
-  // of `events` is stored: RESOURCE_EXHAUSTED when the disk is full,
-  // UNAVAILABLE for other I/O errors.
+  // process (and, with SyncMode::kFull, of the machine). On error nothing
+  // of `events` is stored: RESOURCE_EXHAUSTED when the disk is full (and
+  // while !writable()), UNAVAILABLE for other I/O errors.
   // REQUIRES: one caller at a time.
   [[nodiscard]] virtual absl::Status Append(
       absl::Span<const Event* const> events) = 0;

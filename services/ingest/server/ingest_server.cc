@@ -15,19 +15,6 @@ namespace {
 
 constexpr absl::string_view kComponent = "ingest";
 
-// Until the store states its own health: the SQLite log's.
-class SqliteLogHealth final : public StoreHealth {
- public:
-  explicit SqliteLogHealth(SqliteLog& log) : log_(log) {}
-  bool writable() const override { return log_.writable(); }
-  void SetWritableObserver(std::function<void(bool)> observer) override {
-    log_.SetWritableObserver(std::move(observer));
-  }
-
- private:
-  SqliteLog& log_;
-};
-
 prometheus::Histogram& CommitSecondsHistogram(prometheus::Registry& registry) {
   return prometheus::BuildHistogram()
       .Name("orgpulse_store_commit_seconds")
@@ -43,8 +30,7 @@ prometheus::Histogram& CommitSecondsHistogram(prometheus::Registry& registry) {
 // Declared in the order they are built; destroyed in reverse.
 struct IngestServer::Parts {
   std::unique_ptr<ServerScaffold> scaffold;
-  std::unique_ptr<SqliteEventStore> store;
-  std::unique_ptr<SqliteLogHealth> store_health;
+  std::unique_ptr<EventStore> store;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<IngestService> service;
   int64_t recovered = 0;
@@ -89,7 +75,6 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
            .discard_damaged_wal = options.discard_damaged_wal});
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
-  p->store_health = std::make_unique<SqliteLogHealth>(p->store->log());
 
   prometheus::Histogram& commit_seconds =
       CommitSecondsHistogram(p->scaffold->registry());
@@ -110,7 +95,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       std::make_unique<IngestService>(*p->ledger, p->scaffold->authorizer());
   if (absl::Status s = p->scaffold->Serve(
           {p->service.get()}, {std::make_shared<IngestCollector>(*p->ledger)},
-          *p->store_health, "");
+          *p->store, "");
       !s.ok()) {
     return s;
   }

@@ -9,8 +9,10 @@
 #ifndef ORGPULSE_SERVICES_INGEST_STORE_SQLITE_EVENT_STORE_H_
 #define ORGPULSE_SERVICES_INGEST_STORE_SQLITE_EVENT_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "common/storage/sqlite_log.h"
@@ -32,9 +34,10 @@ class SqliteEventStore final : public EventStore {
   absl::Status ReplayGroups(
       absl::FunctionRef<void(EventBatch&& group)> fn) override;
   int64_t EventCountHint() override { return log_->ItemCount(); }
-
-  // The log underneath, for its writable state (health, metrics).
-  SqliteLog& log() { return *log_; }
+  bool writable() const override { return log_->writable(); }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    log_->SetWritableObserver(std::move(observer));
+  }
 
  private:
   explicit SqliteEventStore(std::unique_ptr<SqliteLog> log)

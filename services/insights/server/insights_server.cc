@@ -18,19 +18,6 @@ namespace {
 
 constexpr absl::string_view kComponent = "insights";
 
-// Until the store states its own health: the SQLite log's.
-class SqliteLogHealth final : public StoreHealth {
- public:
-  explicit SqliteLogHealth(SqliteLog& log) : log_(log) {}
-  bool writable() const override { return log_.writable(); }
-  void SetWritableObserver(std::function<void(bool)> observer) override {
-    log_.SetWritableObserver(std::move(observer));
-  }
-
- private:
-  SqliteLog& log_;
-};
-
 absl::Status CheckOptions(const InsightsServerOptions& options) {
   if (options.min_group_size < kMinGroupSizeFloor) {
     return absl::InvalidArgumentError(
@@ -68,8 +55,7 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
 struct InsightsServer::Parts {
   std::unique_ptr<ServerScaffold> scaffold;
   std::optional<KeyedHasher> hasher;
-  std::unique_ptr<SqliteSurveyStore> store;
-  std::unique_ptr<SqliteLogHealth> store_health;
+  std::unique_ptr<SurveyStore> store;
   std::unique_ptr<IngestExecutionSource> source;
   std::unique_ptr<InsightsEngine> engine;
   std::unique_ptr<InsightsService> service;
@@ -139,7 +125,6 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
            .discard_damaged_wal = options.discard_damaged_wal});
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
-  p->store_health = std::make_unique<SqliteLogHealth>(p->store->log());
 
   p->source = std::make_unique<IngestExecutionSource>(
       *std::move(ingest_channel), clock,
@@ -173,7 +158,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   if (absl::Status s = p->scaffold->Serve(
           {p->service.get()},
           {std::make_shared<InsightsCollector>(*p->engine, *p->source)},
-          *p->store_health,
+          *p->store,
           absl::StrCat(
               " ingest=", ingest.address,
               ingest.tls || !ingest.ca_file.empty() ? " (tls)" : " (plaintext)",

@@ -4,8 +4,10 @@
 #ifndef ORGPULSE_SERVICES_INSIGHTS_STORE_SQLITE_SURVEY_STORE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_STORE_SQLITE_SURVEY_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "common/storage/sqlite_log.h"
@@ -26,9 +28,10 @@ class SqliteSurveyStore final : public SurveyStore {
   absl::Status Append(absl::Span<const ScoredResponse> responses) override;
   absl::Status Replay(
       absl::FunctionRef<void(const ScoredResponse&)> fn) override;
-
-  // The log underneath, for its writable state (health, metrics).
-  SqliteLog& log() { return *log_; }
+  bool writable() const override { return log_->writable(); }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    log_->SetWritableObserver(std::move(observer));
+  }
 
  private:
   explicit SqliteSurveyStore(std::unique_ptr<SqliteLog> log)

@@ -2,12 +2,16 @@
 // open (torn tails recover, damage before complete commits is refused or,
 // when asked, discarded), and the out-of-space state with max_bytes.
 //
+// Start-up refuses, in one line naming the directory or file, a data
+// directory it cannot use: read-only, a file, or not creatable.
+//
 // A crash image is made by copying the database and its write-ahead log
 // while another connection keeps the log from being checkpointed away.
 #include "common/storage/sqlite_log.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -21,15 +25,18 @@
 #include "common/storage/wal_check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_permissions.h"
 #include "tests/support/status_matchers.h"
 
 namespace orgpulse {
 namespace {
 
+using ::orgpulse::testing::FilePermissionsBind;
 using ::orgpulse::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int64_t kWalHeader = 32;
 
@@ -76,24 +83,23 @@ class SqliteLogTest : public ::testing::Test {
   // `checkpoint_after` >= 0: checkpoint after that many rows, so the log
   // restarts and later frames overwrite the start of the old ones.
   void MakeCrashImage(int n, int checkpoint_after = -1) {
-    sqlite3* keeper = nullptr;
+    absl::StatusOr<SqliteConnection> keeper;  // closed after the copy
     {
       // No background checkpoints: the frames stay in the log.
       absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
           live(), {.checkpoint_interval = absl::ZeroDuration()});
       ASSERT_TRUE(log.ok()) << log.status();
-      ASSERT_EQ(sqlite3_open(live().c_str(), &keeper), SQLITE_OK);
+      keeper = SqliteConnection::Open(live(), SQLITE_OPEN_READWRITE);
+      ASSERT_TRUE(keeper.ok()) << keeper.status();
       // A read attaches it to the log, which then outlives the other one.
-      ASSERT_EQ(sqlite3_exec(keeper, "SELECT count(*) FROM log", nullptr,
-                             nullptr, nullptr),
-                SQLITE_OK);
+      ASSERT_TRUE(keeper->Exec("SELECT count(*) FROM log", "read").ok());
       for (int i = 0; i < n; ++i) {
         if (i == checkpoint_after) {
           int logged = 0, copied = 0;
-          ASSERT_EQ(
-              sqlite3_wal_checkpoint_v2(
-                  keeper, nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied),
-              SQLITE_OK);
+          ASSERT_EQ(sqlite3_wal_checkpoint_v2(keeper->get(), nullptr,
+                                              SQLITE_CHECKPOINT_PASSIVE,
+                                              &logged, &copied),
+                    SQLITE_OK);
           ASSERT_EQ(logged, copied);
         }
         ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
@@ -102,7 +108,6 @@ class SqliteLogTest : public ::testing::Test {
     for (const char* suffix : {"", "-wal"}) {
       std::filesystem::copy_file(live() + suffix, crash() + suffix);
     }
-    sqlite3_close(keeper);
   }
 
   // Byte offsets of the commit frames in the crash image's log, in order
@@ -333,6 +338,84 @@ TEST_F(SqliteLogTest, StaysFullWhileTheLimitLeavesNoRoom) {
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_FALSE((*log)->writable());
   EXPECT_EQ((*log)->ItemCount(), appended);
+}
+
+// One line, naming `name` and `what` is wrong with it, not SQLite's "unable
+// to open database file".
+::testing::Matcher<const absl::StatusOr<std::unique_ptr<SqliteLog>>&>
+RefusedNaming(const std::string& name, const std::string& what) {
+  return StatusIs(absl::StatusCode::kFailedPrecondition,
+                  AllOf(HasSubstr(name + " " + what), Not(HasSubstr("\n")),
+                        Not(HasSubstr("unable to open"))));
+}
+
+TEST_F(SqliteLogTest, ReadOnlyDirectoryIsNamedNotWritable) {
+  const std::string dir = root_ + "/ro";
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(chmod(dir.c_str(), 0555), 0);
+  {
+    FilePermissionsBind bind;
+    if (!bind.ok()) GTEST_SKIP() << bind.error();
+    EXPECT_THAT(SqliteLog::Open(dir + "/log.db", {}),
+                RefusedNaming("data directory " + dir, "is not writable"));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+TEST_F(SqliteLogTest, ReadOnlyDirectoryOfAnExistingLogIsNamedNotWritable) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+        SqliteLog::Open(live(), {});
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Append(Row(0), 1).ok());
+  }
+  // SQLite could read the file, but not create its -wal and -shm files.
+  const std::string dir = root_ + "/live";
+  ASSERT_EQ(chmod(dir.c_str(), 0555), 0);
+  FilePermissionsBind bind;
+  if (!bind.ok()) GTEST_SKIP() << bind.error();
+  EXPECT_THAT(SqliteLog::Open(live(), {}),
+              RefusedNaming("data directory " + dir, "is not writable"));
+}
+
+TEST_F(SqliteLogTest, ReadOnlyLogFileIsNamedNotWritable) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+        SqliteLog::Open(live(), {});
+    ASSERT_TRUE(log.ok()) << log.status();
+  }
+  ASSERT_EQ(chmod(live().c_str(), 0444), 0);
+  FilePermissionsBind bind;
+  if (!bind.ok()) GTEST_SKIP() << bind.error();
+  EXPECT_THAT(SqliteLog::Open(live(), {}),
+              RefusedNaming(live(), "is not writable"));
+}
+
+TEST_F(SqliteLogTest, DataDirectoryThatIsAFileIsNamed) {
+  const std::string file = root_ + "/file";
+  WriteFile(file, "not a directory");
+  EXPECT_THAT(SqliteLog::Open(file + "/log.db", {}),
+              RefusedNaming("data directory " + file, "is not a directory"));
+}
+
+TEST_F(SqliteLogTest, DataDirectoryThatCannotBeCreatedNamesTheParent) {
+  const std::string file = root_ + "/file";
+  WriteFile(file, "not a directory");
+  EXPECT_THAT(
+      SqliteLog::Open(file + "/sub/log.db", {}),
+      RefusedNaming("cannot create data directory " + file + "/sub: " + file,
+                    "is not a directory"));
+
+  const std::string ro = root_ + "/ro";
+  std::filesystem::create_directories(ro);
+  ASSERT_EQ(chmod(ro.c_str(), 0555), 0);
+  FilePermissionsBind bind;
+  if (!bind.ok()) GTEST_SKIP() << bind.error();
+  EXPECT_THAT(
+      SqliteLog::Open(ro + "/a/b/log.db", {}),
+      RefusedNaming("cannot create data directory " + ro + "/a/b: " + ro,
+                    "is not writable"));
+  EXPECT_FALSE(std::filesystem::exists(ro + "/a"));
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST_F(LedgerOnFullStoreTest, FullStoreRefusesWholeBatchesAndLosesNothing) {
     ASSERT_THAT(result, StatusIs(absl::StatusCode::kResourceExhausted,
                                  HasSubstr("nothing of this append")));
     ASSERT_GT(acknowledged, 0);
-    EXPECT_FALSE((*store)->log().writable());
+    EXPECT_FALSE((*store)->writable());
 
     // Nothing of the refused batch reached memory.
     LedgerStats stats = ledger.stats();

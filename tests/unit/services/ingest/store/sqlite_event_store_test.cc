@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_permissions.h"
 #include "tests/support/status_matchers.h"
 #include "tests/unit/services/ingest/event_testing.h"
 
@@ -21,8 +23,10 @@ namespace {
 using ::orgpulse::ingest::testing::DebugString;
 using ::orgpulse::ingest::testing::MakeEvent;
 using ::orgpulse::ingest::testing::Utc;
+using ::orgpulse::testing::FilePermissionsBind;
 using ::orgpulse::testing::StatusIs;
 using ::testing::AnyOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -133,18 +137,11 @@ TEST_F(SqliteEventStoreTest, EmptyStoreReplaysNothing) {
 
 TEST_F(SqliteEventStoreTest, NormalSynchronousModeWorks) {
   std::unique_ptr<SqliteEventStore> store =
-      OpenOrDie({.synchronous = "normal"});
+      OpenOrDie({.synchronous = SyncMode::kNormal});
   ASSERT_NE(store, nullptr);
   const std::vector<Event> group = Group("a", 2);
   ASSERT_TRUE(store->Append(Pointers(group)).ok());
   EXPECT_EQ(ReplayAll(*store).size(), 2u);
-}
-
-TEST_F(SqliteEventStoreTest, BogusSynchronousModeIsInvalidArgument) {
-  EXPECT_THAT(
-      SqliteEventStore::Open(dir_, {.synchronous = "bogus"}),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("synchronous")));
-  EXPECT_FALSE(std::filesystem::exists(db_path()));
 }
 
 TEST_F(SqliteEventStoreTest, GarbageDatabaseFileFailsToOpen) {
@@ -169,14 +166,14 @@ TEST_F(SqliteEventStoreTest, UndecodableRowMakesReplayDataLoss) {
     const std::vector<Event> group = Group("a", 2);
     ASSERT_TRUE(store->Append(Pointers(group)).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO log(items, blob) "
-                         "VALUES (1, x'0102ff')",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  {
+    absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
+        db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok()) << db.status();
+    const absl::Status s = db->Exec(
+        "INSERT INTO log(items, blob) VALUES (1, x'0102ff')", "insert");
+    ASSERT_TRUE(s.ok()) << s;
+  }
 
   std::unique_ptr<SqliteEventStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
@@ -204,7 +201,7 @@ TEST_F(SqliteEventStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   const std::vector<Event> after = Group("after", 2);
   EXPECT_THAT(store->Append(Pointers(after)),
               StatusIs(absl::StatusCode::kResourceExhausted));
-  EXPECT_FALSE(store->log().writable());
+  EXPECT_FALSE(store->writable());
 
   // Reopened with room, the store takes appends again; nothing was lost.
   store.reset();
@@ -214,6 +211,32 @@ TEST_F(SqliteEventStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   ASSERT_TRUE(reopened->Append(Pointers(after)).ok());
   for (const Event& e : after) expected.push_back(DebugString(e));
   EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+TEST_F(SqliteEventStoreTest, ReadOnlyDataDirectoryIsNamedNotWritable) {
+  ASSERT_EQ(chmod(dir_.c_str(), 0555), 0);
+  FilePermissionsBind bind;
+  if (!bind.ok()) GTEST_SKIP() << bind.error();
+  EXPECT_THAT(
+      SqliteEventStore::Open(dir_, {}),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("data directory " + dir_ + " is not writable")));
+}
+
+TEST_F(SqliteEventStoreTest, WritableObserverHearsTheStoreFillUp) {
+  std::unique_ptr<SqliteEventStore> opened =
+      OpenOrDie({.max_bytes = 64 * 1024});
+  ASSERT_NE(opened, nullptr);
+  EventStore& store = *opened;  // through the interface the server uses
+  std::vector<bool> seen;       // appends and notifications on this thread
+  store.SetWritableObserver([&](bool writable) { seen.push_back(writable); });
+  EXPECT_TRUE(store.writable());
+  const std::vector<Event> large = Group("large", 5000);
+  EXPECT_THAT(store.Append(Pointers(large)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(store.writable());
+  store.SetWritableObserver(nullptr);
+  EXPECT_THAT(seen, ElementsAre(true, false));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -15,12 +16,16 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_permissions.h"
 #include "tests/support/status_matchers.h"
 
 namespace orgpulse::insights {
 namespace {
 
+using ::orgpulse::testing::FilePermissionsBind;
 using ::orgpulse::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 ScoredResponse Scored(int i) {
@@ -220,13 +225,14 @@ TEST_F(SqliteSurveyStoreTest, UndecodableRowIsDataLoss) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->Append(Batch(0, 2)).ok());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "INSERT INTO log(items, blob) VALUES (1, x'0102ff')",
-                   nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
+  {
+    absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
+        db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok()) << db.status();
+    const absl::Status s = db->Exec(
+        "INSERT INTO log(items, blob) VALUES (1, x'0102ff')", "insert");
+    ASSERT_TRUE(s.ok()) << s;
+  }
 
   std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
@@ -238,8 +244,8 @@ TEST_F(SqliteSurveyStoreTest, UndecodableRowIsDataLoss) {
 
 TEST_F(SqliteSurveyStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> opened =
-      SqliteSurveyStore::Open(dir(),
-                              {.synchronous = "full", .max_bytes = 64 * 1024});
+      SqliteSurveyStore::Open(
+          dir(), {.synchronous = SyncMode::kFull, .max_bytes = 64 * 1024});
   ASSERT_TRUE(opened.ok()) << opened.status();
   SqliteSurveyStore& store = **opened;
   const std::vector<ScoredResponse> small = Batch(0, 3);
@@ -249,7 +255,7 @@ TEST_F(SqliteSurveyStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   // Nothing of the refused batch is stored; while full, even a small batch
   // is refused at once.
   EXPECT_EQ(ReplayAll(store), DebugStrings(small));
-  EXPECT_FALSE(store.log().writable());
+  EXPECT_FALSE(store.writable());
   EXPECT_THAT(store.Append(Batch(20, 1)),
               StatusIs(absl::StatusCode::kResourceExhausted));
   opened->reset();
@@ -257,11 +263,37 @@ TEST_F(SqliteSurveyStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   // Reopened with room: appends resume after what was stored.
   std::unique_ptr<SqliteSurveyStore> reopened = OpenOrDie();
   ASSERT_NE(reopened, nullptr);
-  EXPECT_TRUE(reopened->log().writable());
+  EXPECT_TRUE(reopened->writable());
   ASSERT_TRUE(reopened->Append(Batch(20, 1)).ok());
   std::vector<std::string> expected = DebugStrings(small);
   expected.push_back(DebugString(Scored(20)));
   EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+TEST_F(SqliteSurveyStoreTest, ReadOnlyDataDirectoryIsNamedNotWritable) {
+  std::filesystem::create_directories(dir());
+  ASSERT_EQ(chmod(dir().c_str(), 0555), 0);
+  FilePermissionsBind bind;
+  if (!bind.ok()) GTEST_SKIP() << bind.error();
+  EXPECT_THAT(
+      SqliteSurveyStore::Open(dir(), {}),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("data directory " + dir() + " is not writable")));
+}
+
+TEST_F(SqliteSurveyStoreTest, WritableObserverHearsTheStoreFillUp) {
+  absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> opened =
+      SqliteSurveyStore::Open(dir(), {.max_bytes = 64 * 1024});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SurveyStore& store = **opened;  // through the interface the server uses
+  std::vector<bool> seen;         // appends and notifications on this thread
+  store.SetWritableObserver([&](bool writable) { seen.push_back(writable); });
+  EXPECT_TRUE(store.writable());
+  EXPECT_THAT(store.Append(Batch(10, 3000)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_FALSE(store.writable());
+  store.SetWritableObserver(nullptr);
+  EXPECT_THAT(seen, ElementsAre(true, false));
 }
 
 }  // namespace
