@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "clients/status_conversion.h"
+#include "common/status/grpc_status.h"
 #include "google/protobuf/arena.h"
 
 namespace orgpulse {
