@@ -299,7 +299,11 @@ class FakeIngest final
         return true;
       }
     }
-    absl::SleepFor(delay);
+    // Until the delay is over or the client gives up.
+    const absl::Time until = absl::Now() + delay;
+    while (absl::Now() < until && !context->IsCancelled()) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
     return false;
   }
 
@@ -680,6 +684,57 @@ TEST_F(IngestClientTest, LentBatchesAreGivenBackAfterARefusal) {
   EXPECT_EQ(pushed.failed_batch, 2);
   EXPECT_EQ(batches.on_loan(), 0u);  // the refused and unsent ones too
   EXPECT_GE(batches.given_back(), 3);
+}
+
+TEST_F(IngestClientTest, SetTokenChangesTheTokenOfLaterCalls) {
+  options_.token = "old";
+  std::unique_ptr<IngestClient> client = Client();
+  ASSERT_TRUE(client->ListTeams("eng").ok());
+  client->SetToken("new");
+  ASSERT_TRUE(client->ListTeams("eng").ok());
+  const std::vector<v1::Event> events = Events(1);
+  VectorBatchSource batches(events, 1);
+  EXPECT_TRUE(client->PushStream(batches).status.ok());
+  EXPECT_THAT(fake_.authorization(),
+              ElementsAre("Bearer old", "Bearer new", "Bearer new"));
+}
+
+TEST_F(IngestClientTest, CancelAllEndsTheCallsInFlightAndRefusesLaterOnes) {
+  fake_.SetCallDelay(absl::Seconds(20));
+  fake_.NeverAck();
+  options_.timeout = absl::Seconds(20);
+  std::unique_ptr<IngestClient> client = Client();
+  LentBatches batches(3, 1);
+  absl::StatusOr<v1::ListTeamsResponse> listed;
+  PushOutcome pushed;
+  std::thread unary([&] { listed = client->ListTeams("eng"); });
+  std::thread stream([&] { pushed = client->PushStream(batches); });
+  // Both calls are at the server.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while ((fake_.unary_calls() < 1 || fake_.requests().empty()) &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(fake_.unary_calls(), 1);
+  ASSERT_FALSE(fake_.requests().empty());
+
+  const absl::Time start = absl::Now();
+  client->CancelAll();
+  unary.join();
+  stream.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_THAT(listed, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(batches.on_loan(), 0u);
+
+  // Later calls are not sent.
+  EXPECT_THAT(client->GetTeamExecution("eng"),
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(fake_.unary_calls(), 1);
+  EXPECT_THAT(client->PushStream(batches).status,
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(fake_.streams(), 1);
+  EXPECT_TRUE(slept_.empty());
 }
 
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {
