@@ -48,7 +48,8 @@ class FakeIngest final
     absl::MutexLock lock(&mu_);
     break_after_ = n;
   }
-  // Request number `n` (0-based, over all streams) is refused.
+  // Request number `n` (0-based, over all streams, in the order the fake
+  // decides its answers) is refused.
   void RefuseRequest(int n) {
     absl::MutexLock lock(&mu_);
     refuse_ = n;
@@ -154,6 +155,10 @@ class FakeIngest final
         reads_done_ = true;
         return;
       }
+      // Read after the stream's end (the client learns of the end only
+      // later): never answered, and not counted, so that a late read cannot
+      // land among the requests of the client's next stream.
+      if (finished_) return;
       fake_.RecordRequest(request_.events(0).event_id());
       sizes_.push_back(request_.events_size());
       fake_.RecordUnacknowledged(static_cast<int>(sizes_.size() - acked_));
@@ -227,7 +232,6 @@ class FakeIngest final
           write_ok = write_ok_;
         }
         if (!write_ok) return End(grpc::Status::CANCELLED);
-        fake_.RecordAck();
       }
     }
     // The acker's last act: no read starts after it, and the call finishes.
@@ -261,13 +265,16 @@ class FakeIngest final
   // What to do with the `acked`-th request of stream `stream_no`.
   Script ScriptFor(int stream_no, size_t acked) {
     absl::MutexLock lock(&mu_);
+    // One decision at a time over all streams, so that exactly one request
+    // is refused however the streams interleave.
+    const int decision = decisions_++;
     Script script;
     script.never_ack = never_ack_;
     script.delay = ack_delay_;
     if (stream_no == 0 && break_after_ >= 0 &&
         static_cast<int>(acked) == break_after_) {
       script.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away");
-    } else if (refuse_ == acks_) {
+    } else if (refuse_ == decision) {
       script.status = ToGrpcStatus(InvalidArgumentWithViolations(
           "1 invalid event", {{"events[1].team", "is not a team id"}}));
     }
@@ -280,10 +287,6 @@ class FakeIngest final
   void RecordUnacknowledged(int n) {
     absl::MutexLock lock(&mu_);
     max_unacknowledged_ = std::max(max_unacknowledged_, n);
-  }
-  void RecordAck() {
-    absl::MutexLock lock(&mu_);
-    ++acks_;
   }
 
   bool TakeUnaryFailure(grpc::ServerContext* context, grpc::Status& failure) {
@@ -325,7 +328,7 @@ class FakeIngest final
   bool never_ack_ ABSL_GUARDED_BY(mu_) = false;
   int unary_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int streams_ ABSL_GUARDED_BY(mu_) = 0;
-  int acks_ ABSL_GUARDED_BY(mu_) = 0;
+  int decisions_ ABSL_GUARDED_BY(mu_) = 0;
   int max_unacknowledged_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> authorization_ ABSL_GUARDED_BY(mu_);
