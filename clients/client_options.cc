@@ -168,9 +168,9 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
-void PrepareContext(absl::string_view token, absl::Duration timeout,
+void PrepareContext(absl::string_view token, absl::Time deadline,
                     grpc::ClientContext& context) {
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  context.set_deadline(absl::ToChronoTime(deadline));
   if (!token.empty()) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   }
@@ -178,7 +178,7 @@ void PrepareContext(absl::string_view token, absl::Duration timeout,
 
 void PrepareContext(const ClientOptions& options, absl::Duration timeout,
                     grpc::ClientContext& context) {
-  PrepareContext(options.token, timeout, context);
+  PrepareContext(options.token, absl::Now() + timeout, context);
 }
 
 }  // namespace orgpulse

@@ -401,10 +401,10 @@ class IngestClient::StreamCall final
 class IngestClient::ScopedCall {
  public:
   ScopedCall(IngestClient& client, grpc::ClientContext& context,
-             absl::Duration timeout)
+             absl::Time deadline)
       : client_(client), context_(context) {
     absl::MutexLock lock(&client_.mu_);
-    PrepareContext(client_.token_, timeout, context_);
+    PrepareContext(client_.token_, deadline, context_);
     registered_ = !client_.cancelled_;
     if (registered_) client_.calls_.insert(&context_);
   }
@@ -461,7 +461,7 @@ grpc::Status IngestClient::CallUnary(
     absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc) {
   return CallWithRetries(options_.retry, sleep_, [&] {
     grpc::ClientContext context;
-    ScopedCall call(*this, context, options_.timeout);
+    ScopedCall call(*this, context, absl::Now() + options_.timeout);
     if (!call.ok()) return ScopedCall::Cancelled();
     return rpc(&context);
   });
@@ -573,10 +573,12 @@ PushOutcome IngestClient::PushOneStream(SharedSource& source,
 grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                       const PushStreamOptions& options,
                                       StreamState& state) {
-  grpc::ClientContext context;
-  ScopedCall scope(*this, context, options_.max_stream_duration);
-  if (!scope.ok()) return ScopedCall::Cancelled();
+  // The context's deadline exactly: a DEADLINE_EXCEEDED at or after it is
+  // the stream's end, not an error (see below).
   const absl::Time stream_deadline = absl::Now() + options_.max_stream_duration;
+  grpc::ClientContext context;
+  ScopedCall scope(*this, context, stream_deadline);
+  if (!scope.ok()) return ScopedCall::Cancelled();
   StreamCall call(source, options, options_.timeout,
                   std::move(state.unacknowledged));
   call.Start(*stub_, context);
