@@ -1,6 +1,7 @@
 #include "clients/ingest_client.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -21,6 +22,10 @@
 namespace orgpulse {
 
 namespace v1 = ingest::v1;
+
+// How early gRPC may end a call before its deadline (it counts in whole
+// milliseconds).
+constexpr absl::Duration kDeadlineRounding = absl::Milliseconds(2);
 
 google::protobuf::ArenaOptions BatchArenaOptions() {
   google::protobuf::ArenaOptions options;
@@ -573,11 +578,13 @@ PushOutcome IngestClient::PushOneStream(SharedSource& source,
 grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                       const PushStreamOptions& options,
                                       StreamState& state) {
-  // The context's deadline exactly: a DEADLINE_EXCEEDED at or after it is
-  // the stream's end, not an error (see below).
-  const absl::Time stream_deadline = absl::Now() + options_.max_stream_duration;
+  // gRPC enforces the deadline on the monotonic clock, in whole
+  // milliseconds: the stream's age is measured on that clock too, to tell
+  // its end from a DEADLINE_EXCEEDED of another cause (see below).
+  const std::chrono::steady_clock::time_point started =
+      std::chrono::steady_clock::now();
   grpc::ClientContext context;
-  ScopedCall scope(*this, context, stream_deadline);
+  ScopedCall scope(*this, context, absl::Now() + options_.max_stream_duration);
   if (!scope.ok()) return ScopedCall::Cancelled();
   StreamCall call(source, options, options_.timeout,
                   std::move(state.unacknowledged));
@@ -611,7 +618,8 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                      absl::FormatDuration(options_.timeout)));
   }
   if (result.status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-      absl::Now() >= stream_deadline) {
+      absl::FromChrono(std::chrono::steady_clock::now() - started) >=
+          options_.max_stream_duration - kDeadlineRounding) {
     // Not a stall (the watchdog catches those): the stream reached its
     // longest duration. A new one takes over.
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
