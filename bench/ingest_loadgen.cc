@@ -549,7 +549,7 @@ class TemplateSource final : public orgpulse::LentBatchSource {
   size_t next_template_ = 0;
   v1::PushRequest scratch_;
   double gen_cpu_s_ = 0;
-  std::mutex mu_;  // Lend runs on the client's writer, Request on its reader
+  std::mutex mu_;  // Lend runs on the stream's thread, Request in on_batch
   std::vector<int64_t> requests_;
 };
 
@@ -561,8 +561,8 @@ void StreamWorker(Shared& s, orgpulse::IngestClient& client,
   lat.reserve(s.total_requests / 2 + 16);
   orgpulse::PushStreamOptions options;
   options.max_in_flight = inflight;
-  // One stream: called on its reader thread only, and done when PushStream
-  // returns.
+  // One stream: called one acknowledgement at a time, and done when
+  // PushStream returns.
   options.on_batch = [&](const orgpulse::BatchAck& ack) {
     lat.push_back(s.rate > 0
                       ? std::chrono::duration<double, std::milli>(

@@ -168,13 +168,17 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+void PrepareContext(absl::string_view token, absl::Time deadline,
+                    grpc::ClientContext& context) {
+  context.set_deadline(absl::ToChronoTime(deadline));
+  if (!token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+}
+
 void PrepareContext(const ClientOptions& options, absl::Duration timeout,
                     grpc::ClientContext& context) {
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!options.token.empty()) {
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", options.token));
-  }
+  PrepareContext(options.token, absl::Now() + timeout, context);
 }
 
 }  // namespace orgpulse

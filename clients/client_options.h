@@ -73,7 +73,10 @@ bool IsLoopbackAddress(absl::string_view address);
 // never its content.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
-// Sets the deadline (now + timeout) and the token on a call's context.
+// Sets the deadline and the token (none if empty) on a call's context.
+void PrepareContext(absl::string_view token, absl::Time deadline,
+                    grpc::ClientContext& context);
+// The same with options.token and the deadline now + timeout.
 void PrepareContext(const ClientOptions& options, absl::Duration timeout,
                     grpc::ClientContext& context);
 

@@ -24,17 +24,23 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "clients/client_options.h"
 #include "clients/retry.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 
 namespace orgpulse {
@@ -129,13 +135,16 @@ struct PushStreamOptions {
   // Batches written and not yet acknowledged, per stream. The server works
   // on up to 8 of a stream at a time.
   int max_in_flight = 8;
-  // Called after each acknowledgement with the running totals, on a thread
-  // that reads responses (one per stream); must be quick and thread-safe.
+  // Called after each acknowledgement with the running totals, from the
+  // reaction that read it (on a gRPC thread), one call at a time over all
+  // streams, so the totals never go backwards; must be quick (it holds up
+  // the reads).
   std::function<void(const PushStats&)> on_progress;
-  // Called once for each acknowledged batch, after on_progress, on the same
-  // threads; acknowledgements of one stream come in the order its batches
-  // were written. Must be quick and thread-safe when streams > 1. A refused
-  // or never acknowledged batch is reported in the PushOutcome, not here.
+  // Called once for each acknowledged batch, after on_progress, in the same
+  // reaction; the acknowledgements of one stream come one at a time, in the
+  // order its batches were written, and all before PushStream returns. Must
+  // be quick, and thread-safe when streams > 1. A refused or never
+  // acknowledged batch is reported in the PushOutcome, not here.
   std::function<void(const BatchAck&)> on_batch;
 };
 
@@ -169,6 +178,9 @@ class IngestClient {
   // not acknowledged within ClientOptions::timeout cancels its stream with
   // DEADLINE_EXCEEDED. After a stream fails for good the others take no new
   // batches, finish the ones they have, and the first failure is returned.
+  // Each stream runs on a thread that lends batches from the source and
+  // waits for room among the batches in flight; its reads, writes and
+  // watchdog are reactions of gRPC's callback API.
   PushOutcome PushStream(PushBatchSource& source,
                          const PushStreamOptions& options = {});
   // The same with batches lent by the caller: no copy of each batch. Every
@@ -181,19 +193,40 @@ class IngestClient {
   absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
       absl::string_view team);
 
+  // The token of the calls that start from now on (a rotated one); calls
+  // already sent keep theirs.
+  void SetToken(std::string token);
+
+  // Ends every call in flight with CANCELLED, promptly, and fails every later
+  // call with CANCELLED without sending it; a retry waiting out its backoff
+  // ends after the wait. For an owner that stops while other threads use the
+  // client. Irreversible.
+  void CancelAll();
+
  private:
   class SharedSource;
   struct StreamState;
+  class StreamCall;
+  class ScopedCall;
   // One stream of a push, reopened after UNAVAILABLE; see PushStream.
   PushOutcome PushOneStream(SharedSource& source,
                             const PushStreamOptions& options);
   // One PushStream call.
   grpc::Status StreamOnce(SharedSource& source,
                           const PushStreamOptions& options, StreamState& state);
+  // A unary call with the deadline, the token and the retries of options_.
+  grpc::Status CallUnary(
+      absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc);
 
   std::unique_ptr<ingest::v1::IngestService::Stub> stub_;
   const ClientOptions options_;
   const Sleeper sleep_;
+
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // The contexts of the calls in flight, for CancelAll.
+  absl::flat_hash_set<grpc::ClientContext*> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace orgpulse

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "clients/status_conversion.h"
+#include "common/status/grpc_status.h"
 
 namespace orgpulse {
 

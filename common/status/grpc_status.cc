@@ -1,6 +1,7 @@
 #include "common/status/grpc_status.h"
 
 #include <string>
+#include <vector>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -25,6 +26,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_message(message);
   details.add_details()->PackFrom(bad_request);
   return grpc::Status(code, message, details.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  std::vector<FieldViolation> violations =
+      FieldViolationsFromGrpcStatus(status);
+  if (code == absl::StatusCode::kInvalidArgument && !violations.empty()) {
+    return InvalidArgumentWithViolations(status.error_message(), violations);
+  }
+  return absl::Status(code, status.error_message());
 }
 
 std::vector<FieldViolation> FieldViolationsFromGrpcStatus(

@@ -1,11 +1,8 @@
 #include "services/insights/ingest_client/ingest_execution_source.h"
 
-#include <algorithm>
-#include <chrono>
 #include <set>
 #include <utility>
 
-#include "absl/random/distributions.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -21,28 +18,30 @@ constexpr absl::string_view kLogComponent = "insights";
 // Error texts end up in logs and in API answers: keep them short.
 constexpr size_t kMaxErrorMessageLength = 200;
 
-// "<method>: <CODE>: <message>", printable ASCII only.
-std::string ErrorText(absl::string_view method, const grpc::Status& status) {
-  std::string message =
-      status.error_message().substr(0, kMaxErrorMessageLength);
+// The same code, with the message "<method>: <CODE>: <message>" in
+// printable ASCII only.
+absl::Status RoundError(absl::string_view method, const absl::Status& status) {
+  std::string message(status.message().substr(0, kMaxErrorMessageLength));
   for (char& c : message) {
     if (c < 0x20 || c > 0x7e) c = '?';
   }
-  return absl::StrCat(method, ": ",
-                      absl::StatusCodeToString(
-                          static_cast<absl::StatusCode>(status.error_code())),
-                      ": ", message);
+  return absl::Status(
+      status.code(),
+      absl::StrCat(method, ": ", absl::StatusCodeToString(status.code()), ": ",
+                   message));
+}
+
+// The client as the source uses it: one attempt per call (a failed round is
+// retried as a whole), with the source's deadline and token.
+ClientOptions SourceClientOptions(const IngestSourceOptions& options) {
+  ClientOptions client;
+  client.timeout = options.call_deadline;
+  client.token = options.bearer_token;
+  client.retry.max_attempts = 1;
+  return client;
 }
 
 }  // namespace
-
-absl::Duration BackoffDelay(int failures, absl::Duration initial,
-                            absl::Duration max, absl::BitGenRef gen) {
-  absl::Duration base = initial;
-  for (int i = 1; i < failures && base < max; ++i) base *= 2;
-  const double jitter = absl::Uniform(gen, 0.8, 1.2);
-  return std::min(base * jitter, max);
-}
 
 std::vector<std::string> TeamsAndPrefixes(
     const std::vector<std::string>& teams) {
@@ -60,13 +59,17 @@ std::vector<std::string> TeamsAndPrefixes(
 IngestExecutionSource::IngestExecutionSource(
     std::shared_ptr<grpc::Channel> channel, const Clock& clock,
     IngestSourceOptions options)
-    : stub_(v1::IngestService::NewStub(std::move(channel))),
+    : client_(std::make_unique<IngestClient>(std::move(channel),
+                                             SourceClientOptions(options))),
       clock_(clock),
-      options_(options) {
+      options_(std::move(options)),
+      backoff_{.initial_backoff = options_.initial_backoff,
+               .max_backoff = options_.max_backoff,
+               .multiplier = 2.0,
+               .jitter = 0.2} {
   absl::MutexLock lock(&mu_);
   health_.last_success = absl::InfinitePast();
   health_.last_error = "not fetched yet";
-  bearer_token_ = options_.bearer_token;
 }
 
 IngestExecutionSource::~IngestExecutionSource() { Stop(); }
@@ -83,8 +86,8 @@ void IngestExecutionSource::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    if (in_flight_ != nullptr) in_flight_->TryCancel();
   }
+  client_->CancelAll();
   if (thread_.joinable()) thread_.join();
   absl::MutexLock lock(&mu_);
   running_ = false;
@@ -174,8 +177,7 @@ void IngestExecutionSource::Run() {
                          status.message()));
       }
       ++failures;
-      wait = BackoffDelay(failures, options_.initial_backoff,
-                          options_.max_backoff, gen);
+      wait = RetryBackoff(backoff_, failures, gen);
     }
 
     absl::MutexLock lock(&mu_);
@@ -187,66 +189,32 @@ void IngestExecutionSource::Run() {
 }
 
 absl::Status IngestExecutionSource::Fetch(Round& round) {
-  v1::ListTeamsResponse listed;
-  grpc::Status status = Call([&](grpc::ClientContext* context) {
-    return stub_->ListTeams(context, v1::ListTeamsRequest(), &listed);
-  });
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        ErrorText("ListTeams", status));
-  }
+  absl::StatusOr<v1::ListTeamsResponse> listed = client_->ListTeams("");
+  if (!listed.ok()) return RoundError("ListTeams", listed.status());
 
   // An id that is not a valid team id would become a metric label and a map
   // key downstream: leave it out rather than trust the server.
   std::set<std::string> teams;
-  for (const v1::TeamSummary& summary : listed.teams()) {
+  for (const v1::TeamSummary& summary : listed->teams()) {
     if (IsValidTeamId(summary.team())) teams.insert(summary.team());
   }
   round.teams.assign(teams.begin(), teams.end());
 
   for (const std::string& node : TeamsAndPrefixes(round.teams)) {
-    v1::GetTeamExecutionRequest request;
-    request.set_team(node);
-    v1::TeamExecution response;
-    status = Call([&](grpc::ClientContext* context) {
-      return stub_->GetTeamExecution(context, request, &response);
-    });
+    absl::StatusOr<v1::TeamExecution> figures = client_->GetTeamExecution(node);
     // Ingest never forgets a team, but a replaced data directory can make
     // a listed team vanish: then its node simply has no figures.
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) continue;
-    if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          ErrorText("GetTeamExecution", status));
-    }
-    round.snapshots.emplace(node, ToExecutionSnapshot(response, clock_.Now()));
+    if (absl::IsNotFound(figures.status())) continue;
+    if (!figures.ok()) return RoundError("GetTeamExecution", figures.status());
+    round.snapshots.emplace(node, ToExecutionSnapshot(*figures, clock_.Now()));
   }
   return absl::OkStatus();
 }
 
 void IngestExecutionSource::SetBearerToken(std::string token) {
+  client_->SetToken(std::move(token));
   absl::MutexLock lock(&mu_);
-  bearer_token_ = std::move(token);
   ++requested_;  // try it now rather than after the backoff
-}
-
-grpc::Status IngestExecutionSource::Call(
-    absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       absl::ToChronoNanoseconds(options_.call_deadline));
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
-    if (!bearer_token_.empty()) {
-      context.AddMetadata("authorization",
-                          absl::StrCat("Bearer ", bearer_token_));
-    }
-    in_flight_ = &context;
-  }
-  grpc::Status status = rpc(&context);
-  absl::MutexLock lock(&mu_);
-  in_flight_ = nullptr;
-  return status;
 }
 
 }  // namespace orgpulse::insights

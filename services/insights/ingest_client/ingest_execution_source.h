@@ -8,6 +8,9 @@
 // the previous figures are kept, Health() turns unreachable with the code
 // and message of the failure, and the round is retried after an exponential
 // backoff with jitter. After a good round the next waits refresh_interval.
+// The calls go through an IngestClient (clients/), which sets the deadline
+// and the token; the round, not the call, is what is retried, after
+// RetryBackoff (clients/retry.h).
 //
 // Time: the injected Clock stamps fetched_at and last_success; waits and
 // RPC deadlines use real time, since they bound real network calls.
@@ -31,16 +34,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/functional/function_ref.h"
-#include "absl/random/bit_gen_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clients/ingest_client.h"
+#include "clients/retry.h"
 #include "common/clock/clock.h"
 #include "grpcpp/channel.h"
-#include "grpcpp/client_context.h"
-#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/insights/domain/execution_source.h"
 
 namespace orgpulse::insights {
@@ -50,19 +51,14 @@ struct IngestSourceOptions {
   absl::Duration refresh_interval = absl::Seconds(15);
   // Deadline of each RPC.
   absl::Duration call_deadline = absl::Seconds(2);
-  // Wait after the first failed round; doubles per further failure.
+  // Wait after the first failed round; doubles per further failure, times a
+  // random factor in [0.8, 1.2] that keeps replicas from retrying in step.
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
   // Sent as "authorization: Bearer ..." when not empty; needs ingest:read.
   // SetBearerToken replaces it.
   std::string bearer_token;
 };
-
-// The wait before retry number `failures` (1 after the first failure):
-// initial * 2^(failures - 1), times a random factor in [0.8, 1.2], and never
-// more than `max`. The jitter keeps many replicas from retrying in step.
-absl::Duration BackoffDelay(int failures, absl::Duration initial,
-                            absl::Duration max, absl::BitGenRef gen);
 
 // Every team in `teams` with all its path prefixes, sorted, without
 // duplicates.
@@ -72,7 +68,8 @@ std::vector<std::string> TeamsAndPrefixes(
 // Thread-safe, except that Start and Stop belong to the owner.
 class IngestExecutionSource final : public ExecutionSource {
  public:
-  // `clock` must outlive this object.
+  // `clock` must outlive this object. The calls go over `channel` (see
+  // CreateClientChannel).
   IngestExecutionSource(std::shared_ptr<grpc::Channel> channel,
                         const Clock& clock, IngestSourceOptions options);
   // Stops the thread if it runs.
@@ -110,14 +107,15 @@ class IngestExecutionSource final : public ExecutionSource {
   };
 
   void Run();
-  // Network only; takes mu_ just to publish the call in flight.
+  // Network only; Stop cancels its call in flight through the client.
   absl::Status Fetch(Round& round);
-  // Runs `rpc` with the call deadline, cancellable by Stop.
-  grpc::Status Call(absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc);
 
-  const std::unique_ptr<orgpulse::ingest::v1::IngestService::Stub> stub_;
+  // One attempt per call, the deadline and the token of `options_`.
+  const std::unique_ptr<IngestClient> client_;
   const Clock& clock_;
   const IngestSourceOptions options_;
+  // The wait after failed rounds.
+  const RetryPolicy backoff_;
   std::thread thread_;  // owned by Start/Stop
 
   mutable absl::Mutex mu_;
@@ -132,9 +130,6 @@ class IngestExecutionSource final : public ExecutionSource {
   uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_round_ ABSL_GUARDED_BY(mu_);
-  // The context of the RPC in flight, for Stop to cancel.
-  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::string bearer_token_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace orgpulse::insights

@@ -1,7 +1,9 @@
 #include "clients/client_options.h"
 
+#include <climits>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@ using ::orgpulse::testing::StatusIs;
 using ::orgpulse::testing::TempDir;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::Gt;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -139,6 +142,32 @@ TEST(RetryBackoffTest, GrowsExponentiallyWithinJitterAndCap) {
   }
   policy.jitter = 0;
   EXPECT_EQ(RetryBackoff(policy, 2, gen), absl::Milliseconds(200));
+}
+
+// The policy of insights' rounds of reads from ingest.
+TEST(RetryBackoffTest, DoublesWithJitterUpToTheCapAtAnyRetryCount) {
+  RetryPolicy policy;
+  policy.initial_backoff = absl::Milliseconds(200);
+  policy.max_backoff = absl::Seconds(30);
+  policy.multiplier = 2;
+  policy.jitter = 0.2;
+  std::mt19937 gen(42);
+  for (int retry = 1; retry <= 8; ++retry) {
+    const absl::Duration base = policy.initial_backoff * (1 << (retry - 1));
+    std::set<int64_t> seen;
+    for (int i = 0; i < 200; ++i) {
+      const absl::Duration d = RetryBackoff(policy, retry, gen);
+      EXPECT_GE(d, base * 0.8) << retry;
+      EXPECT_LE(d, std::min(base * 1.2, policy.max_backoff)) << retry;
+      seen.insert(absl::ToInt64Microseconds(d));
+    }
+    EXPECT_THAT(seen.size(), Gt(100)) << "jitter missing at " << retry;
+  }
+  for (int retry : {9, 20, INT_MAX}) {
+    const absl::Duration d = RetryBackoff(policy, retry, gen);
+    EXPECT_GE(d, policy.max_backoff * 0.8);
+    EXPECT_LE(d, policy.max_backoff);
+  }
 }
 
 TEST(CallWithRetriesTest, RetriesUnavailableOnlyUpToTheAttempts) {

@@ -48,7 +48,8 @@ class FakeIngest final
     absl::MutexLock lock(&mu_);
     break_after_ = n;
   }
-  // Request number `n` (0-based, over all streams) is refused.
+  // Request number `n` (0-based, over all streams, in the order the fake
+  // decides its answers) is refused.
   void RefuseRequest(int n) {
     absl::MutexLock lock(&mu_);
     refuse_ = n;
@@ -154,6 +155,10 @@ class FakeIngest final
         reads_done_ = true;
         return;
       }
+      // Read after the stream's end (the client learns of the end only
+      // later): never answered, and not counted, so that a late read cannot
+      // land among the requests of the client's next stream.
+      if (finished_) return;
       fake_.RecordRequest(request_.events(0).event_id());
       sizes_.push_back(request_.events_size());
       fake_.RecordUnacknowledged(static_cast<int>(sizes_.size() - acked_));
@@ -227,7 +232,6 @@ class FakeIngest final
           write_ok = write_ok_;
         }
         if (!write_ok) return End(grpc::Status::CANCELLED);
-        fake_.RecordAck();
       }
     }
     // The acker's last act: no read starts after it, and the call finishes.
@@ -261,13 +265,16 @@ class FakeIngest final
   // What to do with the `acked`-th request of stream `stream_no`.
   Script ScriptFor(int stream_no, size_t acked) {
     absl::MutexLock lock(&mu_);
+    // One decision at a time over all streams, so that exactly one request
+    // is refused however the streams interleave.
+    const int decision = decisions_++;
     Script script;
     script.never_ack = never_ack_;
     script.delay = ack_delay_;
     if (stream_no == 0 && break_after_ >= 0 &&
         static_cast<int>(acked) == break_after_) {
       script.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away");
-    } else if (refuse_ == acks_) {
+    } else if (refuse_ == decision) {
       script.status = ToGrpcStatus(InvalidArgumentWithViolations(
           "1 invalid event", {{"events[1].team", "is not a team id"}}));
     }
@@ -280,10 +287,6 @@ class FakeIngest final
   void RecordUnacknowledged(int n) {
     absl::MutexLock lock(&mu_);
     max_unacknowledged_ = std::max(max_unacknowledged_, n);
-  }
-  void RecordAck() {
-    absl::MutexLock lock(&mu_);
-    ++acks_;
   }
 
   bool TakeUnaryFailure(grpc::ServerContext* context, grpc::Status& failure) {
@@ -299,7 +302,11 @@ class FakeIngest final
         return true;
       }
     }
-    absl::SleepFor(delay);
+    // Until the delay is over or the client gives up.
+    const absl::Time until = absl::Now() + delay;
+    while (absl::Now() < until && !context->IsCancelled()) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
     return false;
   }
 
@@ -321,7 +328,7 @@ class FakeIngest final
   bool never_ack_ ABSL_GUARDED_BY(mu_) = false;
   int unary_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int streams_ ABSL_GUARDED_BY(mu_) = 0;
-  int acks_ ABSL_GUARDED_BY(mu_) = 0;
+  int decisions_ ABSL_GUARDED_BY(mu_) = 0;
   int max_unacknowledged_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> authorization_ ABSL_GUARDED_BY(mu_);
@@ -680,6 +687,57 @@ TEST_F(IngestClientTest, LentBatchesAreGivenBackAfterARefusal) {
   EXPECT_EQ(pushed.failed_batch, 2);
   EXPECT_EQ(batches.on_loan(), 0u);  // the refused and unsent ones too
   EXPECT_GE(batches.given_back(), 3);
+}
+
+TEST_F(IngestClientTest, SetTokenChangesTheTokenOfLaterCalls) {
+  options_.token = "old";
+  std::unique_ptr<IngestClient> client = Client();
+  ASSERT_TRUE(client->ListTeams("eng").ok());
+  client->SetToken("new");
+  ASSERT_TRUE(client->ListTeams("eng").ok());
+  const std::vector<v1::Event> events = Events(1);
+  VectorBatchSource batches(events, 1);
+  EXPECT_TRUE(client->PushStream(batches).status.ok());
+  EXPECT_THAT(fake_.authorization(),
+              ElementsAre("Bearer old", "Bearer new", "Bearer new"));
+}
+
+TEST_F(IngestClientTest, CancelAllEndsTheCallsInFlightAndRefusesLaterOnes) {
+  fake_.SetCallDelay(absl::Seconds(20));
+  fake_.NeverAck();
+  options_.timeout = absl::Seconds(20);
+  std::unique_ptr<IngestClient> client = Client();
+  LentBatches batches(3, 1);
+  absl::StatusOr<v1::ListTeamsResponse> listed;
+  PushOutcome pushed;
+  std::thread unary([&] { listed = client->ListTeams("eng"); });
+  std::thread stream([&] { pushed = client->PushStream(batches); });
+  // Both calls are at the server.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while ((fake_.unary_calls() < 1 || fake_.requests().empty()) &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(fake_.unary_calls(), 1);
+  ASSERT_FALSE(fake_.requests().empty());
+
+  const absl::Time start = absl::Now();
+  client->CancelAll();
+  unary.join();
+  stream.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_THAT(listed, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(pushed.status, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(batches.on_loan(), 0u);
+
+  // Later calls are not sent.
+  EXPECT_THAT(client->GetTeamExecution("eng"),
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(fake_.unary_calls(), 1);
+  EXPECT_THAT(client->PushStream(batches).status,
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(fake_.streams(), 1);
+  EXPECT_TRUE(slept_.empty());
 }
 
 TEST(VectorBatchSourceTest, SlicesInOrderAndCapsTheBatchSize) {

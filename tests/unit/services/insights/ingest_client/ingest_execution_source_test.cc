@@ -1,8 +1,6 @@
 #include "services/insights/ingest_client/ingest_execution_source.h"
 
-#include <climits>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,7 +26,6 @@ namespace {
 namespace v1 = ::orgpulse::ingest::v1;
 using ::orgpulse::testing::StatusIs;
 using ::testing::ElementsAre;
-using ::testing::Gt;
 using ::testing::Optional;
 using ::testing::StartsWith;
 
@@ -427,28 +424,6 @@ TEST(TeamsAndPrefixesTest, AddsEveryPrefixOnce) {
       ElementsAre("a", "a/b", "a/b/c", "a/b/c/d", "eng", "eng/payments",
                   "eng/search"));
   EXPECT_TRUE(TeamsAndPrefixes({}).empty());
-}
-
-TEST(BackoffDelayTest, DoublesWithJitterUpToTheCap) {
-  std::mt19937 gen(42);
-  const absl::Duration initial = absl::Milliseconds(200);
-  const absl::Duration max = absl::Seconds(30);
-  for (int failures = 1; failures <= 8; ++failures) {
-    const absl::Duration base = initial * (1 << (failures - 1));
-    std::set<int64_t> seen;
-    for (int i = 0; i < 200; ++i) {
-      const absl::Duration d = BackoffDelay(failures, initial, max, gen);
-      EXPECT_GE(d, base * 0.8) << failures;
-      EXPECT_LE(d, std::min(base * 1.2, max)) << failures;
-      seen.insert(absl::ToInt64Microseconds(d));
-    }
-    EXPECT_THAT(seen.size(), Gt(100)) << "jitter missing at " << failures;
-  }
-  for (int failures : {9, 20, INT_MAX}) {
-    const absl::Duration d = BackoffDelay(failures, initial, max, gen);
-    EXPECT_GE(d, max * 0.8);
-    EXPECT_LE(d, max);
-  }
 }
 
 }  // namespace
