@@ -28,6 +28,7 @@
 //   solver.AddEquation({0});         // child a
 //   solver.IsDetermined(1);          // false: b and c are only known together
 //   solver.IsSumDetermined({1, 2});  // true: parent minus a
+//   solver.IsCombinationDetermined({{1, 1}, {2, -1}});  // false: b - c
 #ifndef ORGPULSE_TESTS_SUPPORT_LINEAR_PRIVACY_SOLVER_H_
 #define ORGPULSE_TESTS_SUPPORT_LINEAR_PRIVACY_SOLVER_H_
 
@@ -71,6 +72,20 @@ class LinearPrivacySolver {
   // once), e.g. a whole small team's total.
   bool IsSumDetermined(const std::vector<int>& members) const {
     std::vector<uint64_t> row = Indicator(members);
+    return Reduce(row) < 0;
+  }
+
+  // True if the equations determine sum(coefficient * variable) over
+  // `terms` (each variable at most once), e.g. a difference a - b: how one
+  // person's answer changed.
+  bool IsCombinationDetermined(
+      const std::vector<std::pair<int, int64_t>>& terms) const {
+    std::vector<uint64_t> row(variables_, 0);
+    for (const auto& [v, c] : terms) {
+      assert(v >= 0 && v < variables_ && row[v] == 0 && c != 0);
+      const uint64_t magnitude = static_cast<uint64_t>(c < 0 ? -c : c);
+      row[v] = c < 0 ? kPrime - magnitude : magnitude;
+    }
     return Reduce(row) < 0;
   }
 
