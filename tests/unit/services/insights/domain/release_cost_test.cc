@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -63,6 +64,7 @@ struct Cost {
   // Mean over arrivals of: respondents in the figures shown for the teams
   // of the arriving response's round / respondents in force in those teams.
   double freshness = 0;
+  std::vector<std::string> names;  // the published groups, node@round
 };
 
 enum class Policy { kLive, kSteps, kRoundClose };
@@ -115,7 +117,10 @@ Cost Measure(const std::vector<ScoredResponse>& arrivals, Policy policy) {
     for (const auto& [node, n] : subtree) {
       ++cost.groups;
       const int64_t m = shown(node, round, true);
-      if (m > 0) ++cost.published;
+      if (m > 0) {
+        ++cost.published;
+        cost.names.push_back(absl::StrCat(node, "@", round));
+      }
       if (m > 0 && m != n) ++cost.lagging;
     }
   }
@@ -147,6 +152,7 @@ TEST(ReleaseCostTest, SampleOrganisation) {
           : policy == Policy::kSteps ? "steps"
                                      : "round close",
           c.published, c.groups, c.lagging, 100 * c.freshness);
+      std::printf("  %s\n", absl::StrJoin(c.names, " ").c_str());
     }
   }
   // Live and round close publish the same groups at the end, all current;
