@@ -137,7 +137,10 @@ void SurveyState::MaybeStep(Round& round) {
       if (!fresh) return;  // nothing new to publish: no step
       break;
     }
-    release.erase(failing);
+    // Its ancestors too: a parent stepping over a held child would publish
+    // the child's responses in its own region, and the child could then
+    // never gather k unpublished ones of its own.
+    for (const std::string& node : PathPrefixes(failing)) release.erase(node);
   }
 
   ++round.steps;

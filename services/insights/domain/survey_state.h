@@ -18,8 +18,10 @@
 // either
 //   (a) the same region as at the round's previous step, unchanged since, or
 //   (b) holds at least k contributions never published before;
-// a failing region's node is left out, which merges the region into its
-// parent's. A step is taken only if some region qualifies by (b).
+// a failing region's node is left out with its ancestors (a parent stepping
+// over a held child would publish the child's new responses in its own
+// region, and the child could never gather k of its own). A step is taken
+// only if some region qualifies by (b).
 //
 // Why this is enough: take any linear combination of figures ever published
 // for the round, and the latest step t that contributes a nonzero vector.

@@ -317,22 +317,33 @@ TEST(SurveyStateTest, AChangedAnswerIsAChange) {
   EXPECT_NEAR(v.figures->dimensions[0], 70, kEps);  // (2*40 + 2*100) / 4
 }
 
-// The step that publishes eng needs k new responses under it, and then
-// eng minus its held children is those k responses: never fewer.
-TEST(SurveyStateTest, AParentMovesWithKNewWhileItsChildrenAreHeld) {
+// A child that cannot step holds its parent too: were eng to step over
+// eng/a's one new response, eng/a could never gather k unpublished ones.
+// When both children have stepped, eng minus them is empty: eng moves.
+TEST(SurveyStateTest, AHeldChildHoldsItsParent) {
   SurveyState state(3);
   AddTeam(state, "eng/a", "r1", 3, 0);
   AddTeam(state, "eng/b", "r1", 3, 0);
+  auto respondents = [&](const char* node) {
+    return state.Morale(node, "r1").figures->respondents;
+  };
   ASSERT_TRUE(state.Apply(Resp("a3", "eng/a", "r1", "a3", 40, 90)));
   ASSERT_TRUE(state.Apply(Resp("b3", "eng/b", "r1", "b3", 41, 90)));
-  EXPECT_EQ(state.Morale("eng", "r1").figures->respondents, 6);
   ASSERT_TRUE(state.Apply(Resp("b4", "eng/b", "r1", "b4", 42, 90)));
-  EXPECT_EQ(state.Morale("eng", "r1").figures->respondents, 9);
-  EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 3);
-  EXPECT_EQ(state.Morale("eng/b", "r1").figures->respondents, 3);
+  EXPECT_EQ(respondents("eng"), 6);
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 3);
+  ASSERT_TRUE(state.Apply(Resp("b5", "eng/b", "r1", "b5", 43, 90)));
+  EXPECT_EQ(respondents("eng"), 6);
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 6);
+  ASSERT_TRUE(state.Apply(Resp("a4", "eng/a", "r1", "a4", 44, 90)));
+  ASSERT_TRUE(state.Apply(Resp("a5", "eng/a", "r1", "a5", 45, 90)));
+  EXPECT_EQ(respondents("eng"), 12);
+  EXPECT_EQ(respondents("eng/a"), 6);
+  EXPECT_EQ(respondents("eng/b"), 6);
 }
 
-// Each round stands alone: the same person answers every round.
 TEST(SurveyStateTest, RoundsAreSeparateAndLatestIsPerNode) {
   SurveyState state(3);
   AddTeam(state, "eng/a", "2026-01", 3, 20);
