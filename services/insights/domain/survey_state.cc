@@ -33,54 +33,60 @@ bool SurveyState::Apply(ScoredResponse response) {
   if (!response_ids_.insert(response.response_id).second) return false;
   teams_.insert(response.team);
   Round& round = rounds_[response.round];
-  auto it = round.current.find(response.respondent);
-  if (it == round.current.end()) {
-    it = round.current.emplace(response.respondent, Contribution{response})
-             .first;
-  } else {
-    const ScoredResponse& held = it->second.response;
-    const bool newer = response.submitted_at > held.submitted_at ||
-                       (response.submitted_at == held.submitted_at &&
-                        response.response_id > held.response_id);
+  const std::string department = PathPrefixes(response.team).front();
+  if (const auto held = round.department_of.find(response.respondent);
+      held != round.department_of.end()) {
+    Department& d = round.departments[held->second];
+    const auto it = d.current.find(response.respondent);
+    const ScoredResponse& r = it->second.response;
+    const bool newer = response.submitted_at > r.submitted_at ||
+                       (response.submitted_at == r.submitted_at &&
+                        response.response_id > r.response_id);
     if (!newer) return true;  // stored, but never in force
-    Remove(round, it->second);
-    it->second = Contribution{std::move(response)};
+    Remove(round, d, it->second);
+    d.current.erase(it);
   }
-  Add(round, it->second.response);
+  round.department_of[response.respondent] = department;
+  Department& d = round.departments[department];
+  const std::string respondent = response.respondent;
+  const auto it =
+      d.current.emplace(respondent, Contribution{std::move(response)}).first;
+  Add(round, d, it->second.response);
   MaybeStep(round);
   return true;
 }
 
-void SurveyState::Add(Round& round, const ScoredResponse& r) {
-  TeamCounts& t = round.teams[r.team];
+void SurveyState::Add(Round& round, Department& d, const ScoredResponse& r) {
+  TeamCounts& t = d.teams[r.team];
   ++t.in_force;
   ++t.unpublished;
-  ++round.unpublished;
-  round.changed_teams.insert(r.team);
+  ++d.unpublished;
+  d.changed_teams.insert(r.team);
+  d.evaluated = false;
   for (const std::string& node : PathPrefixes(r.team)) ++round.subtree[node];
 }
 
-void SurveyState::Remove(Round& round, const Contribution& held) {
+void SurveyState::Remove(Round& round, Department& d,
+                         const Contribution& held) {
   const std::string& team = held.response.team;
-  TeamCounts& t = round.teams[team];
+  TeamCounts& t = d.teams[team];
   --t.in_force;
   if (!held.published) {
     --t.unpublished;
-    --round.unpublished;
+    --d.unpublished;
   }
-  if (t.in_force == 0) round.teams.erase(team);
-  round.changed_teams.insert(team);
+  if (t.in_force == 0) d.teams.erase(team);
+  d.changed_teams.insert(team);
+  d.evaluated = false;
   for (const std::string& node : PathPrefixes(team)) {
     if (--round.subtree[node] == 0) round.subtree.erase(node);
   }
 }
 
-void SurveyState::MaybeStep(Round& round) {
+void SurveyState::Evaluate(Department& d) const {
   const int k = min_group_size_;
-  // Every step that publishes anything needs k unpublished contributions.
-  if (round.changed_teams.empty() || round.unpublished < k) return;
   std::map<std::string, int64_t> counts;
-  for (const auto& [team, c] : round.teams) counts[team] = c.in_force;
+  for (const auto& [team, c] : d.teams) counts[team] = c.in_force;
   ReleasedGroups release = DecideReleasedGroups(counts, k);
 
   struct Region {
@@ -90,90 +96,107 @@ void SurveyState::MaybeStep(Round& round) {
     std::set<std::string> nearest;  // nearest released descendants
   };
   std::map<std::string, Region> regions;
-  while (true) {
-    regions.clear();
-    for (const std::string& node : release) regions[node];
-    for (const std::string& node : release) {
-      const size_t slash = node.rfind('/');
-      if (slash == std::string::npos) continue;
-      const std::string above = LowestReleased(node.substr(0, slash), release);
-      if (!above.empty()) regions[above].nearest.insert(node);
-    }
-    auto place = [&](const std::string& team) {
-      const std::string owner = LowestReleased(team, release);
-      if (owner.empty()) return;
-      Region& r = regions[owner];
-      if (auto c = round.teams.find(team); c != round.teams.end()) {
-        r.in_force += c->second.in_force;
-        r.unpublished += c->second.unpublished;
-      }
-      r.changed = r.changed || round.changed_teams.contains(team);
-    };
-    for (const auto& [team, c] : round.teams) place(team);
-    for (const std::string& team : round.changed_teams) {
-      if (!round.teams.contains(team)) place(team);  // emptied since
-    }
-
-    bool fresh = false;
-    std::string failing;
-    for (const auto& [node, r] : regions) {
-      if (r.in_force == 0) continue;  // sums nothing of its own
-      const auto last = round.last_step.find(node);
-      if (!r.changed && last != round.last_step.end() &&
-          last->second == r.nearest) {
-        continue;  // (a): the previous step's region, unchanged
-      }
-      if (r.unpublished >= k) {  // (b): k contributions never published
-        fresh = true;
-        continue;
-      }
-      // Leave out the deepest failing node; its region joins its parent's.
-      const auto depth = [](const std::string& n) {
-        return std::count(n.begin(), n.end(), '/');
-      };
-      if (failing.empty() || depth(node) > depth(failing)) failing = node;
-    }
-    if (failing.empty()) {
-      if (!fresh) return;  // nothing new to publish: no step
-      break;
-    }
-    // Its ancestors too: a parent stepping over a held child would publish
-    // the child's responses in its own region, and the child could then
-    // never gather k unpublished ones of its own.
-    for (const std::string& node : PathPrefixes(failing)) release.erase(node);
+  for (const std::string& node : release) regions[node];
+  for (const std::string& node : release) {
+    const size_t slash = node.rfind('/');
+    if (slash == std::string::npos) continue;
+    const std::string above = LowestReleased(node.substr(0, slash), release);
+    if (!above.empty()) regions[above].nearest.insert(node);
   }
+  auto place = [&](const std::string& team) {
+    const std::string owner = LowestReleased(team, release);
+    if (owner.empty()) return;
+    Region& r = regions[owner];
+    if (auto c = d.teams.find(team); c != d.teams.end()) {
+      r.in_force += c->second.in_force;
+      r.unpublished += c->second.unpublished;
+    }
+    r.changed = r.changed || d.changed_teams.contains(team);
+  };
+  for (const auto& [team, c] : d.teams) place(team);
+  for (const std::string& team : d.changed_teams) {
+    if (!d.teams.contains(team)) place(team);  // emptied since
+  }
+
+  // A failing region's node is left out with its ancestors: a parent
+  // stepping over a held child would publish the child's new responses in
+  // its own region, and the child could never gather k of its own. The
+  // nodes left keep their regions (a changed region would be an ancestor's).
+  std::set<std::string> out;
+  std::set<std::string> fresh_regions;
+  for (const auto& [node, r] : regions) {
+    if (r.in_force == 0) continue;  // sums nothing of its own
+    const auto last = d.last_step.find(node);
+    if (!r.changed && last != d.last_step.end() && last->second == r.nearest) {
+      continue;  // (a): the previous step's region, unchanged
+    }
+    if (r.unpublished >= k) {  // (b): k contributions never published
+      fresh_regions.insert(node);
+      continue;
+    }
+    for (const std::string& n : PathPrefixes(node)) out.insert(n);
+  }
+  d.candidate.clear();
+  d.fresh = false;
+  for (auto& [node, r] : regions) {
+    if (out.contains(node)) continue;
+    d.candidate[node] = std::move(r.nearest);
+    d.fresh = d.fresh || fresh_regions.contains(node);
+  }
+  d.evaluated = true;
+}
+
+void SurveyState::MaybeStep(Round& round) {
+  const int k = min_group_size_;
+  // Only a department with k unpublished contributions can have a region
+  // that qualifies by (b); the others are evaluated if a step is taken.
+  bool fresh = false;
+  for (auto& [name, d] : round.departments) {
+    if (!d.evaluated && d.unpublished >= k) Evaluate(d);
+    fresh = fresh || (d.evaluated && d.fresh);
+  }
+  if (!fresh) return;
 
   ++round.steps;
-  std::map<std::string, Sums> sums;
-  // Iterating `current` in key order keeps floating sums deterministic.
-  for (auto& [respondent, c] : round.current) {
-    const ScoredResponse& r = c.response;
-    bool inside = false;
-    for (const std::string& node : PathPrefixes(r.team)) {
-      if (!release.contains(node)) continue;
-      inside = true;
-      Sums& s = sums[node];
-      ++s.respondents;
-      for (int d = 0; d < kDimensionCount; ++d) {
-        s.dimensions[d] += r.dimension_scores[d];
+  for (auto& [name, d] : round.departments) {
+    if (!d.evaluated) Evaluate(d);
+    if (d.fresh) {
+      // New figures. A department that is not fresh re-releases only
+      // regions unchanged since the last step: the same figures.
+      std::map<std::string, Sums> sums;
+      // Iterating `current` in key order keeps floating sums deterministic.
+      for (auto& [respondent, c] : d.current) {
+        const ScoredResponse& r = c.response;
+        bool inside = false;
+        for (const std::string& node : PathPrefixes(r.team)) {
+          if (!d.candidate.contains(node)) continue;
+          inside = true;
+          Sums& s = sums[node];
+          ++s.respondents;
+          for (int i = 0; i < kDimensionCount; ++i) {
+            s.dimensions[i] += r.dimension_scores[i];
+          }
+          if (r.enps >= 9) ++s.promoters;
+          if (r.enps <= 6) ++s.detractors;
+          s.intent += (r.intent_to_stay - 1) * 25.0;
+          s.as_of = std::max(s.as_of, r.submitted_at);
+        }
+        if (inside && !c.published) {
+          c.published = true;
+          --d.teams[r.team].unpublished;
+          --d.unpublished;
+        }
       }
-      if (r.enps >= 9) ++s.promoters;
-      if (r.enps <= 6) ++s.detractors;
-      s.intent += (r.intent_to_stay - 1) * 25.0;
-      s.as_of = std::max(s.as_of, r.submitted_at);
+      for (const auto& [node, nearest] : d.candidate) {
+        round.published[node] = ToMorale(sums.at(node));
+      }
     }
-    if (inside && !c.published) {
-      c.published = true;
-      --round.teams[r.team].unpublished;
-      --round.unpublished;
-    }
+    // Evaluated again now, the department would give the same candidate,
+    // with nothing fresh.
+    d.last_step = d.candidate;
+    d.changed_teams.clear();
+    d.fresh = false;
   }
-  round.last_step.clear();
-  for (const std::string& node : release) {
-    round.published[node] = ToMorale(sums.at(node));
-    round.last_step[node] = std::move(regions[node].nearest);
-  }
-  round.changed_teams.clear();
 }
 
 GroupMorale SurveyState::ToMorale(const Sums& s) {

@@ -115,22 +115,35 @@ class SurveyState {
     int64_t in_force = 0;
     int64_t unpublished = 0;  // contributions never published
   };
-  struct Round {
+  // A department's (top-level node's) part of a round. Departments are
+  // separate trees: their releases are decided apart, and a department that
+  // did not change since its last evaluation is not looked at again.
+  struct Department {
     // By respondent (keyed hash): the contribution in force.
     std::map<std::string, Contribution> current;
     std::map<std::string, TeamCounts> teams;  // by own team
-    std::map<std::string, int64_t> subtree;   // in force, by node
     int64_t unpublished = 0;                  // sum over teams
-    std::set<std::string> changed_teams;      // since the last step
+    std::set<std::string> changed_teams;      // since the round's last step
     // The last step's release set: node -> its nearest released
     // descendants (which fix the node's region).
     std::map<std::string, std::set<std::string>> last_step;
-    std::map<std::string, GroupMorale> published;  // latest figures by node
+    // What a step now would release, as of the last evaluation; `fresh` if
+    // some region of it has k unpublished contributions.
+    std::map<std::string, std::set<std::string>> candidate;
+    bool evaluated = true;
+    bool fresh = false;
+  };
+  struct Round {
+    std::map<std::string, Department> departments;
+    std::map<std::string, std::string> department_of;  // by respondent
+    std::map<std::string, int64_t> subtree;            // in force, by node
+    std::map<std::string, GroupMorale> published;      // latest figures by node
     int64_t steps = 0;
   };
   static GroupMorale ToMorale(const Sums& sums);
-  void Add(Round& round, const ScoredResponse& response);
-  void Remove(Round& round, const Contribution& held);
+  void Add(Round& round, Department& d, const ScoredResponse& response);
+  void Remove(Round& round, Department& d, const Contribution& held);
+  void Evaluate(Department& d) const;
   void MaybeStep(Round& round);
 
   int min_group_size_;
