@@ -2,13 +2,15 @@
 // equations over the individual answers, which answers (or sums of a group's
 // answers) are determined?
 //
-// Model: one variable per person per round ("the answer of person p in round
-// r"; every released figure -- a mean per dimension, eNPS, intent -- is a
-// released sum divided by a released count, so one variable per person and
-// round stands for each of them). Each released group figure is one equation:
-// the sum of its members' variables is known. A variable is determined iff
-// its unit vector e_v lies in the row space of the equations; a group's sum is
-// determined iff the group's 0/1 indicator vector does.
+// Model: one variable per answer ("the answer of person p in round r"; the
+// history attacker of privacy_attacker_test uses one per response ever in
+// force, so that a changed answer is a new unknown; every released figure -- a
+// mean per dimension, eNPS, intent -- is a released sum divided by a released
+// count, so one variable per person and round stands for each of them). Each
+// released group figure is one equation: the sum of its members' variables is
+// known. A variable is determined iff its unit vector e_v lies in the row space
+// of the equations; a group's sum is determined iff the group's 0/1 indicator
+// vector does.
 //
 // Arithmetic: Gaussian elimination modulo the Mersenne prime p = 2^61 - 1,
 // with a rank test (a vector is in the span iff it reduces to zero). That is

@@ -36,6 +36,10 @@
 // contributions or by none. Nothing is promised across rounds (a person's
 // answers in two rounds are independent unknowns to this model).
 //
+// Departments (top-level nodes) are separate trees: each is evaluated only
+// after it changed, so a response costs DecideReleasedGroups over its own
+// department at most.
+//
 // Not thread-safe: InsightsEngine guards it.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_DOMAIN_SURVEY_STATE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_DOMAIN_SURVEY_STATE_H_
