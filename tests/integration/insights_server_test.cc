@@ -104,9 +104,8 @@ class InsightsServerTest : public ::testing::Test {
   }
 
   std::string Scrape() {
-    return RunCommand(absl::StrCat(
-               "curl -sf http://127.0.0.1:", insights_->metrics_port(),
-               "/metrics"))
+    return RunCommand(absl::StrCat("curl -sf http://127.0.0.1:",
+                                   insights_->metrics_port(), "/metrics"))
         .output;
   }
 
@@ -139,7 +138,9 @@ TEST_F(InsightsServerTest, SampleOrganisationLandsInItsQuadrants) {
   EXPECT_EQ(payments.recommendations(0).practice(), "protect workload");
   EXPECT_EQ(payments.morale().round(), "2026-q4");
   EXPECT_EQ(payments.morale().previous_round(), "2026-q3");
-  EXPECT_EQ(payments.morale().respondents(), 9);
+  // 9 answered; figures move in release steps of k = 5: the step at the
+  // fifth response, the sixth to ninth wait for a tenth.
+  EXPECT_EQ(payments.morale().respondents(), 5);
 
   EXPECT_EQ(WaitFor("eng/search", has_execution).quadrant(),
             v1::QUADRANT_EXECUTION_GAP);
@@ -235,6 +236,9 @@ TEST_F(InsightsServerTest, InvalidBatchStoresNothingAndNamesEveryField) {
   EXPECT_THAT(status.error_message(), Not(HasSubstr("person-")));
 }
 
+// A later response replaces the earlier one, and a changed answer is a
+// change like a new response: one alone never moves the figures (its
+// difference would be that person's answer); k of them do.
 TEST_F(InsightsServerTest, LaterResponseOfARespondentReplacesTheEarlierOne) {
   StartInsights();
   auto responses = sample::SampleSurveyResponses(Now());
@@ -247,16 +251,27 @@ TEST_F(InsightsServerTest, LaterResponseOfARespondentReplacesTheEarlierOne) {
   v1::SubmitSurveyResponsesResponse response;
   ASSERT_TRUE(Submit(platform, &response).ok());
   const v1::TeamInsights before = Insights("eng/platform");
-  // The same person answers again later, with every item at 1.
-  v1::SurveyResponse again = platform[0];
-  again.set_response_id("again-1");
-  again.mutable_submitted_at()->set_seconds(
-      platform[0].submitted_at().seconds() + 60);
-  for (auto& a : *again.mutable_answers())
-    a.set_value(a.reverse_scored() ? 5 : 1);
-  ASSERT_TRUE(Submit({again}, &response).ok());
+  ASSERT_EQ(before.morale().respondents(), 5);  // the step at the fifth
+  // People answer again later, with every item at 1.
+  auto again = [&](int i) {
+    v1::SurveyResponse r = platform[i];
+    r.set_response_id(absl::StrCat("again-", i));
+    r.mutable_submitted_at()->set_seconds(platform[i].submitted_at().seconds() +
+                                          60);
+    for (auto& a : *r.mutable_answers())
+      a.set_value(a.reverse_scored() ? 5 : 1);
+    return r;
+  };
+  ASSERT_TRUE(Submit({again(0)}, &response).ok());
+  const v1::TeamInsights one = Insights("eng/platform");
+  EXPECT_EQ(one.morale().respondents(), 5);
+  EXPECT_EQ(one.morale().dimensions(0).score(),
+            before.morale().dimensions(0).score());
+  // Two more changed answers: with the two responses still waiting, five
+  // that were never published. Seven respondents, each counted once.
+  ASSERT_TRUE(Submit({again(1), again(2)}, &response).ok());
   const v1::TeamInsights after = Insights("eng/platform");
-  EXPECT_EQ(after.morale().respondents(), before.morale().respondents());
+  EXPECT_EQ(after.morale().respondents(), 7);
   EXPECT_LT(after.morale().dimensions(0).score(),
             before.morale().dimensions(0).score());
 }

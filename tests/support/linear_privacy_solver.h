@@ -2,13 +2,15 @@
 // equations over the individual answers, which answers (or sums of a group's
 // answers) are determined?
 //
-// Model: one variable per person per round ("the answer of person p in round
-// r"; every released figure -- a mean per dimension, eNPS, intent -- is a
-// released sum divided by a released count, so one variable per person and
-// round stands for each of them). Each released group figure is one equation:
-// the sum of its members' variables is known. A variable is determined iff
-// its unit vector e_v lies in the row space of the equations; a group's sum is
-// determined iff the group's 0/1 indicator vector does.
+// Model: one variable per answer ("the answer of person p in round r"; the
+// history attacker of privacy_attacker_test uses one per response ever in
+// force, so that a changed answer is a new unknown; every released figure -- a
+// mean per dimension, eNPS, intent -- is a released sum divided by a released
+// count, so one variable per person and round stands for each of them). Each
+// released group figure is one equation: the sum of its members' variables is
+// known. A variable is determined iff its unit vector e_v lies in the row space
+// of the equations; a group's sum is determined iff the group's 0/1 indicator
+// vector does.
 //
 // Arithmetic: Gaussian elimination modulo the Mersenne prime p = 2^61 - 1,
 // with a rank test (a vector is in the span iff it reduces to zero). That is
@@ -28,6 +30,7 @@
 //   solver.AddEquation({0});         // child a
 //   solver.IsDetermined(1);          // false: b and c are only known together
 //   solver.IsSumDetermined({1, 2});  // true: parent minus a
+//   solver.IsCombinationDetermined({{1, 1}, {2, -1}});  // false: b - c
 #ifndef ORGPULSE_TESTS_SUPPORT_LINEAR_PRIVACY_SOLVER_H_
 #define ORGPULSE_TESTS_SUPPORT_LINEAR_PRIVACY_SOLVER_H_
 
@@ -71,6 +74,20 @@ class LinearPrivacySolver {
   // once), e.g. a whole small team's total.
   bool IsSumDetermined(const std::vector<int>& members) const {
     std::vector<uint64_t> row = Indicator(members);
+    return Reduce(row) < 0;
+  }
+
+  // True if the equations determine sum(coefficient * variable) over
+  // `terms` (each variable at most once), e.g. a difference a - b: how one
+  // person's answer changed.
+  bool IsCombinationDetermined(
+      const std::vector<std::pair<int, int64_t>>& terms) const {
+    std::vector<uint64_t> row(variables_, 0);
+    for (const auto& [v, c] : terms) {
+      assert(v >= 0 && v < variables_ && row[v] == 0 && c != 0);
+      const uint64_t magnitude = static_cast<uint64_t>(c < 0 ? -c : c);
+      row[v] = c < 0 ? kPrime - magnitude : magnitude;
+    }
     return Reduce(row) < 0;
   }
 

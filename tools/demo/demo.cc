@@ -155,6 +155,52 @@ void PrintInsights(const in::TeamInsights& t) {
   }
 }
 
+// Late responses for eng/search in the latest round, from people who had
+// not answered: its figures stay those of its last release step until k = 5
+// responses it has not published are in, so no difference of two of its
+// figures is one person's answers (docs/decisions/0003-release-model.md).
+int ShowReleaseStep(orgpulse::InsightsClient& client,
+                    const std::vector<in::SurveyResponse>& sample,
+                    absl::Time now) {
+  const in::SurveyResponse* model = nullptr;
+  for (const auto& r : sample) {
+    if (r.team() == "eng/search") model = &r;  // the latest round's last
+  }
+  if (model == nullptr) return 0;
+  auto respondents = [&](int late) -> int64_t {
+    const absl::StatusOr<in::TeamInsights> t =
+        client.GetTeamInsights("eng/search", model->round());
+    if (!t.ok()) {
+      std::cerr << t.status() << "\n";
+      return -1;
+    }
+    std::cout << absl::StrFormat(
+        "  after %d late response(s): %d respondents, eNPS %+.0f\n", late,
+        t->morale().respondents(), t->morale().enps());
+    return t->morale().respondents();
+  };
+  std::cout << "\n=== A release step: eng/search in " << model->round()
+            << " moves only with 5 responses it has not published ===\n";
+  const int64_t before = respondents(0);
+  if (before < 0) return 1;
+  for (int late = 1; late <= 5; ++late) {
+    in::SurveyResponse r = *model;
+    r.set_response_id(absl::StrCat("late-", late));
+    r.set_respondent_id(absl::StrCat("late-", late, "@example.com"));
+    r.mutable_submitted_at()->set_seconds(
+        absl::ToUnixSeconds(now - absl::Hours(1)));
+    const orgpulse::SubmitOutcome sent = client.Submit({r}, 1);
+    if (!sent.status.ok()) {
+      std::cerr << "submit failed: " << sent.status << "\n";
+      return 1;
+    }
+    const int64_t after = respondents(late);
+    if (after < 0) return 1;
+    if (after != before) break;
+  }
+  return 0;
+}
+
 int RunInsights(const orgpulse::ClientOptions& options, absl::Time now) {
   absl::StatusOr<std::unique_ptr<orgpulse::InsightsClient>> client =
       orgpulse::InsightsClient::Connect(options);
@@ -194,7 +240,7 @@ int RunInsights(const orgpulse::ClientOptions& options, absl::Time now) {
   std::cout
       << "\n=== Where the two views meet: the org, highest risk first ===\n";
   for (const auto& t : org->teams()) PrintInsights(t);
-  return 0;
+  return ShowReleaseStep(**client, responses, now);
 }
 
 }  // namespace

@@ -24,7 +24,6 @@ absl::Status InsightsEngine::Recover() {
   absl::Status s = store_.Replay([&](const ScoredResponse& r) {
     if (state_.Apply(r)) ++stats_.stored;
   });
-  state_.Refresh();
   return s;
 }
 
@@ -66,8 +65,8 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
       return s;
     }
   }
+  // In the order they were stored: release steps follow the log order.
   for (ScoredResponse& r : accepted) state_.Apply(std::move(r));
-  state_.Refresh();
   result.accepted = static_cast<int64_t>(accepted.size());
   stats_.accepted += result.accepted;
   stats_.duplicates += result.duplicates;

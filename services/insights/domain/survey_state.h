@@ -1,8 +1,44 @@
-// Survey responses folded into per-round, per-group figures, with the
-// privacy rules applied: only groups released by DecideReleasedGroups get
-// numbers. A respondent's later response in a round replaces the earlier
-// one (latest submitted_at; ties broken by response id), so the state does
-// not depend on arrival order.
+// Survey responses folded into per-round, per-group figures under the
+// release model of docs/decisions/0003-release-model.md.
+//
+// A respondent's later response in a round replaces the earlier one (latest
+// submitted_at; ties broken by response id). Each response in force is a
+// "contribution"; a replaced one leaves the figures, its successor enters
+// them as a new contribution (a changed answer, or a move to another team).
+//
+// Release steps. Figures are not live: each round has a sequence of release
+// steps, decided after every applied response, in the order responses are
+// applied (the store's log order), so a replay at start-up and every
+// replica reach the same steps. At a step, every group in the step's release
+// set R is published with the figures of the contributions then in force;
+// groups left out keep the figures of their last step (held) or stay
+// suppressed. R starts from DecideReleasedGroups (k-anonymity and
+// complementary suppression) and is then narrowed until every nonempty
+// region of R (a released node minus its nearest released descendants) is
+// either
+//   (a) the same region as at the round's previous step, unchanged since, or
+//   (b) holds at least k contributions never published before;
+// a failing region's node is left out with its ancestors (a parent stepping
+// over a held child would publish the child's new responses in its own
+// region, and the child could never gather k of its own). A step is taken
+// only if some region qualifies by (b).
+//
+// Why this is enough: take any linear combination of figures ever published
+// for the round, and the latest step t that contributes a nonzero vector.
+// Step t's sets are nested, so its part is constant on each of its regions;
+// the (a) regions are sums of the previous step's sets and can be moved
+// there. If a (b) region keeps a nonzero coefficient, its >= k new
+// contributions appear in no earlier set, so the combination has them all in
+// its support; otherwise repeat with the steps before t. So every nonzero
+// combination involves >= k distinct respondents: no answer, no change of
+// an answer and no sum of fewer than k people is determined, across groups
+// and steps. In particular two figures of one group differ by >= k
+// contributions or by none. Nothing is promised across rounds (a person's
+// answers in two rounds are independent unknowns to this model).
+//
+// Departments (top-level nodes) are separate trees: each is evaluated only
+// after it changed, so a response costs DecideReleasedGroups over its own
+// department at most.
 //
 // Not thread-safe: InsightsEngine guards it.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_DOMAIN_SURVEY_STATE_H_
@@ -16,7 +52,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -25,13 +60,13 @@
 
 namespace orgpulse::insights {
 
-// A released group's figures in one round.
+// A released group's figures in one round, as of its latest release step.
 struct GroupMorale {
   int64_t respondents = 0;
   std::array<double, kDimensionCount> dimensions{};  // 0..100
   double enps = 0;                                   // -100..100
   double intent_to_stay = 0;                         // 0..100
-  absl::Time as_of;  // latest submitted_at in the group
+  absl::Time as_of;  // latest submitted_at in the group at that step
 };
 
 // What may be said of a group in a round.
@@ -48,18 +83,16 @@ class SurveyState {
   // REQUIRES: min_group_size >= kMinGroupSizeFloor.
   explicit SurveyState(int min_group_size) : min_group_size_(min_group_size) {}
 
-  // False (and no change) if the response id was applied before.
+  // False (and no change) if the response id was applied before. Otherwise
+  // folds the response in and takes a release step of its round if the
+  // rules allow one. The result depends on the order of Apply calls: apply
+  // in the store's log order.
   bool Apply(ScoredResponse response);
   bool HasResponseId(absl::string_view id) const {
     return response_ids_.contains(id);
   }
 
-  // Recomputes the figures and releases of the rounds changed since the
-  // last call. Call after a batch of Apply.
-  void Refresh();
-
   // `round` empty: the latest round with responses under `node`.
-  // REQUIRES: Refresh() after the last Apply.
   MoraleView Morale(absl::string_view node, absl::string_view round) const;
 
   // Teams with at least one response, in any round.
@@ -67,6 +100,8 @@ class SurveyState {
   // Rounds, in order.
   std::vector<std::string> rounds() const;
   int min_group_size() const { return min_group_size_; }
+  // Release steps taken in `round` so far (0 for an unknown round).
+  int64_t release_steps(absl::string_view round) const;
 
  private:
   struct Sums {
@@ -76,14 +111,44 @@ class SurveyState {
     double intent = 0;  // 0..100 scale
     absl::Time as_of = absl::InfinitePast();
   };
+  struct Contribution {
+    ScoredResponse response;
+    bool published = false;  // inside a group published at some step
+  };
+  struct TeamCounts {
+    int64_t in_force = 0;
+    int64_t unpublished = 0;  // contributions never published
+  };
+  // A department's (top-level node's) part of a round. Departments are
+  // separate trees: their releases are decided apart, and a department that
+  // did not change since its last evaluation is not looked at again.
+  struct Department {
+    // By respondent (keyed hash): the contribution in force.
+    std::map<std::string, Contribution> current;
+    std::map<std::string, TeamCounts> teams;  // by own team
+    int64_t unpublished = 0;                  // sum over teams
+    std::set<std::string> changed_teams;      // since the round's last step
+    // The last step's release set: node -> its nearest released
+    // descendants (which fix the node's region).
+    std::map<std::string, std::set<std::string>> last_step;
+    // What a step now would release, as of the last evaluation; `fresh` if
+    // some region of it has k unpublished contributions.
+    std::map<std::string, std::set<std::string>> candidate;
+    bool evaluated = true;
+    bool fresh = false;
+  };
   struct Round {
-    // By respondent (keyed hash): the response in force.
-    std::map<std::string, ScoredResponse> current;
-    bool dirty = true;
-    std::map<std::string, Sums> subtree;  // by node (team or prefix)
-    ReleasedGroups released;
+    std::map<std::string, Department> departments;
+    std::map<std::string, std::string> department_of;  // by respondent
+    std::map<std::string, int64_t> subtree;            // in force, by node
+    std::map<std::string, GroupMorale> published;      // latest figures by node
+    int64_t steps = 0;
   };
   static GroupMorale ToMorale(const Sums& sums);
+  void Add(Round& round, Department& d, const ScoredResponse& response);
+  void Remove(Round& round, Department& d, const Contribution& held);
+  void Evaluate(Department& d) const;
+  void MaybeStep(Round& round);
 
   int min_group_size_;
   std::map<std::string, Round> rounds_;  // ordered by round id

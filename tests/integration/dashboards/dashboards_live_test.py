@@ -77,8 +77,10 @@ SERVICE_ALERTS = {
     "OrgpulseServiceDown", "OrgpulseServiceAbsent", "OrgpulseStorageErrors",
     "OrgpulseGrpcErrors", "OrgpulseInsightsCannotReadIngest", "OrgpulseInputRejected",
 }
-# The sample's teams whose survey figures are suppressed (README).
-SUPPRESSED_TEAMS = ["ops/support", "ops/sre"]
+# The sample's teams whose survey figures are suppressed (README): ops/support
+# is too small, ops/sre would give it away, and sales/na never gathers a
+# release step of its own (docs/decisions/0003-release-model.md).
+SUPPRESSED_TEAMS = ["ops/support", "ops/sre", "sales/na"]
 
 _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork
 
@@ -675,7 +677,7 @@ def main():
             executed = prom.vector("count(orgpulse_execution_score)")
             rate = prom.vector('job:orgpulse_ingest_events:rate5m{result="accepted"} > 0')
             n = lambda v: int(float(v[0]["value"][1])) if v else 0
-            return (n(teams) == 7 and n(scored) == 5 and n(executed) == 7 and bool(rate)) \
+            return (n(teams) == 7 and n(scored) == 4 and n(executed) == 7 and bool(rate)) \
                 or f"teams {n(teams)}, people scores {n(scored)}, " \
                    f"execution scores {n(executed)}, push rate {bool(rate)}"
         wait_for("the sample organisation in Prometheus", sample_scraped,

@@ -45,6 +45,19 @@ TEST(LinearPrivacySolverTest, ParentMinusChildRevealsTheOtherChild) {
   EXPECT_FALSE(solver.IsDetermined(1));
 }
 
+// A team of {0, 1, 2} released, then again after person 2's answer changed
+// (variable 3): the difference is that person's change, not their answer.
+TEST(LinearPrivacySolverTest, TwoReleasesDetermineTheChangeOfAnAnswer) {
+  LinearPrivacySolver solver(4);
+  ASSERT_TRUE(solver.AddEquation({0, 1, 2}));
+  EXPECT_FALSE(solver.IsCombinationDetermined({{3, 1}, {2, -1}}));
+  ASSERT_TRUE(solver.AddEquation({0, 1, 3}));
+  EXPECT_TRUE(solver.IsCombinationDetermined({{3, 1}, {2, -1}}));
+  EXPECT_TRUE(solver.IsCombinationDetermined({{2, -1}, {3, 1}}));
+  EXPECT_FALSE(solver.IsCombinationDetermined({{3, 1}, {2, 1}}));
+  EXPECT_THAT(solver.DeterminedVariables(), IsEmpty());
+}
+
 // Parent = a {0} + b {1} + c {2, 3}, only the parent and c released: a and b
 // are known together, neither alone.
 TEST(LinearPrivacySolverTest, TwoUnknownChildrenStayUnknown) {

@@ -124,7 +124,6 @@ TEST(SurveyStateTest, ReleasedGroupFigures) {
         state.Apply(Resp(absl::StrCat("r", i), "eng/a", "2026-q1",
                          absl::StrCat("p", i), i, 25.0 * i, enps[i], 5 - i)));
   }
-  state.Refresh();
   const MoraleView v = state.Morale("eng/a", "");
   EXPECT_EQ(v.round, "2026-q1");
   EXPECT_FALSE(v.suppressed);
@@ -146,15 +145,15 @@ TEST(SurveyStateTest, ReleasedGroupFigures) {
 
 TEST(SurveyStateTest, RollupAveragesEveryoneUnderTheNode) {
   SurveyState state(3);
+  // Groups of k = 3 new respondents, so that every group is published.
   AddTeam(state, "eng/a", "r1", 3, 20);
-  AddTeam(state, "eng/b", "r1", 5, 60);
-  AddTeam(state, "eng", "r1", 4, 90);  // the node's own team
-  state.Refresh();
+  AddTeam(state, "eng/b", "r1", 6, 60);
+  AddTeam(state, "eng", "r1", 3, 90);  // the node's own team
   const MoraleView v = state.Morale("eng", "r1");
   ASSERT_TRUE(v.figures.has_value());
-  // (3*20 + 5*60 + 4*90) / 12 = 720 / 12 = 60.
+  // (3*20 + 6*60 + 3*90) / 12 = 690 / 12 = 57.5.
   EXPECT_EQ(v.figures->respondents, 12);
-  EXPECT_NEAR(v.figures->dimensions[0], 60, kEps);
+  EXPECT_NEAR(v.figures->dimensions[0], 57.5, kEps);
   // "engineering" is not under "eng".
   EXPECT_FALSE(state.Morale("en", "r1").figures.has_value());
 }
@@ -162,7 +161,6 @@ TEST(SurveyStateTest, RollupAveragesEveryoneUnderTheNode) {
 TEST(SurveyStateTest, SmallGroupIsSuppressedWithNoFigures) {
   SurveyState state(5);
   AddTeam(state, "eng/a", "r1", 4);
-  state.Refresh();
   for (const char* node : {"eng/a", "eng"}) {
     const MoraleView v = state.Morale(node, "");
     EXPECT_EQ(v.round, "r1") << node;
@@ -172,22 +170,25 @@ TEST(SurveyStateTest, SmallGroupIsSuppressedWithNoFigures) {
   }
 }
 
-TEST(SurveyStateTest, ComplementarySuppressionApplies) {
+// eng/b (2) is never published; eng/a only as its first five; eng moves
+// once (to 10, with five unpublished responses) and eng/c appears when it
+// has 5 responses never published in its own region (eng/a is then
+// suppressed at that step: eng - eng/c would otherwise be eng/a + eng/b).
+TEST(SurveyStateTest, ComplementarySuppressionHoldsAcrossSteps) {
   SurveyState state(5);
   AddTeam(state, "eng/a", "r1", 6);
   AddTeam(state, "eng/b", "r1", 2);
   AddTeam(state, "eng/c", "r1", 7);
-  state.Refresh();
-  EXPECT_TRUE(state.Morale("eng", "r1").figures.has_value());
-  EXPECT_TRUE(state.Morale("eng/c", "r1").figures.has_value());
-  EXPECT_TRUE(state.Morale("eng/a", "r1").suppressed);
+  EXPECT_EQ(state.release_steps("r1"), 3);
+  EXPECT_EQ(state.Morale("eng", "r1").figures->respondents, 10);
+  EXPECT_EQ(state.Morale("eng/c", "r1").figures->respondents, 7);
+  EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 5);
   EXPECT_TRUE(state.Morale("eng/b", "r1").suppressed);
 }
 
 TEST(SurveyStateTest, UnknownNodeOrRoundSaysNothing) {
   SurveyState state(3);
   AddTeam(state, "eng/a", "r1", 3);
-  state.Refresh();
   MoraleView v = state.Morale("ops", "");
   EXPECT_EQ(v.round, "");
   EXPECT_FALSE(v.suppressed);
@@ -207,7 +208,6 @@ TEST(SurveyStateTest, DuplicateResponseIdChangesNothing) {
   EXPECT_FALSE(
       state.Apply(Resp("r1/eng/a/0", "eng/a", "r1", "eng/a#0", 99, 100)));
   EXPECT_FALSE(state.Apply(Resp("r1/eng/a/1", "eng/b", "r1", "x", 99, 100)));
-  state.Refresh();
   const MoraleView v = state.Morale("eng/a", "r1");
   ASSERT_TRUE(v.figures.has_value());
   EXPECT_EQ(v.figures->respondents, 3);
@@ -225,24 +225,25 @@ TEST(SurveyStateTest, LaterResponseReplacesEarlierInAnyArrivalOrder) {
     AddTeam(state, "eng/a", "r1", 3, 40);  // respondents eng/a#0..2
     ASSERT_TRUE(state.Apply(late_first ? late : early));
     ASSERT_TRUE(state.Apply(late_first ? early : late));
-    state.Refresh();
+    // Two more make k = 3 unpublished responses: a step.
+    ASSERT_TRUE(state.Apply(Resp("q1", "eng/a", "r1", "q1", 30, 40)));
+    ASSERT_TRUE(state.Apply(Resp("q2", "eng/a", "r1", "q2", 31, 40)));
     const MoraleView v = state.Morale("eng/a", "r1");
     ASSERT_TRUE(v.figures.has_value());
-    // p0 counts once, with 100: (3*40 + 100) / 4 = 55.
-    EXPECT_EQ(v.figures->respondents, 4) << late_first;
-    EXPECT_NEAR(v.figures->dimensions[0], 55, kEps) << late_first;
+    // p0 counts once, with 100: (5*40 + 100) / 6 = 50.
+    EXPECT_EQ(v.figures->respondents, 6) << late_first;
+    EXPECT_NEAR(v.figures->dimensions[0], 50, kEps) << late_first;
   }
 }
 
 TEST(SurveyStateTest, SameTimeTieGoesToTheLargerResponseId) {
   for (bool b_first : {false, true}) {
     SurveyState state(3);
-    AddTeam(state, "eng/a", "r1", 2, 0);
     const ScoredResponse a = Resp("id-a", "eng/a", "r1", "p", 5, 20);
     const ScoredResponse b = Resp("id-b", "eng/a", "r1", "p", 5, 80);
     ASSERT_TRUE(state.Apply(b_first ? b : a));
     ASSERT_TRUE(state.Apply(b_first ? a : b));
-    state.Refresh();
+    AddTeam(state, "eng/a", "r1", 2, 0);  // the step
     // (0 + 0 + 80) / 3.
     EXPECT_NEAR(state.Morale("eng/a", "r1").figures->dimensions[0], 80.0 / 3,
                 kEps);
@@ -250,32 +251,108 @@ TEST(SurveyStateTest, SameTimeTieGoesToTheLargerResponseId) {
 }
 
 // The later response may name another team: the person then counts there
-// only, once.
-TEST(SurveyStateTest, RespondentWhoChangesTeamCountsOnceInTheNewTeam) {
+// only, once. A move changes both teams: neither moves on it alone, and the
+// team left behind moves only with k new responses of its own.
+TEST(SurveyStateTest, AMoveIsAChangeOfBothTeams) {
   SurveyState state(3);
-  AddTeam(state, "eng/a", "r1", 4);
+  AddTeam(state, "eng/a", "r1", 3);
   AddTeam(state, "eng/b", "r1", 3);
+  auto respondents = [&](const char* node) {
+    return state.Morale(node, "r1").figures->respondents;
+  };
   ASSERT_TRUE(state.Apply(Resp("move", "eng/b", "r1", "eng/a#0", 50, 50)));
-  state.Refresh();
-  for (const auto& [node, respondents] :
-       {std::pair<const char*, int>{"eng/a", 3}, {"eng/b", 4}, {"eng", 7}}) {
-    const MoraleView v = state.Morale(node, "r1");
-    ASSERT_TRUE(v.figures.has_value()) << node;
-    EXPECT_EQ(v.figures->respondents, respondents) << node;
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 3);
+  EXPECT_EQ(respondents("eng"), 6);
+  // With the mover and 2 new, eng/b has 6 and eng/a 2: eng/b is suppressed
+  // (eng - eng/b would be eng/a's 2), and eng moves by its 3 new.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(state.Apply(Resp(absl::StrCat("b", i), "eng/b", "r1",
+                                 absl::StrCat("new-b", i), 60 + i, 50)));
   }
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 3);
+  EXPECT_EQ(respondents("eng"), 8);
+  // eng/a gets 3 new: it moves. eng/b would be a new region with nothing
+  // unpublished (its 6 were all in eng's 8), so it and eng hold.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(state.Apply(Resp(absl::StrCat("a", i), "eng/a", "r1",
+                                 absl::StrCat("new-a", i), 70 + i, 50)));
+  }
+  EXPECT_EQ(respondents("eng/a"), 5);
+  EXPECT_EQ(respondents("eng/b"), 3);
+  EXPECT_EQ(respondents("eng"), 8);
 }
 
-// Each round stands alone: the same person answers every round.
+TEST(SurveyStateTest, ALateResponseDoesNotMoveTheFigures) {
+  SurveyState state(5);
+  AddTeam(state, "eng/a", "r1", 5, 40);
+  EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 5);
+  for (int i = 5; i < 9; ++i) {
+    ASSERT_TRUE(state.Apply(Resp(absl::StrCat("late", i), "eng/a", "r1",
+                                 absl::StrCat("late", i), 90 + i, 100)));
+    const MoraleView v = state.Morale("eng/a", "r1");
+    EXPECT_EQ(v.figures->respondents, 5) << i;
+    EXPECT_NEAR(v.figures->dimensions[0], 40, kEps) << i;
+  }
+  // The fifth new response: a step of k.
+  ASSERT_TRUE(state.Apply(Resp("late9", "eng/a", "r1", "late9", 99, 100)));
+  const MoraleView v = state.Morale("eng/a", "r1");
+  EXPECT_EQ(v.figures->respondents, 10);
+  EXPECT_NEAR(v.figures->dimensions[0], 70, kEps);
+  EXPECT_EQ(state.release_steps("r1"), 2);
+}
+
+TEST(SurveyStateTest, AChangedAnswerIsAChange) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 4, 40);  // published at 3; the 4th waits
+  EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 3);
+  // Two people change their answer: with the waiting one, 3 responses
+  // never published.
+  ASSERT_TRUE(state.Apply(Resp("c0", "eng/a", "r1", "eng/a#0", 50, 100)));
+  EXPECT_NEAR(state.Morale("eng/a", "r1").figures->dimensions[0], 40, kEps);
+  ASSERT_TRUE(state.Apply(Resp("c1", "eng/a", "r1", "eng/a#1", 51, 100)));
+  const MoraleView v = state.Morale("eng/a", "r1");
+  EXPECT_EQ(v.figures->respondents, 4);
+  EXPECT_NEAR(v.figures->dimensions[0], 70, kEps);  // (2*40 + 2*100) / 4
+}
+
+// A child that cannot step holds its parent too: were eng to step over
+// eng/a's one new response, eng/a could never gather k unpublished ones.
+// When both children have stepped, eng minus them is empty: eng moves.
+TEST(SurveyStateTest, AHeldChildHoldsItsParent) {
+  SurveyState state(3);
+  AddTeam(state, "eng/a", "r1", 3, 0);
+  AddTeam(state, "eng/b", "r1", 3, 0);
+  auto respondents = [&](const char* node) {
+    return state.Morale(node, "r1").figures->respondents;
+  };
+  ASSERT_TRUE(state.Apply(Resp("a3", "eng/a", "r1", "a3", 40, 90)));
+  ASSERT_TRUE(state.Apply(Resp("b3", "eng/b", "r1", "b3", 41, 90)));
+  ASSERT_TRUE(state.Apply(Resp("b4", "eng/b", "r1", "b4", 42, 90)));
+  EXPECT_EQ(respondents("eng"), 6);
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 3);
+  ASSERT_TRUE(state.Apply(Resp("b5", "eng/b", "r1", "b5", 43, 90)));
+  EXPECT_EQ(respondents("eng"), 6);
+  EXPECT_EQ(respondents("eng/a"), 3);
+  EXPECT_EQ(respondents("eng/b"), 6);
+  ASSERT_TRUE(state.Apply(Resp("a4", "eng/a", "r1", "a4", 44, 90)));
+  ASSERT_TRUE(state.Apply(Resp("a5", "eng/a", "r1", "a5", 45, 90)));
+  EXPECT_EQ(respondents("eng"), 12);
+  EXPECT_EQ(respondents("eng/a"), 6);
+  EXPECT_EQ(respondents("eng/b"), 6);
+}
+
 TEST(SurveyStateTest, RoundsAreSeparateAndLatestIsPerNode) {
   SurveyState state(3);
   AddTeam(state, "eng/a", "2026-01", 3, 20);
   AddTeam(state, "eng/b", "2026-01", 3, 40);
-  AddTeam(state, "eng/a", "2026-02", 4, 60);
-  state.Refresh();
+  AddTeam(state, "eng/a", "2026-02", 3, 60);
   EXPECT_THAT(state.rounds(), ElementsAre("2026-01", "2026-02"));
   MoraleView v = state.Morale("eng/a", "");
   EXPECT_EQ(v.round, "2026-02");
-  EXPECT_EQ(v.figures->respondents, 4);
+  EXPECT_EQ(v.figures->respondents, 3);
   // eng/b answered only in the first round: its latest is that one.
   v = state.Morale("eng/b", "");
   EXPECT_EQ(v.round, "2026-01");
@@ -295,7 +372,6 @@ TEST(SurveyStateTest, PreviousIsTheLatestEarlierReleasedRound) {
   AddTeam(state, "eng/a", "r1", 3, 10);
   AddTeam(state, "eng/a", "r2", 2, 20);  // suppressed
   AddTeam(state, "eng/a", "r3", 5, 30);
-  state.Refresh();
   MoraleView v = state.Morale("eng/a", "r3");
   ASSERT_TRUE(v.figures.has_value());
   EXPECT_EQ(v.previous_round, "r1");
@@ -311,20 +387,20 @@ TEST(SurveyStateTest, PreviousIsTheLatestEarlierReleasedRound) {
   EXPECT_EQ(v.previous_round, "");
 }
 
-TEST(SurveyStateTest, RefreshRecomputesOnlyWhatChanged) {
+TEST(SurveyStateTest, AStepNeedsKResponsesNeverPublished) {
   SurveyState state(3);
   AddTeam(state, "eng/a", "r1", 2);
-  state.Refresh();
   EXPECT_TRUE(state.Morale("eng/a", "r1").suppressed);
+  EXPECT_EQ(state.release_steps("r1"), 0);
   ASSERT_TRUE(state.Apply(Resp("third", "eng/a", "r1", "p3", 9, 50)));
-  state.Refresh();
   EXPECT_EQ(state.Morale("eng/a", "r1").figures->respondents, 3);
+  EXPECT_EQ(state.release_steps("r1"), 1);
+  EXPECT_EQ(state.release_steps("r9"), 0);
   EXPECT_EQ(state.min_group_size(), 3);
 }
 
 TEST(SurveyStateTest, EmptyStateHasNoRoundsOrTeams) {
   SurveyState state(5);
-  state.Refresh();
   EXPECT_THAT(state.rounds(), IsEmpty());
   EXPECT_THAT(state.teams(), IsEmpty());
 }
