@@ -205,7 +205,10 @@ TEST_F(InsightsCollectorTest, AReleasedTeamHasItsSurveyFigures) {
   }
   EXPECT_EQ(Gauge(f, "orgpulse_enps", c), 100);  // all promoters
   EXPECT_EQ(Gauge(f, "orgpulse_intent_to_stay_score", c), 100);
-  EXPECT_EQ(Gauge(f, "orgpulse_survey_respondents", c), 7);
+  // 7 answered; figures move in release steps of at least k = 5 responses
+  // never published (docs/decisions/0003), so the 2 after the first step
+  // wait for more.
+  EXPECT_EQ(Gauge(f, "orgpulse_survey_respondents", c), 5);
   // 0.7 * 75 + 0.15 * 100 + 0.15 * (100 + 100) / 2
   EXPECT_DOUBLE_EQ(Gauge(f, "orgpulse_people_score", c), 82.5);
   EXPECT_EQ(Gauge(f, "orgpulse_execution_figures_age_seconds", c), 30);
