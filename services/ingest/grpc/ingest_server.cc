@@ -110,6 +110,7 @@ void IngestServer::Shutdown(absl::Duration grace) {
   p.shut_down = true;
   const absl::Time start = absl::Now();
   p.store->log().SetWritableObserver(nullptr);
+  p.service->StartDraining();
   const absl::Duration drained = p.host->Shutdown(grace);
   p.ledger->Stop();
   Log(LogLevel::kInfo, kComponent,
