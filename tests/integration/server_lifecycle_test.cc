@@ -248,9 +248,10 @@ TEST(PushStreamOnSigterm, EndsUnavailableSoonAndEveryAcknowledgedBatchIsKept) {
   const grpc::Status status = stream->Finish();
 
   ASSERT_GE(acknowledged, 20);
+  // "server shutting down", or "Broken pipe" when the writer thread's next
+  // write hits the closed connection before the reader sees the status.
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << status.error_message();
-  EXPECT_EQ(status.error_message(), "server shutting down");
   // Used to go on acknowledging until the grace (30 s here), then CANCELLED.
   EXPECT_LT(ended - sigterm, std::chrono::seconds(5));
   const std::string data_dir = server.data_dir();
