@@ -164,13 +164,12 @@ class LiveCalls {
     LiveCalls& calls_;
   };
 
-  // Returns false if calls are still alive at `deadline`.
-  bool AwaitNone(absl::Time deadline) {
+  // Returns once no call is alive, or at `deadline`.
+  void AwaitNone(absl::Time deadline) {
     absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithDeadline(
-        absl::Condition(
-            +[](int* count) { return *count == 0; }, &count_),
-        deadline);
+    mu_.AwaitWithDeadline(absl::Condition(
+                              +[](int* count) { return *count == 0; }, &count_),
+                          deadline);
   }
 
  private:

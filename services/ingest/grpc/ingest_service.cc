@@ -96,7 +96,7 @@ class IngestService::PushStreamReactor final
   void Drain() {
     absl::MutexLock lock(&mu_);
     draining_ = true;
-    read_paused_ = false;  // no read is outstanding then; none will start
+    read_paused_ = false;  // if it was paused, no read will start again
     MaybeFinish();
   }
 
@@ -153,8 +153,8 @@ class IngestService::PushStreamReactor final
   }
 
   // Finishes once nothing is in flight: every commit answered and written.
-  // A read may still be outstanding when the stream failed or drains; it
-  // then completes not ok.
+  // A read may still be outstanding when the stream failed or drains; what
+  // it brings is ignored.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || in_flight_ > 0 || writing_ || !responses_.empty()) return;
     if (!reads_done_ && !failed_ && !draining_) return;
