@@ -63,6 +63,7 @@ int ServerScaffold::grpc_port() const { return host_->grpc_port(); }
 int ServerScaffold::metrics_port() const { return host_->metrics_port(); }
 
 void ServerScaffold::Shutdown(absl::Duration grace,
+                              absl::FunctionRef<void()> before_drain,
                               absl::FunctionRef<std::string()> stop_domain) {
   if (shut_down_) return;
   shut_down_ = true;
@@ -70,6 +71,7 @@ void ServerScaffold::Shutdown(absl::Duration grace,
   absl::Duration drained = absl::ZeroDuration();
   if (host_ != nullptr) {
     store_->SetWritableObserver(nullptr);
+    before_drain();
     drained = host_->Shutdown(grace);
   }
   const std::string summary = stop_domain();

@@ -72,11 +72,12 @@ class ServerScaffold {
   // Reads the tokens file again (SIGHUP); on error the old tokens stay.
   absl::Status ReloadTokens() { return authorizer_->Reload(); }
 
-  // NOT_SERVING, new calls refused, in-flight calls get up to `grace`, the
-  // metrics endpoint closes and the store is no longer watched; then
-  // `stop_domain` runs (flush, stop threads) and returns what the service
-  // holds, for the "stopped" log line. Idempotent: later calls do nothing.
-  void Shutdown(absl::Duration grace,
+  // The store is no longer watched, `before_drain` runs (e.g. telling open
+  // streams to end), then NOT_SERVING, new calls refused, in-flight calls
+  // get up to `grace`, the metrics endpoint closes; then `stop_domain` runs
+  // (flush, stop threads) and returns what the service holds, for the
+  // "stopped" log line. Idempotent: later calls do nothing.
+  void Shutdown(absl::Duration grace, absl::FunctionRef<void()> before_drain,
                 absl::FunctionRef<std::string()> stop_domain);
 
  private:

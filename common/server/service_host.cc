@@ -1,10 +1,24 @@
 #include "common/server/service_host.h"
 
-#include <exception>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/metrics/grpc_server_metrics.h"
 #include "common/metrics/process_collector.h"
+#include "common/server/message_codec.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -27,7 +41,146 @@ class NoReflection final : public grpc::ServerBuilderOption {
   }
 };
 
+struct HostPort {
+  std::string host;  // empty: every interface
+  std::string port;
+};
+
+// "host:port", "[v6]:port" or "port"; nullopt for any other form (such as
+// gRPC's "unix:path").
+std::optional<HostPort> SplitHostPort(absl::string_view address) {
+  HostPort out;
+  if (absl::StartsWith(address, "[")) {
+    const size_t close = address.find("]:");
+    if (close == absl::string_view::npos) return std::nullopt;
+    out.host = std::string(address.substr(1, close - 1));
+    out.port = std::string(address.substr(close + 2));
+  } else if (const size_t colon = address.rfind(':');
+             colon != absl::string_view::npos) {
+    out.host = std::string(address.substr(0, colon));
+    out.port = std::string(address.substr(colon + 1));
+  } else {
+    out.port = std::string(address);
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(out.port, &port)) return std::nullopt;
+  return out;
+}
+
+// Why `address` cannot be listened on, found by binding it ourselves the way
+// gRPC (`reuse_port`) or civetweb would: "Address already in use". Empty if
+// one of the addresses it resolves to can be bound, or if it does not
+// resolve or is not "host:port" (the listener then says what it can).
+std::string WhyCannotBind(absl::string_view address, bool reuse_port) {
+  std::optional<HostPort> host_port = SplitHostPort(address);
+  if (!host_port) return "";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host_port->host.empty() ? nullptr : host_port->host.c_str(),
+                  host_port->port.c_str(), &hints, &found) != 0) {
+    return "";
+  }
+  std::string why;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    const bool bound = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+    if (!bound && why.empty()) why = std::strerror(errno);
+    close(fd);
+    if (bound) {
+      why.clear();
+      break;
+    }
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
+std::string CannotListen(absl::string_view what, absl::string_view address,
+                         absl::string_view why) {
+  return absl::StrCat("cannot listen for ", what, " on ", address,
+                      why.empty() ? "" : ": ", why);
+}
+
+// Opens and closes a connection to `address` (an exposer's, with the port it
+// got): civetweb, under prometheus::Exposer, looks for a stop only between
+// 2 s waits on its listening socket, or when a connection arrives.
+void Knock(absl::string_view address, int port) {
+  std::optional<HostPort> host_port = SplitHostPort(address);
+  if (!host_port) return;
+  std::string host = host_port->host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) !=
+      0) {
+    return;
+  }
+  const int fd = socket(found->ai_family, found->ai_socktype, 0);
+  if (fd >= 0) {
+    connect(fd, found->ai_addr, found->ai_addrlen);
+    close(fd);
+  }
+  freeaddrinfo(found);
+}
+
 }  // namespace
+
+// The calls alive on the server, from their first interceptor to the end of
+// the call (status sent, or cancelled): a shutdown waits for none.
+class LiveCalls {
+ public:
+  class Interceptor final : public grpc::experimental::Interceptor {
+   public:
+    explicit Interceptor(LiveCalls& calls) : calls_(calls) { calls_.Add(1); }
+    ~Interceptor() override { calls_.Add(-1); }
+    void Intercept(
+        grpc::experimental::InterceptorBatchMethods* methods) override {
+      methods->Proceed();
+    }
+
+   private:
+    LiveCalls& calls_;
+  };
+
+  class Factory final
+      : public grpc::experimental::ServerInterceptorFactoryInterface {
+   public:
+    explicit Factory(LiveCalls& calls) : calls_(calls) {}
+    grpc::experimental::Interceptor* CreateServerInterceptor(
+        grpc::experimental::ServerRpcInfo*) override {
+      return new Interceptor(calls_);
+    }
+
+   private:
+    LiveCalls& calls_;
+  };
+
+  // Returns once no call is alive, or at `deadline`.
+  void AwaitNone(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(
+                              +[](int* count) { return *count == 0; }, &count_),
+                          deadline);
+  }
+
+ private:
+  void Add(int delta) {
+    absl::MutexLock lock(&mu_);
+    count_ += delta;
+  }
+
+  absl::Mutex mu_;
+  int count_ ABSL_GUARDED_BY(mu_) = 0;
+};
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServiceHostOptions& options,
@@ -42,10 +195,20 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->collectables_ = std::move(collectables);
   host->collectables_.push_back(std::make_shared<ProcessCollector>());
   host->grpc_metrics_ = std::make_unique<GrpcServerMetrics>(*host->registry_);
+  host->live_calls_ = std::make_unique<LiveCalls>();
+  host->metrics_address_ = options.metrics_address;
 
+  InstallDecodeErrorCapture();
   grpc::EnableDefaultHealthCheckService(true);
   if (options.enable_reflection) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
+  // Checked first, since gRPC says only in a long log line of its own why it
+  // cannot listen.
+  if (std::string why = WhyCannotBind(options.grpc_address, true);
+      !why.empty()) {
+    return absl::UnavailableError(
+        CannotListen("gRPC", options.grpc_address, why));
   }
   grpc::ServerBuilder builder;
   if (!options.enable_reflection) {
@@ -59,12 +222,14 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
   ApplyAbuseLimits(options.abuse_limits, builder);
-  builder.experimental().SetInterceptorCreators(
-      host->grpc_metrics_->InterceptorFactories());
+  auto interceptors = host->grpc_metrics_->InterceptorFactories();
+  interceptors.push_back(
+      std::make_unique<LiveCalls::Factory>(*host->live_calls_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   host->server_ = builder.BuildAndStart();
   if (!host->server_ || host->grpc_port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", options.grpc_address));
+        CannotListen("gRPC", options.grpc_address, "see gRPC's log above"));
   }
   host->server_->GetHealthCheckService()->SetServingStatus(false);
 
@@ -72,9 +237,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     host->exposer_ =
         std::make_unique<prometheus::Exposer>(options.metrics_address);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for metrics on ",
-                                               options.metrics_address, ": ",
-                                               e.what()));
+    const std::string why = WhyCannotBind(options.metrics_address, false);
+    return absl::UnavailableError(CannotListen(
+        "metrics", options.metrics_address, why.empty() ? e.what() : why));
   }
   // The exposer holds collectables by weak_ptr; this host keeps them alive.
   host->exposer_->RegisterCollectable(host->registry_);
@@ -93,15 +258,40 @@ void ServiceHost::SetServing(bool serving) {
 absl::Duration ServiceHost::Shutdown(absl::Duration grace) {
   if (shut_down_) return absl::ZeroDuration();
   shut_down_ = true;
+  if (server_ == nullptr) return absl::ZeroDuration();  // Start failed
   const absl::Time start = absl::Now();
   // Shutdown (rather than SetServing(false)) also ends the health service's
   // pending calls; otherwise gRPC 1.51 waits for them until the deadline.
   server_->GetHealthCheckService()->Shutdown();
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
+  // grpc::Server::Shutdown returns once every connection has closed, and an
+  // idle client closes its connection only after answering the GOAWAY's
+  // ping, which an idle gRPC client does on its backup poll (every 5 s). So
+  // new calls are refused and GOAWAYs sent first, the calls in flight get
+  // up to `grace`, and then what is left is cancelled and every connection
+  // closed at once.
+  grpc_completion_queue* notified =
+      grpc_completion_queue_create_for_next(nullptr);
+  grpc_server_shutdown_and_notify(server_->c_server(), notified, nullptr);
+  live_calls_->AwaitNone(start + grace);
+  server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   const absl::Duration drained = absl::Now() - start;
-  exposer_.reset();
+  grpc_completion_queue_shutdown(notified);
+  while (grpc_completion_queue_next(notified,
+                                    gpr_inf_future(GPR_CLOCK_REALTIME), nullptr)
+             .type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(notified);
+
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    exposer_.reset();
+    stopped.Notify();
+  });
+  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(10))) {
+    Knock(metrics_address_, metrics_port_);
+  }
+  stopper.join();
   return drained;
 }
 

@@ -32,6 +32,7 @@ class Exposer;
 namespace orgpulse {
 
 class GrpcServerMetrics;
+class LiveCalls;
 
 struct ServiceHostOptions {
   std::string grpc_address = "127.0.0.1:0";
@@ -49,7 +50,9 @@ class ServiceHost {
  public:
   // Starts listening; health is NOT_SERVING until SetServing(true).
   // `services` and `collectables` must outlive the host; `registry` gets the
-  // gRPC server metrics and is exposed too.
+  // gRPC server metrics and is exposed too. UNAVAILABLE naming the address
+  // and why when a port cannot be listened on. Installs the capture of
+  // protobuf's decode errors (see message_codec.h).
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
       const ServiceHostOptions& options,
       const std::vector<grpc::Service*>& services,
@@ -62,8 +65,9 @@ class ServiceHost {
   void SetServing(bool serving);
 
   // Health goes NOT_SERVING, new calls are refused, in-flight calls get up to
-  // `grace` (then are cancelled), and the metrics endpoint closes. Returns
-  // how long the calls took to drain. Idempotent.
+  // `grace` (then are cancelled), connections close as soon as no call is
+  // left on them, and the metrics endpoint closes. Returns how long the calls
+  // took to drain. Idempotent.
   absl::Duration Shutdown(absl::Duration grace);
 
  private:
@@ -72,10 +76,12 @@ class ServiceHost {
   std::shared_ptr<prometheus::Registry> registry_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
+  std::unique_ptr<LiveCalls> live_calls_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  std::string metrics_address_;
   bool shut_down_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/org/team_id.h"
+#include "common/server/message_codec.h"
 #include "common/status/grpc_status.h"
 #include "services/ingest/grpc/conversion.h"
 
@@ -20,14 +21,19 @@ void ToProto(const PushResult& result, v1::PushResponse& out) {
   out.set_duplicates(result.duplicates);
 }
 
+}  // namespace
+
 // One PushStream call. Reads requests, submits each to the ledger, and
 // writes the acknowledgements in request order: commits may complete in any
 // order, and a request is acknowledged once it and every one before it are.
-class PushStreamReactor final
-    : public grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse> {
+// A request that does not decode fails like an invalid batch. Registered
+// with the service while open, so that a drain can end it.
+class IngestService::PushStreamReactor final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  explicit PushStreamReactor(EventLedger& ledger) : ledger_(ledger) {
-    StartRead(&request_);
+  PushStreamReactor(EventLedger& ledger, IngestService& service)
+      : ledger_(ledger), service_(service) {
+    StartRead(&request_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -44,20 +50,31 @@ class PushStreamReactor final
         MaybeFinish();
         return;
       }
+      if (draining_) {  // read after the drain began: left to the client
+        MaybeFinish();
+        return;
+      }
       ++in_flight_;
     }
     const int64_t seq = next_seq_++;
-    // Not under mu_: an invalid batch calls back at once, on this thread.
-    ledger_.Submit(FromProto(request_),
-                   [this, seq](absl::StatusOr<PushResult> r) {
-                     OnCommitted(seq, std::move(r));
-                   });
+    if (absl::Status decoded = DecodeMessage(request_bytes_, request_);
+        !decoded.ok()) {
+      OnCommitted(seq, decoded);
+    } else {
+      // Not under mu_: an invalid batch calls back at once, on this thread.
+      ledger_.Submit(FromProto(request_),
+                     [this, seq](absl::StatusOr<PushResult> r) {
+                       OnCommitted(seq, std::move(r));
+                     });
+    }
     absl::MutexLock lock(&mu_);
     if (failed_) {
       reads_done_ = true;
       MaybeFinish();
+    } else if (draining_) {
+      MaybeFinish();
     } else if (in_flight_ < IngestService::kMaxInFlightPerStream) {
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     } else {
       read_paused_ = true;
     }
@@ -74,7 +91,23 @@ class PushStreamReactor final
     MaybeFinish();
   }
 
-  void OnDone() override { delete this; }
+  // Stops reading; the stream ends UNAVAILABLE once the requests read so far
+  // are answered (unless it ends otherwise first).
+  // REQUIRES: service_.streams_mu_ is held (this stream is not done yet).
+  void Drain() {
+    absl::MutexLock lock(&mu_);
+    draining_ = true;
+    read_paused_ = false;  // if it was paused, no read will start again
+    MaybeFinish();
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&service_.streams_mu_);
+      service_.streams_.erase(this);
+    }
+    delete this;
+  }
 
  private:
   void OnCommitted(int64_t seq, absl::StatusOr<PushResult> result) {
@@ -89,14 +122,21 @@ class PushStreamReactor final
     // after it are not (the client learns of the failure instead).
     while (!committed_.empty() && committed_.begin()->first == next_ack_seq_ &&
            next_ack_seq_ < failed_seq_) {
-      ToProto(committed_.begin()->second, responses_.emplace_back());
+      v1::PushResponse response;
+      ToProto(committed_.begin()->second, response);
       committed_.erase(committed_.begin());
+      if (absl::Status s = EncodeMessage(response, responses_.emplace_back());
+          !s.ok()) {
+        responses_.pop_back();
+        Fail(ToGrpcStatus(s), next_ack_seq_);
+        break;
+      }
       ++next_ack_seq_;
     }
     WriteNext();
     if (read_paused_ && !failed_) {
       read_paused_ = false;
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     }
     MaybeFinish();
   }
@@ -122,21 +162,33 @@ class PushStreamReactor final
   }
 
   // Finishes once nothing is in flight: every commit answered and written.
+  // A read may still be outstanding when the stream failed or drains; what
+  // it brings is ignored.
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || in_flight_ > 0 || writing_ || !responses_.empty()) return;
-    if (!reads_done_ && !failed_) return;
+    if (!reads_done_ && !failed_ && !draining_) return;
     finished_ = true;
-    Finish(failed_ ? final_status_ : grpc::Status::OK);
+    if (failed_) {
+      Finish(final_status_);
+    } else if (reads_done_) {  // every request the client sent is answered
+      Finish(grpc::Status::OK);
+    } else {
+      Finish(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+    }
   }
 
   EventLedger& ledger_;
-  v1::PushRequest request_;  // only touched by the read path
-  int64_t next_seq_ = 0;     // likewise
+  IngestService& service_;
+  grpc::ByteBuffer request_bytes_;  // only touched by the read path
+  v1::PushRequest request_;         // likewise
+  int64_t next_seq_ = 0;            // likewise
 
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t failed_seq_ ABSL_GUARDED_BY(mu_) = INT64_MAX;
@@ -145,72 +197,87 @@ class PushStreamReactor final
   int64_t next_ack_seq_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::PushResponse> responses_ ABSL_GUARDED_BY(mu_);
+  std::deque<grpc::ByteBuffer> responses_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace
+void IngestService::StartDraining() {
+  absl::MutexLock lock(&streams_mu_);
+  draining_ = true;
+  for (PushStreamReactor* stream : streams_) stream->Drain();
+}
 
 grpc::ServerUnaryReactor* IngestService::Push(
-    grpc::CallbackServerContext* context, const v1::PushRequest* request,
-    v1::PushResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   if (absl::Status s = authorizer_.Check(*context, Scope::kIngestPush);
       !s.ok()) {
     return RefuseCall(context, s);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  ledger_.Submit(FromProto(*request),
-                 [reactor, response](absl::StatusOr<PushResult> result) {
-                   if (result.ok()) ToProto(*result, *response);
-                   reactor->Finish(ToGrpcStatus(result.status()));
-                 });
-  return reactor;
+  return UnaryCall<v1::PushRequest, v1::PushResponse>::Start(
+      *request, response, [this](auto& call) {
+        ledger_.Submit(FromProto(call.request()),
+                       [&call](absl::StatusOr<PushResult> result) {
+                         if (result.ok()) ToProto(*result, call.response());
+                         call.Finish(result.status());
+                       });
+      });
 }
 
-grpc::ServerBidiReactor<v1::PushRequest, v1::PushResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 IngestService::PushStream(grpc::CallbackServerContext* context) {
   if (absl::Status s = authorizer_.Check(*context, Scope::kIngestPush);
       !s.ok()) {
-    return new RefusedStream<v1::PushRequest, v1::PushResponse>(s);
+    return new RefusedStream<grpc::ByteBuffer, grpc::ByteBuffer>(s);
   }
-  return new PushStreamReactor(ledger_);
+  absl::MutexLock lock(&streams_mu_);
+  if (draining_) {
+    return new RefusedStream<grpc::ByteBuffer, grpc::ByteBuffer>(
+        absl::UnavailableError("server shutting down"));
+  }
+  auto* stream = new PushStreamReactor(ledger_, *this);
+  streams_.insert(stream);
+  return stream;
 }
 
 grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
-    grpc::CallbackServerContext* context,
-    const v1::GetTeamExecutionRequest* request, v1::TeamExecution* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
       !s.ok()) {
     return RefuseCall(context, s);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = ValidateTeamArgument("team", request->team(), true);
-  if (status.ok()) {
-    absl::StatusOr<TeamExecution> figures =
-        ledger_.GetTeamExecution(request->team());
-    if (figures.ok()) ToProto(*figures, *response);
-    status = figures.status();
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return UnaryCall<v1::GetTeamExecutionRequest, v1::TeamExecution>::Start(
+      *request, response, [this](auto& call) {
+        const std::string& team = call.request().team();
+        absl::Status status = ValidateTeamArgument("team", team, true);
+        if (status.ok()) {
+          absl::StatusOr<TeamExecution> figures =
+              ledger_.GetTeamExecution(team);
+          if (figures.ok()) ToProto(*figures, call.response());
+          status = figures.status();
+        }
+        call.Finish(status);
+      });
 }
 
 grpc::ServerUnaryReactor* IngestService::ListTeams(
-    grpc::CallbackServerContext* context, const v1::ListTeamsRequest* request,
-    v1::ListTeamsResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
       !s.ok()) {
     return RefuseCall(context, s);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status =
-      ValidateTeamArgument("prefix", request->prefix(), false);
-  if (status.ok()) {
-    for (const TeamSummary& t : ledger_.ListTeams(request->prefix())) {
-      ToProto(t, *response->add_teams());
-    }
-  }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return UnaryCall<v1::ListTeamsRequest, v1::ListTeamsResponse>::Start(
+      *request, response, [this](auto& call) {
+        const std::string& prefix = call.request().prefix();
+        absl::Status status = ValidateTeamArgument("prefix", prefix, false);
+        if (status.ok()) {
+          for (const TeamSummary& t : ledger_.ListTeams(prefix)) {
+            ToProto(t, *call.response().add_teams());
+          }
+        }
+        call.Finish(status);
+      });
 }
 
 }  // namespace orgpulse::ingest

@@ -103,11 +103,13 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
 }
 
 void IngestServer::Shutdown(absl::Duration grace) {
-  parts_->scaffold->Shutdown(grace, [this] {
-    parts_->ledger->Stop();
-    return absl::StrCat(parts_->ledger->stats().stored_events,
-                        " events stored");
-  });
+  parts_->scaffold->Shutdown(
+      grace, [this] { parts_->service->StartDraining(); },
+      [this] {
+        parts_->ledger->Stop();
+        return absl::StrCat(parts_->ledger->stats().stored_events,
+                            " events stored");
+      });
 }
 
 }  // namespace orgpulse::ingest

@@ -11,25 +11,34 @@
 
 namespace orgpulse::insights {
 
-class InsightsService final : public v1::InsightsService::CallbackService {
+// Every method registered raw (bytes in and out), decoded by the handlers
+// through common/server/message_codec.h: a request that does not decode is
+// answered INVALID_ARGUMENT (gRPC's typed handlers say UNIMPLEMENTED).
+using RawInsightsService =
+    v1::InsightsService::WithRawCallbackMethod_SubmitSurveyResponses<
+        v1::InsightsService::WithRawCallbackMethod_GetTeamInsights<
+            v1::InsightsService::WithRawCallbackMethod_ListTeamInsights<
+                v1::InsightsService::Service>>>;
+
+class InsightsService final : public RawInsightsService {
  public:
   // All must outlive the service.
   InsightsService(SurveyInsights& engine, const KeyedHasher& hasher,
                   const CallAuthorizer& authorizer)
       : engine_(engine), hasher_(hasher), authorizer_(authorizer) {}
 
+  // SubmitSurveyResponsesRequest -> SubmitSurveyResponsesResponse
   grpc::ServerUnaryReactor* SubmitSurveyResponses(
-      grpc::CallbackServerContext* context,
-      const v1::SubmitSurveyResponsesRequest* request,
-      v1::SubmitSurveyResponsesResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  // GetTeamInsightsRequest -> TeamInsights
   grpc::ServerUnaryReactor* GetTeamInsights(
-      grpc::CallbackServerContext* context,
-      const v1::GetTeamInsightsRequest* request,
-      v1::TeamInsights* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  // ListTeamInsightsRequest -> ListTeamInsightsResponse
   grpc::ServerUnaryReactor* ListTeamInsights(
-      grpc::CallbackServerContext* context,
-      const v1::ListTeamInsightsRequest* request,
-      v1::ListTeamInsightsResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
   SurveyInsights& engine_;

@@ -170,10 +170,13 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
 }
 
 void InsightsServer::Shutdown(absl::Duration grace) {
-  parts_->scaffold->Shutdown(grace, [this] {
-    parts_->source->Stop();
-    return absl::StrCat(parts_->engine->stats().stored, " responses stored");
-  });
+  parts_->scaffold->Shutdown(
+      grace, [] {},
+      [this] {
+        parts_->source->Stop();
+        return absl::StrCat(parts_->engine->stats().stored,
+                            " responses stored");
+      });
 }
 
 }  // namespace orgpulse::insights

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -139,12 +140,14 @@ TEST(ServerScaffoldTest, ServingFollowsTheStoresWritability) {
   EXPECT_EQ(Health((*scaffold)->grpc_port()),
             grpc::health::v1::HealthCheckResponse::SERVING);
 
-  bool domain_stopped = false;
-  (*scaffold)->Shutdown(absl::ZeroDuration(), [&] {
-    domain_stopped = true;
-    return std::string("nothing stored");
-  });
-  EXPECT_TRUE(domain_stopped);
+  std::vector<std::string> steps;
+  (*scaffold)->Shutdown(
+      absl::ZeroDuration(), [&] { steps.push_back("before drain"); },
+      [&] {
+        steps.push_back("stop domain");
+        return std::string("nothing stored");
+      });
+  EXPECT_EQ(steps, (std::vector<std::string>{"before drain", "stop domain"}));
   EXPECT_FALSE(store.observed()) << "the store still calls a drained host";
   store.Set(false);  // must not reach the host
 }
