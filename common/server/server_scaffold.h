@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/call_authorizer.h"
+#include "common/server/running_server.h"
 #include "common/server/server_options.h"
 #include "common/storage/store_health.h"
 #include "grpcpp/impl/service_type.h"
@@ -92,6 +93,24 @@ class ServerScaffold {
   StoreHealth* store_ = nullptr;  // set by Serve
   std::unique_ptr<ServiceHost> host_;
   bool shut_down_ = false;
+};
+
+// A RunningServer built on a ServerScaffold: its ports and its token reload
+// are the scaffold's. A service's server derives from it, and its destructor
+// calls Shutdown (the scaffold outlives the derived class's parts).
+class ScaffoldedServer : public RunningServer {
+ public:
+  int grpc_port() const final { return scaffold_->grpc_port(); }
+  int metrics_port() const final { return scaffold_->metrics_port(); }
+  absl::Status Reload() override { return scaffold_->ReloadTokens(); }
+
+ protected:
+  explicit ScaffoldedServer(std::unique_ptr<ServerScaffold> scaffold)
+      : scaffold_(std::move(scaffold)) {}
+  ServerScaffold& scaffold() { return *scaffold_; }
+
+ private:
+  std::unique_ptr<ServerScaffold> scaffold_;
 };
 
 }  // namespace orgpulse

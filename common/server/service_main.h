@@ -24,23 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/server/running_server.h"
 #include "common/server/server_options.h"
 
 namespace orgpulse {
-
-// A started server, as ServiceMain drives it.
-class RunningServer {
- public:
-  virtual ~RunningServer() = default;
-  virtual int grpc_port() const = 0;
-  virtual int metrics_port() const = 0;
-  // SIGHUP: re-reads what may change while running (tokens); on error the
-  // old stays and the error says what was not reloaded.
-  virtual absl::Status Reload() = 0;
-  // Health NOT_SERVING, new calls refused, in-flight calls get up to `grace`,
-  // then everything is flushed and closed. Idempotent.
-  virtual void Shutdown(absl::Duration grace) = 0;
-};
 
 struct ServiceDescription {
   std::string component;  // "ingest": the log lines' component

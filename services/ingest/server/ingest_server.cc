@@ -29,25 +29,19 @@ prometheus::Histogram& CommitSecondsHistogram(prometheus::Registry& registry) {
 
 // Declared in the order they are built; destroyed in reverse.
 struct IngestServer::Parts {
-  std::unique_ptr<ServerScaffold> scaffold;
   std::unique_ptr<EventStore> store;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<IngestService> service;
   int64_t recovered = 0;
 };
 
-IngestServer::IngestServer(std::unique_ptr<Parts> parts)
-    : parts_(std::move(parts)) {}
+IngestServer::IngestServer(std::unique_ptr<ServerScaffold> scaffold,
+                           std::unique_ptr<Parts> parts)
+    : ScaffoldedServer(std::move(scaffold)), parts_(std::move(parts)) {}
 
 IngestServer::~IngestServer() { Shutdown(absl::ZeroDuration()); }
 
-int IngestServer::grpc_port() const { return parts_->scaffold->grpc_port(); }
-int IngestServer::metrics_port() const {
-  return parts_->scaffold->metrics_port();
-}
 int64_t IngestServer::recovered_events() const { return parts_->recovered; }
-
-absl::Status IngestServer::Reload() { return parts_->scaffold->ReloadTokens(); }
 
 absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
     const IngestServerOptions& options, const Clock& clock) {
@@ -61,11 +55,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                      options.max_store_bytes));
   }
   const absl::Time start = absl::Now();
-  auto p = std::make_unique<Parts>();
   absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
       ServerScaffold::Prepare(kComponent, options);
   if (!scaffold.ok()) return scaffold.status();
-  p->scaffold = *std::move(scaffold);
+  auto p = std::make_unique<Parts>();
 
   absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
       SqliteEventStore::Open(
@@ -77,7 +70,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   p->store = *std::move(store);
 
   prometheus::Histogram& commit_seconds =
-      CommitSecondsHistogram(p->scaffold->registry());
+      CommitSecondsHistogram((*scaffold)->registry());
   p->ledger = std::make_unique<Ledger>(
       *p->store, clock,
       LedgerOptions{.max_teams = static_cast<size_t>(options.max_teams)});
@@ -92,18 +85,19 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                    " in ", absl::FormatDuration(absl::Now() - start)));
 
   p->service =
-      std::make_unique<IngestService>(*p->ledger, p->scaffold->authorizer());
-  if (absl::Status s = p->scaffold->Serve(
+      std::make_unique<IngestService>(*p->ledger, (*scaffold)->authorizer());
+  if (absl::Status s = (*scaffold)->Serve(
           {p->service.get()}, {std::make_shared<IngestCollector>(*p->ledger)},
           *p->store, "");
       !s.ok()) {
     return s;
   }
-  return std::unique_ptr<IngestServer>(new IngestServer(std::move(p)));
+  return std::unique_ptr<IngestServer>(
+      new IngestServer(*std::move(scaffold), std::move(p)));
 }
 
 void IngestServer::Shutdown(absl::Duration grace) {
-  parts_->scaffold->Shutdown(
+  scaffold().Shutdown(
       grace, [this] { parts_->service->StartDraining(); },
       [this] {
         parts_->ledger->Stop();

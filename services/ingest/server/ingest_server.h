@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
 #include "common/server/server_options.h"
-#include "common/server/service_main.h"
+#include "common/server/server_scaffold.h"
 
 namespace orgpulse::ingest {
 
@@ -35,7 +35,7 @@ struct IngestServerOptions : ServerOptions {
   int64_t max_store_bytes = 0;
 };
 
-class IngestServer final : public RunningServer {
+class IngestServer final : public ScaffoldedServer {
  public:
   // INVALID_ARGUMENT for options out of range, the errors of the TLS and
   // tokens files, of the store and of its recovery, UNAVAILABLE when an
@@ -44,12 +44,7 @@ class IngestServer final : public RunningServer {
       const IngestServerOptions& options, const Clock& clock);
   ~IngestServer() override;
 
-  int grpc_port() const override;
-  int metrics_port() const override;
   int64_t recovered_events() const;
-
-  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
-  absl::Status Reload() override;
 
   // Health goes NOT_SERVING, new calls are refused, in-flight calls get up
   // to `grace` to finish (then are cancelled), queued batches are committed
@@ -59,7 +54,8 @@ class IngestServer final : public RunningServer {
   struct Parts;
 
  private:
-  explicit IngestServer(std::unique_ptr<Parts> parts);
+  IngestServer(std::unique_ptr<ServerScaffold> scaffold,
+               std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };
 

@@ -53,7 +53,6 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
 
 // Declared in the order they are built; destroyed in reverse.
 struct InsightsServer::Parts {
-  std::unique_ptr<ServerScaffold> scaffold;
   std::optional<KeyedHasher> hasher;
   std::unique_ptr<SurveyStore> store;
   std::unique_ptr<IngestExecutionSource> source;
@@ -62,16 +61,13 @@ struct InsightsServer::Parts {
   std::string ingest_token_file;
 };
 
-InsightsServer::InsightsServer(std::unique_ptr<Parts> parts)
-    : parts_(std::move(parts)) {}
+InsightsServer::InsightsServer(std::unique_ptr<ServerScaffold> scaffold,
+                               std::unique_ptr<Parts> parts)
+    : ScaffoldedServer(std::move(scaffold)), parts_(std::move(parts)) {}
 InsightsServer::~InsightsServer() { Shutdown(absl::ZeroDuration()); }
-int InsightsServer::grpc_port() const { return parts_->scaffold->grpc_port(); }
-int InsightsServer::metrics_port() const {
-  return parts_->scaffold->metrics_port();
-}
 
 absl::Status InsightsServer::Reload() {
-  absl::Status status = parts_->scaffold->ReloadTokens();
+  absl::Status status = scaffold().ReloadTokens();
   if (!parts_->ingest_token_file.empty()) {
     absl::StatusOr<std::string> token =
         ReadTokenFile(parts_->ingest_token_file);
@@ -90,11 +86,10 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
     const InsightsServerOptions& options, const Clock& clock) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   const absl::Time start = absl::Now();
-  auto p = std::make_unique<Parts>();
   absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
       ServerScaffold::Prepare(kComponent, options);
   if (!scaffold.ok()) return scaffold.status();
-  p->scaffold = *std::move(scaffold);
+  auto p = std::make_unique<Parts>();
 
   ClientOptions ingest = options.ingest;
   p->ingest_token_file = options.ingest_token_file;
@@ -154,8 +149,8 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   }
 
   p->service = std::make_unique<InsightsService>(*p->engine, *p->hasher,
-                                                 p->scaffold->authorizer());
-  if (absl::Status s = p->scaffold->Serve(
+                                                 (*scaffold)->authorizer());
+  if (absl::Status s = (*scaffold)->Serve(
           {p->service.get()},
           {std::make_shared<InsightsCollector>(*p->engine, *p->source)},
           *p->store,
@@ -166,11 +161,12 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
       !s.ok()) {
     return s;
   }
-  return std::unique_ptr<InsightsServer>(new InsightsServer(std::move(p)));
+  return std::unique_ptr<InsightsServer>(
+      new InsightsServer(*std::move(scaffold), std::move(p)));
 }
 
 void InsightsServer::Shutdown(absl::Duration grace) {
-  parts_->scaffold->Shutdown(
+  scaffold().Shutdown(
       grace, [] {},
       [this] {
         parts_->source->Stop();

@@ -14,7 +14,7 @@
 #include "clients/client_options.h"
 #include "common/clock/clock.h"
 #include "common/server/server_options.h"
-#include "common/server/service_main.h"
+#include "common/server/server_scaffold.h"
 
 namespace orgpulse::insights {
 
@@ -36,7 +36,7 @@ struct InsightsServerOptions : ServerOptions {
   std::string ingest_token_file;
 };
 
-class InsightsServer final : public RunningServer {
+class InsightsServer final : public ScaffoldedServer {
  public:
   // Refuses to start (FAILED_PRECONDITION / INVALID_ARGUMENT) without a
   // readable respondent key, with min_group_size below 3, with TLS files for
@@ -45,8 +45,6 @@ class InsightsServer final : public RunningServer {
       const InsightsServerOptions& options, const Clock& clock);
   ~InsightsServer() override;
 
-  int grpc_port() const override;
-  int metrics_port() const override;
   // Reads the tokens file and the token for ingest again (SIGHUP); on error
   // the old ones stay.
   absl::Status Reload() override;
@@ -55,7 +53,8 @@ class InsightsServer final : public RunningServer {
   struct Parts;
 
  private:
-  explicit InsightsServer(std::unique_ptr<Parts> parts);
+  InsightsServer(std::unique_ptr<ServerScaffold> scaffold,
+                 std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };
 
