@@ -1,22 +1,17 @@
 #include "common/server/service_host.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstring>
 #include <exception>
 #include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/metrics/grpc_server_metrics.h"
 #include "common/metrics/process_collector.h"
+#include "common/server/listen_address.h"
 #include "common/server/message_codec.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -41,95 +36,10 @@ class NoReflection final : public grpc::ServerBuilderOption {
   }
 };
 
-struct HostPort {
-  std::string host;  // empty: every interface
-  std::string port;
-};
-
-// "host:port", "[v6]:port" or "port"; nullopt for any other form (such as
-// gRPC's "unix:path").
-std::optional<HostPort> SplitHostPort(absl::string_view address) {
-  HostPort out;
-  if (absl::StartsWith(address, "[")) {
-    const size_t close = address.find("]:");
-    if (close == absl::string_view::npos) return std::nullopt;
-    out.host = std::string(address.substr(1, close - 1));
-    out.port = std::string(address.substr(close + 2));
-  } else if (const size_t colon = address.rfind(':');
-             colon != absl::string_view::npos) {
-    out.host = std::string(address.substr(0, colon));
-    out.port = std::string(address.substr(colon + 1));
-  } else {
-    out.port = std::string(address);
-  }
-  int port = 0;
-  if (!absl::SimpleAtoi(out.port, &port)) return std::nullopt;
-  return out;
-}
-
-// Why `address` cannot be listened on, found by binding it ourselves the way
-// gRPC (`reuse_port`) or civetweb would: "Address already in use". Empty if
-// one of the addresses it resolves to can be bound, or if it does not
-// resolve or is not "host:port" (the listener then says what it can).
-std::string WhyCannotBind(absl::string_view address, bool reuse_port) {
-  std::optional<HostPort> host_port = SplitHostPort(address);
-  if (!host_port) return "";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host_port->host.empty() ? nullptr : host_port->host.c_str(),
-                  host_port->port.c_str(), &hints, &found) != 0) {
-    return "";
-  }
-  std::string why;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype, 0);
-    if (fd < 0) continue;
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    const bool bound = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
-    if (!bound && why.empty()) why = std::strerror(errno);
-    close(fd);
-    if (bound) {
-      why.clear();
-      break;
-    }
-  }
-  freeaddrinfo(found);
-  return why;
-}
-
 std::string CannotListen(absl::string_view what, absl::string_view address,
                          absl::string_view why) {
   return absl::StrCat("cannot listen for ", what, " on ", address,
                       why.empty() ? "" : ": ", why);
-}
-
-// Opens and closes a connection to `address` (an exposer's, with the port it
-// got): civetweb, under prometheus::Exposer, looks for a stop only between
-// 2 s waits on its listening socket, or when a connection arrives.
-void Knock(absl::string_view address, int port) {
-  std::optional<HostPort> host_port = SplitHostPort(address);
-  if (!host_port) return;
-  std::string host = host_port->host;
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) !=
-      0) {
-    return;
-  }
-  const int fd = socket(found->ai_family, found->ai_socktype, 0);
-  if (fd >= 0) {
-    connect(fd, found->ai_addr, found->ai_addrlen);
-    close(fd);
-  }
-  freeaddrinfo(found);
 }
 
 }  // namespace
