@@ -82,14 +82,17 @@ ABSL_FLAG(std::string, port_file, "",
           "read the gRPC port from this file ('grpc=PORT metrics=PORT'); "
           "waits for it to appear");
 ABSL_FLAG(int64_t, events, 1'000'000, "total events to push");
-ABSL_FLAG(int, batch, 0, "events per request (0: 1000 for stream, 100 for push)");
+ABSL_FLAG(int, batch, 0,
+          "events per request (0: 1000 for stream, 100 for push)");
 ABSL_FLAG(int, concurrency, 0,
           "concurrent PushStream calls or Push clients (0: 4 for stream, 16 "
           "for push); each has its own connection");
 ABSL_FLAG(int, inflight, 4,
           "stream: requests written but not yet acknowledged, per stream");
-ABSL_FLAG(double, rate, 0, "target events/s, paced open-loop (0: as fast as possible)");
-ABSL_FLAG(int, teams, 1000, "number of teams (dept-N/team-M, 50 teams per dept)");
+ABSL_FLAG(double, rate, 0,
+          "target events/s, paced open-loop (0: as fast as possible)");
+ABSL_FLAG(int, teams, 1000,
+          "number of teams (dept-N/team-M, 50 teams per dept)");
 ABSL_FLAG(int, task_percent, 60,
           "share of task lifecycle events (the rest keeps its proportions); "
           "a diagnostic knob, e.g. 0 to see memory without per-task state");
@@ -179,21 +182,24 @@ double ProcCpuSeconds(int64_t pid) {
   if (f.size() < 13) return -1;
   int64_t ut = 0, st = 0;
   if (!absl::SimpleAtoi(f[11], &ut) || !absl::SimpleAtoi(f[12], &st)) return -1;
-  return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<double>(ut + st) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // ---- target ----------------------------------------------------------------
 
 // Waits for the port file and returns 127.0.0.1:PORT, or "" on timeout.
-std::string TargetFromPortFile(const std::string& path, Clock::time_point until) {
+std::string TargetFromPortFile(const std::string& path,
+                               Clock::time_point until) {
   while (Clock::now() < until) {
     std::ifstream in(path);
     std::string content((std::istreambuf_iterator<char>(in)),
                         std::istreambuf_iterator<char>());
-    for (absl::string_view field : absl::StrSplit(content, absl::ByAnyChar(" \n"))) {
+    for (absl::string_view field :
+         absl::StrSplit(content, absl::ByAnyChar(" \n"))) {
       int port = 0;
-      if (absl::ConsumePrefix(&field, "grpc=") && absl::SimpleAtoi(field, &port) &&
-          port > 0) {
+      if (absl::ConsumePrefix(&field, "grpc=") &&
+          absl::SimpleAtoi(field, &port) && port > 0) {
         return absl::StrCat("127.0.0.1:", port);
       }
     }
@@ -208,10 +214,12 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxSendMessageSize(64 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
-// ---- event generation --------------------------------------------------------
+// ---- event generation
+// --------------------------------------------------------
 
 constexpr int kTeamsPerDept = 50;
 const char* const kProcedures[] = {"code-review", "change-approval",
@@ -267,7 +275,8 @@ class TemplateBuilder {
       int r = Uniform(0, 99);
       if (r < task_percent_) {
         if (pending_task_events.empty()) {
-          NewTask(t, absl::StrCat(task_prefix, "-", task_no++), pending_task_events);
+          NewTask(t, absl::StrCat(task_prefix, "-", task_no++),
+                  pending_task_events);
         }
         pending_task_events.front()(e);
         pending_task_events.pop_front();
@@ -279,7 +288,8 @@ class TemplateBuilder {
       e.set_team(team);
       const std::string project =
           absl::StrCat("proj-", Uniform(0, kProjectsPerTeam - 1));
-      Time(t, e.mutable_occurred_at(), Between(now_ - 85 * kDay, now_ - 6 * kDay));
+      Time(t, e.mutable_occurred_at(),
+           Between(now_ - 85 * kDay, now_ - 6 * kDay));
       if (r < 67) {
         e.set_source("finance-erp");
         auto& p = *e.mutable_cost_actual();
@@ -305,13 +315,16 @@ class TemplateBuilder {
         e.set_source("jira");
         auto& p = *e.mutable_milestone_due();
         p.set_project(project);
-        p.set_milestone(absl::StrCat("m-", Uniform(0, kMilestonesPerProject - 1)));
-        Time(t, p.mutable_due_at(), Between(now_ - 60 * kDay, now_ + 60 * kDay));
+        p.set_milestone(
+            absl::StrCat("m-", Uniform(0, kMilestonesPerProject - 1)));
+        Time(t, p.mutable_due_at(),
+             Between(now_ - 60 * kDay, now_ + 60 * kDay));
       } else if (r < 97) {
         e.set_source("jira");
         auto& p = *e.mutable_milestone_reached();
         p.set_project(project);
-        p.set_milestone(absl::StrCat("m-", Uniform(0, kMilestonesPerProject - 1)));
+        p.set_milestone(
+            absl::StrCat("m-", Uniform(0, kMilestonesPerProject - 1)));
       } else if (r < 99) {
         e.set_source("finance-erp");
         auto& p = *e.mutable_project_budget_plan();
@@ -322,13 +335,15 @@ class TemplateBuilder {
       } else {
         e.set_source("kpi-sheet");
         const KpiSpec& k = kKpis[Uniform(0, std::size(kKpis) - 1)];
-        const absl::CivilMonth month = absl::ToCivilMonth(
-            absl::FromUnixSeconds(e.occurred_at().seconds()), absl::UTCTimeZone());
+        const absl::CivilMonth month =
+            absl::ToCivilMonth(absl::FromUnixSeconds(e.occurred_at().seconds()),
+                               absl::UTCTimeZone());
         auto& p = *e.mutable_kpi_monthly_target();
         p.set_kpi(k.name);
         p.set_year(static_cast<int>(month.year()));
         p.set_month(month.month());
-        p.set_target(k.aggregation == v1::KPI_AGGREGATION_SUM ? k.hi * 20 : 0.99);
+        p.set_target(k.aggregation == v1::KPI_AGGREGATION_SUM ? k.hi * 20
+                                                              : 0.99);
         p.set_aggregation(k.aggregation);
       }
     }
@@ -347,7 +362,8 @@ class TemplateBuilder {
   }
   std::string Team() {
     const int team = Uniform(0, teams_ - 1);
-    return absl::StrCat("dept-", team / kTeamsPerDept, "/team-", team % kTeamsPerDept);
+    return absl::StrCat("dept-", team / kTeamsPerDept, "/team-",
+                        team % kTeamsPerDept);
   }
   void Time(Template& t, google::protobuf::Timestamp* ts, int64_t seconds) {
     ts->set_seconds(seconds);
@@ -433,7 +449,8 @@ void Patch(Template& t, uint64_t index, const std::string& id_prefix) {
   for (Template::TimeField& f : t.times) f.ts->set_seconds(f.base + shift);
 }
 
-// ---- run bookkeeping ---------------------------------------------------------
+// ---- run bookkeeping
+// ---------------------------------------------------------
 
 struct Shared {
   int64_t total_requests = 0;
@@ -471,7 +488,8 @@ struct Shared {
       first_error = absl::StrCat(static_cast<int>(s.code()), ": ", s.message());
     }
   }
-  void Merge(std::vector<double>& lat, std::vector<int64_t>& at, double gen_cpu) {
+  void Merge(std::vector<double>& lat, std::vector<int64_t>& at,
+             double gen_cpu) {
     std::lock_guard<std::mutex> lock(mu);
     latencies_ms.insert(latencies_ms.end(), lat.begin(), lat.end());
     latency_at.insert(latency_at.end(), at.begin(), at.end());
@@ -498,7 +516,8 @@ orgpulse::ClientOptions ClientOptionsFor(const std::string& target,
   return options;
 }
 
-// ---- stream mode -------------------------------------------------------------
+// ---- stream mode
+// -------------------------------------------------------------
 
 // A worker's requests for IngestClient::PushStream: the next request numbers
 // of the run, paced when --rate is given. The templates themselves are lent
@@ -582,7 +601,8 @@ void StreamWorker(Shared& s, orgpulse::IngestClient& client,
   s.Merge(lat, at, source.gen_cpu_s());
 }
 
-// ---- push mode ---------------------------------------------------------------
+// ---- push mode
+// ---------------------------------------------------------------
 
 void PushWorker(Shared& s, orgpulse::IngestClient& client,
                 std::vector<Template>& templates) {
@@ -611,7 +631,8 @@ void PushWorker(Shared& s, orgpulse::IngestClient& client,
       s.Error(response.status());
       continue;
     }
-    lat.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    lat.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
     at.push_back(s.acked_events.load(std::memory_order_relaxed));
     s.accepted.fetch_add(response->accepted(), std::memory_order_relaxed);
     s.duplicates.fetch_add(response->duplicates(), std::memory_order_relaxed);
@@ -634,11 +655,13 @@ std::string ResolveTarget(Clock::time_point until) {
   return TargetFromPortFile(port_file, until);
 }
 
-// ---- probe mode ----------------------------------------------------------------
+// ---- probe mode
+// ----------------------------------------------------------------
 
 int Probe() {
   const Clock::time_point start = Clock::now();
-  const Clock::time_point until = start + std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
+  const Clock::time_point until =
+      start + std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s));
   const std::string target = ResolveTarget(until);
   if (target.empty()) {
     std::cerr << "probe: no port file within the timeout\n";
@@ -655,7 +678,8 @@ int Probe() {
   while (Clock::now() < until) {
     grpc::ClientContext context;
     context.set_wait_for_ready(true);
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
     if (health->Check(&context, request, &response).ok() &&
@@ -695,7 +719,8 @@ int Probe() {
   return 1;
 }
 
-// ---- main ------------------------------------------------------------------------
+// ---- main
+// ------------------------------------------------------------------------
 
 std::string RandomPrefix() {
   std::random_device rd;
@@ -731,8 +756,8 @@ int main(int argc, char** argv) {
   const int timeout_s = absl::GetFlag(FLAGS_timeout_s);
   const int64_t server_pid = absl::GetFlag(FLAGS_server_pid);
   std::vector<int64_t> checkpoints;
-  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_rss_checkpoints), ',',
-                                            absl::SkipEmpty())) {
+  for (absl::string_view c : absl::StrSplit(
+           absl::GetFlag(FLAGS_rss_checkpoints), ',', absl::SkipEmpty())) {
     int64_t v = 0;
     if (!absl::SimpleAtoi(c, &v)) {
       std::cerr << "bad --rss_checkpoints\n";
@@ -758,11 +783,12 @@ int main(int argc, char** argv) {
   if (streaming) n_templates = std::max(n_templates, inflight + 2);
   std::vector<std::vector<Template>> templates(concurrency);
   for (int w = 0; w < concurrency; ++w) {
-    TemplateBuilder builder(0x5eed0000 + w, absl::GetFlag(FLAGS_teams),
-                            std::clamp(absl::GetFlag(FLAGS_task_percent), 0, 99),
-                            now_s);
+    TemplateBuilder builder(
+        0x5eed0000 + w, absl::GetFlag(FLAGS_teams),
+        std::clamp(absl::GetFlag(FLAGS_task_percent), 0, 99), now_s);
     for (int i = 0; i < n_templates; ++i) {
-      templates[w].push_back(builder.Build(s.batch, absl::StrCat("T", w, "-", i)));
+      templates[w].push_back(
+          builder.Build(s.batch, absl::StrCat("T", w, "-", i)));
     }
   }
   const double build_cpu_s = CpuSeconds(RUSAGE_SELF) - build_c0;
@@ -806,7 +832,8 @@ int main(int argc, char** argv) {
     int64_t next_interval = interval;
     Clock::time_point interval_start = s.start;
     while (!done.load()) {
-      const int64_t done_events = s.acked_events.load(std::memory_order_relaxed);
+      const int64_t done_events =
+          s.acked_events.load(std::memory_order_relaxed);
       const int64_t acked = offset + done_events;
       while (next < checkpoints.size() && acked >= checkpoints[next]) {
         if (server_pid > 0) {
@@ -873,26 +900,29 @@ int main(int argc, char** argv) {
           s.rate, request_bytes, seconds, acked / seconds,
           Percentile(s.latencies_ms, 50), Percentile(s.latencies_ms, 90),
           Percentile(s.latencies_ms, 99),
-          s.latencies_ms.empty() ? 0 : s.latencies_ms.back(), cpu, cpu / seconds,
-          s.gen_cpu_s, build_cpu_s));
-  absl::StrAppend(&line, absl::StrFormat(" machine_cpu_cores=%.2f", machine / seconds));
+          s.latencies_ms.empty() ? 0 : s.latencies_ms.back(), cpu,
+          cpu / seconds, s.gen_cpu_s, build_cpu_s));
+  absl::StrAppend(
+      &line, absl::StrFormat(" machine_cpu_cores=%.2f", machine / seconds));
   if (server_pid > 0) {
     // What other processes (other engineers' builds and tests) used meanwhile.
-    absl::StrAppend(&line,
-                    absl::StrFormat(" server_cpu_s=%.2f server_cpu_cores=%.2f "
-                                    "events_per_server_cpu_s=%.0f other_cpu_cores=%.2f",
-                                    server_cpu, server_cpu / seconds,
-                                    server_cpu > 0 ? acked / server_cpu : 0,
-                                    std::max(0.0, (machine - server_cpu - cpu) / seconds)),
-                    rss_report,
-                    " server_rss_kb_end=", ProcStatusKb(server_pid, "VmRSS"),
-                    " server_hwm_kb_end=", ProcStatusKb(server_pid, "VmHWM"));
+    absl::StrAppend(
+        &line,
+        absl::StrFormat(" server_cpu_s=%.2f server_cpu_cores=%.2f "
+                        "events_per_server_cpu_s=%.0f other_cpu_cores=%.2f",
+                        server_cpu, server_cpu / seconds,
+                        server_cpu > 0 ? acked / server_cpu : 0,
+                        std::max(0.0, (machine - server_cpu - cpu) / seconds)),
+        rss_report, " server_rss_kb_end=", ProcStatusKb(server_pid, "VmRSS"),
+        " server_hwm_kb_end=", ProcStatusKb(server_pid, "VmHWM"));
   }
-  if (!slowest.empty()) absl::StrAppend(&line, " slowest_ms_at_events=", slowest);
+  if (!slowest.empty())
+    absl::StrAppend(&line, " slowest_ms_at_events=", slowest);
   if (!interval_rates.empty()) {
     absl::StrAppend(&line, " interval_events_per_s=");
     for (size_t i = 0; i < interval_rates.size(); ++i) {
-      absl::StrAppend(&line, i ? "," : "", static_cast<int64_t>(interval_rates[i]));
+      absl::StrAppend(&line, i ? "," : "",
+                      static_cast<int64_t>(interval_rates[i]));
     }
   }
   if (!s.first_error.empty()) {

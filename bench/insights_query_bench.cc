@@ -32,7 +32,9 @@ namespace {
 namespace ingest = orgpulse::ingest::v1;
 namespace insights = orgpulse::insights::v1;
 
-std::string Team(int i) { return absl::StrCat("dept-", i / 50, "/team-", i % 50); }
+std::string Team(int i) {
+  return absl::StrCat("dept-", i / 50, "/team-", i % 50);
+}
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_seconds(absl::ToUnixSeconds(t));
@@ -49,8 +51,8 @@ double Percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const int teams = absl::GetFlag(FLAGS_teams);
-  auto ingest_stub = ingest::IngestService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_ingest), grpc::InsecureChannelCredentials()));
+  auto ingest_stub = ingest::IngestService::NewStub(grpc::CreateChannel(
+      absl::GetFlag(FLAGS_ingest), grpc::InsecureChannelCredentials()));
   auto stub = insights::InsightsService::NewStub(grpc::CreateChannel(
       absl::GetFlag(FLAGS_insights), grpc::InsecureChannelCredentials()));
   std::mt19937 rng(42);
@@ -81,7 +83,8 @@ int main(int argc, char** argv) {
       } else {
         auto* c = e.mutable_task_created();
         c->set_task_id(absl::StrCat("T", k));
-        SetTime(now + absl::Hours(24 * (static_cast<int>(rng() % 10) - 5)), c->mutable_due_at());
+        SetTime(now + absl::Hours(24 * (static_cast<int>(rng() % 10) - 5)),
+                c->mutable_due_at());
       }
     }
     if (push.events_size() >= 5000 || t == teams - 1) {
@@ -118,7 +121,8 @@ int main(int argc, char** argv) {
         if (submit.responses_size() == 1000) {
           grpc::ClientContext context;
           insights::SubmitSurveyResponsesResponse response;
-          const grpc::Status s = stub->SubmitSurveyResponses(&context, submit, &response);
+          const grpc::Status s =
+              stub->SubmitSurveyResponses(&context, submit, &response);
           if (!s.ok()) {
             std::cerr << "submit: " << s.error_message() << "\n";
             return 1;
@@ -131,7 +135,8 @@ int main(int argc, char** argv) {
   if (submit.responses_size() > 0) {
     grpc::ClientContext context;
     insights::SubmitSurveyResponsesResponse response;
-    if (!stub->SubmitSurveyResponses(&context, submit, &response).ok()) return 1;
+    if (!stub->SubmitSurveyResponses(&context, submit, &response).ok())
+      return 1;
   }
 
   // Wait (bounded) until insights has ingest's figures for the last team.
@@ -185,7 +190,8 @@ int main(int argc, char** argv) {
   }
   std::cout << absl::StrFormat(
       "teams=%d respondents=%d queries=%d (rollups %d) GetTeamInsights ms: "
-      "p50=%.3f p90=%.3f p99=%.3f max=%.3f | ListTeamInsights(all) ms: p50=%.1f "
+      "p50=%.3f p90=%.3f p99=%.3f max=%.3f | ListTeamInsights(all) ms: "
+      "p50=%.1f "
       "max=%.1f\n",
       teams, teams * absl::GetFlag(FLAGS_people) * 2, queries, prefixes,
       Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9),

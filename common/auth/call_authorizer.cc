@@ -15,7 +15,8 @@ absl::string_view BearerToken(const grpc::ServerContextBase& context) {
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return {};
   absl::string_view value(it->second.data(), it->second.size());
-  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+  if (value.size() < 7 ||
+      !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
     return {};
   }
   return absl::StripAsciiWhitespace(value.substr(7));
@@ -33,8 +34,9 @@ prometheus::Family<prometheus::Counter>& ReloadsFamily(
     prometheus::Registry& registry) {
   return prometheus::BuildCounter()
       .Name("orgpulse_auth_reloads_total")
-      .Help("Reloads of the tokens file (SIGHUP), by result; on error the "
-            "previous tokens stay in force.")
+      .Help(
+          "Reloads of the tokens file (SIGHUP), by result; on error the "
+          "previous tokens stay in force.")
       .Register(registry);
 }
 

@@ -50,8 +50,7 @@ class CallAuthorizer {
 
   // OK, or UNAUTHENTICATED / PERMISSION_DENIED (see TokenTable::Authorize).
   // Thread-safe.
-  absl::Status Check(const grpc::ServerContextBase& context,
-                     Scope scope) const;
+  absl::Status Check(const grpc::ServerContextBase& context, Scope scope) const;
 
   // Reads the tokens file again; on any error keeps the tokens it has and
   // returns the error. A no-op when unauthenticated.
@@ -82,8 +81,7 @@ grpc::ServerUnaryReactor* RefuseCall(grpc::CallbackServerContext* context,
 
 // A bidirectional stream refused before reading anything.
 template <typename Request, typename Response>
-class RefusedStream final
-    : public grpc::ServerBidiReactor<Request, Response> {
+class RefusedStream final : public grpc::ServerBidiReactor<Request, Response> {
  public:
   explicit RefusedStream(const absl::Status& refusal) {
     this->Finish(ToGrpcStatus(refusal));

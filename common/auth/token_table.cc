@@ -165,13 +165,13 @@ absl::StatusOr<std::string> TokenTable::Authorize(absl::string_view token,
 std::string TokenFileLine(absl::string_view name,
                           const std::vector<Scope>& scopes,
                           absl::string_view token) {
-  return absl::StrCat(
-      name, " ",
-      absl::StrJoin(scopes, ",",
-                    [](std::string* out, Scope s) {
-                      absl::StrAppend(out, ScopeName(s));
-                    }),
-      " ", kDigestPrefix, absl::BytesToHexString(Sha256(token)));
+  return absl::StrCat(name, " ",
+                      absl::StrJoin(scopes, ",",
+                                    [](std::string* out, Scope s) {
+                                      absl::StrAppend(out, ScopeName(s));
+                                    }),
+                      " ", kDigestPrefix,
+                      absl::BytesToHexString(Sha256(token)));
 }
 
 }  // namespace orgpulse

@@ -31,10 +31,10 @@ namespace orgpulse {
 
 // What a token may do; each RPC needs exactly one.
 enum class Scope : uint8_t {
-  kIngestPush = 1,     // ingest: Push, PushStream
-  kIngestRead = 2,     // ingest: GetTeamExecution, ListTeams
-  kSurveySubmit = 4,   // insights: SubmitSurveyResponses
-  kInsightsRead = 8,   // insights: GetTeamInsights, ListTeamInsights
+  kIngestPush = 1,    // ingest: Push, PushStream
+  kIngestRead = 2,    // ingest: GetTeamExecution, ListTeams
+  kSurveySubmit = 4,  // insights: SubmitSurveyResponses
+  kInsightsRead = 8,  // insights: GetTeamInsights, ListTeamInsights
 };
 
 // "ingest:push", "ingest:read", "survey:submit", "insights:read".

@@ -20,9 +20,9 @@ std::string Sha256(absl::string_view data) {
 std::string RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
-  return absl::StrCat(
-      "opk_", absl::WebSafeBase64Escape(absl::string_view(
-                  reinterpret_cast<const char*>(bytes), sizeof bytes)));
+  return absl::StrCat("opk_",
+                      absl::WebSafeBase64Escape(absl::string_view(
+                          reinterpret_cast<const char*>(bytes), sizeof bytes)));
 }
 
 }  // namespace orgpulse

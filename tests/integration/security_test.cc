@@ -337,10 +337,9 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
   install("server");
   ingest_ = std::make_unique<ServerProcess>(
       ORGPULSE_INGEST_BINARY,
-      std::vector<std::string>{"--tls_cert_file=" + cert,
-                               "--tls_key_file=" + key,
-                               "--tls_reload_interval=1s",
-                               "--token_file=" + token_file_});
+      std::vector<std::string>{
+          "--tls_cert_file=" + cert, "--tls_key_file=" + key,
+          "--tls_reload_interval=1s", "--token_file=" + token_file_});
   auto trusting = [&](const std::string& ca) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ReadFile(pki_->File(ca + ".pem"));
@@ -352,8 +351,8 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
   auto served = [&](const std::string& ca) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.use_local_subchannel_pool", 1);
-    auto stub = iv1::IngestService::NewStub(grpc::CreateCustomChannel(
-        ingest_->grpc_target(), trusting(ca), args));
+    auto stub = iv1::IngestService::NewStub(
+        grpc::CreateCustomChannel(ingest_->grpc_target(), trusting(ca), args));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(3));
@@ -439,12 +438,17 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
   const std::string metrics = Metrics(*ingest_);
-  EXPECT_THAT(metrics,
-              HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 4"));
-  EXPECT_THAT(metrics, HasSubstr(
-      "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 4"));
-  EXPECT_THAT(metrics, HasSubstr(
-      "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 3"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 4"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 4"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 3"));
   EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 5"));
   // No token, and no digest of one, ever reaches the logs or metrics.
   for (const std::string& t : {tokens_.pusher, tokens_.reader, unknown}) {
@@ -477,7 +481,8 @@ TEST_F(SecurityTest, SighupReloadsTokensAndKeepsThemWhenTheFileIsBroken) {
   std::ofstream(token_file_, std::ios::trunc) << "newcomer ingest:push\n";
   ingest_->Signal(SIGHUP);
   for (int i = 0; i < 100; ++i) {
-    if (Metrics(*ingest_).find("orgpulse_auth_reloads_total{result=\"error\"} 1") !=
+    if (Metrics(*ingest_).find(
+            "orgpulse_auth_reloads_total{result=\"error\"} 1") !=
         std::string::npos) {
       break;
     }
@@ -485,7 +490,8 @@ TEST_F(SecurityTest, SighupReloadsTokensAndKeepsThemWhenTheFileIsBroken) {
   }
   EXPECT_THAT(Metrics(*ingest_),
               HasSubstr("orgpulse_auth_reloads_total{result=\"error\"} 1"));
-  EXPECT_THAT(ingest_->Log(), HasSubstr("tokens not reloaded, the old ones stay"));
+  EXPECT_THAT(ingest_->Log(),
+              HasSubstr("tokens not reloaded, the old ones stay"));
   EXPECT_TRUE(fresh->Push(OneEvent("e-4")).ok());
   EXPECT_EQ(ingest_->Terminate(), 0);  // SIGHUP did not end the process
 }
@@ -507,7 +513,8 @@ class InsightsSecurityTest : public SecurityTest {
     flags.push_back("--ingest_key_file=" + pki_->File("client.key"));
     flags.push_back("--ingest_token_file=" + ingest_token_file);
     flags.push_back("--ingest_refresh=200ms");
-    insights_ = std::make_unique<ServerProcess>(ORGPULSE_INSIGHTS_BINARY, flags);
+    insights_ =
+        std::make_unique<ServerProcess>(ORGPULSE_INSIGHTS_BINARY, flags);
     insights_->set_channel_credentials(MutualTls(*pki_));
     ASSERT_TRUE(insights_->Start().ok()) << insights_->Log();
   }
@@ -565,11 +572,14 @@ TEST_F(InsightsSecurityTest, ReadsIngestWithItsOwnTokenOverMutualTls) {
   EXPECT_THAT(nobody->Submit(sample::SampleSurveyResponses(Now())).status,
               StatusIs(absl::StatusCode::kUnauthenticated));
   // Ingest refused none of insights' calls.
-  EXPECT_THAT(Metrics(*ingest_),
-              HasSubstr("orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 0"));
+  EXPECT_THAT(
+      Metrics(*ingest_),
+      HasSubstr(
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 0"));
 }
 
-TEST_F(InsightsSecurityTest, AWrongIngestTokenShowsAsIngestRefusingUntilRotated) {
+TEST_F(InsightsSecurityTest,
+       AWrongIngestTokenShowsAsIngestRefusingUntilRotated) {
   StartIngest();
   PushSampleOrganisation();
   StartInsights(tokens_.submitter);  // a token without ingest:read

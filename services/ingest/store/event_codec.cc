@@ -214,14 +214,14 @@ absl::Status DecodeEvents(absl::string_view blob,
   // One Event reused across iterations: its strings keep their buffers.
   Event event;
   return Decode(
-      blob, [&]() -> Event& { return event; },
-      [&](const Event& e) { fn(e); });
+      blob, [&]() -> Event& { return event; }, [&](const Event& e) { fn(e); });
 }
 
 absl::Status DecodeEventsInto(absl::string_view blob, EventBatch& out) {
   const size_t before = out.size();
   absl::Status s = Decode(
-      blob, [&]() -> Event& { return out.emplace_back(); }, [](const Event&) {});
+      blob, [&]() -> Event& { return out.emplace_back(); },
+      [](const Event&) {});
   if (!s.ok()) out.resize(before);
   return s;
 }

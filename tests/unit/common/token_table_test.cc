@@ -49,8 +49,8 @@ TEST(ScopeTest, NamesRoundTrip) {
 
 TEST(TokenTableTest, AuthorizesByScope) {
   const std::string text = absl::StrCat(
-      "# clients\n\n", "jira-sync  ingest:push  ", Digest("tok-push"),
-      "\n", "grafana\tinsights:read,ingest:read\t", Digest("tok-read"),
+      "# clients\n\n", "jira-sync  ingest:push  ", Digest("tok-push"), "\n",
+      "grafana\tinsights:read,ingest:read\t", Digest("tok-read"),
       "  # trailing comment\n");
   absl::StatusOr<TokenTable> table = TokenTable::Parse(text, "tokens");
   ASSERT_TRUE(table.ok()) << table.status();
