@@ -290,6 +290,7 @@ class PushRun {
       invalid_rows += static_cast<int64_t>(invalid.size());
       dropped_items += static_cast<int64_t>(mapped - read->lines.size());
       read->bad.insert(read->bad.end(), invalid.begin(), invalid.end());
+      ReportNewTeams(result);
       std::sort(
           read->bad.begin(), read->bad.end(),
           [](const BadRow& a, const BadRow& b) { return a.line < b.line; });
@@ -301,6 +302,7 @@ class PushRun {
       progress_.Update(bytes / 1024, rows_read);
     }
     reader.join();
+    ReportNewTeams(result);
     progress_.Finish();
     result.counts = batcher.counts();
     result.counts.items -= dropped_items;
@@ -351,6 +353,16 @@ class PushRun {
               })
             : nullptr);
     return feed;
+  }
+
+  // Names the team ids given to team names since the last call (once per
+  // name for the run: a name in a collision is then reported as a bad row).
+  void ReportNewTeams(const FileResult& result) {
+    if (!settings_.teams) return;
+    for (const auto& [name, id] : settings_.teams->TakeNew()) {
+      progress_.Message(
+          absl::StrCat(result.file, ": team \"", name, "\" is ", id));
+    }
   }
 
   // The summary of a checked (and maybe pushed) file.

@@ -91,12 +91,12 @@ const CommandSpec& PushCommand() {
            .help = "jira: the column that names each issue's team"},
           {.name = "team-prefix",
            .value_name = "PATH",
-           .help = "jira, survey: put PATH/ before team names (after "
-                   "lowercasing them and turning blanks into -)"},
+           .help = "jira, survey: put PATH/ before team names (each name "
+                   "is one team: \"Platform / Infra\" is PATH/platform-infra)"},
           {.name = "team-map",
            .value_name = "FILE",
            .help = "jira, survey: a CSV of name,team rows mapping the export's "
-                   "team names to team ids"},
+                   "team names to team ids (which may be paths, eng/platform)"},
           {.name = "done-statuses",
            .value_name = "LIST",
            .help = "jira: statuses that mean done",
@@ -231,10 +231,11 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
   if (jira || survey) {
     absl::StatusOr<TeamResolver> teams = Teams(args);
     if (!teams.ok()) return teams.status();
-    s.jira.teams = *teams;
+    s.teams = std::make_unique<TeamNames>(*std::move(teams));
+    s.jira.teams = s.teams.get();
     if (survey) {
       s.survey.emplace();
-      s.survey->teams = *std::move(teams);
+      s.survey->teams = s.teams.get();
     }
   }
   if (jira) {

@@ -55,7 +55,7 @@ void JiraMapper::Map(const std::vector<std::string>& fields, Row& row,
   std::vector<std::string> problems;
   const absl::string_view key = cell(key_);
   if (key.empty()) problems.push_back("Issue key is empty");
-  absl::StatusOr<std::string> team = options_.teams.Resolve(cell(team_));
+  absl::StatusOr<std::string> team = options_.teams->Resolve(cell(team_));
   if (!team.ok()) {
     problems.push_back(
         absl::StrCat(options_.team_column, ": ", team.status().message()));

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -277,8 +278,7 @@ absl::StatusOr<TeamResolver> TeamResolver::FromMapFile(std::istream& in,
       return absl::InvalidArgumentError(absl::StrCat(
           where(), "\"", Excerpt(team), "\" is not a team id (", error, ")"));
     }
-    resolver.map_[absl::AsciiStrToLower(
-        absl::StripAsciiWhitespace(record.fields[0]))] = team;
+    resolver.map_[NameKey(record.fields[0])] = team;
   }
   if (!reader.status().ok()) {
     return absl::InvalidArgumentError(
@@ -291,24 +291,42 @@ absl::StatusOr<std::string> TeamResolver::Resolve(
     absl::string_view name) const {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(name);
   if (trimmed.empty()) return absl::InvalidArgumentError("the team is empty");
-  std::string team;
   if (has_map_) {
-    const auto it = map_.find(absl::AsciiStrToLower(trimmed));
+    const auto it = map_.find(NameKey(trimmed));
     if (it == map_.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "team \"", Excerpt(trimmed), "\" is not in the team map"));
     }
     return it->second;
   }
-  team = absl::AsciiStrToLower(trimmed);
+  // Letters other than a-z (ü, é, ж) have no obvious spelling in a team id:
+  // the user says which team they are rather than the CLI guessing.
+  if (std::any_of(trimmed.begin(), trimmed.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x80;
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("team \"", Excerpt(trimmed),
+                     "\" has characters a team id cannot hold (a-z, 0-9, -, "
+                     "_); say which team it is with --team-map"));
+  }
   std::string slug;
-  slug.reserve(team.size());
-  for (char c : team) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      if (!slug.empty() && slug.back() != '-') slug.push_back('-');
-    } else {
-      slug.push_back(c);
+  slug.reserve(trimmed.size());
+  bool gap = false;
+  for (char c : trimmed) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!absl::ascii_isalnum(u) && c != '_') {
+      gap = true;  // `-` too: "A - B" is a-b, not a---b
+      continue;
     }
+    if (gap && !slug.empty()) slug.push_back('-');
+    gap = false;
+    slug.push_back(absl::ascii_tolower(u));
+  }
+  if (slug.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("team \"", Excerpt(trimmed),
+                     "\" has no letters or digits; say which team it is with "
+                     "--team-map"));
   }
   if (!prefix_.empty()) slug = absl::StrCat(prefix_, "/", slug);
   if (const std::string error = TeamIdError(slug); !error.empty()) {
@@ -317,6 +335,20 @@ absl::StatusOr<std::string> TeamResolver::Resolve(
         "\", not a team id (", error, "); map names to teams with --team-map"));
   }
   return slug;
+}
+
+std::string NameKey(absl::string_view name) {
+  std::string key;
+  key.reserve(name.size());
+  for (char c : absl::StripAsciiWhitespace(name)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (absl::ascii_isspace(u)) {
+      if (key.back() != ' ') key.push_back(' ');
+    } else {
+      key.push_back(absl::ascii_tolower(u));
+    }
+  }
+  return key;
 }
 
 std::string DeriveId(std::initializer_list<absl::string_view> parts) {

@@ -51,25 +51,33 @@ absl::StatusOr<bool> ParseBool(absl::string_view text);
 // disagree"). Range checks are the server's.
 absl::StatusOr<int> ParseLikert(absl::string_view text);
 
-// Turns the team names of exported files into team ids. With a map (from a
-// file of `value,team` rows), a name must be in it; without one, a name is
-// lowercased, blanks become `-`, and `prefix/` is put in front. The result
-// must be a valid team id (common/org/team_id.h).
+// Turns one team name of an exported file into a team id. A name is one
+// team, never a hierarchy: without a map it becomes one segment (letters and
+// digits lowercased, `-` and `_` kept, every other run of characters one
+// `-`: "Platform / Infra" is `platform-infra`), with `prefix/` in front. With
+// a map (from a file of `name,team` rows, whose teams may be paths such as
+// `eng/platform`), a name must be in it. Names are compared ignoring case
+// and runs of blanks. Pure; see TeamNames for the names of a whole run.
 class TeamResolver {
  public:
   TeamResolver() = default;
   explicit TeamResolver(std::string prefix) : prefix_(std::move(prefix)) {}
-  // Reads `value,team` rows (a header row first). Errors name the line.
+  // Reads `name,team` rows (a header row first). Errors name the line.
   static absl::StatusOr<TeamResolver> FromMapFile(std::istream& in,
                                                   absl::string_view name);
 
   absl::StatusOr<std::string> Resolve(absl::string_view name) const;
+  bool has_map() const { return has_map_; }
 
  private:
   std::string prefix_;
   bool has_map_ = false;
-  absl::flat_hash_map<std::string, std::string> map_;  // lowercased name
+  absl::flat_hash_map<std::string, std::string> map_;  // by NameKey
 };
+
+// `name` lowercased, trimmed, runs of blanks one space: two spellings of one
+// name have the same key.
+std::string NameKey(absl::string_view name);
 
 // An id made from the parts that identify a row: "h1-" and 32 hex digits of
 // SHA-256 over the parts (length-prefixed, so ("ab","c") != ("a","bc")).

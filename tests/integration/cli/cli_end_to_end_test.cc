@@ -184,6 +184,59 @@ TEST_F(CliEndToEndTest, JiraExportLandsAndReimportingChangesNothing) {
             HasSubstr("2 open, 1 overdue, 2 cancelled; on time 50% (2 of 4)")));
 }
 
+// A team field with a slash in it: one team, never a path; a second
+// spelling of the same id is refused until a team map says which is which.
+TEST_F(CliEndToEndTest, TeamNamesWithSlashesAreOneTeamAndCollisionsAreRefused) {
+  const std::string file = kData + "/jira_team_names.csv";
+  std::vector<std::string> push = {"push",
+                                   "--format=jira",
+                                   "--team-column=Custom field (Team)",
+                                   "--team-prefix=eng",
+                                   absl::StrCat("--now=", kNow),
+                                   file};
+  const CliRun refused = Orgpulse(push);
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_THAT(refused.out, IsEmpty());
+  EXPECT_THAT(
+      refused.err,
+      AllOf(HasSubstr(file + ":5: Custom field (Team): teams \"Platform / "
+                             "Infra\" and \"Platform-Infra\" both give the "
+                             "team id eng/platform-infra; say which team each "
+                             "is with --team-map"),
+            HasSubstr("1 of 4 rows rejected; nothing pushed")));
+  // The mapping used, once for the three rows of that name.
+  const std::string mapping =
+      file + ": team \"Platform / Infra\" is eng/platform-infra\n";
+  EXPECT_THAT(refused.err, HasSubstr(mapping));
+  EXPECT_EQ(refused.err.find(mapping), refused.err.rfind(mapping));
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+
+  push.push_back("--skip-bad-rows");
+  const CliRun skipping = Orgpulse(push);
+  EXPECT_EQ(skipping.code, 3);
+  EXPECT_THAT(skipping.out, HasSubstr("4 rows, 4 events: 4 accepted"));
+  // One team, no parent eng/platform- made up on the way.
+  EXPECT_EQ(Orgpulse({"teams"}).out,
+            "TEAM                EVENTS  LAST EVENT\n"
+            "eng/platform-infra       4  2026-07-24T17:00:00Z\n");
+}
+
+TEST_F(CliEndToEndTest, ATeamMapNamesTheTeamsOfAnExport) {
+  const std::string map = dir_.path() + "/teams.csv";
+  std::ofstream(map) << "name,team\nPlatform / Infra,eng/platform\n"
+                        "Platform-Infra,eng/platform\n";
+  const CliRun run =
+      Orgpulse({"push", "--format=jira", "--team-column=Custom field (Team)",
+                "--team-map=" + map, absl::StrCat("--now=", kNow),
+                kData + "/jira_team_names.csv"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("4 rows, 5 events: 5 accepted"));
+  EXPECT_THAT(run.err, Not(HasSubstr("team \"")));
+  EXPECT_EQ(Orgpulse({"teams"}).out,
+            "TEAM          EVENTS  LAST EVENT\n"
+            "eng/platform       5  2026-07-24T17:00:00Z\n");
+}
+
 TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
   const CliRun dry =
       Orgpulse({"push", "--dry-run", absl::StrCat("--now=", kNow),

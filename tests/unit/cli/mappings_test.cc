@@ -227,7 +227,8 @@ ReadResult<v1::Event> ReadJira(const std::string& text, JiraOptions options) {
 TEST(JiraTest, IssuesBecomeTaskEventsKeyedByIssue) {
   JiraOptions options;
   options.team_column = "Custom field (Team)";
-  options.teams = TeamResolver("eng");
+  TeamNames teams{TeamResolver("eng")};
+  options.teams = &teams;
   absl::LoadTimeZone("Europe/Berlin", &options.zone);
   const std::string text =
       "\xEF\xBB\xBFSummary,Issue key,Issue id,Status,Created,Updated,Resolved,"
@@ -267,6 +268,8 @@ TEST(JiraTest, IssuesBecomeTaskEventsKeyedByIssue) {
 TEST(JiraTest, BadIssuesAndMissingColumns) {
   JiraOptions options;
   options.team_column = "Team";
+  TeamNames teams{TeamResolver()};
+  options.teams = &teams;
   const ReadResult<v1::Event> r = ReadJira(
       "Issue key,Status,Created,Resolved,Due date,Team\n"
       "A-1,Done,01/Mar/26 9:15 AM,,02/Mar/26,core\n"
@@ -281,6 +284,41 @@ TEST(JiraTest, BadIssuesAndMissingColumns) {
   EXPECT_THAT(ReadJira("Issue key,Status\n", options).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("missing Created, Team (the team column)")));
+}
+
+// A team field as people fill it in: one team, slashes and all; a second
+// spelling of the same id is refused on each of its rows, naming both.
+TEST(JiraTest, TeamValuesAreOneTeamAndCollisionsAreRefused) {
+  JiraOptions options;
+  options.team_column = "Custom field (Team)";
+  TeamNames teams{TeamResolver("eng")};
+  options.teams = &teams;
+  const ReadResult<v1::Event> r = ReadJira(
+      "Summary,Issue key,Issue id,Issue Type,Status,Created,Due date,"
+      "Custom field (Team)\n"
+      "Rotate certs,INFRA-1,20001,Task,To Do,21/Jul/26 9:04 AM,31/Jul/26,"
+      "Platform / Infra\n"
+      "Upgrade nodes,INFRA-2,20002,Task,To Do,21/Jul/26 9:10 AM,31/Jul/26,"
+      "Platform-Infra\n"
+      "Drain pool,INFRA-3,20003,Task,To Do,21/Jul/26 9:12 AM,31/Jul/26,"
+      "platform / infra\n"
+      "Patch kernel,INFRA-4,20004,Task,To Do,21/Jul/26 9:15 AM,31/Jul/26,"
+      "Platform-Infra\n",
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_THAT(r.items, SizeIs(2));
+  EXPECT_EQ(r.items[0].team(), "eng/platform-infra");
+  EXPECT_EQ(r.items[1].team(), "eng/platform-infra");  // INFRA-3
+  ASSERT_THAT(r.errors, SizeIs(2));
+  EXPECT_EQ(r.errors[0].first, 3);
+  EXPECT_EQ(r.errors[1].first, 5);
+  EXPECT_THAT(r.errors[0].second,
+              AllOf(HasSubstr("Custom field (Team): teams \"Platform / Infra\" "
+                              "and \"Platform-Infra\" both give the team id "
+                              "eng/platform-infra"),
+                    HasSubstr("--team-map")));
+  EXPECT_THAT(teams.TakeNew(), ElementsAre(std::pair<std::string, std::string>(
+                                   "Platform / Infra", "eng/platform-infra")));
 }
 
 constexpr char kMapping[] =
@@ -305,13 +343,14 @@ constexpr char kSurveyHeader[] =
     "Respondent,Team,Submitted,Safe,Feedback,Valued,Grow,Exhausted,Trust,"
     "Vision,Autonomy,Together,Recommend,Stay,Comments\n";
 
-SurveyOptions Survey(std::string round = "2026-q4") {
+SurveyOptions Survey(TeamNames& teams, std::string round = "2026-q4") {
   std::istringstream in(kMapping);
   absl::StatusOr<SurveyMapping> mapping = ParseSurveyMapping(in, "map.csv");
   EXPECT_TRUE(mapping.ok()) << mapping.status();
   SurveyOptions options;
   options.mapping = *mapping;
   options.round = std::move(round);
+  options.teams = &teams;
   options.response_key = *KeyedHasher::FromSecret("0123456789abcdef0123");
   return options;
 }
@@ -327,11 +366,12 @@ ReadResult<sv1::SurveyResponse> ReadSurvey(const std::string& rows,
 }
 
 TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
+  TeamNames teams{TeamResolver()};
   const std::string rows =
       "alice@example.com,Payments,2026-11-02 10:00,4,Agree,5,3,2,4,4,5,4,9,"
       "Strongly agree,\"long, free text\"\n"
       "bob@example.com,Payments,2026-11-03 11:00,2,2,,3,5,2,2,2,2,3,2,\n";
-  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, Survey());
+  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, Survey(teams));
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.errors, IsEmpty());
   ASSERT_THAT(r.items, SizeIs(2));
@@ -351,8 +391,8 @@ TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
   EXPECT_THAT(alice.response_id(), StartsWith("r1-"));
   EXPECT_THAT(alice.response_id(), Not(HasSubstr("alice")));
   EXPECT_EQ(alice.response_id(),
-            ReadSurvey(rows, Survey()).items[0].response_id());
-  SurveyOptions other_key = Survey();
+            ReadSurvey(rows, Survey(teams)).items[0].response_id());
+  SurveyOptions other_key = Survey(teams);
   other_key.response_key = *KeyedHasher::FromSecret("another-secret-0123456");
   EXPECT_NE(alice.response_id(),
             ReadSurvey(rows, other_key).items[0].response_id());
@@ -360,9 +400,10 @@ TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
 }
 
 TEST(SurveyTest, BadAnswersAreNamedWithoutEchoingThem) {
+  TeamNames teams{TeamResolver()};
   const ReadResult<sv1::SurveyResponse> r = ReadSurvey(
       "carol@example.com,Payments,2026-11-02,4,often,5,3,2,4,4,5,4,,3,\n",
-      Survey());
+      Survey(teams));
   ASSERT_THAT(r.errors, SizeIs(1));
   EXPECT_THAT(r.errors[0].second,
               AllOf(HasSubstr("\"Feedback\": not an answer from 1 to 5"),
@@ -371,6 +412,7 @@ TEST(SurveyTest, BadAnswersAreNamedWithoutEchoingThem) {
 }
 
 TEST(SurveyTest, MappingAndOptionsAreChecked) {
+  TeamNames teams{TeamResolver()};
   std::istringstream partial(
       "column,maps_to\nR,respondent_id\nT,team\nS,submitted_at\nW,wellbeing\n"
       "N,enps\nI,intent_to_stay\n");
@@ -382,17 +424,18 @@ TEST(SurveyTest, MappingAndOptionsAreChecked) {
   EXPECT_THAT(ParseSurveyMapping(typo, "map.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("map.csv:2: \"respondent\" is not a role")));
-  SurveyOptions no_round = Survey("");
+  SurveyOptions no_round = Survey(teams, "");
   EXPECT_THAT(
       SurveyMapper::Create(no_round),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--round")));
-  SurveyOptions no_key = Survey();
+  SurveyOptions no_key = Survey(teams);
   no_key.response_key.reset();
   EXPECT_THAT(SurveyMapper::Create(no_key),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--response-key-file")));
   std::istringstream in("Respondent,Team\n");
-  CsvRowReader<sv1::SurveyResponse> reader(in, *SurveyMapper::Create(Survey()));
+  CsvRowReader<sv1::SurveyResponse> reader(
+      in, *SurveyMapper::Create(Survey(teams)));
   EXPECT_THAT(ReadAll(reader).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the export has no column \"Submitted\"")));
@@ -401,6 +444,8 @@ TEST(SurveyTest, MappingAndOptionsAreChecked) {
 TEST(BatcherTest, BatchesWholeRowsAndDropsRowsTheServiceWouldRefuse) {
   JiraOptions options;
   options.team_column = "Team";
+  TeamNames teams{TeamResolver()};
+  options.teams = &teams;
   std::string text = "Issue key,Status,Created,Resolved,Due date,Team\n";
   for (int i = 1; i <= 7; ++i) {
     absl::StrAppend(&text, "A-", i, ",Done,2026-03-01 09:00,2026-03-02 09:00,",

@@ -11,6 +11,7 @@ namespace orgpulse::cli {
 namespace {
 
 using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
@@ -119,19 +120,53 @@ TEST(TeamResolverTest, NormalisesNamesUnderAPrefix) {
   EXPECT_EQ(*eng.Resolve("Search  Quality"), "eng/search-quality");
   EXPECT_THAT(eng.Resolve(""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_EQ(*eng.Resolve("Data & AI"), "eng/data-ai");
   EXPECT_THAT(
-      eng.Resolve("Data & AI"),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a team id")));
+      eng.Resolve(std::string(70, 'x')),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("not a team id"), HasSubstr("--team-map"))));
+}
+
+// Team values as Jira custom fields and survey tools hold them: a name is
+// one team, whatever it has in it, never a path.
+TEST(TeamResolverTest, ANameIsOneSegmentNeverAHierarchy) {
+  TeamResolver plain;
+  EXPECT_EQ(*plain.Resolve("Platform / Infra"), "platform-infra");
+  EXPECT_EQ(*plain.Resolve("Platform/Infra"), "platform-infra");
+  EXPECT_EQ(*plain.Resolve("Platform - Infra"), "platform-infra");
+  EXPECT_EQ(*plain.Resolve("R&D (EU), Berlin"), "r-d-eu-berlin");
+  EXPECT_EQ(*plain.Resolve("data_platform"), "data_platform");
+  EXPECT_EQ(*plain.Resolve("\tSearch\tQuality "), "search-quality");
+  TeamResolver eng("eng");
+  EXPECT_EQ(*eng.Resolve("Platform / Infra"), "eng/platform-infra");
+  EXPECT_EQ(*eng.Resolve("/Payments/"), "eng/payments");
+
+  EXPECT_THAT(
+      plain.Resolve("Z\xC3\xBCrich"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("cannot hold"), HasSubstr("--team-map"))));
+  EXPECT_THAT(plain.Resolve(" / "),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("no letters or digits"),
+                             HasSubstr("--team-map"))));
+}
+
+TEST(NameKeyTest, IgnoresCaseAndRunsOfBlanksOnly) {
+  EXPECT_EQ(NameKey("  Platform   /\tInfra "), "platform / infra");
+  EXPECT_NE(NameKey("Platform / Infra"), NameKey("Platform/Infra"));
 }
 
 TEST(TeamResolverTest, MapFileNamesEveryTeam) {
   std::istringstream map(
-      "name,team\nPayments Squad,eng/payments\n\"Ops, L2\",ops/support\n");
+      "name,team\nPayments Squad,eng/payments\n\"Ops, L2\",ops/support\n"
+      "Platform / Infra,eng/platform\nPlatform-Infra,eng/platform\n");
   absl::StatusOr<TeamResolver> resolver =
       TeamResolver::FromMapFile(map, "teams.csv");
   ASSERT_TRUE(resolver.ok()) << resolver.status();
   EXPECT_EQ(*resolver->Resolve("payments squad"), "eng/payments");
   EXPECT_EQ(*resolver->Resolve("Ops, L2"), "ops/support");
+  EXPECT_EQ(*resolver->Resolve(" PLATFORM  /  infra"), "eng/platform");
+  EXPECT_EQ(*resolver->Resolve("Platform-Infra"), "eng/platform");
   EXPECT_THAT(resolver->Resolve("Search"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not in the team map")));
