@@ -429,9 +429,14 @@ class PushRun {
     }
     result.outcome = settings_.dry_run ? "checked" : "pushed";
     result.exit = result.counts.bad_rows > 0 ? kExitInvalidInput : kExitOk;
-    *context_.out << Summary(result, unit, !settings_.dry_run,
-                             context_.clock->Now() - start)
-                  << "\n";
+    const std::string summary = Summary(result, unit, !settings_.dry_run,
+                                        context_.clock->Now() - start);
+    // With --json stdout is the JSON summary alone, for jq and scripts.
+    if (args_.Flag("json")) {
+      progress_.Message(summary);
+    } else {
+      *context_.out << summary << "\n";
+    }
     return true;
   }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -44,6 +45,28 @@ struct CliRun {
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Parses `json` with Debian's python3 (strictly: one JSON value, nothing
+// before or after it) and prints `expression` of it, `d`; what python3
+// printed, or its error.
+std::string JsonQuery(const std::string& json, const std::string& expression) {
+  TempDir dir;
+  const std::string path = dir.path() + "/stdout.json";
+  std::ofstream(path) << json;
+  const std::string command = absl::StrCat(
+      "/usr/bin/python3 -c 'import json, sys; d = json.load(open("
+      "sys.argv[1])); print(",
+      expression, ")' ", path, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "cannot run python3";
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+    out.append(buffer, n);
+  }
+  pclose(pipe);
+  return out;
 }
 
 int CountLines(const std::string& s) {
@@ -249,15 +272,21 @@ TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
 
   // --memory-mb=0: the push reads the files again instead of keeping the
   // checked batches.
+  // With --json, stdout is JSON alone (what `| jq` needs); the summary
+  // lines go to stderr.
   const CliRun pushed =
       Orgpulse({"push", absl::StrCat("--now=", kNow), "--json", "--memory-mb=0",
                 kData + "/events.csv", kData + "/events.jsonl"});
   ASSERT_EQ(pushed.code, 0) << pushed.err;
-  EXPECT_THAT(
-      pushed.out,
-      AllOf(HasSubstr("events.csv: 8 rows, 8 events: 8 accepted"),
-            HasSubstr("events.jsonl: 3 rows, 3 events: 3 accepted"),
-            HasSubstr("\"outcome\":\"pushed\""), HasSubstr("\"accepted\":8")));
+  EXPECT_THAT(pushed.out, AllOf(HasSubstr("\"outcome\":\"pushed\""),
+                                HasSubstr("\"accepted\":8")));
+  EXPECT_EQ(JsonQuery(pushed.out,
+                      "[(f[\"file\"].split(\"/\")[-1], f[\"accepted\"]) "
+                      "for f in d[\"files\"]]"),
+            "[('events.csv', 8), ('events.jsonl', 3)]\n");
+  EXPECT_THAT(pushed.err,
+              AllOf(HasSubstr("events.csv: 8 rows, 8 events: 8 accepted"),
+                    HasSubstr("events.jsonl: 3 rows, 3 events: 3 accepted")));
   const CliRun support = Orgpulse({"execution", "ops/support"});
   EXPECT_THAT(
       support.out,
