@@ -22,6 +22,7 @@
 #include "cli/import/jira.h"
 #include "cli/import/row_reader.h"
 #include "cli/import/survey.h"
+#include "cli/import/text_check.h"
 #include "cli/output/table.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -51,6 +52,16 @@ std::optional<Fingerprint> FingerprintOf(const std::string& path) {
   f.mtime = std::filesystem::last_write_time(path, ec);
   if (ec) return std::nullopt;
   return f;
+}
+
+// The first bytes of `in` (for CheckIsText), leaving it at the start.
+std::string Head(std::istream& in) {
+  std::string head(kTextCheckBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  in.seekg(0);
+  return head;
 }
 
 template <typename Item>
@@ -247,6 +258,10 @@ class PushRun {
     if (!in) {
       Done(result, kExitInvalidInput,
            absl::StrCat("cannot open: ", std::strerror(errno)));
+      return kExitInvalidInput;
+    }
+    if (const absl::Status text = CheckIsText(Head(in)); !text.ok()) {
+      Done(result, kExitInvalidInput, text.message());
       return kExitInvalidInput;
     }
     const std::optional<Fingerprint> size = FingerprintOf(result.file);

@@ -340,6 +340,44 @@ TEST_F(CliEndToEndTest, FileWithBadRowsPushesNothingAndNamesEveryBadLine) {
               HasSubstr("{\"team\":\"qa/tools\",\"events\":\"3\""));
 }
 
+// Files that are not CSV text, and a header that is not the format's: one
+// line each saying what is wrong, and nothing pushed.
+TEST_F(CliEndToEndTest, FilesThatAreNotTextGetOneLineSayingSo) {
+  const std::string csv = ReadAll(kData + "/events.csv");
+  const std::string utf16 = dir_.path() + "/events-utf16.csv";
+  {
+    std::ofstream out(utf16, std::ios::binary);
+    out << "\xFF\xFE";  // as Excel saves "Unicode text"
+    for (char c : csv) out << c << '\0';
+  }
+  const std::string gzipped = dir_.path() + "/events.csv.gz";
+  // gzip -n of "Timestamp,Team\n".
+  std::ofstream(gzipped, std::ios::binary) << std::string(
+      "\x1F\x8B\x08\x00\x00\x00\x00\x00\x02\x03\x0B\xC9\xCC\x4D\x2D\x2E\x49"
+      "\xCC\x2D\xD0\x09\x49\x4D\xCC\xE5\x02\x00\xC5\x44\xF9\xB4\x0F\x00\x00"
+      "\x00",
+      35);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--format=events-csv", utf16},
+       "orgpulse: " + utf16 + ": is UTF-16; save it as UTF-8\n"},
+      {{"--format=events-csv", gzipped},
+       "orgpulse: " + gzipped + ": is gzip-compressed; decompress it first\n"},
+      {{"--format=jira", "--team-column=Team", kData + "/events.csv"},
+       "orgpulse: " + kData +
+           "/events.csv: line 1 (the header): not a Jira export with the "
+           "columns needed: missing Issue key, Status, Created\n"},
+  };
+  for (const auto& [args, says] : cases) {
+    std::vector<std::string> push = {"push", absl::StrCat("--now=", kNow)};
+    push.insert(push.end(), args.begin(), args.end());
+    const CliRun run = Orgpulse(push);
+    EXPECT_EQ(run.code, 3);
+    EXPECT_THAT(run.out, IsEmpty());
+    EXPECT_EQ(run.err, says);
+  }
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+}
+
 TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
   StartInsights();
   ASSERT_EQ(PushJira().code, 0);

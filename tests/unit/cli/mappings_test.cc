@@ -181,7 +181,13 @@ TEST(GenericCsvTest, BadRowsSayWhatIsWrongAndWhere) {
 TEST(GenericCsvTest, HeaderProblemsStopTheFile) {
   EXPECT_THAT(ReadGeneric("kind,team,ocurred_at\n").status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unknown column \"ocurred_at\"")));
+                       StartsWith("line 1 (the header): unknown column "
+                                  "\"ocurred_at\"")));
+  // A spreadsheet saved with semicolons (as Excel does in many locales): one
+  // column named after the whole header line.
+  EXPECT_THAT(ReadGeneric("\xEF\xBB\xBFkind;team;occurred_at\r\n").status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("line 1 (the header): ")));
   EXPECT_THAT(ReadGeneric("kind,team,occurred_at\n").status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("missing column source (or give --source)")));
@@ -192,8 +198,10 @@ TEST(GenericCsvTest, HeaderProblemsStopTheFile) {
 TEST(JsonLinesTest, ReadsEventsAndCompletesThem) {
   GenericEventOptions options;
   options.default_source = "import";
+  // A byte order mark first, as Notepad writes one.
   std::istringstream in(
-      "{\"team\":\"eng/pay\",\"occurredAt\":\"2026-03-02T09:00:00Z\","
+      "\xEF\xBB\xBF{\"team\":\"eng/"
+      "pay\",\"occurredAt\":\"2026-03-02T09:00:00Z\","
       "\"taskStarted\":{\"taskId\":\"PAY-1\"}}\n"
       "\n"
       "{\"event_id\":\"x\",\"source\":\"jira\",\"team\":\"eng/pay\","
@@ -281,9 +289,12 @@ TEST(JiraTest, BadIssuesAndMissingColumns) {
               HasSubstr("but Resolved (and Updated) is empty"));
   EXPECT_THAT(r.errors[1].second, AllOf(HasSubstr("Team: the team is empty"),
                                         HasSubstr("Created: cannot read")));
-  EXPECT_THAT(ReadJira("Issue key,Status\n", options).status,
+  EXPECT_THAT(ReadJira("\n\nIssue key,Status\n", options).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("missing Created, Team (the team column)")));
+                       AllOf(StartsWith("line 3 (the header): not a Jira "
+                                        "export"),
+                             HasSubstr("missing Created, Team (the team "
+                                       "column)"))));
 }
 
 // A team field as people fill it in: one team, slashes and all; a second
