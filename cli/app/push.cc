@@ -191,8 +191,10 @@ class PushRun {
         return Import<iv1::PushRequest, iv1::Event>(
             result,
             [&](std::istream& in) {
+              GenericEventOptions options = settings_.generic;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<GenericEventMapper>(settings_.generic));
+                  in, std::make_unique<GenericEventMapper>(std::move(options)));
             },
             "events");
       case Format::kEventsJsonl:
@@ -209,16 +211,20 @@ class PushRun {
         return Import<iv1::PushRequest, iv1::Event>(
             result,
             [&](std::istream& in) {
+              JiraOptions options = settings_.jira;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<JiraMapper>(settings_.jira));
+                  in, std::make_unique<JiraMapper>(std::move(options)));
             },
             "events");
       case Format::kSurvey:
         return Import<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
             result,
             [&](std::istream& in) {
+              SurveyOptions options = *settings_.survey;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
-                  in, *SurveyMapper::Create(*settings_.survey));
+                  in, *SurveyMapper::Create(std::move(options)));
             },
             "responses");
       case Format::kResponsesJsonl:
@@ -263,6 +269,15 @@ class PushRun {
     if (const absl::Status text = CheckIsText(Head(in)); !text.ok()) {
       Done(result, kExitInvalidInput, text.message());
       return kExitInvalidInput;
+    }
+    // Numeric dates (03/04/2026) are read in the order the file's other
+    // rows show; the push reads the file with the same order.
+    date_order_ = DateOrder::kUnknown;
+    if (result.format == Format::kEventsCsv || result.format == Format::kJira ||
+        result.format == Format::kSurvey) {
+      date_order_ = DetectDateOrder(in);
+      in.clear();
+      in.seekg(0);
     }
     const std::optional<Fingerprint> size = FingerprintOf(result.file);
     std::unique_ptr<RowReader<Item>> rows = open(in);
@@ -563,6 +578,8 @@ class PushRun {
   const Settings settings_;
   const CliContext& context_;
   ProgressReporter progress_;
+  // The order of numeric dates in the file being imported.
+  DateOrder date_order_ = DateOrder::kUnknown;
   std::unique_ptr<IngestClient> ingest_;
   std::string ingest_address_;
   std::unique_ptr<InsightsClient> insights_;

@@ -41,6 +41,7 @@ struct JiraOptions {
   TeamNames* teams = nullptr;
   // Jira exports times in the exporting user's zone, without an offset.
   absl::TimeZone zone = absl::UTCTimeZone();
+  TimeSyntax times;
   // Compared ignoring case.
   std::vector<std::string> done_statuses = {"done", "closed", "resolved"};
   std::vector<std::string> cancelled_statuses = {

@@ -229,7 +229,8 @@ void SurveyMapper::Map(const std::vector<std::string>& fields, Row& row,
         r.set_round(absl::AsciiStrToLower(cell));
         break;
       case SurveyRole::kSubmittedAt: {
-        absl::StatusOr<ParsedTime> t = ParseTime(cell, options_.zone);
+        absl::StatusOr<ParsedTime> t =
+            ParseTime(cell, options_.zone, options_.times);
         if (t.ok()) {
           ToProtoTime(t->time, *r.mutable_submitted_at());
         } else {

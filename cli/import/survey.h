@@ -76,6 +76,7 @@ struct SurveyOptions {
   // The run's team names. REQUIRES: not null; outlives the mapper.
   TeamNames* teams = nullptr;
   absl::TimeZone zone = absl::UTCTimeZone();
+  TimeSyntax times;
   // Derives response ids when the mapping has no response_id column.
   std::optional<KeyedHasher> response_key;
 };

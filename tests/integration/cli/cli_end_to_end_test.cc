@@ -378,6 +378,56 @@ TEST_F(CliEndToEndTest, FilesThatAreNotTextGetOneLineSayingSo) {
   EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
 }
 
+// Times as tools write them: Jira in a US locale, numeric dates whose order
+// another row tells (or nothing does), and --time-format for the rest.
+TEST_F(CliEndToEndTest, TimesAsExportsWriteThem) {
+  const std::string now = absl::StrCat("--now=", kNow);
+  const CliRun jira =
+      Orgpulse({"push", "--format=jira", "--team-column=Custom field (Team)",
+                "--team-prefix=ops", now, kData + "/jira_us_locale.csv"});
+  ASSERT_EQ(jira.code, 0) << jira.err;
+  EXPECT_THAT(jira.out, HasSubstr("2 rows, 3 events: 3 accepted"));
+  EXPECT_THAT(Orgpulse({"teams", "ops"}).out,
+              HasSubstr("ops/site-reliability       3  2026-08-03T14:15:00Z"));
+
+  const std::string header = "kind,source,team,occurred_at,procedure,passed\n";
+  const std::string untold = dir_.path() + "/untold.csv";
+  std::ofstream(untold) << header
+                        << "procedure_check,ci,qa/a,03/04/2026 10:00:00,"
+                           "review,yes\n";
+  const CliRun refused = Orgpulse({"push", now, untold});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_THAT(refused.err,
+              HasSubstr(untold + ":2: occurred_at: \"03/04/2026 10:00:00\" "
+                                 "could be day/month or month/day, and no "
+                                 "other row of the file has a day over 12 to "
+                                 "tell; give --time-format"));
+
+  // A later row with a day over 12 says the file is day first.
+  const std::string told = dir_.path() + "/told.csv";
+  std::ofstream(told) << header
+                      << "procedure_check,ci,qa/a,03/04/2026 10:00:00,review,"
+                         "yes\n"
+                         "procedure_check,ci,qa/b,21/04/2026 09:04:12,review,"
+                         "yes\n";
+  const CliRun pushed = Orgpulse({"push", now, told});
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+  EXPECT_THAT(Orgpulse({"teams", "qa"}).out,
+              AllOf(HasSubstr("qa/a       1  2026-04-03T10:00:00Z"),
+                    HasSubstr("qa/b       1  2026-04-21T09:04:12Z")));
+
+  const std::string odd = dir_.path() + "/odd.csv";
+  std::ofstream(odd) << header
+                     << "procedure_check,ci,qa/c,2026.07.21 at 09.04,review,"
+                        "yes\n";
+  EXPECT_EQ(Orgpulse({"push", now, odd}).code, 3);
+  const CliRun formatted =
+      Orgpulse({"push", now, "--time-format=%Y.%m.%d at %H.%M", odd});
+  ASSERT_EQ(formatted.code, 0) << formatted.err;
+  EXPECT_THAT(Orgpulse({"teams", "qa/c"}).out,
+              HasSubstr("qa/c       1  2026-07-21T09:04:00Z"));
+}
+
 TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
   StartInsights();
   ASSERT_EQ(PushJira().code, 0);

@@ -169,8 +169,9 @@ TEST(GenericCsvTest, BadRowsSayWhatIsWrongAndWhere) {
           std::pair<int64_t, std::string>(
               3,
               "occurred_at: cannot read \"someday\" as a time (expected e.g. "
-              "2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01 or "
-              "01/Mar/26 9:15 AM)"),
+              "2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01, "
+              "01/Mar/26 9:15 AM or 3/1/2026 9:15:00; --time-format reads "
+              "others)"),
           std::pair<int64_t, std::string>(4,
                                           "amount: \"12 EUR\" is not a number"),
           std::pair<int64_t, std::string>(
