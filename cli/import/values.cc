@@ -217,7 +217,7 @@ Numeric ParseNumeric(absl::string_view s, DateOrder order, Fields& f,
 
 // `format` contains a time-of-day conversion.
 bool HasTimeOfDay(absl::string_view format) {
-  for (absl::string_view c : {"%H", "%I", "%M", "%T", "%R", "%c", "%s", "%E"}) {
+  for (absl::string_view c : {"%H", "%I", "%M", "%T", "%R", "%c", "%s"}) {
     if (absl::StrContains(format, c)) return true;
   }
   return false;
@@ -238,11 +238,12 @@ absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
   }
   auto error = [&] {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read \"", Excerpt(s), "\" as a time (expected e.g. ",
+        "cannot read \"", Excerpt(s), "\" as a time (expected ",
         syntax.format.empty()
             ? ""
-            : absl::StrCat("--time-format=", syntax.format, ", "),
-        "2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01, 01/Mar/26 9:15 "
+            : absl::StrCat("--time-format=", syntax.format, ", or "),
+        "e.g. 2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01, 01/Mar/26 "
+        "9:15 "
         "AM or 3/1/2026 9:15:00; --time-format reads others)"));
   };
   Fields f;

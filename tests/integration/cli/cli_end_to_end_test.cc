@@ -2,8 +2,9 @@
 // real `orgpulse` binary run as a user would, sample files in
 // tests/integration/cli/data: a generic events CSV and JSON Lines file, a
 // realistic Jira export (BOM, CRLF, quoting, line breaks in cells, empty
-// cells, local times across a clock change), a file with bad rows, and a
-// survey export with its question mapping.
+// cells, local times across a clock change), a file with bad rows, a
+// survey export with its question mapping, Jira exports with a team name
+// holding a slash and with US-locale times, and files that are not text.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

@@ -411,6 +411,32 @@ TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
   EXPECT_NE(alice.response_id(), r.items[1].response_id());
 }
 
+// A Google Forms export from a US account: M/D/YYYY H:MM:SS, read as month
+// first because one of its rows has a day over 12.
+TEST(SurveyTest, GoogleFormsTimestamps) {
+  TeamNames teams{TeamResolver()};
+  const std::string rows =
+      "a@example.com,Payments,7/3/2026 9:04:12,4,4,4,4,2,4,4,4,4,9,4,\n"
+      "b@example.com,Payments,7/21/2026 17:30:00,3,3,3,3,3,3,3,3,3,7,3,\n";
+  std::istringstream scan(std::string(kSurveyHeader) + rows);
+  SurveyOptions options = Survey(teams);
+  options.times.date_order = DetectDateOrder(scan);
+  EXPECT_EQ(options.times.date_order, DateOrder::kMonthFirst);
+  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, options);
+  EXPECT_THAT(r.errors, IsEmpty());
+  ASSERT_THAT(r.items, SizeIs(2));
+  EXPECT_EQ(T(r.items[0].submitted_at()), Utc(2026, 7, 3, 9, 4, 12));
+  EXPECT_EQ(T(r.items[1].submitted_at()), Utc(2026, 7, 21, 17, 30));
+
+  // Without the file's order the first row is ambiguous.
+  const ReadResult<sv1::SurveyResponse> alone = ReadSurvey(rows, Survey(teams));
+  ASSERT_THAT(alone.errors, SizeIs(1));
+  EXPECT_EQ(alone.errors[0].first, 2);
+  EXPECT_THAT(alone.errors[0].second,
+              HasSubstr("\"Submitted\": \"7/3/2026 9:04:12\" could be "
+                        "day/month or month/day"));
+}
+
 TEST(SurveyTest, BadAnswersAreNamedWithoutEchoingThem) {
   TeamNames teams{TeamResolver()};
   const ReadResult<sv1::SurveyResponse> r = ReadSurvey(
