@@ -88,6 +88,13 @@ TEST(ParseTimeTest, NumericDatesAsFormsAndJiraLocalesWriteThem) {
             Utc(2026, 7, 21, 13, 4, 12));
   // The same either way.
   EXPECT_EQ(ParseTime("4/4/2026 10:00:00", utc)->time, Utc(2026, 4, 4, 10));
+  // Microsoft Forms and SurveyMonkey (US): seconds and AM/PM; Typeform: ISO.
+  EXPECT_EQ(ParseTime("7/21/2026 9:04:12 PM", utc)->time,
+            Utc(2026, 7, 21, 21, 4, 12));
+  EXPECT_EQ(ParseTime("07/21/2026 09:04:12 AM", utc)->time,
+            Utc(2026, 7, 21, 9, 4, 12));
+  EXPECT_EQ(ParseTime("2026-07-21 09:04:12", utc)->time,
+            Utc(2026, 7, 21, 9, 4, 12));
   // Jira's own format is unchanged.
   EXPECT_EQ(ParseTime("21/Jul/26 9:04 AM", utc)->time, Utc(2026, 7, 21, 9, 4));
 }
