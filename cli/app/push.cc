@@ -22,6 +22,7 @@
 #include "cli/import/jira.h"
 #include "cli/import/row_reader.h"
 #include "cli/import/survey.h"
+#include "cli/import/text_check.h"
 #include "cli/output/table.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -51,6 +52,16 @@ std::optional<Fingerprint> FingerprintOf(const std::string& path) {
   f.mtime = std::filesystem::last_write_time(path, ec);
   if (ec) return std::nullopt;
   return f;
+}
+
+// The first bytes of `in` (for CheckIsText), leaving it at the start.
+std::string Head(std::istream& in) {
+  std::string head(kTextCheckBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  in.seekg(0);
+  return head;
 }
 
 template <typename Item>
@@ -180,8 +191,10 @@ class PushRun {
         return Import<iv1::PushRequest, iv1::Event>(
             result,
             [&](std::istream& in) {
+              GenericEventOptions options = settings_.generic;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<GenericEventMapper>(settings_.generic));
+                  in, std::make_unique<GenericEventMapper>(std::move(options)));
             },
             "events");
       case Format::kEventsJsonl:
@@ -198,16 +211,20 @@ class PushRun {
         return Import<iv1::PushRequest, iv1::Event>(
             result,
             [&](std::istream& in) {
+              JiraOptions options = settings_.jira;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<JiraMapper>(settings_.jira));
+                  in, std::make_unique<JiraMapper>(std::move(options)));
             },
             "events");
       case Format::kSurvey:
         return Import<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
             result,
             [&](std::istream& in) {
+              SurveyOptions options = *settings_.survey;
+              options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
-                  in, *SurveyMapper::Create(*settings_.survey));
+                  in, *SurveyMapper::Create(std::move(options)));
             },
             "responses");
       case Format::kResponsesJsonl:
@@ -248,6 +265,19 @@ class PushRun {
       Done(result, kExitInvalidInput,
            absl::StrCat("cannot open: ", std::strerror(errno)));
       return kExitInvalidInput;
+    }
+    if (const absl::Status text = CheckIsText(Head(in)); !text.ok()) {
+      Done(result, kExitInvalidInput, text.message());
+      return kExitInvalidInput;
+    }
+    // Numeric dates (03/04/2026) are read in the order the file's other
+    // rows show; the push reads the file with the same order.
+    date_order_ = DateOrder::kUnknown;
+    if (result.format == Format::kEventsCsv || result.format == Format::kJira ||
+        result.format == Format::kSurvey) {
+      date_order_ = DetectDateOrder(in);
+      in.clear();
+      in.seekg(0);
     }
     const std::optional<Fingerprint> size = FingerprintOf(result.file);
     std::unique_ptr<RowReader<Item>> rows = open(in);
@@ -290,6 +320,7 @@ class PushRun {
       invalid_rows += static_cast<int64_t>(invalid.size());
       dropped_items += static_cast<int64_t>(mapped - read->lines.size());
       read->bad.insert(read->bad.end(), invalid.begin(), invalid.end());
+      ReportNewTeams(result);
       std::sort(
           read->bad.begin(), read->bad.end(),
           [](const BadRow& a, const BadRow& b) { return a.line < b.line; });
@@ -301,6 +332,7 @@ class PushRun {
       progress_.Update(bytes / 1024, rows_read);
     }
     reader.join();
+    ReportNewTeams(result);
     progress_.Finish();
     result.counts = batcher.counts();
     result.counts.items -= dropped_items;
@@ -351,6 +383,16 @@ class PushRun {
               })
             : nullptr);
     return feed;
+  }
+
+  // Names the team ids given to team names since the last call (once per
+  // name for the run: a name in a collision is then reported as a bad row).
+  void ReportNewTeams(const FileResult& result) {
+    if (!settings_.teams) return;
+    for (const auto& [name, id] : settings_.teams->TakeNew()) {
+      progress_.Message(
+          absl::StrCat(result.file, ": team \"", name, "\" is ", id));
+    }
   }
 
   // The summary of a checked (and maybe pushed) file.
@@ -417,9 +459,14 @@ class PushRun {
     }
     result.outcome = settings_.dry_run ? "checked" : "pushed";
     result.exit = result.counts.bad_rows > 0 ? kExitInvalidInput : kExitOk;
-    *context_.out << Summary(result, unit, !settings_.dry_run,
-                             context_.clock->Now() - start)
-                  << "\n";
+    const std::string summary = Summary(result, unit, !settings_.dry_run,
+                                        context_.clock->Now() - start);
+    // With --json stdout is the JSON summary alone, for jq and scripts.
+    if (args_.Flag("json")) {
+      progress_.Message(summary);
+    } else {
+      *context_.out << summary << "\n";
+    }
     return true;
   }
 
@@ -531,6 +578,8 @@ class PushRun {
   const Settings settings_;
   const CliContext& context_;
   ProgressReporter progress_;
+  // The order of numeric dates in the file being imported.
+  DateOrder date_order_ = DateOrder::kUnknown;
   std::unique_ptr<IngestClient> ingest_;
   std::string ingest_address_;
   std::unique_ptr<InsightsClient> insights_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -86,17 +87,22 @@ const CommandSpec& PushCommand() {
                    "Europe/Berlin",
            .env = "ORGPULSE_TIMEZONE",
            .default_value = "UTC"},
+          {.name = "time-format",
+           .value_name = "FORMAT",
+           .help = "times in this absl::ParseTime (strftime-like) format, "
+                   "e.g. '%d.%m.%Y %H:%M', besides ISO 8601, Jira's and "
+                   "numeric dates"},
           {.name = "team-column",
            .value_name = "NAME",
            .help = "jira: the column that names each issue's team"},
           {.name = "team-prefix",
            .value_name = "PATH",
-           .help = "jira, survey: put PATH/ before team names (after "
-                   "lowercasing them and turning blanks into -)"},
+           .help = "jira, survey: put PATH/ before team names (each name "
+                   "is one team: \"Platform / Infra\" is PATH/platform-infra)"},
           {.name = "team-map",
            .value_name = "FILE",
            .help = "jira, survey: a CSV of name,team rows mapping the export's "
-                   "team names to team ids"},
+                   "team names to team ids (which may be paths, eng/platform)"},
           {.name = "done-statuses",
            .value_name = "LIST",
            .help = "jira: statuses that mean done",
@@ -205,8 +211,16 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
     return absl::InvalidArgumentError(absl::StrCat(
         "--timezone: unknown time zone \"", args.Get("timezone"), "\""));
   }
+  TimeSyntax times;
+  times.format = args.Get("time-format");
+  if (!times.format.empty() && !absl::StrContains(times.format, "%")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--time-format: \"", times.format,
+        "\" has no conversion such as %Y or %H (see absl::ParseTime)"));
+  }
   s.generic.default_source = args.Get("source");
   s.generic.zone = zone;
+  s.generic.times = times;
   int n = 0;
   if (!absl::SimpleAtoi(args.Get("batch-size"), &n) || n < 1 ||
       n > IngestClient::kMaxEventsPerRequest - 16) {
@@ -231,10 +245,11 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
   if (jira || survey) {
     absl::StatusOr<TeamResolver> teams = Teams(args);
     if (!teams.ok()) return teams.status();
-    s.jira.teams = *teams;
+    s.teams = std::make_unique<TeamNames>(*std::move(teams));
+    s.jira.teams = s.teams.get();
     if (survey) {
       s.survey.emplace();
-      s.survey->teams = *std::move(teams);
+      s.survey->teams = s.teams.get();
     }
   }
   if (jira) {
@@ -244,6 +259,7 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
     }
     if (!args.Get("source").empty()) s.jira.source = args.Get("source");
     s.jira.zone = zone;
+    s.jira.times = times;
     s.jira.done_statuses = List(args.Get("done-statuses"));
     s.jira.cancelled_statuses = List(args.Get("cancelled-statuses"));
     if (!absl::SimpleAtoi(args.Get("default-due-days"),
@@ -269,6 +285,7 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
     s.survey->mapping = *std::move(mapping);
     s.survey->round = args.Get("round");
     s.survey->zone = zone;
+    s.survey->times = times;
     if (!args.Get("response-key-file").empty()) {
       absl::StatusOr<KeyedHasher> key =
           KeyedHasher::FromFile(args.Get("response-key-file"));

@@ -5,6 +5,7 @@
 #define ORGPULSE_CLI_APP_PUSH_SETTINGS_H_
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "cli/import/generic_events.h"
 #include "cli/import/jira.h"
 #include "cli/import/survey.h"
+#include "cli/import/team_names.h"
 
 namespace orgpulse::cli {
 
@@ -30,6 +32,8 @@ struct Settings {
   std::optional<Format> format;  // nullopt: by file extension
   bool dry_run = false;
   bool skip_bad_rows = false;
+  // The team names of jira and survey files (their options point here).
+  std::unique_ptr<TeamNames> teams;
   GenericEventOptions generic;
   JiraOptions jira;
   std::optional<SurveyOptions> survey;

@@ -45,8 +45,8 @@ class RowContext {
  public:
   RowContext(const std::vector<std::string>& fields,
              const std::vector<std::optional<size_t>>& columns,
-             const absl::TimeZone& zone)
-      : fields_(fields), columns_(columns), zone_(zone) {}
+             const absl::TimeZone& zone, const TimeSyntax& times)
+      : fields_(fields), columns_(columns), zone_(zone), times_(times) {}
 
   void set_kind(absl::string_view kind) { kind_ = kind; }
 
@@ -69,9 +69,9 @@ class RowContext {
   void Time(Column c, google::protobuf::Timestamp* out, bool due = false) {
     absl::string_view cell = Required(c);
     if (cell.empty()) return;
-    absl::StatusOr<absl::Time> t =
-        due ? ParseDueTime(cell, zone_) : [&]() -> absl::StatusOr<absl::Time> {
-      absl::StatusOr<ParsedTime> parsed = ParseTime(cell, zone_);
+    absl::StatusOr<absl::Time> t = due ? ParseDueTime(cell, zone_, times_)
+                                       : [&]() -> absl::StatusOr<absl::Time> {
+      absl::StatusOr<ParsedTime> parsed = ParseTime(cell, zone_, times_);
       if (!parsed.ok()) return parsed.status();
       return parsed->time;
     }();
@@ -126,6 +126,7 @@ class RowContext {
   const std::vector<std::string>& fields_;
   const std::vector<std::optional<size_t>>& columns_;
   const absl::TimeZone& zone_;
+  const TimeSyntax& times_;
   absl::string_view kind_;
   uint64_t used_ = 0;
   std::vector<std::string> problems_;
@@ -255,7 +256,7 @@ absl::Status GenericEventMapper::SetHeader(const csv::CsvHeader& header) {
 
 void GenericEventMapper::Map(const std::vector<std::string>& fields, Row& row,
                              Items<v1::Event>& out) {
-  RowContext cells(fields, columns_, options_.zone);
+  RowContext cells(fields, columns_, options_.zone, options_.times);
   const std::string kind = absl::AsciiStrToLower(cells.Cell(kKind));
   cells.set_kind(kind);
   v1::Event& e = *out.Add();

@@ -20,6 +20,7 @@
 
 #include "absl/time/time.h"
 #include "cli/import/row_reader.h"
+#include "cli/import/values.h"
 #include "orgpulse/ingest/v1/ingest.pb.h"
 
 namespace orgpulse::cli {
@@ -29,6 +30,7 @@ struct GenericEventOptions {
   std::string default_source;
   // For times without an offset.
   absl::TimeZone zone = absl::UTCTimeZone();
+  TimeSyntax times;
 };
 
 class GenericEventMapper final : public CsvRowMapper<ingest::v1::Event> {

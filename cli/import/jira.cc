@@ -55,7 +55,7 @@ void JiraMapper::Map(const std::vector<std::string>& fields, Row& row,
   std::vector<std::string> problems;
   const absl::string_view key = cell(key_);
   if (key.empty()) problems.push_back("Issue key is empty");
-  absl::StatusOr<std::string> team = options_.teams.Resolve(cell(team_));
+  absl::StatusOr<std::string> team = options_.teams->Resolve(cell(team_));
   if (!team.ok()) {
     problems.push_back(
         absl::StrCat(options_.team_column, ": ", team.status().message()));
@@ -63,14 +63,16 @@ void JiraMapper::Map(const std::vector<std::string>& fields, Row& row,
   absl::Time created;
   if (cell(created_).empty()) {
     problems.push_back("Created is empty");
-  } else if (auto t = ParseTime(cell(created_), options_.zone); t.ok()) {
+  } else if (auto t = ParseTime(cell(created_), options_.zone, options_.times);
+             t.ok()) {
     created = t->time;
   } else {
     problems.push_back(absl::StrCat("Created: ", t.status().message()));
   }
   std::optional<absl::Time> due;
   if (!cell(due_).empty()) {
-    absl::StatusOr<absl::Time> t = ParseDueTime(cell(due_), options_.zone);
+    absl::StatusOr<absl::Time> t =
+        ParseDueTime(cell(due_), options_.zone, options_.times);
     if (t.ok()) {
       due = *t;
     } else {
@@ -98,7 +100,8 @@ void JiraMapper::Map(const std::vector<std::string>& fields, Row& row,
       problems.push_back(
           absl::StrCat("status \"", Excerpt(status),
                        "\" but Resolved (and Updated) is empty"));
-    } else if (auto t = ParseTime(when, options_.zone); t.ok()) {
+    } else if (auto t = ParseTime(when, options_.zone, options_.times);
+               t.ok()) {
       finished = t->time;
     } else {
       problems.push_back(absl::StrCat(resolved ? "Resolved: " : "Updated: ",

@@ -26,6 +26,7 @@
 
 #include "absl/time/time.h"
 #include "cli/import/row_reader.h"
+#include "cli/import/team_names.h"
 #include "cli/import/values.h"
 #include "orgpulse/ingest/v1/ingest.pb.h"
 
@@ -36,9 +37,11 @@ struct JiraOptions {
   // The column that names the team (a custom field, Components, a
   // label column...). Required.
   std::string team_column;
-  TeamResolver teams;
+  // The run's team names. REQUIRES: not null; outlives the mapper.
+  TeamNames* teams = nullptr;
   // Jira exports times in the exporting user's zone, without an offset.
   absl::TimeZone zone = absl::UTCTimeZone();
+  TimeSyntax times;
   // Compared ignoring case.
   std::vector<std::string> done_statuses = {"done", "closed", "resolved"};
   std::vector<std::string> cancelled_statuses = {

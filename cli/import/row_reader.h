@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/csv/csv_reader.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -94,7 +95,12 @@ class CsvRowReader final : public RowReader<Item> {
         return false;
       }
       status_ = mapper_->SetHeader(csv::CsvHeader(record_.fields));
-      if (!status_.ok()) return false;
+      if (!status_.ok()) {
+        status_ = absl::Status(
+            status_.code(), absl::StrCat("line ", record_.line,
+                                         " (the header): ", status_.message()));
+        return false;
+      }
     }
     if (!reader_.Next(record_)) {
       status_ = reader_.status();
@@ -140,6 +146,9 @@ class JsonLinesReader final : public RowReader<Item> {
       bytes_ += static_cast<int64_t>(line.size()) + 1;
       ++line_;
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      // A UTF-8 byte order mark, as some editors write one.
+      if (line_ == 1 && absl::StartsWith(line, "\xEF\xBB\xBF"))
+        line.erase(0, 3);
       if (absl::StripAsciiWhitespace(line).empty()) continue;
       row.line = line_;
       row.error.clear();

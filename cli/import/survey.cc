@@ -216,7 +216,7 @@ void SurveyMapper::Map(const std::vector<std::string>& fields, Row& row,
         r.set_respondent_id(std::string(cell));
         break;
       case SurveyRole::kTeam: {
-        absl::StatusOr<std::string> team = options_.teams.Resolve(cell);
+        absl::StatusOr<std::string> team = options_.teams->Resolve(cell);
         if (team.ok()) {
           r.set_team(*team);
         } else {
@@ -229,7 +229,8 @@ void SurveyMapper::Map(const std::vector<std::string>& fields, Row& row,
         r.set_round(absl::AsciiStrToLower(cell));
         break;
       case SurveyRole::kSubmittedAt: {
-        absl::StatusOr<ParsedTime> t = ParseTime(cell, options_.zone);
+        absl::StatusOr<ParsedTime> t =
+            ParseTime(cell, options_.zone, options_.times);
         if (t.ok()) {
           ToProtoTime(t->time, *r.mutable_submitted_at());
         } else {

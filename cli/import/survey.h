@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/import/row_reader.h"
+#include "cli/import/team_names.h"
 #include "cli/import/values.h"
 #include "common/crypto/keyed_hash.h"
 #include "orgpulse/insights/v1/insights.pb.h"
@@ -72,8 +73,10 @@ struct SurveyOptions {
   SurveyMapping mapping;
   // The round, when the mapping has no round column.
   std::string round;
-  TeamResolver teams;
+  // The run's team names. REQUIRES: not null; outlives the mapper.
+  TeamNames* teams = nullptr;
   absl::TimeZone zone = absl::UTCTimeZone();
+  TimeSyntax times;
   // Derives response ids when the mapping has no response_id column.
   std::optional<KeyedHasher> response_key;
 };

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -121,6 +122,33 @@ bool ParseIso(absl::string_view s, Fields& f) {
   return ParseClock(in, f) && ParseOffset(in, f);
 }
 
+// A year of 2 or 4 digits (26 is 2026).
+bool ParseYear(Scanner& in, Fields& f) {
+  const absl::string_view rest = in.Rest();
+  const size_t digits =
+      std::min(rest.find_first_not_of("0123456789"), rest.size());
+  if (digits != 2 && digits != 4) return false;
+  const int year = *in.Digits(2, 4);
+  f.year = digits == 2 ? 2000 + year : year;
+  return true;
+}
+
+// What may follow a date: nothing, or a blank and H:MM[:SS] with an
+// optional AM or PM.
+bool ParseClockAfterDate(Scanner& in, Fields& f) {
+  if (in.done()) return true;
+  if (!in.Consume(' ')) return false;
+  in.SkipBlanks();
+  if (!ParseClock(in, f)) return false;
+  in.SkipBlanks();
+  const std::string meridiem = absl::AsciiStrToLower(in.Rest());
+  if (meridiem.empty()) return f.hour <= 23;
+  if (meridiem != "am" && meridiem != "pm") return false;
+  if (f.hour < 1 || f.hour > 12) return false;
+  f.hour = f.hour % 12 + (meridiem == "pm" ? 12 : 0);
+  return true;
+}
+
 // Jira: 12/Mar/26 9:15 AM, 12/Mar/2026 09:15, 12/Mar/26.
 bool ParseJira(absl::string_view s, Fields& f) {
   static constexpr absl::string_view kMonths[] = {"jan", "feb", "mar", "apr",
@@ -136,44 +164,115 @@ bool ParseJira(absl::string_view s, Fields& f) {
   }
   if (month == 0) return false;
   in.Advance(3);
-  if (!in.Consume('/')) return false;
-  const absl::string_view rest = in.Rest();
-  const size_t year_digits =
-      rest.find_first_not_of("0123456789") == absl::string_view::npos
-          ? rest.size()
-          : rest.find_first_not_of("0123456789");
-  if (year_digits != 2 && year_digits != 4) return false;
-  const auto year = in.Digits(2, 4);
-  f.year = year_digits == 2 ? 2000 + *year : *year;
+  if (!in.Consume('/') || !ParseYear(in, f)) return false;
   f.month = month;
   f.day = *day;
-  if (in.done()) return true;
-  if (!in.Consume(' ')) return false;
-  if (!ParseClock(in, f)) return false;
-  in.SkipBlanks();
-  const std::string meridiem = absl::AsciiStrToLower(in.Rest());
-  if (meridiem.empty()) return f.hour <= 23;
-  if (meridiem != "am" && meridiem != "pm") return false;
-  if (f.hour < 1 || f.hour > 12) return false;
-  f.hour = f.hour % 12 + (meridiem == "pm" ? 12 : 0);
-  return true;
+  return ParseClockAfterDate(in, f);
+}
+
+enum class Numeric { kNoMatch, kOk, kAmbiguous, kAgainstTheFile };
+
+// 7/21/2026 9:04:12, 7/21/26 9:04 AM, 21/07/2026, 21.07.2026 09:04. Sets
+// `*evidence` to the order the numbers show, if they show one.
+Numeric ParseNumeric(absl::string_view s, DateOrder order, Fields& f,
+                     DateOrder* evidence = nullptr) {
+  Scanner in(s);
+  const auto first = in.Digits(1, 2);
+  const char separator = in.peek();
+  if (!first || (separator != '/' && separator != '.')) {
+    return Numeric::kNoMatch;
+  }
+  in.Advance(1);
+  const auto second = in.Digits(1, 2);
+  if (!second || !in.Consume(separator) || !ParseYear(in, f) ||
+      !ParseClockAfterDate(in, f)) {
+    return Numeric::kNoMatch;
+  }
+  DateOrder shown = DateOrder::kUnknown;
+  if (*first > 12) {
+    shown = DateOrder::kDayFirst;
+  } else if (*second > 12) {
+    shown = DateOrder::kMonthFirst;
+  }
+  if (evidence != nullptr && separator == '/') *evidence = shown;
+  if (separator == '.') {
+    shown = DateOrder::kDayFirst;  // 21.07.2026
+  } else if (shown != DateOrder::kUnknown && order != DateOrder::kUnknown &&
+             shown != order) {
+    return Numeric::kAgainstTheFile;
+  }
+  if (shown == DateOrder::kUnknown) {
+    if (*first == *second) {
+      shown = DateOrder::kDayFirst;  // the same either way
+    } else if (order == DateOrder::kUnknown) {
+      return Numeric::kAmbiguous;
+    } else {
+      shown = order;
+    }
+  }
+  f.day = shown == DateOrder::kDayFirst ? *first : *second;
+  f.month = shown == DateOrder::kDayFirst ? *second : *first;
+  return Numeric::kOk;
+}
+
+// `format` contains a time-of-day conversion.
+bool HasTimeOfDay(absl::string_view format) {
+  for (absl::string_view c : {"%H", "%I", "%M", "%T", "%R", "%c", "%s"}) {
+    if (absl::StrContains(format, c)) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
-                                     const absl::TimeZone& zone) {
+                                     const absl::TimeZone& zone,
+                                     const TimeSyntax& syntax) {
   const absl::string_view s = absl::StripAsciiWhitespace(text);
+  if (!syntax.format.empty()) {
+    absl::Time t;
+    std::string ignored;
+    if (absl::ParseTime(syntax.format, s, zone, &t, &ignored)) {
+      return ParsedTime{t, !HasTimeOfDay(syntax.format)};
+    }
+  }
   auto error = [&] {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read \"", Excerpt(s),
-        "\" as a time (expected e.g. 2026-03-01T09:15:00Z, 2026-03-01 09:15, "
-        "2026-03-01 or 01/Mar/26 9:15 AM)"));
+        "cannot read \"", Excerpt(s), "\" as a time (expected ",
+        syntax.format.empty()
+            ? ""
+            : absl::StrCat("--time-format=", syntax.format, ", or "),
+        "e.g. 2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01, 01/Mar/26 "
+        "9:15 "
+        "AM or 3/1/2026 9:15:00; --time-format reads others)"));
   };
   Fields f;
   if (!ParseIso(s, f)) {
     f = Fields();
-    if (!ParseJira(s, f)) return error();
+    if (!ParseJira(s, f)) {
+      f = Fields();
+      switch (ParseNumeric(s, syntax.date_order, f)) {
+        case Numeric::kNoMatch:
+          return error();
+        case Numeric::kAmbiguous:
+          return absl::InvalidArgumentError(absl::StrCat(
+              "\"", Excerpt(s),
+              "\" could be day/month or month/day, and no other row of the "
+              "file has a day over 12 to tell; give --time-format, e.g. "
+              "--time-format='%m/%d/%Y %H:%M:%S' (month first) or "
+              "'%d/%m/%Y %H:%M:%S' (day first)"));
+        case Numeric::kAgainstTheFile:
+          return absl::InvalidArgumentError(absl::StrCat(
+              "\"", Excerpt(s), "\" is ",
+              syntax.date_order == DateOrder::kDayFirst ? "month/day"
+                                                        : "day/month",
+              " but other rows of the file are ",
+              syntax.date_order == DateOrder::kDayFirst ? "day/month"
+                                                        : "month/day"));
+        case Numeric::kOk:
+          break;
+      }
+    }
   }
   const absl::CivilSecond civil(f.year, f.month, f.day, f.hour, f.minute,
                                 f.second);
@@ -195,12 +294,36 @@ absl::StatusOr<ParsedTime> ParseTime(absl::string_view text,
 }
 
 absl::StatusOr<absl::Time> ParseDueTime(absl::string_view text,
-                                        const absl::TimeZone& zone) {
-  absl::StatusOr<ParsedTime> parsed = ParseTime(text, zone);
+                                        const absl::TimeZone& zone,
+                                        const TimeSyntax& syntax) {
+  absl::StatusOr<ParsedTime> parsed = ParseTime(text, zone, syntax);
   if (!parsed.ok()) return parsed.status();
   if (!parsed->date_only) return parsed->time;
   const absl::CivilDay day = absl::ToCivilDay(parsed->time, zone);
   return absl::FromCivil(day + 1, zone) - absl::Seconds(1);
+}
+
+DateOrder DetectDateOrder(std::istream& in, int64_t max_records) {
+  csv::CsvReader reader(in);
+  csv::CsvRecord record;
+  bool seen_numeric = false;
+  while (reader.Next(record)) {
+    for (const std::string& field : record.fields) {
+      const absl::string_view cell = absl::StripAsciiWhitespace(field);
+      // Cheap test first: most cells are not dates.
+      if (cell.size() < 6 || !absl::ascii_isdigit(cell[0])) continue;
+      Fields f;
+      DateOrder shown = DateOrder::kUnknown;
+      if (ParseNumeric(cell, DateOrder::kUnknown, f, &shown) ==
+          Numeric::kNoMatch) {
+        continue;
+      }
+      seen_numeric = true;
+      if (shown != DateOrder::kUnknown) return shown;
+    }
+    if (!seen_numeric && record.line > max_records) break;
+  }
+  return DateOrder::kUnknown;
 }
 
 absl::StatusOr<double> ParseNumber(absl::string_view text) {
@@ -277,8 +400,7 @@ absl::StatusOr<TeamResolver> TeamResolver::FromMapFile(std::istream& in,
       return absl::InvalidArgumentError(absl::StrCat(
           where(), "\"", Excerpt(team), "\" is not a team id (", error, ")"));
     }
-    resolver.map_[absl::AsciiStrToLower(
-        absl::StripAsciiWhitespace(record.fields[0]))] = team;
+    resolver.map_[NameKey(record.fields[0])] = team;
   }
   if (!reader.status().ok()) {
     return absl::InvalidArgumentError(
@@ -291,24 +413,42 @@ absl::StatusOr<std::string> TeamResolver::Resolve(
     absl::string_view name) const {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(name);
   if (trimmed.empty()) return absl::InvalidArgumentError("the team is empty");
-  std::string team;
   if (has_map_) {
-    const auto it = map_.find(absl::AsciiStrToLower(trimmed));
+    const auto it = map_.find(NameKey(trimmed));
     if (it == map_.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "team \"", Excerpt(trimmed), "\" is not in the team map"));
     }
     return it->second;
   }
-  team = absl::AsciiStrToLower(trimmed);
+  // Letters other than a-z (ü, é, ж) have no obvious spelling in a team id:
+  // the user says which team they are rather than the CLI guessing.
+  if (std::any_of(trimmed.begin(), trimmed.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x80;
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("team \"", Excerpt(trimmed),
+                     "\" has characters a team id cannot hold (a-z, 0-9, -, "
+                     "_); say which team it is with --team-map"));
+  }
   std::string slug;
-  slug.reserve(team.size());
-  for (char c : team) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      if (!slug.empty() && slug.back() != '-') slug.push_back('-');
-    } else {
-      slug.push_back(c);
+  slug.reserve(trimmed.size());
+  bool gap = false;
+  for (char c : trimmed) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!absl::ascii_isalnum(u) && c != '_') {
+      gap = true;  // `-` too: "A - B" is a-b, not a---b
+      continue;
     }
+    if (gap && !slug.empty()) slug.push_back('-');
+    gap = false;
+    slug.push_back(absl::ascii_tolower(u));
+  }
+  if (slug.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("team \"", Excerpt(trimmed),
+                     "\" has no letters or digits; say which team it is with "
+                     "--team-map"));
   }
   if (!prefix_.empty()) slug = absl::StrCat(prefix_, "/", slug);
   if (const std::string error = TeamIdError(slug); !error.empty()) {
@@ -317,6 +457,20 @@ absl::StatusOr<std::string> TeamResolver::Resolve(
         "\", not a team id (", error, "); map names to teams with --team-map"));
   }
   return slug;
+}
+
+std::string NameKey(absl::string_view name) {
+  std::string key;
+  key.reserve(name.size());
+  for (char c : absl::StripAsciiWhitespace(name)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (absl::ascii_isspace(u)) {
+      if (key.back() != ' ') key.push_back(' ');
+    } else {
+      key.push_back(absl::ascii_tolower(u));
+    }
+  }
+  return key;
 }
 
 std::string DeriveId(std::initializer_list<absl::string_view> parts) {

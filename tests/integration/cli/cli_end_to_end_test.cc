@@ -2,13 +2,15 @@
 // real `orgpulse` binary run as a user would, sample files in
 // tests/integration/cli/data: a generic events CSV and JSON Lines file, a
 // realistic Jira export (BOM, CRLF, quoting, line breaks in cells, empty
-// cells, local times across a clock change), a file with bad rows, and a
-// survey export with its question mapping.
+// cells, local times across a clock change), a file with bad rows, a
+// survey export with its question mapping, Jira exports with a team name
+// holding a slash and with US-locale times, and files that are not text.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -44,6 +46,28 @@ struct CliRun {
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Parses `json` with Debian's python3 (strictly: one JSON value, nothing
+// before or after it) and prints `expression` of it, `d`; what python3
+// printed, or its error.
+std::string JsonQuery(const std::string& json, const std::string& expression) {
+  TempDir dir;
+  const std::string path = dir.path() + "/stdout.json";
+  std::ofstream(path) << json;
+  const std::string command = absl::StrCat(
+      "/usr/bin/python3 -c 'import json, sys; d = json.load(open("
+      "sys.argv[1])); print(",
+      expression, ")' ", path, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "cannot run python3";
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+    out.append(buffer, n);
+  }
+  pclose(pipe);
+  return out;
 }
 
 int CountLines(const std::string& s) {
@@ -184,6 +208,59 @@ TEST_F(CliEndToEndTest, JiraExportLandsAndReimportingChangesNothing) {
             HasSubstr("2 open, 1 overdue, 2 cancelled; on time 50% (2 of 4)")));
 }
 
+// A team field with a slash in it: one team, never a path; a second
+// spelling of the same id is refused until a team map says which is which.
+TEST_F(CliEndToEndTest, TeamNamesWithSlashesAreOneTeamAndCollisionsAreRefused) {
+  const std::string file = kData + "/jira_team_names.csv";
+  std::vector<std::string> push = {"push",
+                                   "--format=jira",
+                                   "--team-column=Custom field (Team)",
+                                   "--team-prefix=eng",
+                                   absl::StrCat("--now=", kNow),
+                                   file};
+  const CliRun refused = Orgpulse(push);
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_THAT(refused.out, IsEmpty());
+  EXPECT_THAT(
+      refused.err,
+      AllOf(HasSubstr(file + ":5: Custom field (Team): teams \"Platform / "
+                             "Infra\" and \"Platform-Infra\" both give the "
+                             "team id eng/platform-infra; say which team each "
+                             "is with --team-map"),
+            HasSubstr("1 of 4 rows rejected; nothing pushed")));
+  // The mapping used, once for the three rows of that name.
+  const std::string mapping =
+      file + ": team \"Platform / Infra\" is eng/platform-infra\n";
+  EXPECT_THAT(refused.err, HasSubstr(mapping));
+  EXPECT_EQ(refused.err.find(mapping), refused.err.rfind(mapping));
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+
+  push.push_back("--skip-bad-rows");
+  const CliRun skipping = Orgpulse(push);
+  EXPECT_EQ(skipping.code, 3);
+  EXPECT_THAT(skipping.out, HasSubstr("4 rows, 4 events: 4 accepted"));
+  // One team, no parent eng/platform- made up on the way.
+  EXPECT_EQ(Orgpulse({"teams"}).out,
+            "TEAM                EVENTS  LAST EVENT\n"
+            "eng/platform-infra       4  2026-07-24T17:00:00Z\n");
+}
+
+TEST_F(CliEndToEndTest, ATeamMapNamesTheTeamsOfAnExport) {
+  const std::string map = dir_.path() + "/teams.csv";
+  std::ofstream(map) << "name,team\nPlatform / Infra,eng/platform\n"
+                        "Platform-Infra,eng/platform\n";
+  const CliRun run =
+      Orgpulse({"push", "--format=jira", "--team-column=Custom field (Team)",
+                "--team-map=" + map, absl::StrCat("--now=", kNow),
+                kData + "/jira_team_names.csv"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("4 rows, 5 events: 5 accepted"));
+  EXPECT_THAT(run.err, Not(HasSubstr("team \"")));
+  EXPECT_EQ(Orgpulse({"teams"}).out,
+            "TEAM          EVENTS  LAST EVENT\n"
+            "eng/platform       5  2026-07-24T17:00:00Z\n");
+}
+
 TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
   const CliRun dry =
       Orgpulse({"push", "--dry-run", absl::StrCat("--now=", kNow),
@@ -196,15 +273,21 @@ TEST_F(CliEndToEndTest, GenericCsvAndJsonLinesWithOffsets) {
 
   // --memory-mb=0: the push reads the files again instead of keeping the
   // checked batches.
+  // With --json, stdout is JSON alone (what `| jq` needs); the summary
+  // lines go to stderr.
   const CliRun pushed =
       Orgpulse({"push", absl::StrCat("--now=", kNow), "--json", "--memory-mb=0",
                 kData + "/events.csv", kData + "/events.jsonl"});
   ASSERT_EQ(pushed.code, 0) << pushed.err;
-  EXPECT_THAT(
-      pushed.out,
-      AllOf(HasSubstr("events.csv: 8 rows, 8 events: 8 accepted"),
-            HasSubstr("events.jsonl: 3 rows, 3 events: 3 accepted"),
-            HasSubstr("\"outcome\":\"pushed\""), HasSubstr("\"accepted\":8")));
+  EXPECT_THAT(pushed.out, AllOf(HasSubstr("\"outcome\":\"pushed\""),
+                                HasSubstr("\"accepted\":8")));
+  EXPECT_EQ(JsonQuery(pushed.out,
+                      "[(f[\"file\"].split(\"/\")[-1], f[\"accepted\"]) "
+                      "for f in d[\"files\"]]"),
+            "[('events.csv', 8), ('events.jsonl', 3)]\n");
+  EXPECT_THAT(pushed.err,
+              AllOf(HasSubstr("events.csv: 8 rows, 8 events: 8 accepted"),
+                    HasSubstr("events.jsonl: 3 rows, 3 events: 3 accepted")));
   const CliRun support = Orgpulse({"execution", "ops/support"});
   EXPECT_THAT(
       support.out,
@@ -256,6 +339,94 @@ TEST_F(CliEndToEndTest, FileWithBadRowsPushesNothingAndNamesEveryBadLine) {
                                     "duplicates, 7 rejected"));
   EXPECT_THAT(Orgpulse({"teams", "--json"}).out,
               HasSubstr("{\"team\":\"qa/tools\",\"events\":\"3\""));
+}
+
+// Files that are not CSV text, and a header that is not the format's: one
+// line each saying what is wrong, and nothing pushed.
+TEST_F(CliEndToEndTest, FilesThatAreNotTextGetOneLineSayingSo) {
+  const std::string csv = ReadAll(kData + "/events.csv");
+  const std::string utf16 = dir_.path() + "/events-utf16.csv";
+  {
+    std::ofstream out(utf16, std::ios::binary);
+    out << "\xFF\xFE";  // as Excel saves "Unicode text"
+    for (char c : csv) out << c << '\0';
+  }
+  const std::string gzipped = dir_.path() + "/events.csv.gz";
+  // gzip -n of "Timestamp,Team\n".
+  std::ofstream(gzipped, std::ios::binary) << std::string(
+      "\x1F\x8B\x08\x00\x00\x00\x00\x00\x02\x03\x0B\xC9\xCC\x4D\x2D\x2E\x49"
+      "\xCC\x2D\xD0\x09\x49\x4D\xCC\xE5\x02\x00\xC5\x44\xF9\xB4\x0F\x00\x00"
+      "\x00",
+      35);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--format=events-csv", utf16},
+       "orgpulse: " + utf16 + ": is UTF-16; save it as UTF-8\n"},
+      {{"--format=events-csv", gzipped},
+       "orgpulse: " + gzipped + ": is gzip-compressed; decompress it first\n"},
+      {{"--format=jira", "--team-column=Team", kData + "/events.csv"},
+       "orgpulse: " + kData +
+           "/events.csv: line 1 (the header): not a Jira export with the "
+           "columns needed: missing Issue key, Status, Created\n"},
+  };
+  for (const auto& [args, says] : cases) {
+    std::vector<std::string> push = {"push", absl::StrCat("--now=", kNow)};
+    push.insert(push.end(), args.begin(), args.end());
+    const CliRun run = Orgpulse(push);
+    EXPECT_EQ(run.code, 3);
+    EXPECT_THAT(run.out, IsEmpty());
+    EXPECT_EQ(run.err, says);
+  }
+  EXPECT_EQ(Orgpulse({"teams"}).out, "no teams\n");
+}
+
+// Times as tools write them: Jira in a US locale, numeric dates whose order
+// another row tells (or nothing does), and --time-format for the rest.
+TEST_F(CliEndToEndTest, TimesAsExportsWriteThem) {
+  const std::string now = absl::StrCat("--now=", kNow);
+  const CliRun jira =
+      Orgpulse({"push", "--format=jira", "--team-column=Custom field (Team)",
+                "--team-prefix=ops", now, kData + "/jira_us_locale.csv"});
+  ASSERT_EQ(jira.code, 0) << jira.err;
+  EXPECT_THAT(jira.out, HasSubstr("2 rows, 3 events: 3 accepted"));
+  EXPECT_THAT(Orgpulse({"teams", "ops"}).out,
+              HasSubstr("ops/site-reliability       3  2026-08-03T14:15:00Z"));
+
+  const std::string header = "kind,source,team,occurred_at,procedure,passed\n";
+  const std::string untold = dir_.path() + "/untold.csv";
+  std::ofstream(untold) << header
+                        << "procedure_check,ci,qa/a,03/04/2026 10:00:00,"
+                           "review,yes\n";
+  const CliRun refused = Orgpulse({"push", now, untold});
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_THAT(refused.err,
+              HasSubstr(untold + ":2: occurred_at: \"03/04/2026 10:00:00\" "
+                                 "could be day/month or month/day, and no "
+                                 "other row of the file has a day over 12 to "
+                                 "tell; give --time-format"));
+
+  // A later row with a day over 12 says the file is day first.
+  const std::string told = dir_.path() + "/told.csv";
+  std::ofstream(told) << header
+                      << "procedure_check,ci,qa/a,03/04/2026 10:00:00,review,"
+                         "yes\n"
+                         "procedure_check,ci,qa/b,21/04/2026 09:04:12,review,"
+                         "yes\n";
+  const CliRun pushed = Orgpulse({"push", now, told});
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+  EXPECT_THAT(Orgpulse({"teams", "qa"}).out,
+              AllOf(HasSubstr("qa/a       1  2026-04-03T10:00:00Z"),
+                    HasSubstr("qa/b       1  2026-04-21T09:04:12Z")));
+
+  const std::string odd = dir_.path() + "/odd.csv";
+  std::ofstream(odd) << header
+                     << "procedure_check,ci,qa/c,2026.07.21 at 09.04,review,"
+                        "yes\n";
+  EXPECT_EQ(Orgpulse({"push", now, odd}).code, 3);
+  const CliRun formatted =
+      Orgpulse({"push", now, "--time-format=%Y.%m.%d at %H.%M", odd});
+  ASSERT_EQ(formatted.code, 0) << formatted.err;
+  EXPECT_THAT(Orgpulse({"teams", "qa/c"}).out,
+              HasSubstr("qa/c       1  2026-07-21T09:04:00Z"));
 }
 
 TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {

@@ -23,6 +23,7 @@ using ::orgpulse::testing::StatusIs;
 using ::orgpulse::testing::TempDir;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -274,9 +275,11 @@ TEST(RunCliTest, DryRunOfAGoodFileNeedsNoServer) {
   const CliRun run = RunWith({"push", "--dry-run", "--ingest=127.0.0.1:1",
                               "--json", "--now=2026-11-20T12:00:00Z", file});
   EXPECT_EQ(run.code, kExitOk) << run.err;
-  EXPECT_THAT(run.out, AllOf(HasSubstr("1 rows, 1 events, 0 rejected: checked"),
+  // With --json stdout is the JSON object alone; the summary is on stderr.
+  EXPECT_THAT(run.out, AllOf(StartsWith("{\"files\":[{"), EndsWith("}]}\n"),
                              HasSubstr("\"outcome\":\"checked\""),
                              HasSubstr("\"format\":\"events-jsonl\"")));
+  EXPECT_THAT(run.err, HasSubstr("1 rows, 1 events, 0 rejected: checked"));
 }
 
 }  // namespace

@@ -169,8 +169,9 @@ TEST(GenericCsvTest, BadRowsSayWhatIsWrongAndWhere) {
           std::pair<int64_t, std::string>(
               3,
               "occurred_at: cannot read \"someday\" as a time (expected e.g. "
-              "2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01 or "
-              "01/Mar/26 9:15 AM)"),
+              "2026-03-01T09:15:00Z, 2026-03-01 09:15, 2026-03-01, "
+              "01/Mar/26 9:15 AM or 3/1/2026 9:15:00; --time-format reads "
+              "others)"),
           std::pair<int64_t, std::string>(4,
                                           "amount: \"12 EUR\" is not a number"),
           std::pair<int64_t, std::string>(
@@ -181,7 +182,13 @@ TEST(GenericCsvTest, BadRowsSayWhatIsWrongAndWhere) {
 TEST(GenericCsvTest, HeaderProblemsStopTheFile) {
   EXPECT_THAT(ReadGeneric("kind,team,ocurred_at\n").status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unknown column \"ocurred_at\"")));
+                       StartsWith("line 1 (the header): unknown column "
+                                  "\"ocurred_at\"")));
+  // A spreadsheet saved with semicolons (as Excel does in many locales): one
+  // column named after the whole header line.
+  EXPECT_THAT(ReadGeneric("\xEF\xBB\xBFkind;team;occurred_at\r\n").status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("line 1 (the header): ")));
   EXPECT_THAT(ReadGeneric("kind,team,occurred_at\n").status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("missing column source (or give --source)")));
@@ -192,8 +199,10 @@ TEST(GenericCsvTest, HeaderProblemsStopTheFile) {
 TEST(JsonLinesTest, ReadsEventsAndCompletesThem) {
   GenericEventOptions options;
   options.default_source = "import";
+  // A byte order mark first, as Notepad writes one.
   std::istringstream in(
-      "{\"team\":\"eng/pay\",\"occurredAt\":\"2026-03-02T09:00:00Z\","
+      "\xEF\xBB\xBF{\"team\":\"eng/"
+      "pay\",\"occurredAt\":\"2026-03-02T09:00:00Z\","
       "\"taskStarted\":{\"taskId\":\"PAY-1\"}}\n"
       "\n"
       "{\"event_id\":\"x\",\"source\":\"jira\",\"team\":\"eng/pay\","
@@ -227,7 +236,8 @@ ReadResult<v1::Event> ReadJira(const std::string& text, JiraOptions options) {
 TEST(JiraTest, IssuesBecomeTaskEventsKeyedByIssue) {
   JiraOptions options;
   options.team_column = "Custom field (Team)";
-  options.teams = TeamResolver("eng");
+  TeamNames teams{TeamResolver("eng")};
+  options.teams = &teams;
   absl::LoadTimeZone("Europe/Berlin", &options.zone);
   const std::string text =
       "\xEF\xBB\xBFSummary,Issue key,Issue id,Status,Created,Updated,Resolved,"
@@ -267,6 +277,8 @@ TEST(JiraTest, IssuesBecomeTaskEventsKeyedByIssue) {
 TEST(JiraTest, BadIssuesAndMissingColumns) {
   JiraOptions options;
   options.team_column = "Team";
+  TeamNames teams{TeamResolver()};
+  options.teams = &teams;
   const ReadResult<v1::Event> r = ReadJira(
       "Issue key,Status,Created,Resolved,Due date,Team\n"
       "A-1,Done,01/Mar/26 9:15 AM,,02/Mar/26,core\n"
@@ -278,9 +290,47 @@ TEST(JiraTest, BadIssuesAndMissingColumns) {
               HasSubstr("but Resolved (and Updated) is empty"));
   EXPECT_THAT(r.errors[1].second, AllOf(HasSubstr("Team: the team is empty"),
                                         HasSubstr("Created: cannot read")));
-  EXPECT_THAT(ReadJira("Issue key,Status\n", options).status,
+  EXPECT_THAT(ReadJira("\n\nIssue key,Status\n", options).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("missing Created, Team (the team column)")));
+                       AllOf(StartsWith("line 3 (the header): not a Jira "
+                                        "export"),
+                             HasSubstr("missing Created, Team (the team "
+                                       "column)"))));
+}
+
+// A team field as people fill it in: one team, slashes and all; a second
+// spelling of the same id is refused on each of its rows, naming both.
+TEST(JiraTest, TeamValuesAreOneTeamAndCollisionsAreRefused) {
+  JiraOptions options;
+  options.team_column = "Custom field (Team)";
+  TeamNames teams{TeamResolver("eng")};
+  options.teams = &teams;
+  const ReadResult<v1::Event> r = ReadJira(
+      "Summary,Issue key,Issue id,Issue Type,Status,Created,Due date,"
+      "Custom field (Team)\n"
+      "Rotate certs,INFRA-1,20001,Task,To Do,21/Jul/26 9:04 AM,31/Jul/26,"
+      "Platform / Infra\n"
+      "Upgrade nodes,INFRA-2,20002,Task,To Do,21/Jul/26 9:10 AM,31/Jul/26,"
+      "Platform-Infra\n"
+      "Drain pool,INFRA-3,20003,Task,To Do,21/Jul/26 9:12 AM,31/Jul/26,"
+      "platform / infra\n"
+      "Patch kernel,INFRA-4,20004,Task,To Do,21/Jul/26 9:15 AM,31/Jul/26,"
+      "Platform-Infra\n",
+      options);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_THAT(r.items, SizeIs(2));
+  EXPECT_EQ(r.items[0].team(), "eng/platform-infra");
+  EXPECT_EQ(r.items[1].team(), "eng/platform-infra");  // INFRA-3
+  ASSERT_THAT(r.errors, SizeIs(2));
+  EXPECT_EQ(r.errors[0].first, 3);
+  EXPECT_EQ(r.errors[1].first, 5);
+  EXPECT_THAT(r.errors[0].second,
+              AllOf(HasSubstr("Custom field (Team): teams \"Platform / Infra\" "
+                              "and \"Platform-Infra\" both give the team id "
+                              "eng/platform-infra"),
+                    HasSubstr("--team-map")));
+  EXPECT_THAT(teams.TakeNew(), ElementsAre(std::pair<std::string, std::string>(
+                                   "Platform / Infra", "eng/platform-infra")));
 }
 
 constexpr char kMapping[] =
@@ -305,13 +355,14 @@ constexpr char kSurveyHeader[] =
     "Respondent,Team,Submitted,Safe,Feedback,Valued,Grow,Exhausted,Trust,"
     "Vision,Autonomy,Together,Recommend,Stay,Comments\n";
 
-SurveyOptions Survey(std::string round = "2026-q4") {
+SurveyOptions Survey(TeamNames& teams, std::string round = "2026-q4") {
   std::istringstream in(kMapping);
   absl::StatusOr<SurveyMapping> mapping = ParseSurveyMapping(in, "map.csv");
   EXPECT_TRUE(mapping.ok()) << mapping.status();
   SurveyOptions options;
   options.mapping = *mapping;
   options.round = std::move(round);
+  options.teams = &teams;
   options.response_key = *KeyedHasher::FromSecret("0123456789abcdef0123");
   return options;
 }
@@ -327,11 +378,12 @@ ReadResult<sv1::SurveyResponse> ReadSurvey(const std::string& rows,
 }
 
 TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
+  TeamNames teams{TeamResolver()};
   const std::string rows =
       "alice@example.com,Payments,2026-11-02 10:00,4,Agree,5,3,2,4,4,5,4,9,"
       "Strongly agree,\"long, free text\"\n"
       "bob@example.com,Payments,2026-11-03 11:00,2,2,,3,5,2,2,2,2,3,2,\n";
-  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, Survey());
+  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, Survey(teams));
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.errors, IsEmpty());
   ASSERT_THAT(r.items, SizeIs(2));
@@ -351,18 +403,45 @@ TEST(SurveyTest, RowsBecomeResponsesWithKeyedIds) {
   EXPECT_THAT(alice.response_id(), StartsWith("r1-"));
   EXPECT_THAT(alice.response_id(), Not(HasSubstr("alice")));
   EXPECT_EQ(alice.response_id(),
-            ReadSurvey(rows, Survey()).items[0].response_id());
-  SurveyOptions other_key = Survey();
+            ReadSurvey(rows, Survey(teams)).items[0].response_id());
+  SurveyOptions other_key = Survey(teams);
   other_key.response_key = *KeyedHasher::FromSecret("another-secret-0123456");
   EXPECT_NE(alice.response_id(),
             ReadSurvey(rows, other_key).items[0].response_id());
   EXPECT_NE(alice.response_id(), r.items[1].response_id());
 }
 
+// A Google Forms export from a US account: M/D/YYYY H:MM:SS, read as month
+// first because one of its rows has a day over 12.
+TEST(SurveyTest, GoogleFormsTimestamps) {
+  TeamNames teams{TeamResolver()};
+  const std::string rows =
+      "a@example.com,Payments,7/3/2026 9:04:12,4,4,4,4,2,4,4,4,4,9,4,\n"
+      "b@example.com,Payments,7/21/2026 17:30:00,3,3,3,3,3,3,3,3,3,7,3,\n";
+  std::istringstream scan(std::string(kSurveyHeader) + rows);
+  SurveyOptions options = Survey(teams);
+  options.times.date_order = DetectDateOrder(scan);
+  EXPECT_EQ(options.times.date_order, DateOrder::kMonthFirst);
+  const ReadResult<sv1::SurveyResponse> r = ReadSurvey(rows, options);
+  EXPECT_THAT(r.errors, IsEmpty());
+  ASSERT_THAT(r.items, SizeIs(2));
+  EXPECT_EQ(T(r.items[0].submitted_at()), Utc(2026, 7, 3, 9, 4, 12));
+  EXPECT_EQ(T(r.items[1].submitted_at()), Utc(2026, 7, 21, 17, 30));
+
+  // Without the file's order the first row is ambiguous.
+  const ReadResult<sv1::SurveyResponse> alone = ReadSurvey(rows, Survey(teams));
+  ASSERT_THAT(alone.errors, SizeIs(1));
+  EXPECT_EQ(alone.errors[0].first, 2);
+  EXPECT_THAT(alone.errors[0].second,
+              HasSubstr("\"Submitted\": \"7/3/2026 9:04:12\" could be "
+                        "day/month or month/day"));
+}
+
 TEST(SurveyTest, BadAnswersAreNamedWithoutEchoingThem) {
+  TeamNames teams{TeamResolver()};
   const ReadResult<sv1::SurveyResponse> r = ReadSurvey(
       "carol@example.com,Payments,2026-11-02,4,often,5,3,2,4,4,5,4,,3,\n",
-      Survey());
+      Survey(teams));
   ASSERT_THAT(r.errors, SizeIs(1));
   EXPECT_THAT(r.errors[0].second,
               AllOf(HasSubstr("\"Feedback\": not an answer from 1 to 5"),
@@ -371,6 +450,7 @@ TEST(SurveyTest, BadAnswersAreNamedWithoutEchoingThem) {
 }
 
 TEST(SurveyTest, MappingAndOptionsAreChecked) {
+  TeamNames teams{TeamResolver()};
   std::istringstream partial(
       "column,maps_to\nR,respondent_id\nT,team\nS,submitted_at\nW,wellbeing\n"
       "N,enps\nI,intent_to_stay\n");
@@ -382,17 +462,18 @@ TEST(SurveyTest, MappingAndOptionsAreChecked) {
   EXPECT_THAT(ParseSurveyMapping(typo, "map.csv"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("map.csv:2: \"respondent\" is not a role")));
-  SurveyOptions no_round = Survey("");
+  SurveyOptions no_round = Survey(teams, "");
   EXPECT_THAT(
       SurveyMapper::Create(no_round),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--round")));
-  SurveyOptions no_key = Survey();
+  SurveyOptions no_key = Survey(teams);
   no_key.response_key.reset();
   EXPECT_THAT(SurveyMapper::Create(no_key),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--response-key-file")));
   std::istringstream in("Respondent,Team\n");
-  CsvRowReader<sv1::SurveyResponse> reader(in, *SurveyMapper::Create(Survey()));
+  CsvRowReader<sv1::SurveyResponse> reader(
+      in, *SurveyMapper::Create(Survey(teams)));
   EXPECT_THAT(ReadAll(reader).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the export has no column \"Submitted\"")));
@@ -401,6 +482,8 @@ TEST(SurveyTest, MappingAndOptionsAreChecked) {
 TEST(BatcherTest, BatchesWholeRowsAndDropsRowsTheServiceWouldRefuse) {
   JiraOptions options;
   options.team_column = "Team";
+  TeamNames teams{TeamResolver()};
+  options.teams = &teams;
   std::string text = "Issue key,Status,Created,Resolved,Due date,Team\n";
   for (int i = 1; i <= 7; ++i) {
     absl::StrAppend(&text, "A-", i, ",Done,2026-03-01 09:00,2026-03-02 09:00,",
