@@ -25,10 +25,9 @@ absl::Status WriteSecretFile(const std::string& path,
         errno == EEXIST ? " (an existing token is never overwritten)" : ""));
   }
   const std::string content = secret + "\n";
-  const bool ok =
-      write(fd, content.data(), content.size()) ==
-          static_cast<ssize_t>(content.size()) &&
-      fsync(fd) == 0;
+  const bool ok = write(fd, content.data(), content.size()) ==
+                      static_cast<ssize_t>(content.size()) &&
+                  fsync(fd) == 0;
   close(fd);
   if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
@@ -69,7 +68,8 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
                                    " of [A-Za-z0-9._@-]"));
   }
   std::vector<Scope> scopes;
-  for (absl::string_view s : absl::StrSplit(parsed.Get("scopes"), ',', absl::SkipEmpty())) {
+  for (absl::string_view s :
+       absl::StrSplit(parsed.Get("scopes"), ',', absl::SkipEmpty())) {
     std::optional<Scope> scope = ParseScope(s);
     if (!scope) {
       return UsageError(*command, context,
