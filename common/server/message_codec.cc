@@ -49,6 +49,12 @@ void InstallDecodeErrorCapture() {
 absl::Status DecodeMessage(const grpc::ByteBuffer& bytes,
                            google::protobuf::Message& message) {
   message.Clear();
+  if (!bytes.Valid()) {
+    // No message at all: the client ended the call (RST_STREAM) before its
+    // request arrived. Counted as such, not as a bad request: a flood of
+    // them is the mark of an HTTP/2 rapid-reset attack (docs/hardening.md).
+    return absl::CancelledError("the call ended before its request arrived");
+  }
   grpc::ByteBuffer copy(bytes);  // the reader needs a mutable buffer; slices
                                  // are shared, not copied
   grpc::ProtoBufferReader reader(&copy);

@@ -33,7 +33,8 @@ namespace orgpulse {
 // Parses `bytes` into `message` (cleared first). On failure INVALID_ARGUMENT
 // "request could not be decoded as <full message name>", followed by
 // ": invalid UTF-8 in string field <full field name>" when that is why.
-// Thread-safe.
+// CANCELLED when `bytes` holds no message at all (the call was reset before
+// its request arrived). Thread-safe.
 [[nodiscard]] absl::Status DecodeMessage(const grpc::ByteBuffer& bytes,
                                          google::protobuf::Message& message);
 

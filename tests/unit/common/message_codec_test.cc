@@ -23,6 +23,14 @@ grpc::ByteBuffer Bytes(const std::string& s) {
 }
 
 // One test, since the log handler is installed once per process.
+TEST(MessageCodec, NoMessageAtAllIsACancelledCallNotABadRequest) {
+  ingest::v1::PushRequest request;
+  grpc::ByteBuffer none;  // what a stream reset before its request leaves
+  absl::Status s = DecodeMessage(none, request);
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  EXPECT_EQ(s.message(), "the call ended before its request arrived");
+}
+
 TEST(MessageCodec, DecodesNamesTheInvalidUtf8FieldAndPassesOtherLogsOn) {
   std::vector<std::string> messages;
   logged = &messages;
