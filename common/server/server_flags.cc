@@ -47,6 +47,9 @@ ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
 ABSL_FLAG(std::string, token_file, "",
           "file of bearer-token digests and scopes (see `orgpulse token new`); "
           "reloaded on SIGHUP");
+ABSL_FLAG(std::string, metrics_basic_auth_file, "",
+          "file of user:sha256-hex-of-password lines; when set, /metrics "
+          "asks for HTTP basic auth (reloaded on SIGHUP)");
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "serve every caller without a bearer token (instead of "
           "--token_file)");
@@ -88,6 +91,8 @@ ServerOptions ServerOptionsFromFlags() {
   options.auth = {
       .token_file = absl::GetFlag(FLAGS_token_file),
       .allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated)};
+  options.metrics_basic_auth_file =
+      absl::GetFlag(FLAGS_metrics_basic_auth_file);
   return options;
 }
 

@@ -26,6 +26,9 @@ struct ServerOptions {
   bool discard_damaged_wal = false;
   TransportSecurity transport;
   AuthOptions auth;
+  // When set, /metrics asks for HTTP basic auth against this file of users
+  // and password digests (see metrics_basic_auth.h).
+  std::string metrics_basic_auth_file;
 };
 
 // INVALID_ARGUMENT naming the flag when a shared option is out of range (an

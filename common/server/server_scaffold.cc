@@ -1,10 +1,12 @@
 #include "common/server/server_scaffold.h"
 
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/metrics/store_collector.h"
+#include "common/server/metrics_basic_auth.h"
 #include "common/server/server_security.h"
 #include "common/server/service_host.h"
 
@@ -26,6 +28,12 @@ absl::StatusOr<std::unique_ptr<ServerScaffold>> ServerScaffold::Prepare(
   scaffold->credentials_ = std::move(security->credentials);
   scaffold->authorizer_ = std::move(security->authorizer);
   scaffold->security_description_ = std::move(security->description);
+  if (!options.metrics_basic_auth_file.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsBasicAuth>> auth =
+        MetricsBasicAuth::FromFile(options.metrics_basic_auth_file);
+    if (!auth.ok()) return auth.status();
+    scaffold->metrics_auth_ = *std::move(auth);
+  }
   return scaffold;
 }
 
@@ -37,13 +45,19 @@ absl::Status ServerScaffold::Serve(
     StoreHealth& store, absl::string_view details) {
   collectables.push_back(
       std::make_shared<StoreCollector>([&store] { return store.writable(); }));
+  std::function<bool(const std::string&, const std::string&)> metrics_auth;
+  if (metrics_auth_ != nullptr) {
+    metrics_auth =
+        std::bind_front(&MetricsBasicAuth::Check, metrics_auth_.get());
+  }
   absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(
       {.grpc_address = options_.grpc_address,
        .metrics_address = options_.metrics_address,
        .max_message_bytes = options_.max_message_bytes,
        .max_concurrent_streams = options_.max_concurrent_streams,
        .enable_reflection = options_.enable_reflection,
-       .credentials = credentials_},
+       .credentials = credentials_,
+       .metrics_auth = std::move(metrics_auth)},
       services, registry_, std::move(collectables));
   if (!host.ok()) return host.status();
   host_ = *std::move(host);
@@ -55,8 +69,16 @@ absl::Status ServerScaffold::Serve(
       absl::StrCat(
           "serving grpc_port=", host_->grpc_port(),
           " metrics_port=", host_->metrics_port(), " ", security_description_,
+          " metrics_auth=", metrics_auth_ == nullptr ? "off" : "basic",
           " reflection=", options_.enable_reflection ? "on" : "off", details));
   return absl::OkStatus();
+}
+
+absl::Status ServerScaffold::ReloadTokens() {
+  absl::Status tokens = authorizer_->Reload();
+  absl::Status metrics =
+      metrics_auth_ == nullptr ? absl::OkStatus() : metrics_auth_->Reload();
+  return tokens.ok() ? metrics : tokens;
 }
 
 int ServerScaffold::grpc_port() const { return host_->grpc_port(); }

@@ -39,6 +39,7 @@
 
 namespace orgpulse {
 
+class MetricsBasicAuth;
 class ServiceHost;
 
 class ServerScaffold {
@@ -70,8 +71,9 @@ class ServerScaffold {
   int grpc_port() const;
   int metrics_port() const;
 
-  // Reads the tokens file again (SIGHUP); on error the old tokens stay.
-  absl::Status ReloadTokens() { return authorizer_->Reload(); }
+  // Reads the tokens file and the metrics basic-auth file again (SIGHUP); on
+  // error the old contents of that file stay. Returns the first error.
+  absl::Status ReloadTokens();
 
   // The store is no longer watched, `before_drain` runs (e.g. telling open
   // streams to end), then NOT_SERVING, new calls refused, in-flight calls
@@ -90,7 +92,8 @@ class ServerScaffold {
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   std::unique_ptr<CallAuthorizer> authorizer_;
   std::string security_description_;
-  StoreHealth* store_ = nullptr;  // set by Serve
+  std::unique_ptr<MetricsBasicAuth> metrics_auth_;  // null: /metrics is open
+  StoreHealth* store_ = nullptr;                    // set by Serve
   std::unique_ptr<ServiceHost> host_;
   bool shut_down_ = false;
 };

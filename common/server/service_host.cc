@@ -155,6 +155,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->exposer_->RegisterCollectable(host->registry_);
   for (const auto& c : host->collectables_)
     host->exposer_->RegisterCollectable(c);
+  if (options.metrics_auth) {
+    host->exposer_->RegisterAuth(options.metrics_auth, "orgpulse metrics");
+  }
   host->metrics_port_ = host->exposer_->GetListeningPorts().front();
   return host;
 }

@@ -14,6 +14,7 @@
 #ifndef ORGPULSE_COMMON_SERVER_SERVICE_HOST_H_
 #define ORGPULSE_COMMON_SERVER_SERVICE_HOST_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ struct ServiceHostOptions {
   // The gRPC port's credentials (see server_security.h); required. The
   // metrics endpoint is plain HTTP: put it on an internal address.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // When set, /metrics asks for HTTP basic auth and serves a request only if
+  // this returns true for its user and password; called on the HTTP
+  // server's threads until Shutdown.
+  std::function<bool(const std::string& user, const std::string& password)>
+      metrics_auth;
   AbuseLimits abuse_limits;
 };
 

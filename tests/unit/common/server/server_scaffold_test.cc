@@ -6,12 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/metrics_basic_auth.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -23,6 +27,7 @@ namespace orgpulse {
 namespace {
 
 using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // A store whose writability the test sets.
@@ -80,6 +85,50 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   return response.status();
 }
+
+// The status line of GET /metrics over HTTP/1.0, with basic auth when `user`
+// is not empty ("" when nothing answered).
+std::string MetricsStatusLine(int port, const std::string& user = "",
+                              const std::string& password = "") {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+    if (!user.empty()) {
+      absl::StrAppend(&request, "Authorization: Basic ",
+                      absl::Base64Escape(absl::StrCat(user, ":", password)),
+                      "\r\n");
+    }
+    request += "\r\n";
+    if (write(fd, request.data(), request.size()) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[65536];
+      for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) {
+        response.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  return response.substr(0, response.find("\r\n"));
+}
+
+// A basic-auth file in the test's temporary directory holding `text`.
+std::string WriteAuthFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// "prometheus" with the password "s3cret-random" (the digest is what
+// `printf %s s3cret-random | sha256sum` prints), and a comment.
+constexpr char kAuthFile[] =
+    "# user:sha256 of the password\n"
+    "prometheus:"
+    "a8c781b18d67421f5cdb48be064ae5e42b48c7ca2eeed63ce7aaa052d42eea85\n";
 
 TEST(ValidateServerOptionsTest, NamesTheFlagThatIsOutOfRange) {
   EXPECT_TRUE(ValidateServerOptions(PlainOptions()).ok());
@@ -178,6 +227,86 @@ TEST(ServerScaffoldTest, ATakenPortIsAnErrorNamingTheAddress) {
     EXPECT_FALSE(store.observed());
   }
   close(fd);
+}
+
+TEST(MetricsBasicAuthTest, ParseNamesTheLineOfAMalformedEntry) {
+  EXPECT_TRUE(MetricsBasicAuth::Parse(kAuthFile, "f").ok());
+  EXPECT_THAT(MetricsBasicAuth::Parse("\n# only a comment\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "f: no users"));
+  EXPECT_THAT(MetricsBasicAuth::Parse("\nprometheus s3cret\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:2:")));
+  EXPECT_THAT(MetricsBasicAuth::Parse("prometheus:s3cret-random", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not the password")));
+  EXPECT_THAT(
+      MetricsBasicAuth::Parse(absl::StrCat(kAuthFile, kAuthFile), "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
+}
+
+TEST(ServerScaffoldTest, AMissingOrMalformedMetricsAuthFileIsAStartUpError) {
+  ServerOptions options = PlainOptions();
+  options.metrics_basic_auth_file = ::testing::TempDir() + "/absent";
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--metrics_basic_auth_file"),
+                             HasSubstr(options.metrics_basic_auth_file))));
+  options.metrics_basic_auth_file =
+      WriteAuthFile("malformed", "prometheus:plaintext\n");
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--metrics_basic_auth_file"),
+                             HasSubstr(options.metrics_basic_auth_file))));
+}
+
+TEST(ServerScaffoldTest, MetricsAskForBasicAuthWhenAFileIsGiven) {
+  ServerOptions options = PlainOptions();
+  options.metrics_basic_auth_file = WriteAuthFile("metrics-users", kAuthFile);
+  absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+      ServerScaffold::Prepare("test", options);
+  ASSERT_TRUE(scaffold.ok()) << scaffold.status();
+  FakeStore store;
+  UnimplementedService service;
+  ASSERT_TRUE((*scaffold)->Serve({&service}, {}, store, "").ok());
+  const int port = (*scaffold)->metrics_port();
+
+  EXPECT_EQ(MetricsStatusLine(port), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(MetricsStatusLine(port, "prometheus", "wrong"),
+            "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(MetricsStatusLine(port, "nobody", "s3cret-random"),
+            "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(MetricsStatusLine(port, "prometheus", "s3cret-random"),
+            "HTTP/1.1 200 OK");
+
+  // SIGHUP's reload: a new password takes over, a broken file changes
+  // nothing.
+  WriteAuthFile("metrics-users",
+                "prometheus:" + std::string(64, 'a') + "\n");  // no password
+  EXPECT_TRUE((*scaffold)->ReloadTokens().ok());
+  EXPECT_EQ(MetricsStatusLine(port, "prometheus", "s3cret-random"),
+            "HTTP/1.1 401 Unauthorized");
+  WriteAuthFile("metrics-users", kAuthFile);
+  EXPECT_TRUE((*scaffold)->ReloadTokens().ok());
+  WriteAuthFile("metrics-users", "broken\n");
+  EXPECT_THAT((*scaffold)->ReloadTokens(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--metrics_basic_auth_file")));
+  EXPECT_EQ(MetricsStatusLine(port, "prometheus", "s3cret-random"),
+            "HTTP/1.1 200 OK");
+
+  (*scaffold)->Shutdown(
+      absl::ZeroDuration(), [] {}, [] { return std::string(); });
+}
+
+TEST(ServerScaffoldTest, MetricsAreOpenWithoutAnAuthFile) {
+  absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+      ServerScaffold::Prepare("test", PlainOptions());
+  ASSERT_TRUE(scaffold.ok()) << scaffold.status();
+  FakeStore store;
+  UnimplementedService service;
+  ASSERT_TRUE((*scaffold)->Serve({&service}, {}, store, "").ok());
+  EXPECT_EQ(MetricsStatusLine((*scaffold)->metrics_port()), "HTTP/1.1 200 OK");
+  (*scaffold)->Shutdown(
+      absl::ZeroDuration(), [] {}, [] { return std::string(); });
 }
 
 }  // namespace
