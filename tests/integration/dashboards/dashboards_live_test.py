@@ -2,9 +2,11 @@
 """The shipped Prometheus rules and Grafana dashboards, against live data.
 
 Grafana cannot be installed here, so this is the proof instead: it starts the
-real orgpulse-ingest and orgpulse-insights on free loopback ports and a real
-Prometheus (Debian's binary) with the shipped configuration and rules (made
-to scrape every second), feeds the sample organisation with orgpulse-demo,
+real orgpulse-ingest and orgpulse-insights on free loopback ports, their
+/metrics behind basic auth (--metrics_basic_auth_file; a request without the
+password must get 401), and a real Prometheus (Debian's binary) with the
+shipped configuration and rules (made to scrape every second, its commented
+basic_auth turned on), feeds the sample organisation with orgpulse-demo,
 waits for the scrapes, then
 
   - checks the dashboards' structure (unique uids, the datasource variable,
@@ -29,8 +31,10 @@ Standard library only (Debian's /usr/bin/python3).
 """
 
 import argparse
+import base64
 import ctypes
 import glob
+import hashlib
 import json
 import math
 import os
@@ -226,9 +230,11 @@ class Prometheus:
             return False
 
 
-def test_config(deploy_dir, ingest_metrics, insights_metrics, prom_port):
+def test_config(deploy_dir, ingest_metrics, insights_metrics, prom_port,
+                password_file):
     """The shipped prometheus.yml, made to scrape the test's ports every
-    second, with the shipped rules by absolute path."""
+    second, with the shipped rules by absolute path, and its commented
+    basic_auth for both services turned on with `password_file`."""
     with open(os.path.join(deploy_dir, "prometheus", "prometheus.yml")) as f:
         text = f.read()
     rules_dir = os.path.join(deploy_dir, "prometheus", "rules")
@@ -239,12 +245,43 @@ def test_config(deploy_dir, ingest_metrics, insights_metrics, prom_port):
         ('"insights:9465"', f'"127.0.0.1:{insights_metrics}"'),
         ('"localhost:9090"', f'"127.0.0.1:{prom_port}"'),
         ("- rules/", f"- {rules_dir}/"),
+        ("    # basic_auth:\n", "    basic_auth:\n"),
+        ("    #   username: prometheus\n", "      username: prometheus\n"),
+        ("    #   password_file: /etc/prometheus/metrics-password\n",
+         f"      password_file: {password_file}\n"),
     ]:
         if old not in text:
             raise RuntimeError(f"prometheus.yml no longer contains {old!r}: "
                                "update the test's substitutions")
         text = text.replace(old, new)
     return text
+
+
+def write_metrics_auth(work):
+    """A --metrics_basic_auth_file for the user "prometheus" with a random
+    password, and the password alone for Prometheus' password_file."""
+    password = os.urandom(24).hex()
+    users = os.path.join(work, "metrics-users")
+    with open(users, "w") as f:
+        f.write("# user:sha256 of the password\n")
+        f.write("prometheus:" + hashlib.sha256(password.encode()).hexdigest() + "\n")
+    password_file = os.path.join(work, "metrics-password")
+    with open(password_file, "w") as f:
+        f.write(password)
+    return users, password_file
+
+
+def metrics_status(port, auth=None):
+    """The HTTP status of GET /metrics, with basic auth (user, password)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(
+            f"{auth[0]}:{auth[1]}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def wait_for(what, predicate, timeout_s, procs):
@@ -631,7 +668,10 @@ def main():
         panels = sum(1 for _, d in dashboards for p in all_panels(d))
         log(f"dashboards: {len(dashboards)}, panels: {panels}, structure checked")
 
-        ingest_grpc, ingest_metrics = start_service(procs, work, "ingest", args.ingest, [])
+        users, password_file = write_metrics_auth(work)
+        protect = [f"--metrics_basic_auth_file={users}"]
+        ingest_grpc, ingest_metrics = start_service(procs, work, "ingest", args.ingest,
+                                                    protect)
         key = os.path.join(work, "respondent.key")
         with open(key, "wb") as f:
             f.write(os.urandom(32).hex().encode())
@@ -639,13 +679,22 @@ def main():
             procs, work, "insights", args.insights,
             [f"--ingest_address=127.0.0.1:{ingest_grpc}", "--ingest_plaintext",
              "--ingest_refresh=1s",
-             f"--respondent_key_file={key}"])
+             f"--respondent_key_file={key}"] + protect)
+        with open(password_file) as f:
+            password = f.read()
+        for name, port in [("ingest", ingest_metrics), ("insights", insights_metrics)]:
+            statuses = (metrics_status(port), metrics_status(port, ("prometheus", "wrong")),
+                        metrics_status(port, ("prometheus", password)))
+            if statuses != (401, 401, 200):
+                failures.add(f"{name} /metrics (no credentials, wrong password, right "
+                             f"password): HTTP {statuses}, expected (401, 401, 200)")
+        log("/metrics refuses requests without the right basic auth (401)")
 
         prom_port = free_port()
         config = os.path.join(work, "prometheus.yml")
         with open(config, "w") as f:
             f.write(test_config(args.deploy_dir, ingest_metrics, insights_metrics,
-                                prom_port))
+                                prom_port, password_file))
         procs.start("prometheus", [
             args.prometheus, f"--config.file={config}",
             f"--storage.tsdb.path={os.path.join(work, 'tsdb')}",
