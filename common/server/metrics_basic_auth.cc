@@ -42,7 +42,7 @@ absl::StatusOr<MetricsBasicAuth::Users> MetricsBasicAuth::Parse(
     }
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
-    const size_t colon = line.rfind(':');
+    const size_t colon = line.find(':');  // basic auth: no colon in a user
     if (colon == line.npos || colon == 0) {
       return error("expected user:sha256-hex-of-the-password");
     }

@@ -7,7 +7,7 @@
 // bearer token is), not one a person chose:
 //
 //   # user:sha256 of the password
-//   prometheus:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8
+//   prometheus:a8c781b18d67421f5cdb48be064ae5e42b48c7ca2eeed63ce7aaa052d42eea85
 //
 //   password=$(openssl rand -hex 32)
 //   echo "prometheus:$(printf %s "$password" | sha256sum | cut -d' ' -f1)"
