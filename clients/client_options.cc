@@ -1,5 +1,6 @@
 #include "clients/client_options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -150,6 +151,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // gRPC's reconnection backoff grows to 120 s by default, and calls fail
+  // without trying while it runs: capped like the retries' backoff, so that
+  // a service back from a restart is seen within seconds (not below gRPC's
+  // initial 1 s).
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(
+                  std::max(options.retry.max_backoff, absl::Seconds(1)))));
   return grpc::CreateCustomChannel(options.address, credentials, args);
 }
 

@@ -12,6 +12,7 @@
 #ifndef ORGPULSE_CLIENTS_CLIENT_OPTIONS_H_
 #define ORGPULSE_CLIENTS_CLIENT_OPTIONS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,14 +28,26 @@ namespace orgpulse {
 // is down, restarting or draining), and every write in the API is idempotent,
 // so sending it again is safe. Other codes are answers and are returned.
 struct RetryPolicy {
-  // Attempts in all, the first included; 1 disables retries.
+  // Attempts in all, the first included; 1 disables retries (unless
+  // retry_for is set).
   int max_attempts = 5;
+  // Retries also go on until this long after the first of a run of failures
+  // (a service restarting takes seconds): a call gives up once it has made
+  // max_attempts attempts AND retry_for has passed. The last wait is cut to
+  // end at retry_for. Zero: attempts alone decide.
+  absl::Duration retry_for = absl::ZeroDuration();
   // The wait before retry n is initial_backoff * multiplier^(n-1), capped at
   // max_backoff, times a random factor in [1 - jitter, 1 + jitter].
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
   double multiplier = 2.0;
   double jitter = 0.2;
+  // Called, when set, before the first wait of a run of failures, and after
+  // the first success (or progress, for a stream) that ends such a run; not
+  // when the run ends by giving up. From the calling thread (several, for a
+  // push over several streams): must be thread-safe.
+  std::function<void()> on_waiting;
+  std::function<void()> on_resumed;
 };
 
 struct ClientOptions {

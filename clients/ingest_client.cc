@@ -547,16 +547,20 @@ PushOutcome IngestClient::PushOneStream(SharedSource& source,
   StreamState state(source);
   PushOutcome outcome;
   absl::BitGen gen;
-  int failures = 0;  // consecutive calls that broke without progress
+  // A run of calls that broke without progress; StreamOnce ends it at the
+  // first acknowledgement.
+  const SystemClock clock;
+  RetryRun run(options_.retry, clock);
   for (;;) {
-    const int64_t acknowledged_before = state.batches;
-    const grpc::Status status = StreamOnce(source, options, state);
-    if (status.ok()) return outcome;
+    const grpc::Status status = StreamOnce(source, options, state, run);
+    if (status.ok()) {
+      run.Succeeded();
+      return outcome;
+    }
     if (IsRetryable(status.error_code())) {
-      if (state.batches > acknowledged_before) failures = 0;
-      if (++failures < options_.retry.max_attempts) {
+      if (const std::optional<absl::Duration> wait = run.NextWait(gen)) {
         ++outcome.retries;
-        sleep_(RetryBackoff(options_.retry, failures, gen));
+        sleep_(*wait);
         continue;
       }
     }
@@ -577,7 +581,7 @@ PushOutcome IngestClient::PushOneStream(SharedSource& source,
 
 grpc::Status IngestClient::StreamOnce(SharedSource& source,
                                       const PushStreamOptions& options,
-                                      StreamState& state) {
+                                      StreamState& state, RetryRun& run) {
   // gRPC enforces the deadline on the monotonic clock, in whole
   // milliseconds: the stream's age is measured on that clock too, to tell
   // its end from a DEADLINE_EXCEEDED of another cause (see below).
@@ -596,6 +600,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   while (!state.source_done && call.AwaitRoom()) {
     call.TakeAcknowledged(acknowledged);
     state.batches += static_cast<int64_t>(acknowledged.size());
+    if (!acknowledged.empty()) run.Succeeded();
     source.GiveBack(acknowledged);  // before the source lends another
     PendingBatch batch;
     batch.request = source.Lend(batch.index);
@@ -610,6 +615,7 @@ grpc::Status IngestClient::StreamOnce(SharedSource& source,
   const StreamCall::Result result =
       call.AwaitEnd(state.unacknowledged, acknowledged);
   state.batches += static_cast<int64_t>(acknowledged.size());
+  if (!acknowledged.empty()) run.Succeeded();
   source.GiveBack(acknowledged);
 
   if (result.timed_out) {

@@ -173,13 +173,13 @@ class IngestClient {
 
   // Every batch of `source` through options.streams PushStream calls, at
   // most options.max_in_flight unacknowledged on each. A stream that breaks
-  // with UNAVAILABLE is reopened (with backoff, up to retry.max_attempts in a
-  // row without progress) and its unacknowledged batches are resent. A batch
-  // not acknowledged within ClientOptions::timeout cancels its stream with
-  // DEADLINE_EXCEEDED. After a stream fails for good the others take no new
-  // batches, finish the ones they have, and the first failure is returned.
-  // Each stream runs on a thread that lends batches from the source and
-  // waits for room among the batches in flight; its reads, writes and
+  // with UNAVAILABLE is reopened (with backoff, as long as a RetryRun of
+  // retry allows without progress) and its unacknowledged batches are
+  // resent. A batch not acknowledged within ClientOptions::timeout cancels its
+  // stream with DEADLINE_EXCEEDED. After a stream fails for good the others
+  // take no new batches, finish the ones they have, and the first failure is
+  // returned. Each stream runs on a thread that lends batches from the source
+  // and waits for room among the batches in flight; its reads, writes and
   // watchdog are reactions of gRPC's callback API.
   PushOutcome PushStream(PushBatchSource& source,
                          const PushStreamOptions& options = {});
@@ -211,9 +211,10 @@ class IngestClient {
   // One stream of a push, reopened after UNAVAILABLE; see PushStream.
   PushOutcome PushOneStream(SharedSource& source,
                             const PushStreamOptions& options);
-  // One PushStream call.
+  // One PushStream call; `run` learns of its acknowledgements.
   grpc::Status StreamOnce(SharedSource& source,
-                          const PushStreamOptions& options, StreamState& state);
+                          const PushStreamOptions& options, StreamState& state,
+                          RetryRun& run);
   // A unary call with the deadline, the token and the retries of options_.
   grpc::Status CallUnary(
       absl::FunctionRef<grpc::Status(grpc::ClientContext*)> rpc);

@@ -1,7 +1,12 @@
 #include "cli/app/connection.h"
 
+#include <memory>
+#include <ostream>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace orgpulse::cli {
@@ -9,6 +14,18 @@ namespace {
 
 const char* Name(Service service) {
   return service == Service::kIngest ? "ingest" : "insights";
+}
+
+// A DURATION flag: "30s", "2m", or whole seconds.
+bool ParseDurationFlag(const ParsedArgs& args, const std::string& name,
+                       absl::Duration& value) {
+  const std::string& text = args.Get(name);
+  int seconds = 0;
+  if (absl::SimpleAtoi(text, &seconds)) {
+    value = absl::Seconds(seconds);
+    return true;
+  }
+  return absl::ParseDuration(text, &value);
 }
 
 }  // namespace
@@ -59,9 +76,17 @@ const std::vector<FlagSpec>& ConnectionFlags() {
       {.name = "retries",
        .value_name = "N",
        .help = "attempts per call while the service is unavailable (with "
-               "exponential backoff)",
+               "exponential backoff); alone, without --retry-for, the only "
+               "limit",
        .env = "ORGPULSE_RETRIES",
        .default_value = "5"},
+      {.name = "retry-for",
+       .value_name = "DURATION",
+       .help = "how long to keep retrying while the service is unavailable "
+               "(restarting), at least --retries attempts; 0 to count "
+               "attempts only",
+       .env = "ORGPULSE_RETRY_FOR",
+       .default_value = "60s"},
       {.name = "json", .help = "print JSON instead of text (for scripts)"},
   };
   return *flags;
@@ -86,13 +111,10 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
     if (!token.ok()) return token.status();
     options.token = *std::move(token);
   }
-  const std::string& timeout = args.Get("timeout");
-  int seconds = 0;
-  if (absl::SimpleAtoi(timeout, &seconds)) {
-    options.timeout = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(timeout, &options.timeout)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout: \"", timeout, "\" is not a duration (e.g. 30s)"));
+  if (!ParseDurationFlag(args, "timeout", options.timeout)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeout: \"", args.Get("timeout"),
+                     "\" is not a duration (e.g. 30s)"));
   }
   if (options.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--timeout must be positive");
@@ -101,7 +123,48 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
       options.retry.max_attempts < 1) {
     return absl::InvalidArgumentError("--retries must be a whole number >= 1");
   }
+  // --retries alone keeps its meaning (that many attempts, then give up);
+  // otherwise --retry-for, by default, rides out a restart.
+  if (args.IsSet("retries") && !args.IsSet("retry-for")) {
+    options.retry.retry_for = absl::ZeroDuration();
+  } else if (!ParseDurationFlag(args, "retry-for", options.retry.retry_for) ||
+             options.retry.retry_for < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--retry-for: \"", args.Get("retry-for"),
+                     "\" is not a duration (e.g. 60s, 0)"));
+  }
   return options;
+}
+
+void AnnounceRetries(Service service, std::ostream& err,
+                     ClientOptions& options) {
+  // One pair of lines per outage, however many calls or streams wait it out.
+  struct Shared {
+    absl::Mutex mu;
+    int waiting ABSL_GUARDED_BY(mu) = 0;  // runs of retries under way
+  };
+  auto shared = std::make_shared<Shared>();
+  const std::string who = absl::StrCat(Name(service), " at ", options.address);
+  const absl::Duration budget = options.retry.retry_for;
+  const int attempts = options.retry.max_attempts;
+  options.retry.on_waiting = [shared, who, budget, attempts, &err] {
+    absl::MutexLock lock(&shared->mu);
+    if (shared->waiting++ > 0) return;
+    err << who << " unavailable, retrying "
+        << (budget <= absl::ZeroDuration()
+                ? absl::StrCat("(", attempts, " attempts in all)")
+            : budget % absl::Seconds(1) == absl::ZeroDuration()
+                ? absl::StrCat("for up to ", absl::ToInt64Seconds(budget), "s")
+                : absl::StrCat("for up to ", absl::FormatDuration(budget)))
+        << "\n";
+    err.flush();
+  };
+  options.retry.on_resumed = [shared, who, &err] {
+    absl::MutexLock lock(&shared->mu);
+    if (shared->waiting == 0 || --shared->waiting > 0) return;
+    err << who << " is back, resuming\n";
+    err.flush();
+  };
 }
 
 std::string DescribeServerError(Service service, const std::string& address,

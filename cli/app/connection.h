@@ -3,6 +3,7 @@
 #ifndef ORGPULSE_CLI_APP_CONNECTION_H_
 #define ORGPULSE_CLI_APP_CONNECTION_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ namespace orgpulse::cli {
 enum class Service { kIngest, kInsights };
 
 // --ingest, --insights, --tls, --ca-file, --cert-file, --key-file, --token,
-// --token-file, --timeout, --retries, --json; each also from ORGPULSE_*.
+// --token-file, --timeout, --retries, --retry-for, --json; each also from
+// ORGPULSE_*.
 const std::vector<FlagSpec>& ConnectionFlags();
 
 // Options to reach `service`. INVALID_ARGUMENT (or NOT_FOUND for a missing
@@ -24,6 +26,13 @@ const std::vector<FlagSpec>& ConnectionFlags();
 // are read by CreateClientChannel.
 absl::StatusOr<ClientOptions> ClientOptionsFromFlags(const ParsedArgs& args,
                                                      Service service);
+
+// Has the client say on `err` when it starts waiting for the service ("ingest
+// at ADDR unavailable, retrying for up to 1m") and when the service answers
+// again; once per outage, over all the client's calls and streams. `err`
+// must outlive the client.
+void AnnounceRetries(Service service, std::ostream& err,
+                     ClientOptions& options);
 
 // "cannot reach the ingest service at 127.0.0.1:50051 (...)", and so on.
 std::string DescribeServerError(Service service, const std::string& address,

@@ -478,6 +478,7 @@ class PushRun {
     if (client) return client.get();
     absl::StatusOr<ClientOptions> options =
         ClientOptionsFromFlags(args_, service);
+    if (options.ok()) AnnounceRetries(service, *context_.err, *options);
     absl::StatusOr<std::unique_ptr<Client>> connected =
         options.ok()
             ? Client::Connect(*options)

@@ -37,6 +37,7 @@ std::optional<int> Connect(const CommandSpec& command,
       ClientOptionsFromFlags(parsed, service);
   if (!options.ok())
     return Fail(context, kExitUsage, options.status().message());
+  AnnounceRetries(service, *context.err, *options);
   absl::StatusOr<std::unique_ptr<Client>> connected = Client::Connect(*options);
   if (!connected.ok())
     return Fail(context, kExitUsage, connected.status().message());

@@ -6,6 +6,7 @@
 // survey export with its question mapping, Jira exports with a team name
 // holding a slash and with US-locale times, and files that are not text.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/server_process.h"
@@ -100,8 +105,19 @@ class CliEndToEndTest : public ::testing::Test {
   // Runs `orgpulse ARGS...` with the services' addresses in the environment,
   // as a user's shell would have them.
   CliRun Orgpulse(std::vector<std::string> args) {
-    const std::string out_path = dir_.path() + "/out";
-    const std::string err_path = dir_.path() + "/err";
+    return Finish(Spawn(std::move(args), "run"));
+  }
+
+  // Starts `orgpulse ARGS...` (its stdout and stderr go to NAME.out and
+  // NAME.err) without waiting for it.
+  struct Spawned {
+    pid_t pid = -1;
+    std::string out_path;
+    std::string err_path;
+  };
+  Spawned Spawn(std::vector<std::string> args, const std::string& name) {
+    const std::string out_path = dir_.path() + "/" + name + ".out";
+    const std::string err_path = dir_.path() + "/" + name + ".err";
     std::vector<std::string> env = {
         "ORGPULSE_INGEST=" + ingest_->grpc_target(),
         "PATH=/usr/bin:/bin",
@@ -125,12 +141,26 @@ class CliEndToEndTest : public ::testing::Test {
       execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
+    return {pid, out_path, err_path};
+  }
+
+  // Waits for a spawned run (up to `timeout`, then kills it: code -1).
+  static CliRun Finish(const Spawned& spawned,
+                       absl::Duration timeout = absl::Minutes(5)) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    const absl::Time deadline = absl::Now() + timeout;
+    while (waitpid(spawned.pid, &status, WNOHANG) == 0) {
+      if (absl::Now() > deadline) {
+        kill(spawned.pid, SIGKILL);
+        waitpid(spawned.pid, &status, 0);
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
     CliRun run;
     run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadAll(out_path);
-    run.err = ReadAll(err_path);
+    run.out = ReadAll(spawned.out_path);
+    run.err = ReadAll(spawned.err_path);
     return run;
   }
 
@@ -512,6 +542,91 @@ TEST_F(CliEndToEndTest, UnreachableServiceAndUnknownTeam) {
       Orgpulse({"teams", "--retries=1", "--ingest=" + address});
   EXPECT_EQ(teams.code, 4);
   EXPECT_EQ(CountLines(teams.err), 1);
+}
+
+TEST_F(CliEndToEndTest, APushRidesOutARestartOfTheIngestService) {
+  // The service on a data directory of this test's, so that a second
+  // process can take over the data (and the port) of the first.
+  const std::string data_dir = dir_.path() + "/ingest-data";
+  ingest_ = std::make_unique<ServerProcess>(
+      ORGPULSE_INGEST_BINARY,
+      std::vector<std::string>{absl::StrCat("--now=", kNow),
+                               "--shutdown_grace=1s"},
+      data_dir);
+  ASSERT_TRUE(ingest_->Start().ok());
+  const int port = ingest_->grpc_port();
+
+  // Small batches, one at a time: the push takes long enough to be
+  // interrupted.
+  constexpr int kEvents = 20'000;
+  const std::string file = dir_.path() + "/many.csv";
+  {
+    std::ofstream out(file);
+    out << "kind,event_id,source,team,occurred_at,task_id,due_at\n";
+    for (int i = 0; i < kEvents; ++i) {
+      out << "task_created,R-" << i << ",restart-test,eng/restart,"
+          << "2026-11-05T08:00:00Z,R-" << i << ",2026-11-12\n";
+    }
+  }
+  // The events the service holds, or -1 if it does not answer.
+  auto stored = [&] {
+    const CliRun teams = Orgpulse({"teams", "--json", "--retries=1"});
+    if (teams.code != 0) return -1;
+    int events = -1;
+    EXPECT_TRUE(absl::SimpleAtoi(
+        JsonQuery(teams.out,
+                  "sum(int(t[\"events\"]) for t in d.get(\"teams\", []))"),
+        &events))
+        << teams.out;
+    return events;
+  };
+  const Spawned push =
+      Spawn({"push", absl::StrCat("--now=", kNow), "--json", "--no-progress",
+             "--batch-size=10", "--streams=1", "--in-flight=1", file},
+            "push");
+  bool finished = false;
+  const auto reap = absl::MakeCleanup([&] {
+    if (!finished) Finish(push, absl::ZeroDuration());
+  });
+
+  // Stop the service once some, not all, of the events are stored.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  int before = 0;
+  while ((before = stored()) <= 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GT(before, 0) << "the push stored nothing in 60 s";
+  ASSERT_EQ(ingest_->Terminate(), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(push.pid, &status, WNOHANG), 0)
+      << "the push ended before the restart: make the file larger";
+
+  // The outage (longer than the 5 attempts alone would wait, about 1.5 s),
+  // then a new process on the same port and data.
+  absl::SleepFor(absl::Seconds(2));
+  ingest_ = std::make_unique<ServerProcess>(
+      ORGPULSE_INGEST_BINARY,
+      std::vector<std::string>{absl::StrCat("--now=", kNow),
+                               absl::StrCat("--grpc_address=127.0.0.1:", port)},
+      data_dir);
+  ASSERT_TRUE(ingest_->Start().ok());
+  ASSERT_EQ(ingest_->grpc_port(), port);
+
+  const CliRun pushed = Finish(push);
+  finished = true;
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  EXPECT_THAT(pushed.err, HasSubstr("ingest at " + address +
+                                    " unavailable, retrying for up to 60s\n"));
+  EXPECT_THAT(pushed.err,
+              HasSubstr("ingest at " + address + " is back, resuming\n"));
+  // Every event once: those stored before the break and sent again count as
+  // duplicates, not errors.
+  EXPECT_EQ(JsonQuery(pushed.out,
+                      "d[\"files\"][0][\"accepted\"] + "
+                      "d[\"files\"][0][\"duplicates\"]"),
+            absl::StrCat(kEvents, "\n"));
+  EXPECT_EQ(stored(), kEvents);
 }
 
 TEST_F(CliEndToEndTest, TokensMadeByTheCliOpenTheService) {

@@ -118,6 +118,27 @@ TEST(ClientOptionsFromFlagsTest, FromFlagsAndEnvironment) {
   EXPECT_EQ(Options({"--timeout=5"})->timeout, absl::Seconds(5));
 }
 
+TEST(ClientOptionsFromFlagsTest, RetryForRidesOutARestartUnlessRetriesAlone) {
+  EXPECT_EQ(Options({})->retry.retry_for, absl::Seconds(60));
+  EXPECT_EQ(Options({})->retry.max_attempts, 5);
+  EXPECT_EQ(Options({"--retry-for=2m"})->retry.retry_for, absl::Minutes(2));
+  EXPECT_EQ(Options({"--retry-for=0"})->retry.retry_for, absl::ZeroDuration());
+  // --retries alone keeps its meaning: that many attempts, then give up.
+  EXPECT_EQ(Options({"--retries=2"})->retry.retry_for, absl::ZeroDuration());
+  EXPECT_EQ(Options({}, {{"ORGPULSE_RETRIES", "2"}})->retry.retry_for,
+            absl::ZeroDuration());
+  absl::StatusOr<ClientOptions> both =
+      Options({"--retries=2", "--retry-for=10s"});
+  EXPECT_EQ(both->retry.max_attempts, 2);
+  EXPECT_EQ(both->retry.retry_for, absl::Seconds(10));
+  EXPECT_THAT(
+      Options({"--retry-for=later"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--retry-for")));
+  EXPECT_THAT(
+      Options({"--retry-for=-1s"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--retry-for")));
+}
+
 TEST(ClientOptionsFromFlagsTest, BadValuesAreNamed) {
   EXPECT_THAT(
       Options({"--timeout=soon"}),

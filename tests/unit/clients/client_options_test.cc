@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -209,6 +210,133 @@ TEST(CallWithRetriesTest, RetriesUnavailableOnlyUpToTheAttempts) {
     EXPECT_EQ(status.error_code(), code);
     EXPECT_EQ(calls, 1) << code;
   }
+}
+
+// A clock that moves only when the sleeper sleeps (or a test moves it).
+struct FakeTime {
+  FixedClock clock{absl::UnixEpoch()};
+  std::vector<absl::Duration> slept;
+  Sleeper sleep() {
+    return [this](absl::Duration d) {
+      slept.push_back(d);
+      clock.Advance(d);
+    };
+  }
+  absl::Duration elapsed() const { return clock.Now() - absl::UnixEpoch(); }
+};
+
+TEST(CallWithRetriesTest, RetriesUnavailableForRetryForWithCappedBackoff) {
+  RetryPolicy policy;
+  policy.max_attempts = 5;
+  policy.retry_for = absl::Seconds(60);
+  policy.jitter = 0;
+  FakeTime time;
+  int calls = 0;
+  const grpc::Status status = CallWithRetries(
+      policy, time.sleep(),
+      [&] {
+        ++calls;
+        time.clock.Advance(absl::Milliseconds(10));  // each refused attempt
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+      },
+      time.clock);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  // 100 ms doubling up to 5 s, then 5 s waits, the last cut to end the
+  // budget: the last attempt is 60 s after the first failure, not later.
+  ASSERT_GE(time.slept.size(), 12u);
+  EXPECT_THAT(
+      std::vector<absl::Duration>(time.slept.begin(), time.slept.begin() + 7),
+      ElementsAre(absl::Milliseconds(100), absl::Milliseconds(200),
+                  absl::Milliseconds(400), absl::Milliseconds(800),
+                  absl::Milliseconds(1600), absl::Milliseconds(3200),
+                  absl::Seconds(5)));
+  for (absl::Duration d : time.slept) EXPECT_LE(d, absl::Seconds(5));
+  EXPECT_EQ(time.elapsed(), absl::Milliseconds(10) + absl::Seconds(60) +
+                                absl::Milliseconds(10));
+  EXPECT_EQ(calls, static_cast<int>(time.slept.size()) + 1);
+}
+
+TEST(CallWithRetriesTest, AttemptsOutlastAShortRetryFor) {
+  RetryPolicy policy;
+  policy.max_attempts = 4;
+  policy.retry_for = absl::Milliseconds(150);
+  policy.jitter = 0;
+  FakeTime time;
+  int calls = 0;
+  const grpc::Status status = CallWithRetries(
+      policy, time.sleep(),
+      [&] {
+        ++calls;
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+      },
+      time.clock);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(calls, 4);
+  EXPECT_THAT(time.slept,
+              ElementsAre(absl::Milliseconds(100), absl::Milliseconds(200),
+                          absl::Milliseconds(400)));
+}
+
+TEST(CallWithRetriesTest, AnnouncesTheWaitOnceAndTheResumption) {
+  RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.retry_for = absl::Seconds(30);
+  policy.jitter = 0;
+  std::vector<std::string> notices;
+  policy.on_waiting = [&] { notices.push_back("waiting"); };
+  policy.on_resumed = [&] { notices.push_back("resumed"); };
+  FakeTime time;
+  int calls = 0;
+  // Down for 12 s, then an answer (not OK: any answer means it is back).
+  const grpc::Status status = CallWithRetries(
+      policy, time.sleep(),
+      [&] {
+        ++calls;
+        return time.elapsed() < absl::Seconds(12)
+                   ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")
+                   : grpc::Status(grpc::StatusCode::NOT_FOUND, "no team");
+      },
+      time.clock);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_GT(calls, 2);
+  EXPECT_THAT(notices, ElementsAre("waiting", "resumed"));
+
+  // A first answer, and giving up, announce no resumption.
+  notices.clear();
+  EXPECT_TRUE(
+      CallWithRetries(
+          policy, time.sleep(), [] { return grpc::Status::OK; }, time.clock)
+          .ok());
+  policy.retry_for = absl::ZeroDuration();
+  EXPECT_EQ(
+      CallWithRetries(
+          policy, time.sleep(),
+          [] { return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down"); },
+          time.clock)
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(notices, ElementsAre("waiting"));
+}
+
+TEST(RetryRunTest, ProgressStartsANewRunWithItsOwnBudget) {
+  RetryPolicy policy;
+  policy.max_attempts = 1;
+  policy.retry_for = absl::Seconds(10);
+  policy.jitter = 0;
+  FakeTime time;
+  RetryRun run(policy, time.clock);
+  std::mt19937 gen(1);
+  std::optional<absl::Duration> wait;
+  int waits = 0;
+  while ((wait = run.NextWait(gen)).has_value()) {
+    time.clock.Advance(*wait);
+    ++waits;
+  }
+  EXPECT_EQ(time.elapsed(), absl::Seconds(10));
+  run.Succeeded();
+  // A later outage gets the whole budget again, from the short backoff.
+  EXPECT_EQ(run.NextWait(gen), absl::Milliseconds(100));
+  EXPECT_GT(waits, 3);
 }
 
 }  // namespace
