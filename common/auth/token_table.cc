@@ -30,13 +30,6 @@ constexpr NamedScope kScopes[] = {
     {Scope::kInsightsRead, "insights:read"},
 };
 
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool IsValidClientName(absl::string_view name) {
@@ -105,13 +98,16 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
       client.scopes |= static_cast<uint8_t>(*scope);
     }
     absl::string_view digest_hex = fields[2];
-    if (!absl::ConsumePrefix(&digest_hex, kDigestPrefix) ||
-        digest_hex.size() != 64 || !IsLowerHex(digest_hex)) {
+    std::optional<std::string> parsed;
+    if (absl::ConsumePrefix(&digest_hex, kDigestPrefix)) {
+      parsed = Sha256FromHex(digest_hex);
+    }
+    if (!parsed) {
       return error(
           "the third field must be sha256: and 64 lower-case hex digits (the "
           "digest of the token, not the token)");
     }
-    std::string digest = absl::HexStringToBytes(digest_hex);
+    std::string digest = *std::move(parsed);
     if (table.by_digest_.contains(digest)) {
       return error(absl::StrCat("client \"", name,
                                 "\" has the same token as another client"));

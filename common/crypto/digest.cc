@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -15,6 +16,14 @@ std::string Sha256(absl::string_view data) {
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::optional<std::string> Sha256FromHex(absl::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  for (char c : hex) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return std::nullopt;
+  }
+  return absl::HexStringToBytes(hex);
 }
 
 std::string RandomToken() {

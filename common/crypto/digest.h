@@ -7,6 +7,7 @@
 #ifndef ORGPULSE_COMMON_CRYPTO_DIGEST_H_
 #define ORGPULSE_COMMON_CRYPTO_DIGEST_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -15,6 +16,10 @@ namespace orgpulse {
 
 // 32 raw bytes.
 std::string Sha256(absl::string_view data);
+
+// The 32 bytes a SHA-256 digest written as 64 lower-case hex digits stands
+// for (as configuration files hold them); nullopt for any other text.
+std::optional<std::string> Sha256FromHex(absl::string_view hex);
 
 // A new secret token: "opk_" and 256 random bits in unpadded base64url.
 // Aborts if the system has no randomness (there is nothing safe to return).

@@ -18,13 +18,6 @@ namespace {
 constexpr size_t kMaxFileBytes = 1 << 20;
 constexpr absl::string_view kFlag = "--metrics_basic_auth_file";
 
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<MetricsBasicAuth::Users> MetricsBasicAuth::Parse(
@@ -47,13 +40,13 @@ absl::StatusOr<MetricsBasicAuth::Users> MetricsBasicAuth::Parse(
       return error("expected user:sha256-hex-of-the-password");
     }
     const absl::string_view user = line.substr(0, colon);
-    const absl::string_view digest_hex = line.substr(colon + 1);
-    if (digest_hex.size() != 64 || !IsLowerHex(digest_hex)) {
+    std::optional<std::string> digest = Sha256FromHex(line.substr(colon + 1));
+    if (!digest) {
       return error(
           "after the colon: 64 lower-case hex digits (the SHA-256 of the "
           "password, not the password)");
     }
-    if (!users.emplace(user, absl::HexStringToBytes(digest_hex)).second) {
+    if (!users.emplace(user, *std::move(digest)).second) {
       return error(absl::StrCat("user \"", user, "\" is listed twice"));
     }
   }

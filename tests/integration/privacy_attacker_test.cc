@@ -67,11 +67,13 @@
 #include "gtest/gtest.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "tests/support/linear_privacy_solver.h"
+#include "tests/support/loopback.h"
 #include "tests/support/server_process.h"
 
 namespace orgpulse::insights {
 namespace {
 
+using ::orgpulse::testing::HttpGet;
 using ::orgpulse::testing::LinearPrivacySolver;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TempDir;
@@ -841,27 +843,9 @@ const std::set<std::string>& SurveySeries() {
   return *series;
 }
 
-// GET /metrics over plain HTTP/1.0 (no curl process per scrape: the test
-// scrapes after every submission, as Prometheus would).
+// The body of GET /metrics ("" unless it answered 200).
 std::string Scrape(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[65536];
-      for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) {
-        response.append(buffer, static_cast<size_t>(n));
-      }
-    }
-  }
-  close(fd);
+  const std::string response = HttpGet(port, "/metrics");
   const size_t body = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos ||
       response.find(" 200 ") > body) {

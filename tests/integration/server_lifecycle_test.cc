@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "tests/support/loopback.h"
 #include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 
@@ -28,34 +29,11 @@ namespace {
 
 using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::TakenPort;
 using ::orgpulse::testing::TempDir;
 using ::testing::HasSubstr;
 
 constexpr char kNow[] = "2026-03-15T12:00:00Z";
-
-// A loopback TCP port that this object listens on (so no one else can).
-class TakenPort {
- public:
-  TakenPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        listen(fd_, 1) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      ADD_FAILURE() << "cannot take a port";
-    }
-    port_ = ntohs(address.sin_port);
-  }
-  ~TakenPort() { close(fd_); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // The flags `binary` needs to start besides addresses, data directory,
 // transport and auth: insights gets a key and an ingest where no one listens.

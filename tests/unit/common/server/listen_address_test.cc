@@ -1,13 +1,9 @@
 #include "common/server/listen_address.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/loopback.h"
 
 namespace orgpulse {
 namespace {
@@ -34,16 +30,8 @@ TEST(SplitHostPortTest, RefusesWhatIsNotHostAndPort) {
 }
 
 TEST(WhyCannotBindTest, NamesAPortInUseAndNothingForAFreeOne) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string taken = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  const testing::TakenPort held;
+  const std::string taken = held.address();
 
   EXPECT_EQ(WhyCannotBind(taken, /*reuse_port=*/true),
             "Address already in use");
@@ -51,7 +39,6 @@ TEST(WhyCannotBindTest, NamesAPortInUseAndNothingForAFreeOne) {
             "Address already in use");
   EXPECT_EQ(WhyCannotBind("127.0.0.1:0", true), "");
   EXPECT_EQ(WhyCannotBind("unix:/nowhere/sock", true), "");
-  close(fd);
 }
 
 }  // namespace

@@ -2,10 +2,6 @@
 // the health service read over a real channel.
 #include "common/server/server_scaffold.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -21,12 +17,15 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "tests/support/loopback.h"
 #include "tests/support/status_matchers.h"
 
 namespace orgpulse {
 namespace {
 
+using ::orgpulse::testing::HttpGet;
 using ::orgpulse::testing::StatusIs;
+using ::orgpulse::testing::TakenPort;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -90,29 +89,13 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
 // is not empty ("" when nothing answered).
 std::string MetricsStatusLine(int port, const std::string& user = "",
                               const std::string& password = "") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n";
-    if (!user.empty()) {
-      absl::StrAppend(&request, "Authorization: Basic ",
-                      absl::Base64Escape(absl::StrCat(user, ":", password)),
-                      "\r\n");
-    }
-    request += "\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[65536];
-      for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) {
-        response.append(buffer, static_cast<size_t>(n));
-      }
-    }
-  }
-  close(fd);
+  const std::string response = HttpGet(
+      port, "/metrics",
+      user.empty()
+          ? ""
+          : absl::StrCat("Authorization: Basic ",
+                         absl::Base64Escape(absl::StrCat(user, ":", password)),
+                         "\r\n"));
   return response.substr(0, response.find("\r\n"));
 }
 
@@ -203,16 +186,8 @@ TEST(ServerScaffoldTest, ServingFollowsTheStoresWritability) {
 
 TEST(ServerScaffoldTest, ATakenPortIsAnErrorNamingTheAddress) {
   // Hold a port so the scaffold cannot listen on it.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string taken = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  TakenPort held;
+  const std::string taken = held.address();
 
   for (bool grpc_port : {true, false}) {
     ServerOptions options = PlainOptions();
@@ -226,7 +201,6 @@ TEST(ServerScaffoldTest, ATakenPortIsAnErrorNamingTheAddress) {
                 StatusIs(absl::StatusCode::kUnavailable, HasSubstr(taken)));
     EXPECT_FALSE(store.observed());
   }
-  close(fd);
 }
 
 TEST(MetricsBasicAuthTest, ParseNamesTheLineOfAMalformedEntry) {
