@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
   python3-h2
+  postgresql-15 libpq-dev
   sqlite3 curl openssl
 )
 

@@ -1,0 +1,159 @@
+// A throwaway PostgreSQL 15 cluster for tests: initdb into a fresh
+// directory, the server listening only on a Unix socket in that directory
+// (no TCP port, so nothing to race for), stopped and removed with this
+// object. PostgreSQL refuses to run as root, so as root every server command
+// runs as the `postgres` user Debian's package creates (runuser); as another
+// user it runs as that user.
+//
+// Stop() and Start() again keep the data (a restart under load); Kill() is
+// an immediate shutdown, as a crash would be.
+//
+// Example:
+//   PostgresServer pg;
+//   ASSERT_TRUE(pg.Start().ok());
+//   auto connection = PgConnection::Connect(pg.conninfo());
+#ifndef ORGPULSE_TESTS_SUPPORT_POSTGRES_SERVER_H_
+#define ORGPULSE_TESTS_SUPPORT_POSTGRES_SERVER_H_
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/run_command.h"
+
+namespace orgpulse::testing {
+
+class PostgresServer {
+ public:
+  // Debian's PostgreSQL 15 server binaries.
+  static constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
+
+  PostgresServer() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "orgpulse-pg.XXXXXX")
+            .string();
+    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
+  }
+  ~PostgresServer() {
+    if (started_) (void)RunAsServer("pg_ctl -D data -m immediate stop");
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // Creates the cluster on first use, then starts the server and waits until
+  // it accepts connections (pg_ctl -w).
+  absl::Status Start() {
+    if (dir_.empty()) return absl::InternalError("no temporary directory");
+    if (!std::filesystem::exists(absl::StrCat(kBinDir, "/initdb"))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("PostgreSQL 15 is not installed (", kBinDir,
+                       "): run scripts/install-deps.sh"));
+    }
+    if (!initialised_) {
+      if (geteuid() == 0) {
+        CommandResult chown = RunCommand(
+            absl::StrCat("chown postgres:postgres '", dir_, "' 2>&1"));
+        if (chown.exit_code != 0) {
+          return absl::InternalError("chown to postgres: " + chown.output);
+        }
+      }
+      CommandResult init = RunAsServer(
+          "initdb -D data -U postgres -A trust --no-sync -E UTF8 "
+          "--locale=C.UTF-8");
+      if (init.exit_code != 0) {
+        return absl::InternalError("initdb failed: " + init.output);
+      }
+      initialised_ = true;
+    }
+    CommandResult start = RunAsServer(absl::StrCat(
+        "pg_ctl -D data -l server.log -w -t 60 -o \"-c listen_addresses='' "
+        "-k '",
+        dir_, "' -c fsync=", durable_ ? "on" : "off", " ", extra_options_,
+        "\" start"));
+    if (start.exit_code != 0) {
+      return absl::InternalError("pg_ctl start failed: " + start.output + "\n" +
+                                 ServerLog());
+    }
+    started_ = true;
+    return absl::OkStatus();
+  }
+
+  // A fast shutdown (clients disconnected, everything committed kept).
+  absl::Status Stop() { return StopWith("fast"); }
+  // An immediate shutdown: no checkpoint, recovery on the next start.
+  absl::Status Kill() { return StopWith("immediate"); }
+
+  // Server options added to the next Start (e.g. "-c max_connections=20").
+  void set_extra_options(std::string options) {
+    extra_options_ = std::move(options);
+  }
+  // fsync on (default off: tests of the services' own durability kill the
+  // services, not the machine).
+  void set_durable(bool durable) { durable_ = durable; }
+
+  // libpq connection string for the superuser's default database.
+  std::string conninfo() const {
+    return absl::StrCat("host=", dir_,
+                        " port=5432 user=postgres dbname=", database_);
+  }
+  // Creates a database and makes conninfo() name it.
+  absl::Status CreateDatabase(const std::string& name) {
+    CommandResult r = RunAsServer(
+        absl::StrCat("createdb -h '", dir_, "' -U postgres ", name));
+    if (r.exit_code != 0) return absl::InternalError("createdb: " + r.output);
+    database_ = name;
+    return absl::OkStatus();
+  }
+  const std::string& socket_dir() const { return dir_; }
+  std::string ServerLog() const {
+    return RunCommand(absl::StrCat("cat '", dir_, "/server.log' 2>&1")).output;
+  }
+
+ private:
+  absl::Status StopWith(const char* mode) {
+    CommandResult r =
+        RunAsServer(absl::StrCat("pg_ctl -D data -w -m ", mode, " stop"));
+    if (r.exit_code != 0)
+      return absl::InternalError("pg_ctl stop: " + r.output);
+    started_ = false;
+    return absl::OkStatus();
+  }
+
+  // Runs one of PostgreSQL's programs in the cluster's directory, as the
+  // postgres user when we are root; standard error comes with the output.
+  CommandResult RunAsServer(const std::string& command) const {
+    const std::string in_dir =
+        absl::StrCat("cd '", dir_, "' && ", kBinDir, "/", command, " 2>&1");
+    if (geteuid() != 0) return RunCommand(in_dir);
+    return RunCommand(
+        absl::StrCat("runuser -u postgres -- sh -c \"", Escaped(in_dir), "\""));
+  }
+
+  // For the double-quoted sh -c argument.
+  static std::string Escaped(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '"' || c == '\\' || c == '$' || c == '`') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out;
+  }
+
+  std::string dir_;
+  std::string database_ = "postgres";
+  std::string extra_options_;
+  bool durable_ = false;
+  bool initialised_ = false;
+  bool started_ = false;
+};
+
+}  // namespace orgpulse::testing
+
+#endif  // ORGPULSE_TESTS_SUPPORT_POSTGRES_SERVER_H_
