@@ -166,9 +166,7 @@ absl::Status PgConnection::ConnectionError(absl::string_view what) const {
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
                                             absl::Span<const PgParam> params,
                                             bool binary_results) {
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    return ConnectionError("connection lost");
-  }
+  if (!connected()) return ConnectionError("connection lost");
   std::vector<const char*> values(params.size());
   std::vector<int> lengths(params.size());
   std::vector<int> formats(params.size());
@@ -194,29 +192,33 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
                    /*paramTypes=*/nullptr, values.data(), lengths.data(),
                    formats.data(), binary_results ? 1 : 0);
   PgResult result(raw);
-  if (absl::Status s = StatusOfResult(conn_, raw); !s.ok()) return s;
+  if (absl::Status s = Noted(StatusOfResult(conn_, raw)); !s.ok()) return s;
   return result;
 }
 
 absl::Status PgConnection::ExecScript(absl::string_view sql) {
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    return ConnectionError("connection lost");
-  }
+  if (!connected()) return ConnectionError("connection lost");
   // PQexec runs every statement in order, stops at the first error and
   // returns that error's result (else the last statement's).
   const std::string script(sql);
   pg_result* raw = PQexec(conn_, script.c_str());
   PgResult result(raw);
-  return StatusOfResult(conn_, raw);
+  return Noted(StatusOfResult(conn_, raw));
+}
+
+absl::Status PgConnection::Noted(absl::Status status) {
+  if (absl::IsUnavailable(status)) lost_ = true;
+  return status;
 }
 
 bool PgConnection::connected() const {
-  return PQstatus(conn_) == CONNECTION_OK;
+  return !lost_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
 absl::Status PgConnection::Reset() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return ConnectionError("reconnect");
+  lost_ = false;
   return absl::OkStatus();
 }
 

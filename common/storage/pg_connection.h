@@ -121,7 +121,8 @@ class PgConnection {
   // migrations); stops at the first error.
   absl::Status ExecScript(absl::string_view sql);
 
-  // True while the connection is up (as far as libpq knows).
+  // False once a statement failed as UNAVAILABLE (libpq itself may still
+  // call a connection the server has dropped CONNECTION_OK), until Reset.
   bool connected() const;
 
   // Reconnects with the same connection string (all its hosts, in order).
@@ -134,8 +135,11 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
   absl::Status ConnectionError(absl::string_view what) const;
+  // Marks the connection for Reset when `status` says it is lost.
+  absl::Status Noted(absl::Status status);
 
   pg_conn* conn_;
+  bool lost_ = false;
 };
 
 // Runs `body` inside BEGIN ... COMMIT; on error rolls back and returns the

@@ -98,7 +98,10 @@ TEST_F(PgConnectionTest, MapsSqlStatesToCodes) {
   ASSERT_TRUE(pg->Exec("BEGIN READ ONLY").ok());
   absl::StatusOr<PgResult> read_only = pg->Exec("INSERT INTO u VALUES ('b')");
   EXPECT_EQ(read_only.status().code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(pg->Exec("ROLLBACK").ok());
+  // ... and the connection asks to be reset (to reach the read-write host).
+  EXPECT_FALSE(pg->connected());
+  ASSERT_TRUE(pg->Reset().ok());
+  EXPECT_TRUE(pg->Exec("INSERT INTO u VALUES ('b')").ok());
 
   EXPECT_EQ(PgStatusFromSqlState("40001", "x").code(),
             absl::StatusCode::kAborted);

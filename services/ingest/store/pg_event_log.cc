@@ -1,0 +1,217 @@
+#include "services/ingest/store/pg_event_log.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/storage/pg_migrations.h"
+#include "services/ingest/store/event_codec.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+constexpr PgMigration kMigrations[] = {
+    {1, "event log, head, snapshots",
+     R"sql(
+CREATE TABLE ingest_log_head (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  position bigint NOT NULL);
+INSERT INTO ingest_log_head (position) VALUES (0);
+CREATE TABLE ingest_events (
+  position bigint PRIMARY KEY,
+  source bytea NOT NULL,
+  event_id bytea NOT NULL,
+  team text NOT NULL,
+  occurred_us bigint NOT NULL,
+  body bytea NOT NULL,
+  UNIQUE (source, event_id));
+CREATE INDEX ingest_events_team ON ingest_events (team);
+CREATE TABLE ingest_snapshots (
+  position bigint PRIMARY KEY,
+  written_by text NOT NULL,
+  written_at timestamptz NOT NULL DEFAULT now(),
+  body bytea NOT NULL);
+)sql"},
+};
+
+// The positions of a group are head + its 1-based index, so a duplicate's
+// position is simply skipped. ON CONFLICT also drops a key that appears twice
+// in the group (the first one is stored).
+constexpr absl::string_view kInsert = R"sql(
+INSERT INTO ingest_events (position, source, event_id, team, occurred_us, body)
+SELECT $6::bigint + idx, source, event_id, team, occurred_us, body
+FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[])
+     WITH ORDINALITY AS incoming(source, event_id, team, occurred_us, body, idx)
+ORDER BY idx
+ON CONFLICT (source, event_id) DO NOTHING
+RETURNING position)sql";
+
+// Array literals for unnest(): every element double-quoted, with `"` and `\`
+// escaped; bytea elements in hex, so any bytes (NUL included) pass.
+class ArrayLiteral {
+ public:
+  void AddBytes(absl::string_view bytes) {
+    Open();
+    absl::StrAppend(&text_, "\"\\\\x", absl::BytesToHexString(bytes), "\"");
+  }
+  void AddText(absl::string_view value) {
+    Open();
+    text_.push_back('"');
+    for (char c : value) {
+      if (c == '"' || c == '\\') text_.push_back('\\');
+      text_.push_back(c);
+    }
+    text_.push_back('"');
+  }
+  void AddInt(int64_t value) {
+    Open();
+    absl::StrAppend(&text_, value);
+  }
+  const std::string& Close() {
+    text_.push_back('}');
+    return text_;
+  }
+
+ private:
+  void Open() { text_.push_back(text_.empty() ? '{' : ','); }
+  std::string text_;
+};
+
+// A bigint in PostgreSQL's binary format: 8 bytes, big-endian.
+int64_t BigEndianInt64(absl::string_view bytes) {
+  uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return static_cast<int64_t>(value);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PgEventLog>> PgEventLog::Open(
+    const std::string& conninfo) {
+  absl::StatusOr<std::unique_ptr<PgConnection>> pg =
+      PgConnection::Connect(conninfo);
+  if (!pg.ok()) return pg.status();
+  if (absl::Status s = ApplyPgMigrations(**pg, "ingest", kMigrations);
+      !s.ok()) {
+    return s;
+  }
+  return std::unique_ptr<PgEventLog>(new PgEventLog(std::move(*pg)));
+}
+
+absl::Status PgEventLog::EnsureConnected() {
+  if (pg_->connected()) return absl::OkStatus();
+  return pg_->Reset();
+}
+
+absl::StatusOr<PgCommit> PgEventLog::Commit(
+    absl::Span<const Event* const> events) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  ArrayLiteral sources, event_ids, teams, times, bodies;
+  for (const Event* e : events) {
+    sources.AddBytes(e->source);
+    event_ids.AddBytes(e->event_id);
+    teams.AddText(e->team);
+    times.AddInt(absl::ToUnixMicros(e->occurred_at));
+    const Event* one[] = {e};
+    bodies.AddBytes(EncodeEvents(one));
+  }
+  const std::string& sources_text = sources.Close();
+  const std::string& event_ids_text = event_ids.Close();
+  const std::string& teams_text = teams.Close();
+  const std::string& times_text = times.Close();
+  const std::string& bodies_text = bodies.Close();
+
+  PgCommit commit;
+  commit.stored.assign(events.size(), false);
+  absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
+    absl::StatusOr<PgResult> head =
+        pg_->Exec("SELECT position FROM ingest_log_head FOR UPDATE");
+    if (!head.ok()) return head.status();
+    const int64_t before = head->GetInt64(0, 0);
+    const std::string before_text = absl::StrCat(before);
+    absl::StatusOr<PgResult> inserted = pg_->Exec(
+        kInsert, {PgParam::Text(sources_text), PgParam::Text(event_ids_text),
+                  PgParam::Text(teams_text), PgParam::Text(times_text),
+                  PgParam::Text(bodies_text), PgParam::Text(before_text)});
+    if (!inserted.ok()) return inserted.status();
+    for (int row = 0; row < inserted->rows(); ++row) {
+      const int64_t index = inserted->GetInt64(row, 0) - before - 1;
+      if (index >= 0 && index < static_cast<int64_t>(events.size())) {
+        commit.stored[index] = true;
+        ++commit.stored_count;
+      }
+    }
+    commit.head = before + static_cast<int64_t>(events.size());
+    const std::string head_text = absl::StrCat(commit.head);
+    return pg_
+        ->Exec("UPDATE ingest_log_head SET position = $1",
+               {PgParam::Text(head_text)})
+        .status();
+  });
+  if (!status.ok()) return status;
+  return commit;
+}
+
+absl::StatusOr<int64_t> PgEventLog::ReadAfter(
+    int64_t position, int64_t limit,
+    absl::FunctionRef<void(int64_t position, const Event& event)> fn) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  // Binary results: the body's bytes as they are, positions as 8 bytes.
+  const std::string after = absl::StrCat(position);
+  const std::string count = absl::StrCat(limit);
+  absl::StatusOr<PgResult> rows = pg_->Exec(
+      "SELECT position, body FROM ingest_events WHERE position > $1 "
+      "ORDER BY position LIMIT $2",
+      {PgParam::Text(after), PgParam::Text(count)}, /*binary_results=*/true);
+  if (!rows.ok()) return rows.status();
+  int64_t last = position;
+  for (int row = 0; row < rows->rows(); ++row) {
+    const int64_t at = BigEndianInt64(rows->Get(row, 0));
+    absl::Status decoded = DecodeEvents(
+        rows->Get(row, 1), [&](const Event& event) { fn(at, event); });
+    if (!decoded.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("ingest_events position ", at, ": ", decoded.message()));
+    }
+    last = at;
+  }
+  return last;
+}
+
+absl::StatusOr<int64_t> PgEventLog::Head() {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  absl::StatusOr<PgResult> head =
+      pg_->Exec("SELECT position FROM ingest_log_head");
+  if (!head.ok()) return head.status();
+  return head->GetInt64(0, 0);
+}
+
+absl::Status PgEventLog::WriteSnapshot(int64_t position, absl::string_view body,
+                                       absl::string_view written_by) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  const std::string at = absl::StrCat(position);
+  return pg_
+      ->Exec(
+          "INSERT INTO ingest_snapshots (position, written_by, body) "
+          "VALUES ($1, $2, $3) ON CONFLICT (position) DO NOTHING",
+          {PgParam::Text(at), PgParam::Text(written_by), PgParam::Binary(body)})
+      .status();
+}
+
+absl::StatusOr<std::optional<PgSnapshot>> PgEventLog::LatestSnapshot() {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  absl::StatusOr<PgResult> rows = pg_->Exec(
+      "SELECT position, body FROM ingest_snapshots "
+      "ORDER BY position DESC LIMIT 1",
+      {}, /*binary_results=*/true);
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) return std::nullopt;
+  PgSnapshot snapshot;
+  snapshot.position = BigEndianInt64(rows->Get(0, 0));
+  snapshot.body = std::string(rows->Get(0, 1));
+  return snapshot;
+}
+
+}  // namespace orgpulse::ingest

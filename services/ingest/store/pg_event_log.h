@@ -1,0 +1,102 @@
+// Ingest's events in PostgreSQL, as the log of docs/decisions/0004: a commit
+// decides which events are new in the same transaction that stores them, and
+// gives them positions in commit order, so any number of replicas can follow
+// the log from wherever they are and fold exactly what was committed, once.
+//
+// Tables (schema "ingest", versions in orgpulse_schema_migrations):
+//   ingest_events(position, source, event_id, team, occurred_us, body)
+//     UNIQUE (source, event_id); body is event_codec's encoding of the event.
+//   ingest_log_head(position)  one row: the last position handed out. A
+//     commit locks it first, so commits are serial and positions follow
+//     commit order (a sequence would not: its values are taken before
+//     commit). Duplicates leave gaps; readers do not mind.
+//   ingest_snapshots(position, written_by, written_at, body)
+//
+// One connection, one caller at a time (the committer, or a follower): give
+// each thread its own PgEventLog. After UNAVAILABLE the next call reconnects
+// (every host of a multi-host connection string, in order).
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<PgEventLog>> log =
+//       PgEventLog::Open("host=db1,db2 target_session_attrs=read-write");
+//   absl::StatusOr<PgCommit> commit = (*log)->Commit(events);
+//   (*log)->ReadAfter(folded, 8192, [&](int64_t position, const Event& e) {
+//     ...fold e...
+//   });
+#ifndef ORGPULSE_SERVICES_INGEST_STORE_PG_EVENT_LOG_H_
+#define ORGPULSE_SERVICES_INGEST_STORE_PG_EVENT_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "common/storage/pg_connection.h"
+#include "services/ingest/domain/event.h"
+
+namespace orgpulse::ingest {
+
+struct PgCommit {
+  // Per event of the group, in order: stored now (false: a duplicate of an
+  // event already in the log, or earlier in the same group).
+  std::vector<bool> stored;
+  int64_t stored_count = 0;
+  // The log position after this commit: a follower that has read up to it
+  // has seen this commit.
+  int64_t head = 0;
+};
+
+struct PgSnapshot {
+  int64_t position = 0;  // the log position the state covers
+  std::string body;
+};
+
+class PgEventLog {
+ public:
+  // Connects and brings the schema to this binary's version (see
+  // pg_migrations.h). UNAVAILABLE when no server answers;
+  // FAILED_PRECONDITION when the schema is newer than this binary.
+  static absl::StatusOr<std::unique_ptr<PgEventLog>> Open(
+      const std::string& conninfo);
+
+  // Stores the new events of `events` atomically. On error nothing of them
+  // is stored; UNAVAILABLE when the connection or server is lost (the outcome
+  // of a commit whose answer was lost is unknown: commit again, and what
+  // was stored comes back as duplicates).
+  absl::StatusOr<PgCommit> Commit(absl::Span<const Event* const> events);
+
+  // Calls `fn` for up to `limit` events with positions after `position`, in
+  // position order; returns the last position read (`position` if none).
+  // DATA_LOSS if a stored body does not decode.
+  absl::StatusOr<int64_t> ReadAfter(
+      int64_t position, int64_t limit,
+      absl::FunctionRef<void(int64_t position, const Event& event)> fn);
+
+  // The last position handed out.
+  absl::StatusOr<int64_t> Head();
+
+  absl::Status WriteSnapshot(int64_t position, absl::string_view body,
+                             absl::string_view written_by);
+  // The snapshot with the highest position, if any.
+  absl::StatusOr<std::optional<PgSnapshot>> LatestSnapshot();
+
+  // "host:port" of the server in use, for log lines.
+  std::string server() const { return pg_->server(); }
+
+ private:
+  explicit PgEventLog(std::unique_ptr<PgConnection> pg) : pg_(std::move(pg)) {}
+  // Reconnects if the last call lost the connection.
+  absl::Status EnsureConnected();
+
+  std::unique_ptr<PgConnection> pg_;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_STORE_PG_EVENT_LOG_H_
