@@ -149,6 +149,10 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
   if (conn == nullptr) {
     return absl::ResourceExhaustedError("postgresql: out of memory");
   }
+  // Notices ("relation already exists, skipping") are not errors; libpq
+  // would print them on stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   auto connection = std::unique_ptr<PgConnection>(new PgConnection(conn));
   if (PQstatus(conn) != CONNECTION_OK) {
     return connection->ConnectionError("cannot connect");
