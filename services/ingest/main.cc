@@ -2,6 +2,7 @@
 // start, port file, signals, drain).
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "common/server/service_main.h"
@@ -16,6 +17,12 @@ ABSL_FLAG(int64_t, max_store_bytes, kDefaults.max_store_bytes,
           "cap on the event store's size in bytes (0: none); past it pushes "
           "get RESOURCE_EXHAUSTED");
 
+ABSL_FLAG(std::string, postgres, kDefaults.postgres,
+          "libpq connection string (e.g. 'host=db1,db2 dbname=orgpulse "
+          "target_session_attrs=read-write'): keep events in PostgreSQL "
+          "instead of SQLite under --data_dir; one replica per database for "
+          "now");
+
 namespace {
 
 absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
@@ -24,6 +31,7 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   static_cast<orgpulse::ServerOptions&>(options) = shared;
   options.max_teams = absl::GetFlag(FLAGS_max_teams);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
+  options.postgres = absl::GetFlag(FLAGS_postgres);
   return orgpulse::ingest::IngestServer::Start(options, clock);
 }
 

@@ -8,6 +8,7 @@
 #include "services/ingest/domain/ledger.h"
 #include "services/ingest/grpc/ingest_service.h"
 #include "services/ingest/metrics/ingest_collector.h"
+#include "services/ingest/store/pg_event_store.h"
 #include "services/ingest/store/sqlite_event_store.h"
 
 namespace orgpulse::ingest {
@@ -23,6 +24,24 @@ prometheus::Histogram& CommitSecondsHistogram(prometheus::Registry& registry) {
       .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002,
                                                        0.005, 0.01, 0.02, 0.05,
                                                        0.1, 0.2, 0.5, 1, 2});
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenStore(
+    const IngestServerOptions& options) {
+  if (!options.postgres.empty()) {
+    absl::StatusOr<std::unique_ptr<PgEventStore>> pg =
+        PgEventStore::Open(options.postgres, {});
+    if (!pg.ok()) return pg.status();
+    return std::unique_ptr<EventStore>(*std::move(pg));
+  }
+  absl::StatusOr<std::unique_ptr<SqliteEventStore>> sqlite =
+      SqliteEventStore::Open(
+          options.data_dir,
+          {.synchronous = options.synchronous,
+           .max_bytes = options.max_store_bytes,
+           .discard_damaged_wal = options.discard_damaged_wal});
+  if (!sqlite.ok()) return sqlite.status();
+  return std::unique_ptr<EventStore>(*std::move(sqlite));
 }
 
 }  // namespace
@@ -54,20 +73,22 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
         absl::StrCat("--max_store_bytes must be 0 (no cap) or more, not ",
                      options.max_store_bytes));
   }
+  if (!options.postgres.empty() && options.max_store_bytes != 0) {
+    return absl::InvalidArgumentError(
+        "--max_store_bytes caps the embedded store; with --postgres the "
+        "database's own limits apply");
+  }
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
       ServerScaffold::Prepare(kComponent, options);
   if (!scaffold.ok()) return scaffold.status();
   auto p = std::make_unique<Parts>();
 
-  absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
-      SqliteEventStore::Open(
-          options.data_dir,
-          {.synchronous = options.synchronous,
-           .max_bytes = options.max_store_bytes,
-           .discard_damaged_wal = options.discard_damaged_wal});
+  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(options);
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
+  const std::string store_name =
+      options.postgres.empty() ? options.data_dir : "PostgreSQL";
 
   prometheus::Histogram& commit_seconds =
       CommitSecondsHistogram((*scaffold)->registry());
@@ -81,8 +102,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   p->recovered = p->ledger->stats().stored_events;
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("recovered ", p->recovered, " events of ",
-                   p->ledger->stats().teams, " teams from ", options.data_dir,
-                   " in ", absl::FormatDuration(absl::Now() - start)));
+                   p->ledger->stats().teams, " teams from ", store_name, " in ",
+                   absl::FormatDuration(absl::Now() - start)));
 
   p->service =
       std::make_unique<IngestService>(*p->ledger, (*scaffold)->authorizer());

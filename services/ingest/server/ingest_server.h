@@ -33,6 +33,10 @@ struct IngestServerOptions : ServerOptions {
   int64_t max_teams = 1000;
   // The event store's size cap in bytes (0: none).
   int64_t max_store_bytes = 0;
+  // A libpq connection string: keep the events in PostgreSQL instead of
+  // SQLite under data_dir. One replica per database for now
+  // (docs/postgresql.md).
+  std::string postgres;
 };
 
 class IngestServer final : public ScaffoldedServer {
