@@ -180,6 +180,20 @@ absl::StatusOr<int64_t> PgEventLog::ReadAfter(
   return last;
 }
 
+absl::StatusOr<int64_t> PgEventLog::Remove(absl::string_view source,
+                                           int64_t from_us, int64_t to_us) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  const std::string from = absl::StrCat(from_us);
+  const std::string to = absl::StrCat(to_us);
+  absl::StatusOr<PgResult> deleted = pg_->Exec(
+      "DELETE FROM ingest_events WHERE ($1::bytea IS NULL OR source = $1) "
+      "AND occurred_us >= $2 AND occurred_us < $3",
+      {source.empty() ? PgParam::Null() : PgParam::Binary(source),
+       PgParam::Text(from), PgParam::Text(to)});
+  if (!deleted.ok()) return deleted.status();
+  return deleted->AffectedRows();
+}
+
 absl::StatusOr<int64_t> PgEventLog::Head() {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   absl::StatusOr<PgResult> head =

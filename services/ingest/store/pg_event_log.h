@@ -78,6 +78,13 @@ class PgEventLog {
       int64_t position, int64_t limit,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
 
+  // Deletes, in one transaction, the events of `source` (every source when
+  // empty) whose occurred_at, in Unix microseconds, lies in [from_us, to_us);
+  // returns how many. One replica per database only: other replicas' folded
+  // state would not see it (decision 0004 wants a removal record in the log).
+  absl::StatusOr<int64_t> Remove(absl::string_view source, int64_t from_us,
+                                 int64_t to_us);
+
   // The last position handed out.
   absl::StatusOr<int64_t> Head();
 

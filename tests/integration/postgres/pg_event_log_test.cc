@@ -4,6 +4,7 @@
 #include "services/ingest/store/pg_event_log.h"
 
 #include <atomic>
+#include <limits>
 #include <set>
 #include <string>
 #include <thread>
@@ -221,6 +222,34 @@ TEST_F(PgEventLogTest,
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->stored_count, 2);
   EXPECT_EQ(ReadAll(*log).size(), 3u);
+}
+
+TEST_F(PgEventLogTest, RemovesOneSourceInATimeRangeAndKeepsTheOrder) {
+  std::unique_ptr<PgEventLog> log = Open();
+  ASSERT_NE(log, nullptr);
+  std::vector<Event> events;
+  for (int i = 0; i < 6; ++i) {
+    events.push_back(TaskEvent(i % 2 == 0 ? "jira" : "gh", absl::StrCat(i)));
+    events.back().occurred_at = absl::FromUnixSeconds(1000 * i);
+  }
+  ASSERT_TRUE(log->Commit(Pointers(events)).ok());
+  // jira events 0, 2, 4 at 0 s, 2000 s, 4000 s: [1000 s, 5000 s) takes 2, 4.
+  absl::StatusOr<int64_t> removed =
+      log->Remove("jira", absl::ToUnixMicros(absl::FromUnixSeconds(1000)),
+                  absl::ToUnixMicros(absl::FromUnixSeconds(5000)));
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(*log->Remove("jira", 0, 5000000000), 1);  // idempotent beyond
+  std::vector<std::string> left;
+  for (const auto& [position, key] : ReadAll(*log)) left.push_back(key);
+  EXPECT_THAT(left, ::testing::ElementsAre("gh/1", "gh/3", "gh/5"));
+  // Every source: retention.
+  EXPECT_EQ(*log->Remove("", std::numeric_limits<int64_t>::min(),
+                         absl::ToUnixMicros(absl::FromUnixSeconds(3500))),
+            2);
+  // A removed event may be pushed again.
+  std::vector<Event> again = {events[2]};
+  EXPECT_EQ(log->Commit(Pointers(again))->stored_count, 1);
 }
 
 TEST_F(PgEventLogTest, SnapshotsComeBackLatestFirstAndSurviveReopening) {
