@@ -1,6 +1,7 @@
 #include "common/storage/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <string>
@@ -224,6 +225,31 @@ absl::Status PgConnection::Reset() {
   if (PQstatus(conn_) != CONNECTION_OK) return ConnectionError("reconnect");
   lost_ = false;
   return absl::OkStatus();
+}
+
+bool PgConnection::WaitForNotification(absl::Duration timeout) {
+  auto take_all = [this] {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  };
+  if (!connected()) return false;
+  if (take_all()) return true;
+  pollfd fd{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+  if (fd.fd < 0) {
+    lost_ = true;
+    return false;
+  }
+  const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  if (poll(&fd, 1, ms) <= 0) return false;
+  if (PQconsumeInput(conn_) == 0) {
+    lost_ = true;
+    return false;
+  }
+  return take_all();
 }
 
 std::string PgConnection::server() const {

@@ -129,6 +129,11 @@ class PgConnection {
   // UNAVAILABLE if none answers.
   absl::Status Reset();
 
+  // Waits up to `timeout` for a notification on a channel this connection
+  // LISTENs to; true if at least one arrived (all pending ones are taken).
+  // False on timeout or a lost connection (then connected() is false).
+  bool WaitForNotification(absl::Duration timeout);
+
   // The server this connection reached, "host:port", for log lines.
   std::string server() const;
 

@@ -36,6 +36,8 @@ CREATE TABLE ingest_snapshots (
 )sql"},
 };
 
+constexpr absl::string_view kLogChannel = "orgpulse_ingest_log";
+
 // The positions of a group are head + its 1-based index, so a duplicate's
 // position is simply skipped. ON CONFLICT also drops a key that appears twice
 // in the group (the first one is stored).
@@ -102,7 +104,17 @@ absl::StatusOr<std::unique_ptr<PgEventLog>> PgEventLog::Open(
 
 absl::Status PgEventLog::EnsureConnected() {
   if (pg_->connected()) return absl::OkStatus();
+  listening_ = false;  // a new session listens to nothing
   return pg_->Reset();
+}
+
+bool PgEventLog::WaitForCommit(absl::Duration timeout) {
+  if (!EnsureConnected().ok()) return false;
+  if (!listening_) {
+    if (!pg_->Exec(absl::StrCat("LISTEN ", kLogChannel)).ok()) return false;
+    listening_ = true;
+  }
+  return pg_->WaitForNotification(timeout);
 }
 
 absl::StatusOr<PgCommit> PgEventLog::Commit(
@@ -145,10 +157,15 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     }
     commit.head = before + static_cast<int64_t>(events.size());
     const std::string head_text = absl::StrCat(commit.head);
-    return pg_
-        ->Exec("UPDATE ingest_log_head SET position = $1",
-               {PgParam::Text(head_text)})
-        .status();
+    if (absl::StatusOr<PgResult> moved =
+            pg_->Exec("UPDATE ingest_log_head SET position = $1",
+                      {PgParam::Text(head_text)});
+        !moved.ok()) {
+      return moved.status();
+    }
+    // Delivered at commit, to followers waiting in LISTEN.
+    if (commit.stored_count == 0) return absl::OkStatus();
+    return pg_->Exec(absl::StrCat("NOTIFY ", kLogChannel)).status();
   });
   if (!status.ok()) return status;
   return commit;

@@ -93,6 +93,12 @@ class PgEventLog {
   // The snapshot with the highest position, if any.
   absl::StatusOr<std::optional<PgSnapshot>> LatestSnapshot();
 
+  // Waits up to `timeout` for another commit to the log (LISTEN/NOTIFY on
+  // this log's connection, set up on first use and after reconnecting);
+  // true if one was announced. A follower calls ReadAfter after it either
+  // way: a notification is a wake-up, never the data.
+  bool WaitForCommit(absl::Duration timeout);
+
   // "host:port" of the server in use, for log lines.
   std::string server() const { return pg_->server(); }
 
@@ -102,6 +108,7 @@ class PgEventLog {
   absl::Status EnsureConnected();
 
   std::unique_ptr<PgConnection> pg_;
+  bool listening_ = false;
 };
 
 }  // namespace orgpulse::ingest
