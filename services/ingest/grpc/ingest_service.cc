@@ -280,4 +280,22 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
       });
 }
 
+grpc::ServerUnaryReactor* IngestService::RemoveEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestAdmin);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
+  return UnaryCall<v1::RemoveEventsRequest, v1::RemoveEventsResponse>::Start(
+      *request, response, [this](auto& call) {
+        // Answered from the ledger's maintenance thread once it is done.
+        ledger_.Remove(FromProto(call.request()),
+                       [&call](absl::StatusOr<RemovalReport> report) {
+                         if (report.ok()) ToProto(*report, call.response());
+                         call.Finish(report.status());
+                       });
+      });
+}
+
 }  // namespace orgpulse::ingest

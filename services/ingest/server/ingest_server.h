@@ -33,6 +33,10 @@ struct IngestServerOptions : ServerOptions {
   int64_t max_teams = 1000;
   // The event store's size cap in bytes (0: none).
   int64_t max_store_bytes = 0;
+  // Events older than this (by occurred_at, as of the clock) are dropped at
+  // start-up and every retention_sweep_interval; zero keeps them all.
+  absl::Duration retain_events_for = absl::ZeroDuration();
+  absl::Duration retention_sweep_interval = absl::Hours(1);
 };
 
 class IngestServer final : public ScaffoldedServer {
