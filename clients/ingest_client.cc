@@ -509,6 +509,17 @@ absl::StatusOr<v1::TeamExecution> IngestClient::GetTeamExecution(
   return response;
 }
 
+absl::StatusOr<v1::RemoveEventsResponse> IngestClient::RemoveEvents(
+    const v1::RemoveEventsRequest& request) {
+  v1::RemoveEventsResponse response;
+  const grpc::Status status = CallUnary([&](grpc::ClientContext* context) {
+    response.Clear();
+    return stub_->RemoveEvents(context, request, &response);
+  });
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 PushOutcome IngestClient::PushStream(PushBatchSource& source,
                                      const PushStreamOptions& options) {
   ArenaBatches batches(source);

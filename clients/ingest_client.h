@@ -192,6 +192,9 @@ class IngestClient {
       absl::string_view prefix);
   absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
       absl::string_view team);
+  // Retried on UNAVAILABLE like the others: a removal is idempotent.
+  absl::StatusOr<ingest::v1::RemoveEventsResponse> RemoveEvents(
+      const ingest::v1::RemoveEventsRequest& request);
 
   // The token of the calls that start from now on (a rotated one); calls
   // already sent keep theirs.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/app/push.h"
 #include "cli/app/queries.h"
+#include "cli/app/remove.h"
 #include "cli/app/token.h"
 
 namespace orgpulse::cli {
@@ -23,6 +24,8 @@ constexpr char kUsage[] =
     "  insights [PREFIX]     where the manager and leader views meet, highest\n"
     "                        risk first\n"
     "  token new NAME        make a bearer token and its tokens-file line\n"
+    "  remove --source=S     undo an import: remove a source's events\n"
+    "                        (--from, --to, --dry-run)\n"
     "\n"
     "`orgpulse COMMAND --help` describes a command and its flags. Server\n"
     "addresses, TLS files and the token come from flags or from ORGPULSE_*\n"
@@ -62,6 +65,7 @@ int RunCli(const std::vector<std::string>& args, const CliContext& context) {
   if (command == "execution") return RunExecution(rest, context);
   if (command == "insights") return RunInsights(rest, context);
   if (command == "token") return RunToken(rest, context);
+  if (command == "remove") return RunRemove(rest, context);
   *context.err << "orgpulse: unknown command \"" << command
                << "\" (see orgpulse --help)\n";
   return kExitUsage;

@@ -199,6 +199,61 @@ std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {
   return out;
 }
 
+std::string FormatRemoval(absl::string_view source,
+                          const iv1::RemoveEventsResponse& r) {
+  const std::string events = absl::StrCat(
+      WithThousands(r.removed()), r.removed() == 1 ? " event" : " events");
+  std::string out =
+      r.dry_run()
+          ? absl::StrCat("dry run: would remove ", events, " of source ",
+                         source, ", leaving ", WithThousands(r.remaining()),
+                         "; nothing was changed\n")
+          : absl::StrCat("removed ", events, " of source ", source, "; ",
+                         WithThousands(r.remaining()), " remain\n");
+  if (r.teams().empty()) return out;
+  auto change = [](const iv1::TeamRemoval& t, auto figure) {
+    const std::string before = figure(t.before());
+    if (!t.has_after()) return absl::StrCat(before, " -> gone");
+    const std::string after = figure(t.after());
+    return before == after ? before : absl::StrCat(before, " -> ", after);
+  };
+  std::vector<std::vector<std::string>> rows;
+  for (const iv1::TeamRemoval& t : r.teams()) {
+    rows.push_back({t.team(), WithThousands(t.removed()),
+                    change(t,
+                           [](const iv1::TeamExecution& f) {
+                             return WithThousands(f.events());
+                           }),
+                    change(t,
+                           [](const iv1::TeamExecution& f) {
+                             return WithThousands(f.tasks().open());
+                           }),
+                    change(t,
+                           [](const iv1::TeamExecution& f) {
+                             return WithThousands(
+                                 f.tasks().completed_on_time() +
+                                 f.tasks().completed_late());
+                           }),
+                    change(t,
+                           [](const iv1::TeamExecution& f) {
+                             return Money(f.budget().actual_cost());
+                           }),
+                    change(t, [](const iv1::TeamExecution& f) {
+                      return WithThousands(f.milestones().missed());
+                    })});
+  }
+  absl::StrAppend(&out, "\n",
+                  RenderTable({{"TEAM"},
+                               {"REMOVED", Align::kRight},
+                               {"EVENTS"},
+                               {"OPEN TASKS"},
+                               {"DONE TASKS"},
+                               {"ACTUAL COST"},
+                               {"MISSED MILESTONES"}},
+                              rows));
+  return out;
+}
+
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

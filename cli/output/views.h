@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "orgpulse/ingest/v1/ingest.pb.h"
 #include "orgpulse/insights/v1/insights.pb.h"
@@ -17,6 +18,11 @@ namespace orgpulse::cli {
 std::string FormatTeams(const ingest::v1::ListTeamsResponse& teams);
 std::string FormatExecution(const ingest::v1::TeamExecution& figures);
 std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
+// What a removal of `source`'s events did (or, dry run, would do): a line of
+// counts, then per team the events removed and a few own figures before ->
+// after ("gone" when no event of the team is left).
+std::string FormatRemoval(absl::string_view source,
+                          const ingest::v1::RemoveEventsResponse& removal);
 
 // One line, ending with a newline.
 std::string ToJson(const google::protobuf::Message& message);

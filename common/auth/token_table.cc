@@ -28,6 +28,7 @@ constexpr NamedScope kScopes[] = {
     {Scope::kIngestRead, "ingest:read"},
     {Scope::kSurveySubmit, "survey:submit"},
     {Scope::kInsightsRead, "insights:read"},
+    {Scope::kIngestAdmin, "ingest:admin"},
 };
 
 }  // namespace
@@ -93,7 +94,8 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
       if (!scope) {
         return error(absl::StrCat("unknown scope \"", scope_name,
                                   "\" (known: ingest:push, ingest:read, "
-                                  "survey:submit, insights:read)"));
+                                  "survey:submit, insights:read, "
+                                  "ingest:admin)"));
       }
       client.scopes |= static_cast<uint8_t>(*scope);
     }

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -375,6 +378,87 @@ absl::Status SqliteLog::Replay(
     if (!row.ok()) return Located(row.status());
     if (!*row) return absl::OkStatus();
     if (absl::Status s = fn(select->ColumnBlob(0)); !s.ok()) return s;
+  }
+}
+
+absl::StatusOr<int64_t> SqliteLog::Rewrite(
+    absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn) {
+  if (!writable()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path_,
+        ": out of space; nothing was changed. Try again once there is "
+        "room"));
+  }
+  // IMMEDIATE takes the write lock now: the background checkpoints read
+  // concurrently and never see a half-done rewrite.
+  if (absl::Status s = db_.Exec("BEGIN IMMEDIATE", "begin rewrite"); !s.ok()) {
+    return Located(s);
+  }
+  int64_t changed = 0;
+  absl::Status status = RewriteRows(fn, changed);
+  if (status.ok()) status = Located(db_.Exec("COMMIT", "commit rewrite"));
+  if (!status.ok()) {
+    if (!sqlite3_get_autocommit(db_.get())) {
+      db_.Exec("ROLLBACK", "rollback rewrite").IgnoreError();
+    }
+    return status;
+  }
+  return changed;
+}
+
+absl::Status SqliteLog::RewriteRows(
+    absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn,
+    int64_t& changed) {
+  // Rows are read a few at a time and changed between reads, never while a
+  // SELECT on the table is open (SQLite leaves that undefined); a row holds a
+  // whole commit group, so a few rows are already megabytes.
+  constexpr int64_t kRowsPerRead = 16;
+  absl::StatusOr<SqliteStatement> update = SqliteStatement::Prepare(
+      db_.get(), "UPDATE log SET items = ?, blob = ? WHERE seq = ?",
+      "rewrite row");
+  if (!update.ok()) return Located(update.status());
+  absl::StatusOr<SqliteStatement> remove = SqliteStatement::Prepare(
+      db_.get(), "DELETE FROM log WHERE seq = ?", "delete row");
+  if (!remove.ok()) return Located(remove.status());
+  int64_t after = std::numeric_limits<int64_t>::min();
+  while (true) {
+    std::vector<std::pair<int64_t, RowRewrite>> changes;
+    int64_t rows = 0;
+    {
+      absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
+          db_.get(),
+          "SELECT seq, blob FROM log WHERE seq > ? ORDER BY seq LIMIT ?",
+          "read rows");
+      if (!select.ok()) return Located(select.status());
+      select->BindInt64(1, after);
+      select->BindInt64(2, kRowsPerRead);
+      while (true) {
+        absl::StatusOr<bool> row = select->Step();
+        if (!row.ok()) return Located(row.status());
+        if (!*row) break;
+        ++rows;
+        after = select->ColumnInt64(0);
+        absl::StatusOr<RowRewrite> rewrite = fn(select->ColumnBlob(1));
+        if (!rewrite.ok()) return rewrite.status();
+        if (rewrite->action != RowRewrite::Action::kKeep) {
+          changes.emplace_back(after, *std::move(rewrite));
+        }
+      }
+    }
+    for (const auto& [seq, rewrite] : changes) {
+      SqliteStatement& statement =
+          rewrite.action == RowRewrite::Action::kDelete ? *remove : *update;
+      if (rewrite.action == RowRewrite::Action::kDelete) {
+        statement.BindInt64(1, seq);
+      } else {
+        statement.BindInt64(1, rewrite.items);
+        statement.BindBlob(2, rewrite.blob);
+        statement.BindInt64(3, seq);
+      }
+      if (absl::Status s = statement.Run(); !s.ok()) return Located(s);
+      ++changed;
+    }
+    if (rows < kRowsPerRead) return absl::OkStatus();
   }
 }
 

@@ -57,6 +57,15 @@ struct SqliteLogOptions {
   bool discard_damaged_wal = false;
 };
 
+// What SqliteLog::Rewrite does with one row.
+struct RowRewrite {
+  enum class Action { kKeep, kDelete, kReplace };
+  Action action = Action::kKeep;
+  // For kReplace: the row's new blob and item count.
+  std::string blob;
+  int64_t items = 0;
+};
+
 class SqliteLog {
  public:
   // Creates the parent directory if needed and opens (or creates) `path`.
@@ -95,6 +104,15 @@ class SqliteLog {
   [[nodiscard]] absl::Status Replay(
       absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
 
+  // Calls `fn` with every row's blob in append order and keeps, deletes or
+  // replaces the row as it says, all in one transaction: atomic and durable
+  // like Append (a crash at any point leaves every row as it was, or every
+  // change made). Rows keep their order. If `fn` fails, nothing changes and
+  // its error is returned; storage errors as Append's. Returns how many rows
+  // changed. REQUIRES: one caller at a time, no Append meanwhile.
+  [[nodiscard]] absl::StatusOr<int64_t> Rewrite(
+      absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn);
+
  private:
   SqliteLog() = default;
   // `status` from the wrappers, with the file's path in front.
@@ -105,6 +123,10 @@ class SqliteLog {
   bool SpaceReturned(int64_t failed_bytes);
   void BackgroundLoop(absl::Duration checkpoint_interval,
                       absl::Duration probe_interval);
+  // Rewrite's work inside its transaction.
+  absl::Status RewriteRows(
+      absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn,
+      int64_t& changed);
 
   // Declared before the statement, which is finalized first.
   SqliteConnection db_;

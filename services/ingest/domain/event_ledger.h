@@ -13,11 +13,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/execution_figures.h"
 
 namespace orgpulse::ingest {
@@ -29,9 +32,37 @@ struct PushResult {
   int64_t duplicates = 0;
 };
 
+// Undoing an import: the events `filter` matches leave the store and the
+// figures; with dry_run only the report is made.
+struct RemovalRequest {
+  EventFilter filter;
+  bool dry_run = false;
+};
+
+// One team that loses events, with its own figures (without the teams under
+// it) before and after, as of the same "now".
+struct TeamRemoval {
+  std::string team;
+  int64_t removed = 0;
+  TeamExecution before;
+  // Absent when no event of the team is left (the team disappears).
+  std::optional<TeamExecution> after;
+};
+
+struct RemovalReport {
+  bool dry_run = false;
+  // Events removed (for a dry run: that would be).
+  int64_t removed = 0;
+  // Events stored afterwards (for a dry run: that would be).
+  int64_t remaining = 0;
+  // The teams that lose events, by id.
+  std::vector<TeamRemoval> teams;
+};
+
 class EventLedger {
  public:
   using Callback = std::function<void(absl::StatusOr<PushResult>)>;
+  using RemovalCallback = std::function<void(absl::StatusOr<RemovalReport>)>;
 
   virtual ~EventLedger() = default;
 
@@ -54,6 +85,15 @@ class EventLedger {
   // One summary per team under `prefix` ("" for all), ordered by team id.
   virtual std::vector<TeamSummary> ListTeams(
       absl::string_view prefix) const = 0;
+
+  // Removes the events `request.filter` matches from the store and the
+  // figures, durably and all or nothing, and calls `done` once, later, on
+  // another thread: OK with what was (or, for a dry run, would be) removed;
+  // removing what is already gone is OK with 0. INVALID_ARGUMENT naming the
+  // bad fields of the filter (see ValidateRemoval); the store's errors as for
+  // Submit. Afterwards the figures are exactly those of a ledger that never
+  // stored the removed events, and those events may be pushed again.
+  virtual void Remove(RemovalRequest request, RemovalCallback done) = 0;
 };
 
 }  // namespace orgpulse::ingest

@@ -1,7 +1,8 @@
 // Where the ingest service keeps its events. The contract is small on
 // purpose, so a PostgreSQL backend can implement it later: append a group of
-// events durably and atomically, replay everything on start, and say
-// whether it takes writes (StoreHealth). Deduplication and figures live above
+// events durably and atomically, replay everything on start, remove the
+// events a predicate matches in one transaction, and say whether it takes
+// writes (StoreHealth). Deduplication and figures live above
 // it, in Ledger.
 #ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
@@ -11,9 +12,11 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/storage/store_health.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_filter.h"
 
 namespace orgpulse::ingest {
 
@@ -54,6 +57,19 @@ class EventStore : public StoreHealth {
     });
     if (s.ok() && !group.empty()) fn(std::move(group));
     return s;
+  }
+
+  // Removes every stored event that `filter` matches, in one transaction:
+  // after a crash at any point either all of them are gone or none is.
+  // Returns how many were removed; 0 when none matches, so repeating a
+  // removal is harmless. The order of the remaining events is kept. Errors
+  // as Append's; on error nothing was removed. The default is UNIMPLEMENTED,
+  // for stores that cannot remove.
+  // REQUIRES: one caller at a time, and no Append meanwhile.
+  [[nodiscard]] virtual absl::StatusOr<int64_t> Remove(
+      const EventFilter& filter) {
+    (void)filter;
+    return absl::UnimplementedError("this event store cannot remove events");
   }
 };
 

@@ -60,6 +60,7 @@ class ChunkQueue {
 }  // namespace
 
 absl::Status Ledger::Recover() {
+  if (absl::Status s = DropExpiredFromStore(); !s.ok()) return s;
   int64_t replayed = 0;
   {
     absl::MutexLock lock(&state_mu_);
@@ -99,11 +100,13 @@ absl::Status Ledger::Recover() {
     stats_.teams = state_.team_count();
   }
   committer_ = std::thread([this] { CommitLoop(); });
+  StartMaintenance();
   return absl::OkStatus();
 }
 
 void Ledger::Submit(EventBatch batch, Callback done) {
   std::vector<FieldViolation> violations = ValidateBatch(batch, clock_.Now());
+  AddRetentionViolations(batch, violations);
   if (!violations.empty()) {
     {
       absl::MutexLock lock(&state_mu_);
@@ -135,6 +138,7 @@ absl::StatusOr<PushResult> Ledger::Push(EventBatch batch) {
 }
 
 void Ledger::Stop() {
+  StopMaintenance();
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
@@ -161,6 +165,7 @@ void Ledger::CommitLoop() {
         queue_.pop_front();
       }
     }
+    absl::MutexLock write_lock(&write_mu_);
     CommitGroup(group);
   }
 }

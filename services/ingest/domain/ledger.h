@@ -7,6 +7,12 @@
 // many requests. Each batch is all-or-nothing: it is rejected whole, or
 // every event in it is stored or recognised as a duplicate.
 //
+// Removals (undoing an import, retention) run apart from the committer, on
+// a maintenance thread, and exclude commits while they work: the store
+// removes the events in one transaction and the figures are refolded from
+// what remains, so they are exactly those of a ledger that never stored
+// the removed events.
+//
 // Thread-safe. Implements EventLedger, the interface the gRPC adapter uses.
 //
 // Example:
@@ -30,7 +36,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/status/field_violations.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/event_ledger.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/domain/execution_state.h"
@@ -42,6 +50,11 @@ struct LedgerOptions {
   size_t max_teams = 1000;
   // A commit takes queued batches up to about this many events.
   size_t max_events_per_commit = 50'000;
+  // Retention: events whose occurred_at is older than the clock's now minus
+  // this are dropped by Recover and every retention_sweep_interval (of real
+  // time), and batches holding one are refused. Zero keeps every event.
+  absl::Duration retain_events_for = absl::ZeroDuration();
+  absl::Duration retention_sweep_interval = absl::Hours(1);
 };
 
 // Counters for metrics; monotonic over the process's life.
@@ -54,6 +67,9 @@ struct LedgerStats {
   int64_t commits = 0;
   int64_t stored_events = 0;  // including those recovered at start
   size_t teams = 0;
+  int64_t removed_by_request = 0;    // events removed by Remove
+  int64_t removed_by_retention = 0;  // events dropped as expired
+  int64_t retention_failures = 0;    // sweeps that failed (retried later)
 };
 
 class Ledger final : public EventLedger {
@@ -93,6 +109,15 @@ class Ledger final : public EventLedger {
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
 
+  // Removal and retention (ledger_removal.cc). Remove runs the request on
+  // the ledger's maintenance thread; RemoveNow runs it on the calling thread.
+  // Either holds up commits (not reads) while it replays the store.
+  void Remove(RemovalRequest request, RemovalCallback done) override;
+  absl::StatusOr<RemovalReport> RemoveNow(const RemovalRequest& request);
+  // Drops the events older than options.retain_events_for as of the clock's
+  // now (what each sweep does); how many. 0 when retention is off.
+  absl::StatusOr<int64_t> DropExpired();
+
  private:
   struct Pending {
     EventBatch batch;
@@ -112,12 +137,43 @@ class Ledger final : public EventLedger {
   std::thread committer_;
   CommitObserver commit_observer_;  // set before Recover
 
-  // Touched only by the committer thread (and Recover before it starts).
+  // Touched only by the committer thread (and Recover before it starts), and
+  // by a removal while it holds write_mu_.
   absl::flat_hash_set<absl::uint128> stored_keys_;
 
   mutable absl::Mutex state_mu_;
   ExecutionState state_ ABSL_GUARDED_BY(state_mu_);
   LedgerStats stats_ ABSL_GUARDED_BY(state_mu_);
+
+  // Removal and retention (ledger_removal.cc).
+  struct Refold;
+  struct RemovalJob {
+    RemovalRequest request;
+    RemovalCallback done;
+  };
+  // The events of the store that `filter` does not match, folded anew.
+  // REQUIRES: write_mu_ held.
+  absl::StatusOr<Refold> RefoldWithout(const EventFilter& filter);
+  absl::StatusOr<RemovalReport> RemoveLocked(const RemovalRequest& request,
+                                             bool retention)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  EventFilter ExpiredFilter() const;
+  // Appends a violation for each event of `batch` that retention would drop.
+  void AddRetentionViolations(const EventBatch& batch,
+                              std::vector<FieldViolation>& out) const;
+  // Before Recover replays: nothing is in memory yet.
+  absl::Status DropExpiredFromStore();
+  void StartMaintenance();
+  void StopMaintenance();
+  void MaintenanceLoop();
+
+  // Held by the committer around each group and by a removal throughout:
+  // whoever holds it may change the store and stored_keys_.
+  absl::Mutex write_mu_;
+  absl::Mutex maintenance_mu_;
+  std::deque<RemovalJob> removals_ ABSL_GUARDED_BY(maintenance_mu_);
+  bool maintenance_stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  std::thread maintenance_;
 };
 
 }  // namespace orgpulse::ingest

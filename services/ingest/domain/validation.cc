@@ -239,4 +239,21 @@ std::vector<FieldViolation> ValidateBatch(const EventBatch& batch,
   return out;
 }
 
+std::vector<FieldViolation> ValidateRemoval(const EventFilter& filter) {
+  std::vector<FieldViolation> out;
+  Checker c(out, "", absl::InfiniteFuture());
+  c.Source("source", filter.source);
+  const bool from_valid = filter.from != absl::InfiniteFuture();
+  const bool to_valid = filter.to != absl::InfinitePast();
+  if (!from_valid) c.Fail("from", "is not a valid timestamp");
+  if (!to_valid) c.Fail("to", "is not a valid timestamp");
+  if (from_valid && to_valid && filter.from >= filter.to) {
+    c.Fail("to", absl::StrCat("must be after from (",
+                              absl::FormatTime(absl::RFC3339_full, filter.from,
+                                               absl::UTCTimeZone()),
+                              ")"));
+  }
+  return out;
+}
+
 }  // namespace orgpulse::ingest

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_filter.h"
 
 namespace orgpulse::ingest {
 
@@ -42,6 +43,12 @@ const char* PayloadFieldName(const Payload& payload);
 // Empty means the batch may be stored.
 std::vector<FieldViolation> ValidateBatch(const EventBatch& batch,
                                           absl::Time now);
+
+// Every violation of a removal's filter, with fields named "source", "from"
+// and "to": the source is required and valid as in events; the bounds are
+// valid timestamps (a malformed `from` arrives as absl::InfiniteFuture(), a
+// malformed `to` as absl::InfinitePast()) with `from` before `to`.
+std::vector<FieldViolation> ValidateRemoval(const EventFilter& filter);
 
 }  // namespace orgpulse::ingest
 

@@ -235,4 +235,32 @@ void ToProto(const TeamSummary& summary, v1::TeamSummary& out) {
   ToProtoTime(summary.last_event_at, *out.mutable_last_event_at());
 }
 
+RemovalRequest FromProto(const v1::RemoveEventsRequest& proto) {
+  RemovalRequest out;
+  out.filter.source = proto.source();
+  if (proto.has_from()) out.filter.from = FromProtoTime(true, proto.from());
+  if (proto.has_to()) {
+    out.filter.to = FromProtoTime(true, proto.to());
+    // A malformed bound must not read as "no bound" (see ValidateRemoval).
+    if (out.filter.to == absl::InfiniteFuture()) {
+      out.filter.to = absl::InfinitePast();
+    }
+  }
+  out.dry_run = proto.dry_run();
+  return out;
+}
+
+void ToProto(const RemovalReport& report, v1::RemoveEventsResponse& out) {
+  out.set_dry_run(report.dry_run);
+  out.set_removed(report.removed);
+  out.set_remaining(report.remaining);
+  for (const TeamRemoval& t : report.teams) {
+    v1::TeamRemoval& o = *out.add_teams();
+    o.set_team(t.team);
+    o.set_removed(t.removed);
+    ToProto(t.before, *o.mutable_before());
+    if (t.after) ToProto(*t.after, *o.mutable_after());
+  }
+}
+
 }  // namespace orgpulse::ingest

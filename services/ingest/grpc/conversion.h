@@ -7,6 +7,7 @@
 
 #include "orgpulse/ingest/v1/ingest.pb.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_ledger.h"
 #include "services/ingest/domain/execution_figures.h"
 
 namespace orgpulse::ingest {
@@ -18,6 +19,12 @@ v1::Event ToProto(const Event& event);
 
 void ToProto(const TeamExecution& figures, v1::TeamExecution& out);
 void ToProto(const TeamSummary& summary, v1::TeamSummary& out);
+
+// Unset bounds become the filter's open ones; a malformed `from` becomes
+// absl::InfiniteFuture() and a malformed `to` absl::InfinitePast(), which
+// ValidateRemoval rejects.
+RemovalRequest FromProto(const v1::RemoveEventsRequest& proto);
+void ToProto(const RemovalReport& report, v1::RemoveEventsResponse& out);
 
 }  // namespace orgpulse::ingest
 

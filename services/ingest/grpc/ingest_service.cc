@@ -6,8 +6,10 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log/log.h"
 #include "common/org/team_id.h"
 #include "common/server/message_codec.h"
 #include "common/status/grpc_status.h"
@@ -19,6 +21,21 @@ namespace {
 void ToProto(const PushResult& result, v1::PushResponse& out) {
   out.set_accepted(result.accepted);
   out.set_duplicates(result.duplicates);
+}
+
+// "events of source jira from 2026-03-01T00:00:00Z (dry run)", for the log.
+std::string RemovalDescription(const v1::RemoveEventsRequest& r) {
+  std::string out =
+      absl::StrCat("events of source \"", absl::CHexEscape(r.source()), "\"");
+  auto time = [](const google::protobuf::Timestamp& t) {
+    return absl::FormatTime(absl::RFC3339_sec,
+                            absl::FromUnixSeconds(t.seconds()),
+                            absl::UTCTimeZone());
+  };
+  if (r.has_from()) absl::StrAppend(&out, " from ", time(r.from()));
+  if (r.has_to()) absl::StrAppend(&out, " to ", time(r.to()));
+  if (r.dry_run()) absl::StrAppend(&out, " (dry run)");
+  return out;
 }
 
 }  // namespace
@@ -277,6 +294,36 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
           }
         }
         call.Finish(status);
+      });
+}
+
+grpc::ServerUnaryReactor* IngestService::RemoveEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestAdmin);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
+  return UnaryCall<v1::RemoveEventsRequest, v1::RemoveEventsResponse>::Start(
+      *request, response, [this](auto& call) {
+        // Removals are logged: they take data away for good.
+        const std::string what = RemovalDescription(call.request());
+        Log(LogLevel::kInfo, "ingest", absl::StrCat("removing ", what));
+        // Answered from the ledger's maintenance thread once it is done.
+        ledger_.Remove(
+            FromProto(call.request()),
+            [&call, what](absl::StatusOr<RemovalReport> report) {
+              Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarning, "ingest",
+                  report.ok()
+                      ? absl::StrCat(
+                            report->dry_run ? "would remove " : "removed ",
+                            report->removed, " ", what, " of ",
+                            report->teams.size(), " team(s)")
+                      : absl::StrCat("removing ", what,
+                                     " failed: ", report.status().ToString()));
+              if (report.ok()) ToProto(*report, call.response());
+              call.Finish(report.status());
+            });
       });
 }
 

@@ -19,7 +19,8 @@ using RawIngestService = v1::IngestService::WithRawCallbackMethod_Push<
     v1::IngestService::WithRawCallbackMethod_PushStream<
         v1::IngestService::WithRawCallbackMethod_GetTeamExecution<
             v1::IngestService::WithRawCallbackMethod_ListTeams<
-                v1::IngestService::Service>>>>;
+                v1::IngestService::WithRawCallbackMethod_RemoveEvents<
+                    v1::IngestService::Service>>>>>;
 
 class IngestService final : public RawIngestService {
  public:
@@ -52,6 +53,10 @@ class IngestService final : public RawIngestService {
   grpc::ServerUnaryReactor* ListTeams(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  // RemoveEventsRequest -> RemoveEventsResponse
+  grpc::ServerUnaryReactor* RemoveEvents(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
   class PushStreamReactor;

@@ -156,6 +156,17 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
             static_cast<double>(stats.stored_events));
   out.Gauge("orgpulse_teams", "Teams known to the service.", {},
             static_cast<double>(stats.teams));
+  for (const auto& [reason, n] :
+       {std::pair<const char*, int64_t>{"request", stats.removed_by_request},
+        {"retention", stats.removed_by_retention}}) {
+    out.Counter("orgpulse_ingest_events_removed_total",
+                "Events removed from the store: by RemoveEvents (request) or "
+                "as older than --retain_events_for (retention).",
+                {{"reason", reason}}, static_cast<double>(n));
+  }
+  out.Counter("orgpulse_ingest_retention_failures_total",
+              "Retention sweeps that failed (tried again at the next one).", {},
+              static_cast<double>(stats.retention_failures));
 
   ledger_.WithState([&](const ExecutionState& state, absl::Time now) {
     for (const TeamSummary& summary : state.Teams("")) {

@@ -78,6 +78,17 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
         "--max_store_bytes caps the embedded store; with --postgres the "
         "database's own limits apply");
   }
+  if (options.retain_events_for < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--retain_events_for must be 0 (keep every event) or "
+                     "more, not ",
+                     absl::FormatDuration(options.retain_events_for)));
+  }
+  if (options.retention_sweep_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--retention_sweep_interval must be positive, not ",
+                     absl::FormatDuration(options.retention_sweep_interval)));
+  }
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
       ServerScaffold::Prepare(kComponent, options);
@@ -94,7 +105,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       CommitSecondsHistogram((*scaffold)->registry());
   p->ledger = std::make_unique<Ledger>(
       *p->store, clock,
-      LedgerOptions{.max_teams = static_cast<size_t>(options.max_teams)});
+      LedgerOptions{
+          .max_teams = static_cast<size_t>(options.max_teams),
+          .retain_events_for = options.retain_events_for,
+          .retention_sweep_interval = options.retention_sweep_interval});
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
     commit_seconds.Observe(absl::ToDoubleSeconds(d));
   });
@@ -104,6 +118,16 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       absl::StrCat("recovered ", p->recovered, " events of ",
                    p->ledger->stats().teams, " teams from ", store_name, " in ",
                    absl::FormatDuration(absl::Now() - start)));
+  if (options.retain_events_for > absl::ZeroDuration()) {
+    Log(LogLevel::kInfo, kComponent,
+        absl::StrCat("retention ",
+                     absl::FormatDuration(options.retain_events_for),
+                     ": dropped ", p->ledger->stats().removed_by_retention,
+                     " events older than ",
+                     absl::FormatTime(absl::RFC3339_sec,
+                                      clock.Now() - options.retain_events_for,
+                                      absl::UTCTimeZone())));
+  }
 
   p->service =
       std::make_unique<IngestService>(*p->ledger, (*scaffold)->authorizer());

@@ -37,6 +37,10 @@ struct IngestServerOptions : ServerOptions {
   // SQLite under data_dir. One replica per database for now
   // (docs/postgresql.md).
   std::string postgres;
+  // Events older than this (by occurred_at, as of the clock) are dropped at
+  // start-up and every retention_sweep_interval; zero keeps them all.
+  absl::Duration retain_events_for = absl::ZeroDuration();
+  absl::Duration retention_sweep_interval = absl::Hours(1);
 };
 
 class IngestServer final : public ScaffoldedServer {

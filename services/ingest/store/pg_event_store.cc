@@ -59,6 +59,16 @@ absl::Status PgEventStore::Replay(absl::FunctionRef<void(const Event&)> fn) {
   }
 }
 
+absl::StatusOr<int64_t> PgEventStore::Remove(const EventFilter& filter) {
+  absl::StatusOr<int64_t> removed =
+      log_->Remove(filter.source, absl::ToUnixMicros(filter.from),
+                   absl::ToUnixMicros(filter.to));
+  if (!removed.ok() && absl::IsUnavailable(removed.status())) {
+    SetWritable(false, removed.status());
+  }
+  return removed;
+}
+
 int64_t PgEventStore::EventCountHint() {
   absl::StatusOr<int64_t> head = log_->Head();
   return head.ok() ? *head : 0;

@@ -50,6 +50,7 @@ class PgEventStore final : public EventStore {
 
   absl::Status Append(absl::Span<const Event* const> events) override;
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
+  absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override;
   bool writable() const override;
   void SetWritableObserver(std::function<void(bool)> observer) override;

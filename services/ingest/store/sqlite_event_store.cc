@@ -1,7 +1,9 @@
 #include "services/ingest/store/sqlite_event_store.h"
 
 #include <filesystem>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "services/ingest/store/event_codec.h"
 
 namespace orgpulse::ingest {
@@ -39,6 +41,38 @@ absl::Status SqliteEventStore::ReplayGroups(
     if (s.ok()) fn(std::move(group));
     return s;
   });
+}
+
+}  // namespace orgpulse::ingest
+
+namespace orgpulse::ingest {
+
+absl::StatusOr<int64_t> SqliteEventStore::Remove(const EventFilter& filter) {
+  int64_t removed = 0;
+  absl::StatusOr<int64_t> rewritten =
+      log_->Rewrite([&](absl::string_view blob) -> absl::StatusOr<RowRewrite> {
+        // A group that does not even contain the source's bytes has none
+        // of its events: most groups of a large store, skipped undecoded.
+        if (!filter.source.empty() && !absl::StrContains(blob, filter.source)) {
+          return RowRewrite{};
+        }
+        EventBatch group;
+        if (absl::Status s = DecodeEventsInto(blob, group); !s.ok()) return s;
+        std::vector<const Event*> kept;
+        kept.reserve(group.size());
+        for (const Event& e : group) {
+          if (!filter.Matches(e)) kept.push_back(&e);
+        }
+        if (kept.size() == group.size()) return RowRewrite{};
+        removed += static_cast<int64_t>(group.size() - kept.size());
+        if (kept.empty())
+          return RowRewrite{.action = RowRewrite::Action::kDelete};
+        return RowRewrite{.action = RowRewrite::Action::kReplace,
+                          .blob = EncodeEvents(kept),
+                          .items = static_cast<int64_t>(kept.size())};
+      });
+  if (!rewritten.ok()) return rewritten.status();
+  return removed;
 }
 
 }  // namespace orgpulse::ingest

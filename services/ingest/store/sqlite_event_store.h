@@ -33,6 +33,10 @@ class SqliteEventStore final : public EventStore {
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
   absl::Status ReplayGroups(
       absl::FunctionRef<void(EventBatch&& group)> fn) override;
+  // One SQLite transaction over every row: rows with nothing to remove are
+  // kept as they are, others are rewritten without the matching events or
+  // deleted when none is left.
+  absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override { return log_->ItemCount(); }
   bool writable() const override { return log_->writable(); }
   void SetWritableObserver(std::function<void(bool)> observer) override {

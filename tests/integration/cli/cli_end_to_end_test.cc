@@ -238,6 +238,65 @@ TEST_F(CliEndToEndTest, JiraExportLandsAndReimportingChangesNothing) {
             HasSubstr("2 open, 1 overdue, 2 cancelled; on time 50% (2 of 4)")));
 }
 
+// The wrong file imported, then undone: a dry run says what would go and
+// changes nothing; the removal leaves the figures as before the import; the
+// file can then be imported again.
+TEST_F(CliEndToEndTest, RemoveUndoesTheImportOfOneSource) {
+  const CliRun base =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), kData + "/events.csv"});
+  ASSERT_EQ(base.code, 0) << base.err;
+  const std::string teams_before = Orgpulse({"teams", "--json"}).out;
+  const std::string ops_before = Orgpulse({"execution", "ops", "--json"}).out;
+  ASSERT_EQ(PushJira().code, 0);
+  const std::string teams_with_jira = Orgpulse({"teams", "--json"}).out;
+  ASSERT_NE(teams_with_jira, teams_before);
+
+  const CliRun dry = Orgpulse({"remove", "--source=jira", "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  EXPECT_THAT(dry.out,
+              AllOf(StartsWith("dry run: would remove 14 events of source "
+                               "jira, leaving 8; nothing was changed\n"),
+                    ContainsRegex("eng/payments +8 +8 -> gone +2 -> gone")));
+  EXPECT_EQ(Orgpulse({"teams", "--json"}).out, teams_with_jira);
+
+  // Bounds outside every event: nothing to remove.
+  const CliRun none = Orgpulse(
+      {"remove", "--source=jira", "--from=2020-01-01", "--to=2020-02-01"});
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_EQ(none.out, "removed 0 events of source jira; 22 remain\n");
+
+  const CliRun removed = Orgpulse({"remove", "--source=jira", "--json"});
+  ASSERT_EQ(removed.code, 0) << removed.err;
+  EXPECT_EQ(JsonQuery(removed.out,
+                      "d[\"removed\"], d[\"remaining\"], "
+                      "[t[\"team\"] for t in d[\"teams\"]]"),
+            "14 8 ['eng/payments', 'eng/platform', 'eng/search']\n");
+  EXPECT_EQ(Orgpulse({"teams", "--json"}).out, teams_before);
+  EXPECT_EQ(Orgpulse({"execution", "ops", "--json"}).out, ops_before);
+
+  EXPECT_EQ(Orgpulse({"remove", "--source=jira"}).out,
+            "removed 0 events of source jira; 8 remain\n");
+  const CliRun again = PushJira();
+  EXPECT_THAT(again.out, HasSubstr("14 events: 14 accepted, 0 duplicates"));
+  EXPECT_EQ(Orgpulse({"teams", "--json"}).out, teams_with_jira);
+
+  // Mistakes: one line each, nothing removed.
+  const CliRun no_source = Orgpulse({"remove"});
+  EXPECT_EQ(no_source.code, 2);
+  EXPECT_THAT(no_source.err, HasSubstr("which source?"));
+  const CliRun bad_time = Orgpulse({"remove", "--source=jira", "--from=soon"});
+  EXPECT_EQ(bad_time.code, 2);
+  EXPECT_THAT(bad_time.err, HasSubstr("--from: "));
+  const CliRun bad_source = Orgpulse({"remove", "--source=Jira Export"});
+  EXPECT_EQ(bad_source.code, 3);
+  EXPECT_THAT(bad_source.err, HasSubstr("source"));
+  const CliRun backwards = Orgpulse(
+      {"remove", "--source=jira", "--from=2026-03-02", "--to=2026-03-01"});
+  EXPECT_EQ(backwards.code, 3);
+  EXPECT_THAT(backwards.err, HasSubstr("must be after from"));
+  EXPECT_EQ(Orgpulse({"teams", "--json"}).out, teams_with_jira);
+}
+
 // A team field with a slash in it: one team, never a path; a second
 // spelling of the same id is refused until a team map says which is which.
 TEST_F(CliEndToEndTest, TeamNamesWithSlashesAreOneTeamAndCollisionsAreRefused) {

@@ -152,6 +152,39 @@ TEST_F(IngestOnPostgresTest, StoresServesAndRecoversFromTheDatabase) {
   EXPECT_EQ(restarted.Terminate(), 0);
 }
 
+TEST_F(IngestOnPostgresTest, UndoingAnImportRemovesItFromTheDatabase) {
+  const std::vector<std::string> flags = {"--postgres=" + pg_.conninfo(),
+                                          "--now=2026-07-01T00:00:00Z"};
+  ServerProcess server(ORGPULSE_INGEST_BINARY, flags);
+  ASSERT_TRUE(server.Start().ok()) << server.Log();
+  auto stub = v1::IngestService::NewStub(server.Channel());
+  v1::PushResponse pushed;
+  ASSERT_TRUE(Push(*stub, Request("good", 0, 100), &pushed).ok());
+  const std::string only_good = Figures(*stub, "eng");
+  v1::PushRequest wrong = Request("bad", 0, 50);
+  for (v1::Event& e : *wrong.mutable_events()) e.set_source("wrong-file");
+  ASSERT_TRUE(Push(*stub, wrong, &pushed).ok());
+  ASSERT_NE(Figures(*stub, "eng"), only_good);
+
+  grpc::ClientContext context;
+  v1::RemoveEventsRequest request;
+  request.set_source("wrong-file");
+  v1::RemoveEventsResponse removed;
+  grpc::Status s = stub->RemoveEvents(&context, request, &removed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(removed.removed(), 50);
+  EXPECT_EQ(Figures(*stub, "eng"), only_good);
+  EXPECT_EQ(EventsInDatabase(pg_.conninfo()), 100);
+  EXPECT_EQ(server.Terminate(), 0);
+
+  // From the database alone, after a restart: the same.
+  ServerProcess restarted(ORGPULSE_INGEST_BINARY, flags);
+  ASSERT_TRUE(restarted.Start().ok()) << restarted.Log();
+  EXPECT_EQ(Figures(*v1::IngestService::NewStub(restarted.Channel()), "eng"),
+            only_good);
+  EXPECT_EQ(restarted.Terminate(), 0);
+}
+
 TEST_F(IngestOnPostgresTest, ADatabaseRestartUnderLoadLosesNothing) {
   ServerProcess server(ORGPULSE_INGEST_BINARY,
                        {"--postgres=" + pg_.conninfo()});

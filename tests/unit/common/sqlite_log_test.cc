@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/storage/wal_check.h"
@@ -416,6 +417,94 @@ TEST_F(SqliteLogTest, DataDirectoryThatCannotBeCreatedNamesTheParent) {
       RefusedNaming("cannot create data directory " + ro + "/a/b: " + ro,
                     "is not writable"));
   EXPECT_FALSE(std::filesystem::exists(ro + "/a"));
+}
+
+// Rewrite: what removals of events build on.
+
+std::vector<std::string> ReplayAll(SqliteLog& log) {
+  std::vector<std::string> rows;
+  EXPECT_TRUE(log.Replay([&](absl::string_view blob) {
+                   rows.emplace_back(blob);
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  return rows;
+}
+
+// Over more rows than Rewrite reads at a time: every third row deleted,
+// every fifth (of the others) replaced, the rest kept.
+absl::StatusOr<RowRewrite> EditRow(absl::string_view blob) {
+  int i = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(blob.substr(4, blob.find('x') - 4), &i));
+  if (i % 3 == 0) return RowRewrite{.action = RowRewrite::Action::kDelete};
+  if (i % 5 == 0) {
+    return RowRewrite{.action = RowRewrite::Action::kReplace,
+                      .blob = absl::StrCat("new-", i),
+                      .items = 7};
+  }
+  return RowRewrite{};
+}
+
+TEST_F(SqliteLogTest, RewriteKeepsDeletesAndReplacesRowsInOrder) {
+  std::vector<std::string> expected;
+  int changed = 0;
+  {
+    absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+        SqliteLog::Open(live(), {});
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
+    int64_t items = 0;
+    for (int i = 0; i < 50; ++i) {
+      if (i % 3 == 0) {
+        ++changed;
+      } else if (i % 5 == 0) {
+        ++changed;
+        items += 7;
+        expected.push_back(absl::StrCat("new-", i));
+      } else {
+        items += 1;
+        expected.push_back(Row(i));
+      }
+    }
+    absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(&EditRow);
+    ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+    EXPECT_EQ(*rewritten, changed);
+    EXPECT_EQ(ReplayAll(**log), expected);
+    EXPECT_EQ((*log)->ItemCount(), items);
+    // Appends go on after the last row.
+    ASSERT_TRUE((*log)->Append("after", 1).ok());
+    expected.push_back("after");
+  }
+  absl::StatusOr<std::unique_ptr<SqliteLog>> reopened =
+      SqliteLog::Open(live(), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(ReplayAll(**reopened), expected);
+  absl::StatusOr<int64_t> again =
+      (*reopened)->Rewrite([](absl::string_view) -> absl::StatusOr<RowRewrite> {
+        return RowRewrite{};
+      });
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(SqliteLogTest, RewriteThatFailsHalfwayChangesNothing) {
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(live(), {});
+  ASSERT_TRUE(log.ok()) << log.status();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
+  int seen = 0;
+  absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(
+      [&](absl::string_view blob) -> absl::StatusOr<RowRewrite> {
+        // Rows of the first reads were already deleted when this fails.
+        if (++seen == 40) return absl::DataLossError("row 39 is damaged");
+        return RowRewrite{.action = RowRewrite::Action::kDelete};
+      });
+  EXPECT_THAT(rewritten, StatusIs(absl::StatusCode::kDataLoss,
+                                  HasSubstr("row 39 is damaged")));
+  EXPECT_EQ(ReplayAll(**log), Rows(0, 50));
+  EXPECT_EQ((*log)->ItemCount(), 50);
+  // The connection is ready for more.
+  ASSERT_TRUE((*log)->Append(Row(50), 1).ok());
+  EXPECT_EQ(ReplayAll(**log), Rows(0, 51));
 }
 
 }  // namespace

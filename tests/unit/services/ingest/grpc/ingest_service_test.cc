@@ -81,6 +81,8 @@ class FakeLedger final : public EventLedger {
               (absl::string_view prefix), (const, override));
   MOCK_METHOD(std::vector<TeamSummary>, ListTeams, (absl::string_view prefix),
               (const, override));
+  MOCK_METHOD(void, Remove, (RemovalRequest request, RemovalCallback done),
+              (override));
 
   // The `index`th batch (from 0) is answered `result` on the calling thread.
   void AnswerAtOnce(size_t index, absl::StatusOr<PushResult> result) {
@@ -179,7 +181,8 @@ class IngestServiceTest : public ::testing::Test {
  protected:
   IngestServiceTest()
       : auth_({{"pusher", {Scope::kIngestPush}},
-               {"reader", {Scope::kIngestRead}}}),
+               {"reader", {Scope::kIngestRead}},
+               {"admin", {Scope::kIngestAdmin}}}),
         service_(ledger_, auth_.authorizer()) {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
@@ -613,6 +616,98 @@ TEST_F(IngestServiceTest, ListTeamsAnswersTheDomainsTeamsUnderThePrefix) {
   auto again = Context("reader");
   ASSERT_TRUE(stub_->ListTeams(again.get(), {}, &all).ok());
   EXPECT_EQ(all.teams_size(), 0);
+}
+
+// --- RemoveEvents --------------------------------------------------------
+
+TEST_F(IngestServiceTest, RemoveEventsNeedsTheAdminScope) {
+  EXPECT_CALL(ledger_, Remove).Times(0);
+  v1::RemoveEventsRequest request;
+  request.set_source("jira");
+  for (const auto& [client, code] :
+       {std::pair<std::string, grpc::StatusCode>{
+            "", grpc::StatusCode::UNAUTHENTICATED},
+        {"pusher", grpc::StatusCode::PERMISSION_DENIED},
+        {"reader", grpc::StatusCode::PERMISSION_DENIED}}) {
+    SCOPED_TRACE(client);
+    v1::RemoveEventsResponse response;
+    auto context = Context(client);
+    const grpc::Status status =
+        stub_->RemoveEvents(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), code);
+    if (code == grpc::StatusCode::PERMISSION_DENIED) {
+      EXPECT_THAT(status.error_message(), HasSubstr("ingest:admin"));
+    }
+  }
+}
+
+TEST_F(IngestServiceTest, RemoveEventsPassesTheFilterOnAndAnswersTheReport) {
+  RemovalRequest seen;
+  EXPECT_CALL(ledger_, Remove)
+      .WillOnce([&](RemovalRequest request, EventLedger::RemovalCallback done) {
+        seen = request;
+        TeamExecution before;
+        before.team = "eng/a";
+        before.events = 5;
+        TeamExecution after = before;
+        after.events = 2;
+        RemovalReport report{.dry_run = true,
+                             .removed = 4,
+                             .remaining = 9,
+                             .teams = {{.team = "eng/a",
+                                        .removed = 3,
+                                        .before = before,
+                                        .after = after},
+                                       {.team = "eng/gone", .removed = 1}}};
+        // Answered later, from another thread, as Ledger does.
+        std::thread([done, report] { done(report); }).detach();
+      });
+  v1::RemoveEventsRequest request;
+  request.set_source("wrong-file");
+  request.mutable_from()->set_seconds(absl::ToUnixSeconds(Utc(2026, 3, 1)));
+  request.set_dry_run(true);
+  v1::RemoveEventsResponse response;
+  auto context = Context("admin");
+  const grpc::Status status =
+      stub_->RemoveEvents(context.get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(seen.filter.source, "wrong-file");
+  EXPECT_EQ(seen.filter.from, Utc(2026, 3, 1));
+  EXPECT_EQ(seen.filter.to, absl::InfiniteFuture());
+  EXPECT_TRUE(seen.dry_run);
+  EXPECT_TRUE(response.dry_run());
+  EXPECT_EQ(response.removed(), 4);
+  EXPECT_EQ(response.remaining(), 9);
+  ASSERT_EQ(response.teams_size(), 2);
+  EXPECT_EQ(response.teams(0).team(), "eng/a");
+  EXPECT_EQ(response.teams(0).removed(), 3);
+  EXPECT_EQ(response.teams(0).before().events(), 5);
+  ASSERT_TRUE(response.teams(0).has_after());
+  EXPECT_EQ(response.teams(0).after().events(), 2);
+  EXPECT_FALSE(response.teams(1).has_after());
+}
+
+TEST_F(IngestServiceTest, RemoveEventsPassesTheDomainsRefusalOn) {
+  RemovalRequest seen;
+  EXPECT_CALL(ledger_, Remove)
+      .WillOnce([&](RemovalRequest request, EventLedger::RemovalCallback done) {
+        seen = request;
+        done(InvalidArgumentWithViolations(
+            "1 invalid field(s) in a removal; nothing was removed",
+            {{"to", "is not a valid timestamp"}}));
+      });
+  v1::RemoveEventsRequest request;
+  request.set_source("jira");
+  request.mutable_to()->set_nanos(-1);  // malformed
+  v1::RemoveEventsResponse response;
+  auto context = Context("admin");
+  const grpc::Status status =
+      stub_->RemoveEvents(context.get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+              ElementsAre(Field(&FieldViolation::field, "to")));
+  // A malformed bound is not read as "no bound".
+  EXPECT_EQ(seen.filter.to, absl::InfinitePast());
 }
 
 }  // namespace

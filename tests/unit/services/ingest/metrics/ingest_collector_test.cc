@@ -208,6 +208,8 @@ TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
           {"orgpulse_store_commits_total", {T::Counter, {}}},
           {"orgpulse_store_events", {T::Gauge, {}}},
           {"orgpulse_teams", {T::Gauge, {}}},
+          {"orgpulse_ingest_events_removed_total", {T::Counter, {"reason"}}},
+          {"orgpulse_ingest_retention_failures_total", {T::Counter, {}}},
           {"orgpulse_team_events", {T::Gauge, {"team"}}},
           {"orgpulse_team_last_event_timestamp_seconds", {T::Gauge, {"team"}}},
           {"orgpulse_tasks_open", {T::Gauge, {"team"}}},

@@ -239,5 +239,91 @@ TEST_F(SqliteEventStoreTest, WritableObserverHearsTheStoreFillUp) {
   EXPECT_THAT(seen, ElementsAre(true, false));
 }
 
+// Remove: the events a filter matches leave every group they are in; groups
+// left empty go, the order of the rest stays.
+
+TEST_F(SqliteEventStoreTest, RemoveTakesTheMatchingEventsOutOfEveryGroup) {
+  // Three groups: one all "jira", one mixed, one without any "jira".
+  std::vector<Event> first = Group("a", 4);
+  std::vector<Event> second = Group("b", 6);
+  std::vector<Event> third = Group("c", 3);
+  for (size_t i = 0; i < second.size(); i += 2) second[i].source = "erp";
+  for (Event& e : third) e.source = "erp";
+  const EventFilter filter{.source = "jira",
+                           .from = Utc(2026, 3, 1),
+                           .to = Utc(2026, 3, 1) + absl::Seconds(5)};
+  std::vector<std::string> expected;
+  int64_t matching = 0;
+  for (const auto* group : {&first, &second, &third}) {
+    for (const Event& e : *group) {
+      if (filter.Matches(e)) {
+        ++matching;
+      } else {
+        expected.push_back(DebugString(e));
+      }
+    }
+  }
+  ASSERT_EQ(matching, 4 + 2);  // a-0..a-3; b-1, b-3 (b-5 is after `to`)
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    for (const auto* group : {&first, &second, &third}) {
+      ASSERT_TRUE(store->Append(Pointers(*group)).ok());
+    }
+    absl::StatusOr<int64_t> removed = store->Remove(filter);
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(*removed, matching);
+    EXPECT_EQ(ReplayAll(*store), expected);
+    EXPECT_EQ(store->EventCountHint(), 13 - matching);
+    // Idempotent.
+    removed = store->Remove(filter);
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(*removed, 0);
+  }
+  std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+TEST_F(SqliteEventStoreTest, RemoveWithoutASourceTakesEverySourcesOldEvents) {
+  std::vector<Event> group = Group("a", 6);
+  for (size_t i = 0; i < group.size(); i += 2) group[i].source = "erp";
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(Pointers(group)).ok());
+  absl::StatusOr<int64_t> removed =
+      store->Remove({.to = Utc(2026, 3, 1) + absl::Seconds(3)});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 3);
+  EXPECT_EQ(ReplayAll(*store), (std::vector<std::string>{
+                                   DebugString(group[3]), DebugString(group[4]),
+                                   DebugString(group[5])}));
+}
+
+TEST_F(SqliteEventStoreTest, RemoveOverAnUndecodableRowIsDataLossAndKeepsAll) {
+  const std::vector<Event> good = Group("a", 3);
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(good)).ok());
+  }
+  {
+    absl::StatusOr<SqliteConnection> db =
+        SqliteConnection::Open(db_path(), SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO log(items, blob) VALUES (1, "
+                         "x'01ff6a697261')",  // \x01 \xff "jira"
+                         "corrupt")
+                    .ok());
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->Remove({.source = "jira"}),
+              StatusIs(absl::StatusCode::kDataLoss));
+  int replayed = 0;
+  EXPECT_FALSE(store->Replay([&](const Event&) { ++replayed; }).ok());
+  EXPECT_EQ(replayed, 3);  // the good group is still there
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest

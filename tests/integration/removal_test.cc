@@ -1,0 +1,356 @@
+// Undoing an import and retention with the real ingest binary: figures after
+// a removal equal those of a service that only ever got what is left; a
+// SIGKILL in the middle of a large removal leaves all of it or none; and
+// --retain_events_for drops old events at start-up (time set with --now).
+#include <signal.h>
+
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "tests/support/run_command.h"
+#include "tests/support/server_process.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+using ::orgpulse::testing::CommandResult;
+using ::orgpulse::testing::RunCommand;
+using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr char kNow[] = "2026-03-15T12:00:00Z";
+const absl::Time kNowTime =
+    absl::FromCivil(absl::CivilSecond(2026, 3, 15, 12), absl::UTCTimeZone());
+constexpr int kBatch = 10'000;
+
+void SetTime(absl::Time t, google::protobuf::Timestamp& out) {
+  out.set_seconds(absl::ToUnixSeconds(t));
+}
+
+// `n` events of `source`, over three teams and every kind of state they
+// share with the other source (tasks, a project's registers and sums, KPIs),
+// `days_back` spread so that retention cuts through them.
+std::vector<v1::Event> Events(const std::string& source, int n,
+                              int days_back = 60) {
+  std::vector<v1::Event> out;
+  out.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    v1::Event e;
+    e.set_event_id(absl::StrCat(source, "-", i));
+    e.set_source(source);
+    static const char* kTeams[] = {"eng/a", "eng/b", "ops"};
+    e.set_team(kTeams[i % 3]);
+    const absl::Time at =
+        kNowTime - absl::Hours(24) * days_back +
+        absl::Seconds((static_cast<int64_t>(i) * 86400 * days_back) / n);
+    SetTime(at, *e.mutable_occurred_at());
+    const std::string task = absl::StrCat("T-", i % 500);
+    switch (i % 5) {
+      case 0:
+        e.mutable_task_created()->set_task_id(task);
+        SetTime(at + absl::Hours(24 * 7),
+                *e.mutable_task_created()->mutable_due_at());
+        break;
+      case 1:
+        e.mutable_task_completed()->set_task_id(task);
+        break;
+      case 2:
+        e.mutable_cost_actual()->set_project("apollo");
+        e.mutable_cost_actual()->set_amount(10.25);
+        break;
+      case 3:
+        e.mutable_project_progress()->set_project("apollo");
+        e.mutable_project_progress()->set_percent_complete(i % 100);
+        break;
+      default:
+        e.mutable_kpi_actual()->set_kpi("nps");
+        e.mutable_kpi_actual()->set_value(i % 7);
+        break;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void PushAll(ServerProcess& server, const std::vector<v1::Event>& events) {
+  auto stub = v1::IngestService::NewStub(server.Channel());
+  for (size_t i = 0; i < events.size(); i += kBatch) {
+    v1::PushRequest request;
+    for (size_t j = i; j < std::min(events.size(), i + kBatch); ++j) {
+      *request.add_events() = events[j];
+    }
+    grpc::ClientContext context;
+    v1::PushResponse response;
+    const grpc::Status s = stub->Push(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+}
+
+// Every figure a reader sees: the teams and each team's and rollup's figures.
+std::string AllFigures(ServerProcess& server) {
+  auto stub = v1::IngestService::NewStub(server.Channel());
+  std::string out;
+  grpc::ClientContext context;
+  v1::ListTeamsResponse teams;
+  EXPECT_TRUE(stub->ListTeams(&context, {}, &teams).ok());
+  absl::StrAppend(&out, teams.DebugString());
+  for (const char* team : {"eng", "eng/a", "eng/b", "ops", "eng/only-b"}) {
+    grpc::ClientContext c;
+    v1::GetTeamExecutionRequest request;
+    request.set_team(team);
+    v1::TeamExecution figures;
+    const grpc::Status s = stub->GetTeamExecution(&c, request, &figures);
+    absl::StrAppend(&out, team, ": ",
+                    s.ok() ? figures.DebugString() : s.error_message(), "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<v1::RemoveEventsResponse> Remove(ServerProcess& server,
+                                                const std::string& source,
+                                                bool dry_run = false) {
+  auto stub = v1::IngestService::NewStub(server.Channel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::minutes(5));
+  v1::RemoveEventsRequest request;
+  request.set_source(source);
+  request.set_dry_run(dry_run);
+  v1::RemoveEventsResponse response;
+  const grpc::Status s = stub->RemoveEvents(&context, request, &response);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        s.error_message());
+  }
+  return response;
+}
+
+std::vector<std::string> Flags() { return {absl::StrCat("--now=", kNow)}; }
+
+// A with B's events (and a team only B has), B removed: every figure equals
+// that of a service that only ever got A; B can be pushed again.
+TEST(RemovalTest, RemovingASourceLeavesTheFiguresOfAServiceThatNeverHadIt) {
+  const std::vector<v1::Event> a = Events("jira", 3000);
+  std::vector<v1::Event> b = Events("wrong-file", 3000);
+  b[7].set_team("eng/only-b");
+
+  ServerProcess only_a(ORGPULSE_INGEST_BINARY, Flags());
+  ASSERT_TRUE(only_a.Start().ok());
+  PushAll(only_a, a);
+  const std::string expected = AllFigures(only_a);
+
+  ServerProcess server(ORGPULSE_INGEST_BINARY, Flags());
+  ASSERT_TRUE(server.Start().ok());
+  PushAll(server, a);
+  PushAll(server, b);
+  const std::string with_b = AllFigures(server);
+  ASSERT_NE(with_b, expected);
+
+  absl::StatusOr<v1::RemoveEventsResponse> dry =
+      Remove(server, "wrong-file", /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(dry->removed(), 3000);
+  EXPECT_EQ(dry->teams_size(), 4);
+  EXPECT_EQ(AllFigures(server), with_b);
+
+  absl::StatusOr<v1::RemoveEventsResponse> removed =
+      Remove(server, "wrong-file");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->removed(), 3000);
+  EXPECT_EQ(removed->remaining(), 3000);
+  EXPECT_EQ(AllFigures(server), expected);
+  EXPECT_THAT(server.Log(),
+              HasSubstr("removed 3000 events of source \"wrong-file\""));
+  const std::string scrape =
+      RunCommand(absl::StrCat("curl -sf http://127.0.0.1:",
+                              server.metrics_port(), "/metrics"))
+          .output;
+  EXPECT_THAT(scrape, HasSubstr("orgpulse_ingest_events_removed_total{reason="
+                                "\"request\"} 3000"));
+  EXPECT_THAT(scrape, HasSubstr("orgpulse_store_events 3000"));
+
+  // Durable, and idempotent.
+  ASSERT_EQ(server.Terminate(), 0);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(AllFigures(server), expected);
+  absl::StatusOr<v1::RemoveEventsResponse> again = Remove(server, "wrong-file");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->removed(), 0);
+
+  // The removed events can be pushed again.
+  PushAll(server, b);
+  EXPECT_EQ(AllFigures(server), with_b);
+}
+
+// A SIGKILL at several points of a large removal (while it reads the store,
+// while it rewrites it): after a restart the figures are those from before
+// the removal or those from after it, never a mix; a removal then completes.
+TEST(RemovalTest, SigkillDuringALargeRemovalLeavesAllOrNothing) {
+  TempDir dirs;
+  const std::string seed = dirs.path() + "/seed";
+  const std::vector<v1::Event> a = Events("jira", 20'000);
+  const std::vector<v1::Event> b = Events("wrong-file", 200'000);
+  std::string before, after;
+  {
+    ServerProcess only_a(ORGPULSE_INGEST_BINARY, Flags());
+    ASSERT_TRUE(only_a.Start().ok());
+    PushAll(only_a, a);
+    after = AllFigures(only_a);
+    ServerProcess server(ORGPULSE_INGEST_BINARY, Flags(), seed);
+    ASSERT_TRUE(server.Start().ok());
+    PushAll(server, a);
+    PushAll(server, b);
+    before = AllFigures(server);
+    ASSERT_EQ(server.Terminate(), 0);
+  }
+  ASSERT_NE(before, after);
+
+  // How long a whole removal takes here, on a copy.
+  absl::Duration full;
+  {
+    const std::string dir = dirs.path() + "/timed";
+    std::filesystem::copy(seed, dir);
+    ServerProcess server(ORGPULSE_INGEST_BINARY, Flags(), dir);
+    ASSERT_TRUE(server.Start().ok());
+    const absl::Time start = absl::Now();
+    absl::StatusOr<v1::RemoveEventsResponse> removed =
+        Remove(server, "wrong-file");
+    full = absl::Now() - start;
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(removed->removed(), 200'000);
+    EXPECT_EQ(AllFigures(server), after);
+  }
+
+  int killed_before_the_end = 0;
+  for (double fraction : {0.1, 0.35, 0.6, 0.85}) {
+    SCOPED_TRACE(absl::StrCat("killed at ", fraction, " of ",
+                              absl::FormatDuration(full)));
+    const std::string dir = absl::StrCat(dirs.path(), "/kill-", fraction);
+    std::filesystem::copy(seed, dir);
+    ServerProcess server(ORGPULSE_INGEST_BINARY, Flags(), dir);
+    ASSERT_TRUE(server.Start().ok());
+    std::future<absl::StatusOr<v1::RemoveEventsResponse>> call = std::async(
+        std::launch::async, [&] { return Remove(server, "wrong-file"); });
+    // The service logs the request before it starts; poll for it (bounded).
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!absl::StrContains(server.Log(), "removing events of source") &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    // Not a wait for readiness: where in the removal the kill lands.
+    absl::SleepFor(full * fraction);
+    const bool finished =
+        absl::StrContains(server.Log(), "removed 200000 events");
+    ASSERT_EQ(server.Kill(), -SIGKILL);
+    call.wait();
+    if (!finished) ++killed_before_the_end;
+
+    ASSERT_TRUE(server.Start().ok());
+    const std::string figures = AllFigures(server);
+    EXPECT_TRUE(figures == before || figures == after)
+        << "a half-done removal: " << figures;
+    std::cout << "killed at " << fraction << " of "
+              << absl::FormatDuration(full) << ": "
+              << (figures == before  ? "all before"
+                  : figures == after ? "all after"
+                                     : "MIXED")
+              << (finished ? " (had finished)" : "") << "\n";
+    // Whatever the kill left, the removal completes now.
+    absl::StatusOr<v1::RemoveEventsResponse> removed =
+        Remove(server, "wrong-file");
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(removed->removed(), figures == before ? 200'000 : 0);
+    EXPECT_EQ(AllFigures(server), after);
+  }
+  EXPECT_GT(killed_before_the_end, 0);
+}
+
+// --retain_events_for with the clock set by --now: a restart later in time
+// drops what became too old, with the figures of a service that never had
+// those events; pushes of such events are refused; the metric counts them.
+TEST(RemovalTest, RetentionDropsOldEventsAtStartUpAsIfNeverStored) {
+  TempDir dirs;
+  const std::string dir = dirs.path() + "/ingest";
+  const std::vector<v1::Event> events = Events("jira", 3000, /*days_back=*/60);
+  {
+    ServerProcess server(ORGPULSE_INGEST_BINARY, Flags(), dir);
+    ASSERT_TRUE(server.Start().ok());
+    PushAll(server, events);
+    ASSERT_EQ(server.Terminate(), 0);
+  }
+  // 20 days later, keeping 50 days: the events of the first 30 of the 60
+  // days expire.
+  const absl::Time later = kNowTime + absl::Hours(24 * 20);
+  const std::string later_flag = absl::StrCat(
+      "--now=",
+      absl::FormatTime(absl::RFC3339_sec, later, absl::UTCTimeZone()));
+  const absl::Time cut = later - absl::Hours(24 * 50);
+  std::vector<v1::Event> fresh;
+  for (const v1::Event& e : events) {
+    if (absl::FromUnixSeconds(e.occurred_at().seconds()) >= cut) {
+      fresh.push_back(e);
+    }
+  }
+  ASSERT_GT(fresh.size(), 1000u);
+  ASSERT_LT(fresh.size(), 2000u);
+  const int64_t expired = static_cast<int64_t>(events.size() - fresh.size());
+
+  ServerProcess reference(ORGPULSE_INGEST_BINARY, {later_flag});
+  ASSERT_TRUE(reference.Start().ok());
+  PushAll(reference, fresh);
+
+  ServerProcess server(ORGPULSE_INGEST_BINARY,
+                       {later_flag, "--retain_events_for=50d"}, dir);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(AllFigures(server), AllFigures(reference));
+  EXPECT_THAT(server.Log(), HasSubstr(absl::StrCat("dropped ", expired,
+                                                   " events older than")));
+  const std::string scrape =
+      RunCommand(absl::StrCat("curl -sf http://127.0.0.1:",
+                              server.metrics_port(), "/metrics"))
+          .output;
+  EXPECT_THAT(scrape,
+              HasSubstr(absl::StrCat("orgpulse_ingest_events_removed_total{"
+                                     "reason=\"retention\"} ",
+                                     expired)));
+
+  // An expired event is refused, naming its field.
+  auto stub = v1::IngestService::NewStub(server.Channel());
+  v1::PushRequest request;
+  *request.add_events() = events[0];
+  grpc::ClientContext context;
+  v1::PushResponse response;
+  const grpc::Status refused = stub->Push(&context, request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Durable: a restart without retention still lacks them.
+  ASSERT_EQ(server.Terminate(), 0);
+  ServerProcess plain(ORGPULSE_INGEST_BINARY, {later_flag}, dir);
+  ASSERT_TRUE(plain.Start().ok());
+  EXPECT_EQ(AllFigures(plain), AllFigures(reference));
+}
+
+TEST(RemovalTest, ABadRetentionPeriodStopsStartUpNamingTheFlag) {
+  const CommandResult r =
+      RunCommand(absl::StrCat(ORGPULSE_INGEST_BINARY,
+                              " --retain_events_for=2w --plaintext "
+                              "--allow_unauthenticated 2>&1"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("retain_events_for"));
+}
+
+}  // namespace
+}  // namespace orgpulse::ingest
