@@ -27,7 +27,7 @@ int RunRemove(const std::vector<std::string>& args, const CliContext& context) {
           "harmless. --dry-run shows what would change (events, teams and\n"
           "their figures before -> after) and changes nothing. Needs a token\n"
           "with the scope ingest:admin. A removal replays the service's store\n"
-          "(about a second per million events): on a large store raise\n"
+          "(a few seconds per million events): on a large store raise\n"
           "--timeout; a removal cut off by it still completes on the server.",
       .flags = {
           {.name = "source",

@@ -3,7 +3,10 @@
 // SIGKILL in the middle of a large removal leaves all of it or none; and
 // --retain_events_for drops old events at start-up (time set with --now).
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -341,6 +344,87 @@ TEST(RemovalTest, RetentionDropsOldEventsAtStartUpAsIfNeverStored) {
   ServerProcess plain(ORGPULSE_INGEST_BINARY, {later_flag}, dir);
   ASSERT_TRUE(plain.Start().ok());
   EXPECT_EQ(AllFigures(plain), AllFigures(reference));
+}
+
+// Retention at start-up removes in one transaction too: a SIGKILL at several
+// points of a start-up that drops 200,000 events leaves all or none of them.
+TEST(RemovalTest, SigkillDuringStartUpRetentionLeavesAllOrNothing) {
+  TempDir dirs;
+  const std::string seed = dirs.path() + "/seed";
+  // 220,000 events over the 60 days before kNow; 20 days later, keeping 50
+  // days drops the first half of them.
+  const std::vector<v1::Event> events = Events("jira", 220'000);
+  const absl::Time later = kNowTime + absl::Hours(24 * 20);
+  const std::string later_flag = absl::StrCat(
+      "--now=",
+      absl::FormatTime(absl::RFC3339_sec, later, absl::UTCTimeZone()));
+  const std::vector<std::string> retain = {later_flag,
+                                           "--retain_events_for=50d"};
+  std::string before, after;
+  {
+    ServerProcess server(ORGPULSE_INGEST_BINARY, {later_flag}, seed);
+    ASSERT_TRUE(server.Start().ok());
+    PushAll(server, events);
+    before = AllFigures(server);
+    ASSERT_EQ(server.Terminate(), 0);
+  }
+  absl::Duration full;
+  {
+    const std::string dir = dirs.path() + "/timed";
+    std::filesystem::copy(seed, dir);
+    ServerProcess server(ORGPULSE_INGEST_BINARY, retain, dir);
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(server.Start().ok());
+    full = absl::Now() - start;
+    ASSERT_EQ(server.Terminate(), 0);
+    ServerProcess plain(ORGPULSE_INGEST_BINARY, {later_flag}, dir);
+    ASSERT_TRUE(plain.Start().ok());
+    after = AllFigures(plain);
+  }
+  ASSERT_NE(before, after);
+
+  for (double fraction : {0.2, 0.4, 0.6, 0.8}) {
+    SCOPED_TRACE(absl::StrCat("killed at ", fraction, " of ",
+                              absl::FormatDuration(full)));
+    const std::string dir = absl::StrCat(dirs.path(), "/kill-", fraction);
+    std::filesystem::copy(seed, dir);
+    // Started by hand: ServerProcess waits for SERVING, past the sweep.
+    std::vector<std::string> args = {ORGPULSE_INGEST_BINARY,
+                                     "--grpc_address=127.0.0.1:0",
+                                     "--metrics_address=127.0.0.1:0",
+                                     "--data_dir=" + dir,
+                                     "--plaintext",
+                                     "--allow_unauthenticated",
+                                     later_flag,
+                                     "--retain_events_for=50d"};
+    const pid_t pid = fork();
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      freopen("/dev/null", "w", stderr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    ASSERT_GT(pid, 0);
+    // Not a wait for readiness: where in the start-up the kill lands.
+    absl::SleepFor(full * fraction);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+
+    ServerProcess plain(ORGPULSE_INGEST_BINARY, {later_flag}, dir);
+    ASSERT_TRUE(plain.Start().ok());
+    const std::string figures = AllFigures(plain);
+    std::cout << "start-up retention killed at " << fraction << " of "
+              << absl::FormatDuration(full) << ": "
+              << (figures == before  ? "all before"
+                  : figures == after ? "all after"
+                                     : "MIXED")
+              << "\n";
+    EXPECT_TRUE(figures == before || figures == after)
+        << "a half-done retention sweep: " << figures;
+  }
 }
 
 TEST(RemovalTest, ABadRetentionPeriodStopsStartUpNamingTheFlag) {

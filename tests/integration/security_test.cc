@@ -129,6 +129,7 @@ struct Tokens {
   std::string insights = RandomToken();   // ingest:read (insights' own)
   std::string submitter = RandomToken();  // survey:submit
   std::string analyst = RandomToken();    // insights:read
+  std::string admin = RandomToken();      // ingest:admin
 
   std::string File() const {
     return absl::StrCat(
@@ -137,7 +138,8 @@ struct Tokens {
         TokenFileLine("reader", {Scope::kIngestRead}, reader), "\n",
         TokenFileLine("insights", {Scope::kIngestRead}, insights), "\n",
         TokenFileLine("submitter", {Scope::kSurveySubmit}, submitter), "\n",
-        TokenFileLine("analyst", {Scope::kInsightsRead}, analyst), "\n");
+        TokenFileLine("analyst", {Scope::kInsightsRead}, analyst), "\n",
+        TokenFileLine("admin", {Scope::kIngestAdmin}, admin), "\n");
   }
 };
 
@@ -379,7 +381,9 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
 TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   StartIngest();
   // A new method must be added here (and given a scope) to pass.
-  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 4);
+  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 5);
+  iv1::RemoveEventsRequest remove;
+  remove.set_source("jira");
   auto with = [&](const std::string& token) {
     return Ingest(Options(*ingest_, token));
   };
@@ -403,6 +407,7 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
     EXPECT_THAT(client->PushStream(source).status, refused);
     EXPECT_THAT(client->ListTeams(""), refused);
     EXPECT_THAT(client->GetTeamExecution("eng"), refused);
+    EXPECT_THAT(client->RemoveEvents(remove), refused);
   }
   // Right token, wrong scope: PERMISSION_DENIED naming the scope.
   auto reader = with(tokens_.reader);
@@ -417,6 +422,11 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
                              Not(HasSubstr(tokens_.pusher)))));
   EXPECT_THAT(pusher->GetTeamExecution("eng"),
               StatusIs(absl::StatusCode::kPermissionDenied));
+  for (auto* client : {reader.get(), pusher.get()}) {
+    EXPECT_THAT(client->RemoveEvents(remove),
+                StatusIs(absl::StatusCode::kPermissionDenied,
+                         HasSubstr("ingest:admin")));
+  }
   // Right scope: served.
   const std::vector<iv1::Event> events = sample::SampleOrganisation(Now(), 1);
   VectorBatchSource source(events, 500);
@@ -427,6 +437,8 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   ASSERT_TRUE(teams.ok()) << teams.status();
   EXPECT_GT(teams->teams_size(), 0);
   EXPECT_TRUE(reader->GetTeamExecution("eng").ok());
+  remove.set_dry_run(true);
+  EXPECT_TRUE(with(tokens_.admin)->RemoveEvents(remove).ok());
 
   // Health stays open: no token needed.
   auto health = grpc::health::v1::Health::NewStub(ingest_->Channel());
@@ -440,18 +452,19 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   const std::string metrics = Metrics(*ingest_);
   EXPECT_THAT(
       metrics,
-      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 4"));
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 5"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 4"));
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 5"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 3"));
-  EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 5"));
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 5"));
+  EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 6"));
   // No token, and no digest of one, ever reaches the logs or metrics.
-  for (const std::string& t : {tokens_.pusher, tokens_.reader, unknown}) {
+  for (const std::string& t :
+       {tokens_.pusher, tokens_.reader, tokens_.admin, unknown}) {
     EXPECT_THAT(metrics + ingest_->Log(), Not(HasSubstr(t)));
   }
 }

@@ -135,6 +135,8 @@ std::vector<Method> IngestMethods() {
   get.set_team(absl::StrCat("eng/", kMarker));
   ingest::v1::ListTeamsRequest list;
   list.set_prefix(absl::StrCat("eng/", kMarker));
+  ingest::v1::RemoveEventsRequest remove;
+  remove.set_source(kMarker);
   const std::string service = "/orgpulse.ingest.v1.IngestService/";
   return {
       {service + "Push", "orgpulse.ingest.v1.PushRequest",
@@ -148,6 +150,9 @@ std::vector<Method> IngestMethods() {
        get.SerializeAsString()},
       {service + "ListTeams", "orgpulse.ingest.v1.ListTeamsRequest",
        "orgpulse.ingest.v1.ListTeamsRequest.prefix", list.SerializeAsString()},
+      {service + "RemoveEvents", "orgpulse.ingest.v1.RemoveEventsRequest",
+       "orgpulse.ingest.v1.RemoveEventsRequest.source",
+       remove.SerializeAsString()},
   };
 }
 

@@ -113,10 +113,11 @@ class Ledger final : public EventLedger {
   // the ledger's maintenance thread; RemoveNow runs it on the calling thread.
   // Either holds up commits (not reads) while it replays the store.
   void Remove(RemovalRequest request, RemovalCallback done) override;
-  absl::StatusOr<RemovalReport> RemoveNow(const RemovalRequest& request);
+  [[nodiscard]] absl::StatusOr<RemovalReport> RemoveNow(
+      const RemovalRequest& request);
   // Drops the events older than options.retain_events_for as of the clock's
   // now (what each sweep does); how many. 0 when retention is off.
-  absl::StatusOr<int64_t> DropExpired();
+  [[nodiscard]] absl::StatusOr<int64_t> DropExpired();
 
  private:
   struct Pending {

@@ -40,9 +40,10 @@ TEST(RandomTokenTest, IsPrefixedUrlSafeAndDifferentEachTime) {
 
 TEST(ScopeTest, NamesRoundTrip) {
   for (Scope s : {Scope::kIngestPush, Scope::kIngestRead, Scope::kSurveySubmit,
-                  Scope::kInsightsRead}) {
+                  Scope::kInsightsRead, Scope::kIngestAdmin}) {
     EXPECT_EQ(ParseScope(ScopeName(s)), s);
   }
+  EXPECT_EQ(ParseScope("ingest:admin"), Scope::kIngestAdmin);
   EXPECT_EQ(ParseScope("ingest:write"), std::nullopt);
   EXPECT_EQ(ParseScope(""), std::nullopt);
 }
