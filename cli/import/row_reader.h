@@ -129,9 +129,9 @@ class CsvRowReader final : public RowReader<Item> {
       if (waiting_.size() > kMaxWaitingRows) {
         status_ = absl::InvalidArgumentError(absl::StrCat(
             "line ", waiting_.front().line, ": \"", first_ambiguous_,
-            "\" and the dates of the ", kMaxWaitingRows,
-            " rows after it could be day/month or month/day, and none has a "
-            "day over 12 to tell; give --time-format"));
+            "\" could be day/month or month/day, and none of the ",
+            kMaxWaitingRows,
+            " rows after it has a day over 12 to tell; give --time-format"));
         return false;
       }
     }

@@ -459,9 +459,9 @@ TEST(LearnDateOrderTest, TooManyWaitingRowsStopTheFile) {
       in, std::make_unique<GenericEventMapper>(GenericEventOptions{}),
       /*learn_date_order=*/true);
   EXPECT_THAT(ReadAll(events).status.message(),
-              HasSubstr("line 2: \"03/04/2026 10:00\" and the dates of the "
-                        "100000 rows after it could be day/month or "
-                        "month/day"));
+              HasSubstr("line 2: \"03/04/2026 10:00\" could be day/month or "
+                        "month/day, and none of the 100000 rows after it has "
+                        "a day over 12 to tell"));
 }
 
 }  // namespace
