@@ -55,6 +55,73 @@ std::string RepositoryOf(absl::string_view url) {
   return "";
 }
 
+// The issue's team name: the value of its team label, else the option's
+// team, else the repository's name.
+std::string TeamName(const Struct& issue, const GithubOptions& options,
+                     absl::string_view repository,
+                     std::vector<std::string>& problems) {
+  std::string team_name;
+  const Value* labels = Field(issue, "labels");
+  if (labels != nullptr && !labels->has_list_value()) {
+    problems.push_back("labels: not a list");
+  } else if (labels != nullptr) {
+    for (const Value& label : labels->list_value().values()) {
+      // REST labels may be names alone.
+      std::string name;
+      if (label.has_string_value()) {
+        name = label.string_value();
+      } else if (const Value* n = label.has_struct_value()
+                                      ? Field(label.struct_value(), "name")
+                                      : nullptr;
+                 n != nullptr && n->has_string_value()) {
+        name = n->string_value();
+      }
+      if (options.team_label_prefix.empty() ||
+          !absl::StartsWithIgnoreCase(name, options.team_label_prefix)) {
+        continue;
+      }
+      const std::string value(absl::StripAsciiWhitespace(
+          absl::string_view(name).substr(options.team_label_prefix.size())));
+      if (!team_name.empty() && NameKey(team_name) != NameKey(value)) {
+        problems.push_back(absl::StrCat("labels: two teams, \"",
+                                        Excerpt(team_name), "\" and \"",
+                                        Excerpt(value), "\""));
+      }
+      team_name = value;
+    }
+  }
+  if (!team_name.empty()) return team_name;
+  if (!options.team.empty()) return options.team;
+  return std::string(repository.substr(repository.find('/') + 1));
+}
+
+// The end of the issue's milestone's due day in `zone`, if it has one.
+std::optional<absl::Time> MilestoneDue(const Struct& issue, const Keys& keys,
+                                       const absl::TimeZone& zone,
+                                       std::vector<std::string>& problems) {
+  const Value* milestone = Field(issue, "milestone");
+  if (milestone == nullptr) return std::nullopt;
+  if (!milestone->has_struct_value()) {
+    problems.push_back("milestone: not an object");
+    return std::nullopt;
+  }
+  const Value* on = Field(milestone->struct_value(), keys.due);
+  if (on == nullptr) return std::nullopt;
+  absl::StatusOr<ParsedTime> t =
+      on->has_string_value()
+          ? ParseTime(on->string_value(), absl::UTCTimeZone())
+          : absl::InvalidArgumentError("not a string");
+  if (!t.ok()) {
+    problems.push_back(
+        absl::StrCat("milestone.", keys.due, ": ", t.status().message()));
+    return std::nullopt;
+  }
+  // GitHub keeps a milestone's due date as a day and writes it as a time of
+  // that day (07:00 or 08:00 UTC): the day is what counts.
+  const absl::CivilDay day = absl::ToCivilDay(t->time, absl::UTCTimeZone());
+  return absl::FromCivil(day + 1, zone) - absl::Seconds(1);
+}
+
 }  // namespace
 
 void MapGithubIssue(const Struct& issue, int64_t line,
@@ -149,70 +216,14 @@ void MapGithubIssue(const Struct& issue, int64_t line,
     }
   }
 
-  // The team: a label, else the option's, else the repository's name.
-  std::string team_name;
-  if (const Value* labels = Field(issue, "labels"); labels != nullptr) {
-    if (!labels->has_list_value()) {
-      problems.push_back("labels: not a list");
-    } else {
-      for (const Value& label : labels->list_value().values()) {
-        std::string name;
-        if (label.has_string_value()) {
-          name = label.string_value();
-        } else if (const Value* n = label.has_struct_value()
-                                        ? Field(label.struct_value(), "name")
-                                        : nullptr;
-                   n != nullptr && n->has_string_value()) {
-          name = n->string_value();
-        }
-        if (options.team_label_prefix.empty() ||
-            !absl::StartsWithIgnoreCase(name, options.team_label_prefix)) {
-          continue;
-        }
-        const std::string value(absl::StripAsciiWhitespace(
-            absl::string_view(name).substr(options.team_label_prefix.size())));
-        if (!team_name.empty() && NameKey(team_name) != NameKey(value)) {
-          problems.push_back(absl::StrCat("labels: two teams, \"",
-                                          Excerpt(team_name), "\" and \"",
-                                          Excerpt(value), "\""));
-        }
-        team_name = value;
-      }
-    }
-  }
-  if (team_name.empty()) {
-    team_name = options.team.empty()
-                    ? repository.substr(repository.find('/') + 1)
-                    : options.team;
-  }
+  const std::string team_name = TeamName(issue, options, repository, problems);
   absl::StatusOr<std::string> team = options.teams->Resolve(team_name);
   if (!team.ok()) {
     problems.push_back(absl::StrCat("team: ", team.status().message()));
   }
 
-  std::optional<absl::Time> due;
-  if (const Value* milestone = Field(issue, "milestone");
-      milestone != nullptr) {
-    if (!milestone->has_struct_value()) {
-      problems.push_back("milestone: not an object");
-    } else if (const Value* on = Field(milestone->struct_value(), keys.due);
-               on != nullptr) {
-      absl::StatusOr<ParsedTime> t =
-          on->has_string_value()
-              ? ParseTime(on->string_value(), absl::UTCTimeZone())
-              : absl::InvalidArgumentError("not a string");
-      if (!t.ok()) {
-        problems.push_back(
-            absl::StrCat("milestone.", keys.due, ": ", t.status().message()));
-      } else {
-        // GitHub keeps a milestone's due date as a day and writes it as a
-        // time of that day (07:00 or 08:00 UTC): the day is what counts.
-        const absl::CivilDay day =
-            absl::ToCivilDay(t->time, absl::UTCTimeZone());
-        due = absl::FromCivil(day + 1, options.zone) - absl::Seconds(1);
-      }
-    }
-  }
+  std::optional<absl::Time> due =
+      MilestoneDue(issue, keys, options.zone, problems);
   if (!problems.empty()) return fail();
   if (!due) {
     if (options.default_due_days <= 0) {

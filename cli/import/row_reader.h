@@ -91,22 +91,25 @@ class CsvRowMapper {
 template <typename Item>
 class CsvRowReader final : public RowReader<Item> {
  public:
-  // Rows that wait for the order of numeric dates, at most (see below).
-  static constexpr size_t kMaxWaitingRows = 100'000;
+  // The rows that wait for the order of numeric dates may hold this many
+  // bytes at most (see below).
+  static constexpr size_t kMaxWaitingBytes = 64 << 20;
 
   // With `learn_date_order` (and a mapper that does not know the order
   // yet), the order of numeric dates (03/04/2026) is learnt while the file
   // is read, so that it is read once: the first numeric date with a day
   // over 12 sets it (DateEvidence) for every row. A row that needs it
   // before then waits in memory, with the rows after it, until it is known
-  // or the file ends (the row is then refused as ambiguous). More than
-  // kMaxWaitingRows waiting rows stop the file.
+  // or the file ends (the row is then refused as ambiguous). Waiting rows
+  // of more than `max_waiting_bytes` stop the file.
   CsvRowReader(std::istream& in, std::unique_ptr<CsvRowMapper<Item>> mapper,
-               bool learn_date_order = false)
+               bool learn_date_order = false,
+               size_t max_waiting_bytes = kMaxWaitingBytes)
       : reader_(in),
         mapper_(std::move(mapper)),
         learning_(learn_date_order &&
-                  mapper_->times().date_order == DateOrder::kUnknown) {}
+                  mapper_->times().date_order == DateOrder::kUnknown),
+        max_waiting_bytes_(max_waiting_bytes) {}
 
   bool Next(Row& row, Items<Item>& out) override {
     if (!status_.ok()) return false;
@@ -125,17 +128,24 @@ class CsvRowReader final : public RowReader<Item> {
         MapRecord(record_, row, out);
         return true;
       }
+      for (const std::string& field : record_.fields) {
+        waiting_bytes_ += field.size() + 1;
+      }
       waiting_.push_back(std::move(record_));
-      if (waiting_.size() > kMaxWaitingRows) {
+      if (waiting_bytes_ > max_waiting_bytes_) {
         status_ = absl::InvalidArgumentError(absl::StrCat(
             "line ", waiting_.front().line, ": \"", first_ambiguous_,
             "\" could be day/month or month/day, and none of the ",
-            kMaxWaitingRows,
-            " rows after it has a day over 12 to tell; give --time-format"));
+            waiting_.size() - 1,
+            " rows after it, as many as are kept in memory, has a day over "
+            "12 to tell; give --time-format"));
         return false;
       }
     }
     MapRecord(waiting_.front(), row, out);
+    for (const std::string& field : waiting_.front().fields) {
+      waiting_bytes_ -= field.size() + 1;
+    }
     waiting_.pop_front();
     return true;
   }
@@ -223,7 +233,9 @@ class CsvRowReader final : public RowReader<Item> {
   // The date order is still being learnt (see the constructor).
   bool learning_;
   bool seen_numeric_ = false;
+  const size_t max_waiting_bytes_;
   std::deque<csv::CsvRecord> waiting_;
+  size_t waiting_bytes_ = 0;
   std::string first_ambiguous_;
 };
 
