@@ -373,6 +373,20 @@ TEST(SurveyToolsTest, SurveyMonkeyTwoHeaderRowsAndUsDates) {
                         "second header row"));
 }
 
+TEST(SurveyToolsTest, AMappedColumnNamedTwiceIsRefused) {
+  TeamNames teams{TeamResolver()};
+  std::ifstream file(kData + "/typeform_export.csv", std::ios::binary);
+  std::string header;
+  std::getline(file, header);
+  // Two questions of one title (two matrices with the same row, say).
+  std::istringstream in(header + ",I feel safe to take a risk on this team\n");
+  CsvRowReader<sv1::SurveyResponse> reader(
+      in, *SurveyMapper::Create(SurveyFrom("typeform_mapping.csv", teams)));
+  EXPECT_THAT(ReadAll(reader).status.message(),
+              HasSubstr("line 1 (the header): the export has several columns "
+                        "named \"I feel safe to take a risk on this team\""));
+}
+
 // Counts the bytes a reader takes from it, to show a file is read once.
 class CountingBuffer : public std::streambuf {
  public:
