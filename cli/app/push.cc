@@ -19,7 +19,9 @@
 #include "cli/import/batch_validation.h"
 #include "cli/import/batcher.h"
 #include "cli/import/generic_events.h"
+#include "cli/import/github.h"
 #include "cli/import/jira.h"
+#include "cli/import/linear.h"
 #include "cli/import/row_reader.h"
 #include "cli/import/survey.h"
 #include "cli/import/text_check.h"
@@ -54,16 +56,6 @@ std::optional<Fingerprint> FingerprintOf(const std::string& path) {
   return f;
 }
 
-// The first bytes of `in` (for CheckIsText), leaving it at the start.
-std::string Head(std::istream& in) {
-  std::string head(kTextCheckBytes, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  in.clear();
-  in.seekg(0);
-  return head;
-}
-
 template <typename Item>
 using OpenRows =
     std::function<std::unique_ptr<RowReader<Item>>(std::istream& in)>;
@@ -77,6 +69,15 @@ struct FileResult {
   std::string outcome;
   int exit = kExitOk;
 };
+
+// Where a row of a file is: FILE:LINE, or FILE: item N for the items of a
+// JSON array (a compact array is one line).
+std::string Where(const FileResult& result, int64_t row) {
+  if (result.format == Format::kGithub) {
+    return absl::StrCat(result.file, ": item ", row);
+  }
+  return absl::StrCat(result.file, ":", row);
+}
 
 // The batches a check found good, serialized, with the line of each item:
 // what the push sends, unless the file was too large to keep
@@ -194,7 +195,8 @@ class PushRun {
               GenericEventOptions options = settings_.generic;
               options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<GenericEventMapper>(std::move(options)));
+                  in, std::make_unique<GenericEventMapper>(std::move(options)),
+                  /*learn_date_order=*/true);
             },
             "events");
       case Format::kEventsJsonl:
@@ -214,17 +216,40 @@ class PushRun {
               JiraOptions options = settings_.jira;
               options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<iv1::Event>>(
-                  in, std::make_unique<JiraMapper>(std::move(options)));
+                  in, std::make_unique<JiraMapper>(std::move(options)),
+                  /*learn_date_order=*/true);
+            },
+            "events");
+      case Format::kGithub:
+        return Import<iv1::PushRequest, iv1::Event>(
+            result,
+            [&](std::istream& in) {
+              return std::make_unique<GithubIssueReader>(in, settings_.github);
+            },
+            "events");
+      case Format::kLinear:
+        return Import<iv1::PushRequest, iv1::Event>(
+            result,
+            [&](std::istream& in) {
+              LinearOptions options = settings_.linear;
+              options.times.date_order = date_order_;
+              return std::make_unique<CsvRowReader<iv1::Event>>(
+                  in, std::make_unique<LinearMapper>(std::move(options)),
+                  /*learn_date_order=*/true);
             },
             "events");
       case Format::kSurvey:
+      case Format::kSurveyMonkey:
         return Import<sv1::SubmitSurveyResponsesRequest, sv1::SurveyResponse>(
             result,
             [&](std::istream& in) {
               SurveyOptions options = *settings_.survey;
+              options.surveymonkey_header =
+                  result.format == Format::kSurveyMonkey;
               options.times.date_order = date_order_;
               return std::make_unique<CsvRowReader<sv1::SurveyResponse>>(
-                  in, *SurveyMapper::Create(std::move(options)));
+                  in, *SurveyMapper::Create(std::move(options)),
+                  /*learn_date_order=*/true);
             },
             "responses");
       case Format::kResponsesJsonl:
@@ -266,19 +291,14 @@ class PushRun {
            absl::StrCat("cannot open: ", std::strerror(errno)));
       return kExitInvalidInput;
     }
-    if (const absl::Status text = CheckIsText(Head(in)); !text.ok()) {
+    if (const absl::Status text = CheckIsText(in); !text.ok()) {
       Done(result, kExitInvalidInput, text.message());
       return kExitInvalidInput;
     }
     // Numeric dates (03/04/2026) are read in the order the file's other
-    // rows show; the push reads the file with the same order.
+    // rows show, learnt while it is read (CsvRowReader); a second read for
+    // the push starts with that order.
     date_order_ = DateOrder::kUnknown;
-    if (result.format == Format::kEventsCsv || result.format == Format::kJira ||
-        result.format == Format::kSurvey) {
-      date_order_ = DetectDateOrder(in);
-      in.clear();
-      in.seekg(0);
-    }
     const std::optional<Fingerprint> size = FingerprintOf(result.file);
     std::unique_ptr<RowReader<Item>> rows = open(in);
     RowBatcher<Request, Item> batcher(*rows, settings_.batch_size);
@@ -325,13 +345,13 @@ class PushRun {
           read->bad.begin(), read->bad.end(),
           [](const BadRow& a, const BadRow& b) { return a.line < b.line; });
       for (const BadRow& b : read->bad) {
-        progress_.Message(
-            absl::StrCat(result.file, ":", b.line, ": ", b.reason));
+        progress_.Message(absl::StrCat(Where(result, b.line), ": ", b.reason));
       }
       if (!read->lines.empty()) checked.Add(*read->batch, read->lines, keep);
       progress_.Update(bytes / 1024, rows_read);
     }
     reader.join();
+    date_order_ = rows->date_order();
     ReportNewTeams(result);
     progress_.Finish();
     result.counts = batcher.counts();
@@ -433,7 +453,7 @@ class PushRun {
               ? lines[item->first]
               : 0;
       progress_.Message(absl::StrCat(
-          result.file, ":", line, ": ", item ? item->second : v.field, " ",
+          Where(result, line), ": ", item ? item->second : v.field, " ",
           v.description, " (refused by the ", service, " service)"));
     }
   }

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/import/text_check.h"
 #include "clients/ingest_client.h"
 #include "common/crypto/keyed_hash.h"
 
@@ -29,6 +30,12 @@ const char* FormatName(Format f) {
       return "survey";
     case Format::kResponsesJsonl:
       return "responses-jsonl";
+    case Format::kGithub:
+      return "github";
+    case Format::kLinear:
+      return "linear";
+    case Format::kSurveyMonkey:
+      return "surveymonkey";
   }
   return "?";
 }
@@ -37,7 +44,8 @@ namespace {
 
 std::optional<Format> ParseFormat(absl::string_view name) {
   for (Format f : {Format::kEventsCsv, Format::kEventsJsonl, Format::kJira,
-                   Format::kSurvey, Format::kResponsesJsonl}) {
+                   Format::kSurvey, Format::kResponsesJsonl, Format::kGithub,
+                   Format::kLinear, Format::kSurveyMonkey}) {
     if (name == FormatName(f)) return f;
   }
   return std::nullopt;
@@ -61,17 +69,24 @@ const CommandSpec& PushCommand() {
           "  events-csv       one event per row, columns named after the API\n"
           "  events-jsonl     one orgpulse.ingest.v1.Event per line (JSON)\n"
           "  jira             a Jira CSV export (needs --team-column)\n"
-          "  survey           a survey tool's CSV export (needs\n"
+          "  github           GitHub issues as JSON: gh issue list --json ...\n"
+          "                   or the REST API's GET /repos/O/R/issues\n"
+          "  linear           Linear's CSV export of issues\n"
+          "  survey           a survey tool's CSV export with one header row\n"
+          "                   (Google Forms, Microsoft Forms, Typeform; needs\n"
           "                   --survey-mapping, and --round or a round "
           "column)\n"
+          "  surveymonkey     SurveyMonkey's CSV export (two header rows), as\n"
+          "                   survey\n"
           "  responses-jsonl  one orgpulse.insights.v1.SurveyResponse per "
           "line\n"
           "See docs/cli.md for the columns of each format.",
       .flags = {
           {.name = "format",
            .value_name = "FORMAT",
-           .help = "events-csv, events-jsonl, jira, survey, responses-jsonl, "
-                   "or auto (by file extension)",
+           .help = "events-csv, events-jsonl, jira, github, linear, survey, "
+                   "surveymonkey, responses-jsonl, or auto (by file "
+                   "extension)",
            .default_value = "auto"},
           {.name = "dry-run", .help = "check the files only; push nothing"},
           {.name = "skip-bad-rows",
@@ -80,7 +95,8 @@ const CommandSpec& PushCommand() {
           {.name = "source",
            .value_name = "NAME",
            .help = "the source of events whose rows name none (events "
-                   "formats); the source of Jira events (default jira)"},
+                   "formats); the source of Jira, GitHub and Linear events "
+                   "(default jira, github, linear)"},
           {.name = "timezone",
            .value_name = "ZONE",
            .help = "the time zone of times written without an offset, e.g. "
@@ -94,14 +110,25 @@ const CommandSpec& PushCommand() {
                    "numeric dates"},
           {.name = "team-column",
            .value_name = "NAME",
-           .help = "jira: the column that names each issue's team"},
+           .help = "jira: the column that names each issue's team; linear: "
+                   "instead of Team"},
+          {.name = "team-label-prefix",
+           .value_name = "PREFIX",
+           .help = "github: a label PREFIX NAME names the issue's team",
+           .default_value = "team:"},
+          {.name = "team",
+           .value_name = "NAME",
+           .help = "github: the team of issues without a team label (default: "
+                   "the repository's name)"},
           {.name = "team-prefix",
            .value_name = "PATH",
-           .help = "jira, survey: put PATH/ before team names (each name "
+           .help = "jira, github, linear, survey: put PATH/ before team "
+                   "names (each name "
                    "is one team: \"Platform / Infra\" is PATH/platform-infra)"},
           {.name = "team-map",
            .value_name = "FILE",
-           .help = "jira, survey: a CSV of name,team rows mapping the export's "
+           .help = "jira, github, linear, survey: a CSV of name,team rows "
+                   "mapping the export's "
                    "team names to team ids (which may be paths, eng/platform)"},
           {.name = "done-statuses",
            .value_name = "LIST",
@@ -115,7 +142,8 @@ const CommandSpec& PushCommand() {
                "Duplicate,Abandoned"},
           {.name = "default-due-days",
            .value_name = "N",
-           .help = "jira: issues without a due date are due N days after "
+           .help = "jira, github, linear: issues without a due date are "
+                   "due N days after "
                    "creation (0: such issues are skipped)",
            .default_value = "0"},
           {.name = "survey-mapping",
@@ -171,6 +199,10 @@ absl::StatusOr<TeamResolver> Teams(const ParsedArgs& args) {
   if (!in) {
     return absl::InvalidArgumentError(
         absl::StrCat("--team-map ", map, ": ", std::strerror(errno)));
+  }
+  if (const absl::Status text = CheckIsText(in); !text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--team-map ", map, ": ", text.message()));
   }
   return TeamResolver::FromMapFile(in, map);
 }
@@ -241,16 +273,42 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
   s.memory_bytes = static_cast<size_t>(n) << 20;
 
   const bool jira = s.format == Format::kJira;
-  const bool survey = s.format == Format::kSurvey;
-  if (jira || survey) {
+  const bool github = s.format == Format::kGithub;
+  const bool linear = s.format == Format::kLinear;
+  const bool survey =
+      s.format == Format::kSurvey || s.format == Format::kSurveyMonkey;
+  int default_due_days = 0;
+  if (!absl::SimpleAtoi(args.Get("default-due-days"), &default_due_days) ||
+      default_due_days < 0) {
+    return absl::InvalidArgumentError("--default-due-days must be 0 or more");
+  }
+  if (jira || github || linear || survey) {
     absl::StatusOr<TeamResolver> teams = Teams(args);
     if (!teams.ok()) return teams.status();
     s.teams = std::make_unique<TeamNames>(*std::move(teams));
     s.jira.teams = s.teams.get();
+    s.github.teams = s.teams.get();
+    s.linear.teams = s.teams.get();
     if (survey) {
       s.survey.emplace();
       s.survey->teams = s.teams.get();
     }
+  }
+  if (github) {
+    if (!args.Get("source").empty()) s.github.source = args.Get("source");
+    s.github.team_label_prefix = args.Get("team-label-prefix");
+    s.github.team = args.Get("team");
+    s.github.default_due_days = default_due_days;
+    s.github.zone = zone;
+  }
+  if (linear) {
+    if (!args.Get("source").empty()) s.linear.source = args.Get("source");
+    if (!args.Get("team-column").empty()) {
+      s.linear.team_column = args.Get("team-column");
+    }
+    s.linear.zone = zone;
+    s.linear.times = times;
+    s.linear.default_due_days = default_due_days;
   }
   if (jira) {
     s.jira.team_column = args.Get("team-column");
@@ -262,22 +320,22 @@ absl::StatusOr<Settings> SettingsFromFlags(const ParsedArgs& args,
     s.jira.times = times;
     s.jira.done_statuses = List(args.Get("done-statuses"));
     s.jira.cancelled_statuses = List(args.Get("cancelled-statuses"));
-    if (!absl::SimpleAtoi(args.Get("default-due-days"),
-                          &s.jira.default_due_days) ||
-        s.jira.default_due_days < 0) {
-      return absl::InvalidArgumentError("--default-due-days must be 0 or more");
-    }
+    s.jira.default_due_days = default_due_days;
   }
   if (survey) {
     const std::string& mapping_file = args.Get("survey-mapping");
     if (mapping_file.empty()) {
-      return absl::InvalidArgumentError(
-          "--format=survey needs --survey-mapping");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--format=", FormatName(*s.format), " needs --survey-mapping"));
     }
     std::ifstream in(mapping_file, std::ios::binary);
     if (!in) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--survey-mapping ", mapping_file, ": ", std::strerror(errno)));
+    }
+    if (const absl::Status text = CheckIsText(in); !text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--survey-mapping ", mapping_file, ": ", text.message()));
     }
     absl::StatusOr<SurveyMapping> mapping =
         ParseSurveyMapping(in, mapping_file);

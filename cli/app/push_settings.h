@@ -14,13 +14,24 @@
 #include "cli/app/command.h"
 #include "cli/app/command_line.h"
 #include "cli/import/generic_events.h"
+#include "cli/import/github.h"
 #include "cli/import/jira.h"
+#include "cli/import/linear.h"
 #include "cli/import/survey.h"
 #include "cli/import/team_names.h"
 
 namespace orgpulse::cli {
 
-enum class Format { kEventsCsv, kEventsJsonl, kJira, kSurvey, kResponsesJsonl };
+enum class Format {
+  kEventsCsv,
+  kEventsJsonl,
+  kJira,
+  kSurvey,
+  kResponsesJsonl,
+  kGithub,
+  kLinear,
+  kSurveyMonkey,
+};
 
 // "events-csv", ... as --format spells them.
 const char* FormatName(Format format);
@@ -32,10 +43,14 @@ struct Settings {
   std::optional<Format> format;  // nullopt: by file extension
   bool dry_run = false;
   bool skip_bad_rows = false;
-  // The team names of jira and survey files (their options point here).
+  // The team names of jira, github, linear and survey files (their options
+  // point here).
   std::unique_ptr<TeamNames> teams;
   GenericEventOptions generic;
   JiraOptions jira;
+  GithubOptions github;
+  LinearOptions linear;
+  // Of survey and surveymonkey files.
   std::optional<SurveyOptions> survey;
   size_t batch_size = 1000;
   int streams = 4;

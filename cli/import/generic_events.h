@@ -39,6 +39,7 @@ class GenericEventMapper final : public CsvRowMapper<ingest::v1::Event> {
       : options_(std::move(options)) {}
 
   absl::Status SetHeader(const csv::CsvHeader& header) override;
+  TimeSyntax& times() override { return options_.times; }
   void Map(const std::vector<std::string>& fields, Row& row,
            Items<ingest::v1::Event>& out) override;
 

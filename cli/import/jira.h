@@ -56,6 +56,7 @@ class JiraMapper final : public CsvRowMapper<ingest::v1::Event> {
   explicit JiraMapper(JiraOptions options);
 
   absl::Status SetHeader(const csv::CsvHeader& header) override;
+  TimeSyntax& times() override { return options_.times; }
   void Map(const std::vector<std::string>& fields, Row& row,
            Items<ingest::v1::Event>& out) override;
 

@@ -15,6 +15,7 @@
 #define ORGPULSE_CLI_IMPORT_ROW_READER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -23,10 +24,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/csv/csv_reader.h"
+#include "cli/import/values.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -58,6 +61,8 @@ class RowReader {
   // a required column missing, a record too long.
   virtual absl::Status status() const = 0;
   virtual int64_t bytes_consumed() const = 0;
+  // The order of numeric dates the file showed (CsvRowReader), if any.
+  virtual DateOrder date_order() const { return DateOrder::kUnknown; }
 };
 
 // Turns the records of one CSV layout into items.
@@ -65,8 +70,18 @@ template <typename Item>
 class CsvRowMapper {
  public:
   virtual ~CsvRowMapper() = default;
-  // The header record. An error (a required column missing) stops the file.
+  // How many records the header takes (SurveyMonkey writes two), and the
+  // column names they give; by default the first record's fields.
+  virtual int header_rows() const { return 1; }
+  virtual absl::StatusOr<std::vector<std::string>> HeaderNames(
+      const std::vector<std::vector<std::string>>& records) {
+    return records.front();
+  }
+  // The header. An error (a required column missing) stops the file.
   virtual absl::Status SetHeader(const csv::CsvHeader& header) = 0;
+  // The syntax the mapper reads times with; CsvRowReader sets its
+  // date_order once the file tells it.
+  virtual TimeSyntax& times() = 0;
   // Appends the items of one record to `out`, or sets row.error (items it
   // appended are then dropped by the caller) or row.skipped.
   virtual void Map(const std::vector<std::string>& fields, Row& row,
@@ -76,16 +91,79 @@ class CsvRowMapper {
 template <typename Item>
 class CsvRowReader final : public RowReader<Item> {
  public:
-  CsvRowReader(std::istream& in, std::unique_ptr<CsvRowMapper<Item>> mapper)
-      : reader_(in), mapper_(std::move(mapper)) {}
+  // The rows that wait for the order of numeric dates may hold this many
+  // bytes at most (see below).
+  static constexpr size_t kMaxWaitingBytes = 64 << 20;
+
+  // With `learn_date_order` (and a mapper that does not know the order
+  // yet), the order of numeric dates (03/04/2026) is learnt while the file
+  // is read, so that it is read once: the first numeric date with a day
+  // over 12 sets it (DateEvidence) for every row. A row that needs it
+  // before then waits in memory, with the rows after it, until it is known
+  // or the file ends (the row is then refused as ambiguous). Waiting rows
+  // of more than `max_waiting_bytes` stop the file.
+  CsvRowReader(std::istream& in, std::unique_ptr<CsvRowMapper<Item>> mapper,
+               bool learn_date_order = false,
+               size_t max_waiting_bytes = kMaxWaitingBytes)
+      : reader_(in),
+        mapper_(std::move(mapper)),
+        learning_(learn_date_order &&
+                  mapper_->times().date_order == DateOrder::kUnknown),
+        max_waiting_bytes_(max_waiting_bytes) {}
 
   bool Next(Row& row, Items<Item>& out) override {
     if (!status_.ok()) return false;
-    if (!header_read_) {
-      header_read_ = true;
+    if (!header_read_ && !ReadHeader()) return false;
+    // The oldest waiting row goes first, once the order is known.
+    while (waiting_.empty() || learning_) {
+      if (!reader_.Next(record_)) {
+        status_ = reader_.status();
+        learning_ = false;
+        if (!status_.ok() || waiting_.empty()) return false;
+        break;
+      }
+      bool wait = false;
+      if (learning_) wait = record_.error.empty() ? Learn() : !waiting_.empty();
+      if (!wait && waiting_.empty()) {
+        MapRecord(record_, row, out);
+        return true;
+      }
+      for (const std::string& field : record_.fields) {
+        waiting_bytes_ += field.size() + 1;
+      }
+      waiting_.push_back(std::move(record_));
+      if (waiting_bytes_ > max_waiting_bytes_) {
+        status_ = absl::InvalidArgumentError(absl::StrCat(
+            "line ", waiting_.front().line, ": \"", first_ambiguous_,
+            "\" could be day/month or month/day, and none of the ",
+            waiting_.size() - 1,
+            " rows after it, as many as are kept in memory, has a day over "
+            "12 to tell; give --time-format"));
+        return false;
+      }
+    }
+    MapRecord(waiting_.front(), row, out);
+    for (const std::string& field : waiting_.front().fields) {
+      waiting_bytes_ -= field.size() + 1;
+    }
+    waiting_.pop_front();
+    return true;
+  }
+  absl::Status status() const override { return status_; }
+  int64_t bytes_consumed() const override { return reader_.bytes_consumed(); }
+  // The order of the file's numeric dates, as the mapper reads them.
+  DateOrder date_order() const override { return mapper_->times().date_order; }
+
+ private:
+  bool ReadHeader() {
+    header_read_ = true;
+    std::vector<std::vector<std::string>> records;
+    while (static_cast<int>(records.size()) < mapper_->header_rows()) {
       if (!reader_.Next(record_)) {
         status_ = reader_.status().ok()
-                      ? absl::InvalidArgumentError("the file is empty")
+                      ? absl::InvalidArgumentError(records.empty()
+                                                       ? "the file is empty"
+                                                       : "the file has no rows")
                       : reader_.status();
         return false;
       }
@@ -94,38 +172,71 @@ class CsvRowReader final : public RowReader<Item> {
             absl::StrCat("line ", record_.line, ": ", record_.error));
         return false;
       }
-      status_ = mapper_->SetHeader(csv::CsvHeader(record_.fields));
-      if (!status_.ok()) {
-        status_ = absl::Status(
-            status_.code(), absl::StrCat("line ", record_.line,
-                                         " (the header): ", status_.message()));
-        return false;
-      }
+      records.push_back(std::move(record_.fields));
     }
-    if (!reader_.Next(record_)) {
-      status_ = reader_.status();
+    absl::StatusOr<std::vector<std::string>> names =
+        mapper_->HeaderNames(records);
+    status_ = names.ok() ? mapper_->SetHeader(csv::CsvHeader(*names))
+                         : names.status();
+    if (!status_.ok()) {
+      status_ = absl::Status(
+          status_.code(),
+          absl::StrCat(records.size() == 1 ? "line " : "lines 1-", record_.line,
+                       " (the header): ", status_.message()));
       return false;
-    }
-    row.line = record_.line;
-    row.error = record_.error;
-    row.skipped.clear();
-    if (!row.error.empty()) return true;
-    const int before = out.size();
-    mapper_->Map(record_.fields, row, out);
-    if (!row.error.empty() || !row.skipped.empty()) {
-      out.DeleteSubrange(before, out.size() - before);
     }
     return true;
   }
-  absl::Status status() const override { return status_; }
-  int64_t bytes_consumed() const override { return reader_.bytes_consumed(); }
 
- private:
+  // Looks at record_'s dates while the order is unknown; true if the record
+  // must wait for it.
+  bool Learn() {
+    const DateEvidence evidence = ScanDates(record_.fields, mapper_->times());
+    seen_numeric_ = seen_numeric_ || evidence.numeric;
+    if (evidence.shown != DateOrder::kUnknown) {
+      mapper_->times().date_order = evidence.shown;
+      learning_ = false;
+      return false;
+    }
+    if (!seen_numeric_ && record_.line > kDateOrderScanRecords) {
+      learning_ = false;  // a file without numeric dates
+      return false;
+    }
+    if (evidence.needs_order && waiting_.empty()) {
+      for (const std::string& cell : record_.fields) {
+        if (ScanDates({cell}, mapper_->times()).needs_order) {
+          first_ambiguous_ = Excerpt(absl::StripAsciiWhitespace(cell));
+          break;
+        }
+      }
+    }
+    return evidence.needs_order || !waiting_.empty();
+  }
+
+  void MapRecord(const csv::CsvRecord& record, Row& row, Items<Item>& out) {
+    row.line = record.line;
+    row.error = record.error;
+    row.skipped.clear();
+    if (!row.error.empty()) return;
+    const int before = out.size();
+    mapper_->Map(record.fields, row, out);
+    if (!row.error.empty() || !row.skipped.empty()) {
+      out.DeleteSubrange(before, out.size() - before);
+    }
+  }
+
   csv::CsvReader reader_;
   std::unique_ptr<CsvRowMapper<Item>> mapper_;
   csv::CsvRecord record_;
   bool header_read_ = false;
   absl::Status status_;
+  // The date order is still being learnt (see the constructor).
+  bool learning_;
+  bool seen_numeric_ = false;
+  const size_t max_waiting_bytes_;
+  std::deque<csv::CsvRecord> waiting_;
+  size_t waiting_bytes_ = 0;
+  std::string first_ambiguous_;
 };
 
 // One message per line in protobuf's JSON mapping (field names as in the

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -173,19 +174,61 @@ absl::StatusOr<std::unique_ptr<SurveyMapper>> SurveyMapper::Create(
   return std::unique_ptr<SurveyMapper>(new SurveyMapper(std::move(options)));
 }
 
+absl::StatusOr<std::vector<std::string>> SurveyMapper::HeaderNames(
+    const std::vector<std::vector<std::string>>& records) {
+  if (records.size() == 1) return records[0];
+  const std::vector<std::string>& questions = records[0];
+  const std::vector<std::string>& labels = records[1];
+  if (!labels.empty() && !absl::StripAsciiWhitespace(labels[0]).empty()) {
+    return absl::InvalidArgumentError(
+        "line 2 is not SurveyMonkey's second header row (it has a value "
+        "under the first column): push a file with one header row with "
+        "--format=survey");
+  }
+  std::vector<std::string> names;
+  std::string question;  // the question of the columns under it
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const absl::string_view q = absl::StripAsciiWhitespace(questions[i]);
+    const absl::string_view label =
+        i < labels.size() ? absl::StripAsciiWhitespace(labels[i]) : "";
+    if (!q.empty()) question = std::string(q);
+    const bool plain = label.empty() ||
+                       absl::EqualsIgnoreCase(label, "Response") ||
+                       absl::EqualsIgnoreCase(label, "Open-Ended Response");
+    names.push_back(plain ? question : std::string(label));
+  }
+  return names;
+}
+
 absl::Status SurveyMapper::SetHeader(const csv::CsvHeader& header) {
   indexes_.clear();
   std::vector<std::string> missing;
+  std::vector<std::string> twice;
   for (const SurveyColumn& c : options_.mapping.columns) {
     indexes_.push_back(header.Find(c.column));
     if (!indexes_.back() && c.role != SurveyRole::kIgnore) {
       missing.push_back(absl::StrCat("\"", Excerpt(c.column), "\""));
+    }
+    // Two columns of one name: which one the mapping means is a guess.
+    const std::string key =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(c.column));
+    int n = 0;
+    for (const std::string& name : header.names()) {
+      n += absl::AsciiStrToLower(absl::StripAsciiWhitespace(name)) == key;
+    }
+    if (n > 1 && c.role != SurveyRole::kIgnore) {
+      twice.push_back(absl::StrCat("\"", Excerpt(c.column), "\""));
     }
   }
   if (!missing.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("the export has no column ",
                                                    absl::StrJoin(missing, ", "),
                                                    " named in the mapping"));
+  }
+  if (!twice.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the export has several columns named ", absl::StrJoin(twice, ", "),
+        "; rename the questions so that each is named once"));
   }
   return absl::OkStatus();
 }
@@ -213,6 +256,13 @@ void SurveyMapper::Map(const std::vector<std::string>& fields, Row& row,
         break;
       case SurveyRole::kRespondentId:
         if (cell.empty()) fail("empty");
+        // An anonymous Microsoft Forms form writes this in every row: as
+        // one respondent, each response would replace the one before.
+        if (absl::EqualsIgnoreCase(cell, "anonymous")) {
+          fail(
+              "\"anonymous\" (an anonymous form); map a column that tells "
+              "the responses apart (Microsoft Forms: ID) to respondent_id");
+        }
         r.set_respondent_id(std::string(cell));
         break;
       case SurveyRole::kTeam: {
@@ -229,8 +279,13 @@ void SurveyMapper::Map(const std::vector<std::string>& fields, Row& row,
         r.set_round(absl::AsciiStrToLower(cell));
         break;
       case SurveyRole::kSubmittedAt: {
-        absl::StatusOr<ParsedTime> t =
-            ParseTime(cell, options_.zone, options_.times);
+        // Typeform names its times "Submit Date (UTC)": the header says.
+        absl::StatusOr<ParsedTime> t = ParseTime(
+            cell,
+            absl::StrContains(absl::AsciiStrToLower(c.column), "(utc)")
+                ? absl::UTCTimeZone()
+                : options_.zone,
+            options_.times);
         if (t.ok()) {
           ToProtoTime(t->time, *r.mutable_submitted_at());
         } else {

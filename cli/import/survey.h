@@ -79,6 +79,9 @@ struct SurveyOptions {
   TimeSyntax times;
   // Derives response ids when the mapping has no response_id column.
   std::optional<KeyedHasher> response_key;
+  // SurveyMonkey's export: a second header row under the questions
+  // (Response, Open-Ended Response, or the rows of a matrix question).
+  bool surveymonkey_header = false;
 };
 
 class SurveyMapper final : public CsvRowMapper<insights::v1::SurveyResponse> {
@@ -88,7 +91,17 @@ class SurveyMapper final : public CsvRowMapper<insights::v1::SurveyResponse> {
   static absl::StatusOr<std::unique_ptr<SurveyMapper>> Create(
       SurveyOptions options);
 
+  // SurveyMonkey's two header rows give one name per column: the question
+  // (row 1, which names only the first column of a question spanning
+  // several), or, for the columns of a matrix or multiple-choice question,
+  // the label under it (row 2).
+  int header_rows() const override {
+    return options_.surveymonkey_header ? 2 : 1;
+  }
+  absl::StatusOr<std::vector<std::string>> HeaderNames(
+      const std::vector<std::vector<std::string>>& records) override;
   absl::Status SetHeader(const csv::CsvHeader& header) override;
+  TimeSyntax& times() override { return options_.times; }
   void Map(const std::vector<std::string>& fields, Row& row,
            Items<insights::v1::SurveyResponse>& out) override;
 

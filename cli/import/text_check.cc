@@ -1,6 +1,7 @@
 #include "cli/import/text_check.h"
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -79,6 +80,15 @@ absl::Status CheckIsText(absl::string_view head) {
                      "); push CSV or JSON Lines"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckIsText(std::istream& in) {
+  std::string head(kTextCheckBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  in.seekg(0);
+  return CheckIsText(head);
 }
 
 }  // namespace orgpulse::cli

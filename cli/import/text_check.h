@@ -10,6 +10,7 @@
 #define ORGPULSE_CLI_IMPORT_TEXT_CHECK_H_
 
 #include <cstddef>
+#include <istream>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -23,6 +24,10 @@ inline constexpr size_t kTextCheckBytes = 8192;
 // order mark is fine) or a single-byte encoding; otherwise INVALID_ARGUMENT
 // saying what it is and what to do, to be written after the file's name.
 absl::Status CheckIsText(absl::string_view head);
+
+// CheckIsText of the first kTextCheckBytes of `in`, which is left at its
+// start.
+absl::Status CheckIsText(std::istream& in);
 
 }  // namespace orgpulse::cli
 

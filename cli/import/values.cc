@@ -303,24 +303,39 @@ absl::StatusOr<absl::Time> ParseDueTime(absl::string_view text,
   return absl::FromCivil(day + 1, zone) - absl::Seconds(1);
 }
 
+DateEvidence ScanDates(const std::vector<std::string>& cells,
+                       const TimeSyntax& syntax) {
+  DateEvidence evidence;
+  for (const std::string& field : cells) {
+    const absl::string_view cell = absl::StripAsciiWhitespace(field);
+    // Cheap test first: most cells are not dates.
+    if (cell.size() < 6 || !absl::ascii_isdigit(cell[0])) continue;
+    Fields f;
+    DateOrder shown = DateOrder::kUnknown;
+    const Numeric numeric = ParseNumeric(cell, DateOrder::kUnknown, f, &shown);
+    if (numeric == Numeric::kNoMatch) continue;
+    evidence.numeric = true;
+    if (evidence.shown == DateOrder::kUnknown) evidence.shown = shown;
+    if (numeric == Numeric::kAmbiguous && !evidence.needs_order) {
+      absl::Time ignored;
+      std::string error;
+      evidence.needs_order =
+          syntax.format.empty() ||
+          !absl::ParseTime(syntax.format, cell, absl::UTCTimeZone(), &ignored,
+                           &error);
+    }
+  }
+  return evidence;
+}
+
 DateOrder DetectDateOrder(std::istream& in, int64_t max_records) {
   csv::CsvReader reader(in);
   csv::CsvRecord record;
   bool seen_numeric = false;
   while (reader.Next(record)) {
-    for (const std::string& field : record.fields) {
-      const absl::string_view cell = absl::StripAsciiWhitespace(field);
-      // Cheap test first: most cells are not dates.
-      if (cell.size() < 6 || !absl::ascii_isdigit(cell[0])) continue;
-      Fields f;
-      DateOrder shown = DateOrder::kUnknown;
-      if (ParseNumeric(cell, DateOrder::kUnknown, f, &shown) ==
-          Numeric::kNoMatch) {
-        continue;
-      }
-      seen_numeric = true;
-      if (shown != DateOrder::kUnknown) return shown;
-    }
+    const DateEvidence evidence = ScanDates(record.fields);
+    if (evidence.shown != DateOrder::kUnknown) return evidence.shown;
+    seen_numeric = seen_numeric || evidence.numeric;
     if (!seen_numeric && record.line > max_records) break;
   }
   return DateOrder::kUnknown;

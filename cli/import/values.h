@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <istream>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -60,11 +61,27 @@ absl::StatusOr<absl::Time> ParseDueTime(absl::string_view text,
                                         const absl::TimeZone& zone,
                                         const TimeSyntax& syntax = {});
 
+// What the cells of one record say about the order of numeric dates.
+struct DateEvidence {
+  // The order the first numeric date with a day over 12 shows, if any.
+  DateOrder shown = DateOrder::kUnknown;
+  // A cell is a numeric date that cannot be read without the order
+  // (03/04/2026, unless `syntax.format` reads it).
+  bool needs_order = false;
+  // A cell is a numeric date at all.
+  bool numeric = false;
+};
+DateEvidence ScanDates(const std::vector<std::string>& cells,
+                       const TimeSyntax& syntax = {});
+
 // The order of the numeric dates of a CSV file, from its cells that are
 // numeric dates with a day over 12: kUnknown if none tells (or the file
 // cannot be read). Stops at the first that tells, and after `max_records`
-// records if no cell is a numeric date by then.
-DateOrder DetectDateOrder(std::istream& in, int64_t max_records = 1000);
+// records if no cell is a numeric date by then. (`orgpulse push` learns the
+// order while it reads the file once: CsvRowReader.)
+inline constexpr int64_t kDateOrderScanRecords = 1000;
+DateOrder DetectDateOrder(std::istream& in,
+                          int64_t max_records = kDateOrderScanRecords);
 
 // Decimal numbers ("12", "-3.5", "1e3"); blanks around are ignored.
 absl::StatusOr<double> ParseNumber(absl::string_view text);

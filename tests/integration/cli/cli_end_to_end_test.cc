@@ -4,7 +4,9 @@
 // realistic Jira export (BOM, CRLF, quoting, line breaks in cells, empty
 // cells, local times across a clock change), a file with bad rows, a
 // survey export with its question mapping, Jira exports with a team name
-// holding a slash and with US-locale times, and files that are not text.
+// holding a slash and with US-locale times, files that are not text, GitHub
+// issues (gh and the REST API), a Linear export, and the survey exports of
+// Microsoft Forms, Typeform and SurveyMonkey.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -580,6 +582,144 @@ TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
   EXPECT_THAT(teams,
               ::testing::ElementsAre("TEAM", "eng/payments", "eng/platform",
                                      "eng/search", "ops/support"));
+}
+
+// GitHub issues as gh and the REST API write them: teams from labels (or
+// the repository), due dates from milestones, pull requests skipped.
+TEST_F(CliEndToEndTest, GithubIssuesFromGhAndTheRestApi) {
+  const std::string now = absl::StrCat("--now=", kNow);
+  const std::vector<std::string> push = {"push", "--format=github",
+                                         "--team-prefix=eng", now};
+  auto with = [&](const std::string& file) {
+    std::vector<std::string> args = push;
+    args.push_back(kData + "/" + file);
+    return args;
+  };
+  const CliRun gh = Orgpulse(with("github_gh_issues.json"));
+  ASSERT_EQ(gh.code, 0) << gh.err;
+  EXPECT_THAT(gh.out,
+              AllOf(HasSubstr("github_gh_issues.json: 7 rows, 10 events: 10 "
+                              "accepted, 0 duplicates, 0 rejected"),
+                    HasSubstr("skipped 1 rows: no due date (no milestone with "
+                              "one)")));
+  EXPECT_THAT(gh.err, HasSubstr("github_gh_issues.json: team \"checkout\" is "
+                                "eng/checkout"));
+  const CliRun rest = Orgpulse(with("github_rest_issues.json"));
+  ASSERT_EQ(rest.code, 0) << rest.err;
+  EXPECT_THAT(rest.out,
+              AllOf(HasSubstr("github_rest_issues.json: 5 rows, 7 events: 7 "
+                              "accepted"),
+                    HasSubstr("skipped 1 rows: pull request")));
+
+  // #101 on time, #102 not planned, #103 and #107 open past their
+  // milestones' due days.
+  const CliRun payments = Orgpulse({"execution", "eng/payments", "--json"});
+  ASSERT_EQ(payments.code, 0) << payments.err;
+  EXPECT_THAT(payments.out,
+              AllOf(HasSubstr("\"open\":\"2\""), HasSubstr("\"overdue\":\"2\""),
+                    HasSubstr("\"completed_on_time\":\"1\""),
+                    HasSubstr("\"cancelled\":\"1\"")));
+  // eng/search from both files: gh's #105 late; the API's #7 and #11 on
+  // time, #10 a duplicate, #9 open.
+  EXPECT_THAT(Orgpulse({"execution", "eng/search", "--json"}).out,
+              AllOf(HasSubstr("\"open\":\"1\""),
+                    HasSubstr("\"completed_on_time\":\"2\""),
+                    HasSubstr("\"completed_late\":\"1\""),
+                    HasSubstr("\"cancelled\":\"1\"")));
+  EXPECT_THAT(Orgpulse(with("github_gh_issues.json")).out,
+              HasSubstr("10 events: 0 accepted, 10 duplicates"));
+
+  // A bad item: named by its number in the file, with the issue, its line
+  // and the field; nothing of the file pushed.
+  const std::string bad = dir_.path() + "/bad_issues.json";
+  std::ofstream(bad) << "[\n  {\"number\": 1, \"state\": \"OPEN\", "
+                        "\"createdAt\": \"2026-11-01T09:00:00Z\", \"url\": "
+                        "\"https://github.com/acme/ops/issues/1\"},\n  "
+                        "{\"number\": 2, \"state\": \"OPEN\", \"createdAt\": "
+                        "\"last week\", \"url\": "
+                        "\"https://github.com/acme/ops/issues/2\"}\n]\n";
+  std::vector<std::string> bad_push = with("github_gh_issues.json");
+  bad_push.back() = bad;
+  bad_push.push_back("--default-due-days=7");
+  const CliRun refused = Orgpulse(bad_push);
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_THAT(refused.out, IsEmpty());
+  EXPECT_THAT(refused.err,
+              AllOf(HasSubstr(bad + ": item 2: acme/ops#2 (line 3): createdAt: "
+                                    "cannot read \"last week\" as a time"),
+                    HasSubstr("1 of 2 rows rejected; nothing pushed")));
+  EXPECT_EQ(Orgpulse({"execution", "eng/ops"}).code, 3);
+}
+
+TEST_F(CliEndToEndTest, LinearExportLands) {
+  const std::vector<std::string> push = {
+      "push", "--format=linear", "--team-prefix=eng",
+      absl::StrCat("--now=", kNow), kData + "/linear_export.csv"};
+  const CliRun run = Orgpulse(push);
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out,
+              AllOf(HasSubstr("linear_export.csv: 5 rows, 10 events: 10 "
+                              "accepted, 0 duplicates, 0 rejected"),
+                    HasSubstr("skipped 1 rows: no due date")));
+  EXPECT_THAT(run.err, HasSubstr("team \"Platform / Infra\" is "
+                                 "eng/platform-infra"));
+  // PAY-201 done before its due date, PAY-202 in progress past it, PAY-203
+  // cancelled; INF-17 done two days late.
+  EXPECT_THAT(Orgpulse({"execution", "eng/payments", "--json"}).out,
+              AllOf(HasSubstr("\"open\":\"1\""), HasSubstr("\"overdue\":\"1\""),
+                    HasSubstr("\"completed_on_time\":\"1\""),
+                    HasSubstr("\"cancelled\":\"1\"")));
+  EXPECT_THAT(Orgpulse({"execution", "eng/platform-infra", "--json"}).out,
+              HasSubstr("\"completed_late\":\"1\""));
+  EXPECT_THAT(Orgpulse(push).out,
+              HasSubstr("10 events: 0 accepted, 10 duplicates"));
+}
+
+// The exports of Microsoft Forms (anonymous, day-first dates, saved from
+// Excel with a byte order mark and CRLF), Typeform (UTC times) and
+// SurveyMonkey (two header rows, US dates), each with its mapping.
+TEST_F(CliEndToEndTest, SurveyExportsOfMicrosoftFormsTypeformSurveyMonkey) {
+  StartInsights();
+  auto push = [&](const std::string& format, const std::string& tool,
+                  const std::string& zone) {
+    return Orgpulse(
+        {"push", "--format=" + format,
+         "--survey-mapping=" + kData + "/" + tool + "_mapping.csv",
+         "--team-map=" + kData + "/sources_teams.csv", "--round=2026-q4",
+         "--response-key-file=" + response_key_file_, "--timezone=" + zone,
+         absl::StrCat("--now=", kNow), kData + "/" + tool + "_export.csv"});
+  };
+  const CliRun forms = push("survey", "msforms", "Europe/London");
+  ASSERT_EQ(forms.code, 0) << forms.err;
+  EXPECT_THAT(forms.out, HasSubstr("msforms_export.csv: 6 rows, 6 responses: "
+                                   "6 accepted, 0 duplicates, 0 rejected"));
+  const CliRun typeform = push("survey", "typeform", "Europe/Berlin");
+  ASSERT_EQ(typeform.code, 0) << typeform.err;
+  EXPECT_THAT(typeform.out, HasSubstr("6 rows, 6 responses: 6 accepted"));
+  const CliRun monkey =
+      push("surveymonkey", "surveymonkey", "America/New_York");
+  ASSERT_EQ(monkey.code, 0) << monkey.err;
+  EXPECT_THAT(monkey.out, HasSubstr("surveymonkey_export.csv: 5 rows, 5 "
+                                    "responses: 5 accepted"));
+  EXPECT_THAT(push("survey", "msforms", "Europe/London").out,
+              HasSubstr("0 accepted, 6 duplicates"));
+
+  // Each tool's team has 5 or more respondents: released.
+  const CliRun org = Orgpulse({"insights", "--order=team"});
+  ASSERT_EQ(org.code, 0) << org.err;
+  for (const char* team : {"eng/payments", "eng/platform", "eng/search"}) {
+    EXPECT_THAT(org.out,
+                ContainsRegex(absl::StrCat(team, " .* 2026-q4: 5 respondents")))
+        << org.out;
+  }
+  // SurveyMonkey's export read with one header row: the rows of its matrix
+  // question have no names there.
+  const CliRun wrong = push("survey", "surveymonkey", "America/New_York");
+  EXPECT_EQ(wrong.code, 3);
+  EXPECT_THAT(wrong.err,
+              HasSubstr("surveymonkey_export.csv: line 1 (the header): the "
+                        "export has no column \"I feel safe to take a risk on "
+                        "this team\""));
 }
 
 TEST_F(CliEndToEndTest, UnreachableServiceAndUnknownTeam) {

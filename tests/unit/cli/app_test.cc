@@ -266,6 +266,37 @@ TEST(RunCliTest, UnreachableServiceExitsFour) {
   EXPECT_EQ(CountLines(run.err), 1);
 }
 
+// A team map or a survey mapping that is not text: one line saying so.
+TEST(RunCliTest, MappingFilesThatAreNotTextAreOneLineUsageErrors) {
+  TempDir dir;
+  const std::string utf16 = dir.path() + "/teams.csv";
+  {
+    std::ofstream out(utf16, std::ios::binary);
+    out << "\xFF\xFE";  // Excel's "Unicode text"
+    for (char c : std::string("name,team\nPayments,eng/payments\n")) {
+      out << c << '\0';
+    }
+  }
+  const std::string gzipped = dir.path() + "/mapping.csv";
+  std::ofstream(gzipped, std::ios::binary)
+      << std::string("\x1F\x8B\x08\x00\x00\x00\x00\x00\x02\x03", 10);
+  const CliRun map =
+      RunWith({"push", "--format=jira", "--team-column=Team",
+               "--team-map=" + utf16, dir.path() + "/export.csv"});
+  EXPECT_EQ(map.code, kExitUsage);
+  EXPECT_EQ(CountLines(map.err), 1) << map.err;
+  EXPECT_THAT(map.err, HasSubstr("--team-map " + utf16 +
+                                 ": is UTF-16; save it as UTF-8"));
+  const CliRun mapping =
+      RunWith({"push", "--format=survey", "--survey-mapping=" + gzipped,
+               "--round=2026-q4", dir.path() + "/export.csv"});
+  EXPECT_EQ(mapping.code, kExitUsage);
+  EXPECT_EQ(CountLines(mapping.err), 1) << mapping.err;
+  EXPECT_THAT(mapping.err,
+              HasSubstr("--survey-mapping " + gzipped +
+                        ": is gzip-compressed; decompress it first"));
+}
+
 TEST(RunCliTest, BadFilesExitThreeAndNameTheirLines) {
   TempDir dir;
   const std::string file = dir.path() + "/events.csv";
