@@ -246,7 +246,7 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
       authorizer_.Authorize(*context, Scope::kIngestRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::GetTeamExecutionRequest, v1::TeamExecution>::Start(
-      *request, response, [this, caller = *std::move(caller)](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const std::string& team = call.request().team();
         absl::Status status = ValidateTeamArgument("team", team, true);
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {team});
@@ -267,7 +267,7 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
       authorizer_.Authorize(*context, Scope::kIngestRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamsRequest, v1::ListTeamsResponse>::Start(
-      *request, response, [this, caller = *std::move(caller)](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const std::string& prefix = call.request().prefix();
         absl::Status status = ValidateTeamArgument("prefix", prefix, false);
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {prefix});

@@ -40,7 +40,7 @@ grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
       authorizer_.Authorize(*context, Scope::kInsightsRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::GetTeamInsightsRequest, v1::TeamInsights>::Start(
-      *request, response, [this, caller = *std::move(caller)](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const v1::GetTeamInsightsRequest& request = call.request();
         absl::Status status =
             ValidateTeamArgument("team", request.team(), true);
@@ -68,26 +68,25 @@ grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
       authorizer_.Authorize(*context, Scope::kInsightsRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamInsightsRequest, v1::ListTeamInsightsResponse>::
-      Start(*request, response,
-            [this, caller = *std::move(caller)](auto& call) {
-              const v1::ListTeamInsightsRequest& request = call.request();
-              absl::Status status =
-                  ValidateTeamArgument("prefix", request.prefix(), false);
-              if (status.ok()) {
-                status = authorizer_.CheckReadPaths(caller, {request.prefix()});
-              }
-              if (status.ok()) {
-                const InsightsOrder order =
-                    request.order() == v1::ListTeamInsightsRequest::ORDER_TEAM
-                        ? InsightsOrder::kTeam
-                        : InsightsOrder::kRisk;
-                for (const TeamInsights& t :
-                     engine_.ListTeamInsights(request.prefix(), order)) {
-                  ToProto(t, *call.response().add_teams());
-                }
-              }
-              call.Finish(status);
-            });
+      Start(*request, response, [this, caller = *caller](auto& call) {
+        const v1::ListTeamInsightsRequest& request = call.request();
+        absl::Status status =
+            ValidateTeamArgument("prefix", request.prefix(), false);
+        if (status.ok()) {
+          status = authorizer_.CheckReadPaths(caller, {request.prefix()});
+        }
+        if (status.ok()) {
+          const InsightsOrder order =
+              request.order() == v1::ListTeamInsightsRequest::ORDER_TEAM
+                  ? InsightsOrder::kTeam
+                  : InsightsOrder::kRisk;
+          for (const TeamInsights& t :
+               engine_.ListTeamInsights(request.prefix(), order)) {
+            ToProto(t, *call.response().add_teams());
+          }
+        }
+        call.Finish(status);
+      });
 }
 
 }  // namespace orgpulse::insights
