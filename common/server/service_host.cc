@@ -143,13 +143,26 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
   host->server_->GetHealthCheckService()->SetServingStatus(false);
 
-  try {
-    host->exposer_ =
-        std::make_unique<prometheus::Exposer>(options.metrics_address);
-  } catch (const std::exception& e) {
-    const std::string why = WhyCannotBind(options.metrics_address, false);
-    return absl::UnavailableError(CannotListen(
-        "metrics", options.metrics_address, why.empty() ? e.what() : why));
+  if (options.metrics_tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+        StartTlsExposer(options.metrics_address, options.metrics_tls);
+    if (absl::IsUnavailable(exposer.status())) {
+      const std::string why = WhyCannotBind(options.metrics_address, false);
+      return absl::UnavailableError(
+          CannotListen("metrics", options.metrics_address,
+                       why.empty() ? exposer.status().message() : why));
+    }
+    if (!exposer.ok()) return exposer.status();
+    host->exposer_ = *std::move(exposer);
+  } else {
+    try {
+      host->exposer_ =
+          std::make_unique<prometheus::Exposer>(options.metrics_address);
+    } catch (const std::exception& e) {
+      const std::string why = WhyCannotBind(options.metrics_address, false);
+      return absl::UnavailableError(CannotListen(
+          "metrics", options.metrics_address, why.empty() ? e.what() : why));
+    }
   }
   // The exposer holds collectables by weak_ptr; this host keeps them alive.
   host->exposer_->RegisterCollectable(host->registry_);
