@@ -43,16 +43,16 @@ absl::Status LoadEmbedded(const char* name, const unsigned char* bytes,
     handle = dlopen(absl::StrCat("/proc/self/fd/", fd).c_str(),
                     RTLD_NOW | RTLD_LOCAL);
   }
-  // Left open once loaded: the loader knows the library by this path, and
-  // were the number reused, a dlopen of the same path would return this
-  // library instead of opening the new file.
-  if (handle == nullptr) close(fd);
   if (handle == nullptr) {
-    const char* why = dlerror();
+    const char* why = written == size ? dlerror() : "short write";
+    close(fd);
     return absl::FailedPreconditionError(
         absl::StrCat("metrics TLS: cannot load the ", name,
-                     " stand-in for civetweb: ", why ? why : "short write"));
+                     " stand-in for civetweb: ", why ? why : "unknown"));
   }
+  // fd stays open: the loader knows the library by its path, and were the
+  // number reused, a dlopen of that path would return this library instead
+  // of opening the new file.
   return absl::OkStatus();
 }
 
