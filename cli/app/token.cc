@@ -11,6 +11,7 @@
 #include "cli/app/command.h"
 #include "common/auth/token_table.h"
 #include "common/crypto/digest.h"
+#include "common/org/team_id.h"
 
 namespace orgpulse::cli {
 namespace {
@@ -38,7 +39,9 @@ absl::Status WriteSecretFile(const std::string& path,
 int RunToken(const std::vector<std::string>& args, const CliContext& context) {
   static const auto* command = new CommandSpec{
       .name = "token",
-      .usage = "token new NAME --scopes=SCOPE[,SCOPE...] --secret-file=FILE",
+      .usage =
+          "token new NAME --scopes=SCOPE[,SCOPE...] --secret-file=FILE "
+          "[--subtree=TEAM]",
       .description =
           "Makes a bearer token for the client NAME, writes it to FILE\n"
           "(created with mode 0600; an existing file is never overwritten)\n"
@@ -46,8 +49,17 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
           "(--token_file), which holds the token's SHA-256, not the token.\n"
           "After editing the tokens file, send the service SIGHUP.\n"
           "\n"
-          "scopes: ingest:push, ingest:read, survey:submit, insights:read,\n"
-          "ingest:admin",
+          "scopes: ingest:push, ingest:read, survey:submit, insights:read,
+"
+          "ingest:admin
+"
+          "
+"
+          "--subtree=eng limits a reader to eng and eng/*: any read of
+"
+          "another team, or of a rollup above eng, is refused. Read scopes
+"
+          "only.",
       .flags = {
           {.name = "scopes",
            .value_name = "LIST",
@@ -55,6 +67,9 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
           {.name = "secret-file",
            .value_name = "FILE",
            .help = "where to write the token (for --token-file)"},
+          {.name = "subtree",
+           .value_name = "TEAM",
+           .help = "read only this team and the teams under it"},
       }};
   ParsedArgs parsed;
   if (auto done = ParseCommand(*command, args, context, parsed)) return *done;
@@ -84,8 +99,23 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
   if (parsed.Get("secret-file").empty()) {
     return UsageError(*command, context, "--secret-file is required");
   }
+  const std::string subtree = parsed.Get("subtree");
+  if (!subtree.empty()) {
+    if (std::string why = TeamIdError(subtree); !why.empty()) {
+      return UsageError(*command, context,
+                        absl::StrCat("--subtree: a team id ", why));
+    }
+    for (Scope scope : scopes) {
+      if (!IsReadScope(scope)) {
+        return UsageError(
+            *command, context,
+            absl::StrCat("--subtree limits reads only, not ", ScopeName(scope),
+                         ": give the writer a token of its own"));
+      }
+    }
+  }
   const std::string token = RandomToken();
-  const std::string line = TokenFileLine(name, scopes, token);
+  const std::string line = TokenFileLine(name, scopes, token, subtree);
   if (absl::Status s = WriteSecretFile(parsed.Get("secret-file"), token);
       !s.ok()) {
     return Fail(context, kExitFailure, s.message());

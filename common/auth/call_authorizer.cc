@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/org/team_id.h"
 #include "common/status/grpc_status.h"
 
 namespace orgpulse {
@@ -50,6 +51,8 @@ CallAuthorizer::CallAuthorizer(AuthOptions options,
           RefusedFamily(registry).Add({{"reason", "unknown_token"}})),
       refused_missing_scope_(
           RefusedFamily(registry).Add({{"reason", "missing_scope"}})),
+      refused_out_of_subtree_(
+          RefusedFamily(registry).Add({{"reason", "out_of_subtree"}})),
       tokens_(prometheus::BuildGauge()
                   .Name("orgpulse_auth_tokens")
                   .Help("Clients in the loaded tokens file (0 when every "
@@ -82,17 +85,17 @@ absl::StatusOr<std::unique_ptr<CallAuthorizer>> CallAuthorizer::Create(
   return authorizer;
 }
 
-absl::Status CallAuthorizer::Check(const grpc::ServerContextBase& context,
-                                   Scope scope) const {
-  if (!enabled()) return absl::OkStatus();
+absl::StatusOr<Caller> CallAuthorizer::Authorize(
+    const grpc::ServerContextBase& context, Scope scope) const {
+  if (!enabled()) return Caller{};
   std::shared_ptr<const TokenTable> table;
   {
     absl::MutexLock lock(&mu_);
     table = table_;
   }
   const absl::string_view token = BearerToken(context);
-  absl::StatusOr<std::string> client = table->Authorize(token, scope);
-  if (client.ok()) return absl::OkStatus();
+  absl::StatusOr<Caller> client = table->Authorize(token, scope);
+  if (client.ok()) return client;
   if (token.empty()) {
     refused_no_token_.Increment();
   } else if (absl::IsUnauthenticated(client.status())) {
@@ -101,6 +104,25 @@ absl::Status CallAuthorizer::Check(const grpc::ServerContextBase& context,
     refused_missing_scope_.Increment();
   }
   return client.status();
+}
+
+absl::Status CallAuthorizer::CheckReadPaths(
+    const Caller& caller, absl::Span<const absl::string_view> paths) const {
+  if (caller.subtree.empty()) return absl::OkStatus();
+  for (absl::string_view path : paths) {
+    // An empty path is every team, above any subtree; an invalid one could
+    // pass the prefix test ("eng/"), so it is outside too.
+    if (IsValidTeamId(path) && IsInTeamTree(path, caller.subtree)) continue;
+    refused_out_of_subtree_.Increment();
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client \"", caller.name, "\" reads only the subtree \"",
+        caller.subtree, "\" (", caller.subtree, " and ", caller.subtree,
+        "/*): ",
+        path.empty() ? "every team (an empty path)"
+                     : absl::StrCat("\"", path, "\""),
+        " is outside it; ask for ", caller.subtree, " or a team under it"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CallAuthorizer::Reload() {

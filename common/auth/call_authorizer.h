@@ -1,10 +1,22 @@
 // Checks each gRPC call's bearer token against the tokens file, and reloads
 // the file on request (SIGHUP) without dropping a call. The gRPC handlers
-// call Check first, before reading anything of the request; health checking
-// is a separate service and stays open.
+// call Check (or Authorize) first, before reading anything of the request;
+// health checking is a separate service and stays open.
+//
+// Reads limited to a subtree. A token may be limited to a team subtree
+// (`eng`: it reads `eng` and `eng/*`, see token_table.h). Every handler of a
+// read RPC, now and later (a paged read, a trend, a stream), does two
+// things: Authorize with its read scope before decoding, then, once the
+// request is decoded and its team arguments validated, CheckReadPaths with
+// every team path the request reads ("" for "every team"). A path above the
+// subtree, such as the prefix "" or `eng`'s parent, is refused
+// (PERMISSION_DENIED naming the subtree), never silently narrowed: a reader
+// must not take part of the org for all of it. A streaming read checks the
+// paths of each request it reads before answering it.
 //
 // Metrics (on the registry given at construction):
-//   orgpulse_auth_refused_calls_total{reason="no_token|unknown_token|missing_scope"}
+//   orgpulse_auth_refused_calls_total{reason="no_token|unknown_token|
+//                                     missing_scope|out_of_subtree"}
 //   orgpulse_auth_tokens            clients in the loaded tokens file
 //   orgpulse_auth_reloads_total{result="ok|error"}
 //
@@ -13,6 +25,11 @@
 //       CallAuthorizer::Create(options, *registry);
 //   if (absl::Status s = (*auth)->Check(*context, Scope::kIngestPush);
 //       !s.ok()) { ... finish the call with s ... }
+//
+//   absl::StatusOr<Caller> caller =
+//       (*auth)->Authorize(*context, Scope::kIngestRead);
+//   ... decode and validate the request ...
+//   absl::Status s = (*auth)->CheckReadPaths(*caller, {request.team()});
 #ifndef ORGPULSE_COMMON_AUTH_CALL_AUTHORIZER_H_
 #define ORGPULSE_COMMON_AUTH_CALL_AUTHORIZER_H_
 
@@ -24,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "common/auth/token_table.h"
 #include "common/status/grpc_status.h"
 #include "grpcpp/server_context.h"
@@ -48,9 +66,28 @@ class CallAuthorizer {
   static absl::StatusOr<std::unique_ptr<CallAuthorizer>> Create(
       const AuthOptions& options, prometheus::Registry& registry);
 
-  // OK, or UNAUTHENTICATED / PERMISSION_DENIED (see TokenTable::Authorize).
+  // The caller, or UNAUTHENTICATED / PERMISSION_DENIED (see
+  // TokenTable::Authorize). With allow_unauthenticated, an unnamed caller
+  // who reads every team. Thread-safe.
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
+                                   Scope scope) const;
+
+  // Authorize, for calls that read no team data (writes).
+  absl::Status Check(const grpc::ServerContextBase& context,
+                     Scope scope) const {
+    return Authorize(context, scope).status();
+  }
+
+  // The one subtree check of every read RPC: OK if `caller` may read each of
+  // `paths` (team ids or prefixes; "" means every team), else
+  // PERMISSION_DENIED naming the caller, its subtree and the first path
+  // outside it. Paths match by segments (`eng` covers `eng/web`, not
+  // `engineering`); a path that is not a valid team id is outside every
+  // subtree. REQUIRES: `paths` validated by the caller (an invalid one would
+  // otherwise be refused here rather than reported as INVALID_ARGUMENT).
   // Thread-safe.
-  absl::Status Check(const grpc::ServerContextBase& context, Scope scope) const;
+  absl::Status CheckReadPaths(const Caller& caller,
+                              absl::Span<const absl::string_view> paths) const;
 
   // Reads the tokens file again; on any error keeps the tokens it has and
   // returns the error. A no-op when unauthenticated.
@@ -66,6 +103,7 @@ class CallAuthorizer {
   prometheus::Counter& refused_no_token_;
   prometheus::Counter& refused_unknown_token_;
   prometheus::Counter& refused_missing_scope_;
+  prometheus::Counter& refused_out_of_subtree_;
   prometheus::Gauge& tokens_;
   prometheus::Counter& reloads_ok_;
   prometheus::Counter& reloads_error_;

@@ -12,11 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/digest.h"
+#include "common/org/team_id.h"
 
 namespace orgpulse {
 namespace {
 
 constexpr absl::string_view kDigestPrefix = "sha256:";
+constexpr absl::string_view kSubtreePrefix = "subtree=";
 constexpr size_t kMaxFileBytes = 4 << 20;
 
 struct NamedScope {
@@ -58,6 +60,10 @@ std::optional<Scope> ParseScope(absl::string_view name) {
   return std::nullopt;
 }
 
+bool IsReadScope(Scope scope) {
+  return scope == Scope::kIngestRead || scope == Scope::kInsightsRead;
+}
+
 absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
                                              absl::string_view source) {
   TokenTable table;
@@ -75,9 +81,10 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
     if (fields.empty()) continue;
-    if (fields.size() != 3) {
+    if (fields.size() != 3 && fields.size() != 4) {
       return error(absl::StrCat(
-          "expected 3 fields (name, scopes, sha256:digest), found ",
+          "expected 3 fields (name, scopes, sha256:digest) and optionally "
+          "a fourth (subtree=TEAM), found ",
           fields.size()));
     }
     const absl::string_view name = fields[0];
@@ -88,7 +95,8 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
     if (!names.insert(std::string(name)).second) {
       return error(absl::StrCat("client \"", name, "\" is listed twice"));
     }
-    Client client{.name = std::string(name)};
+    Client client{.caller = {.name = std::string(name)}};
+    std::optional<Scope> write_scope;
     for (absl::string_view scope_name : absl::StrSplit(fields[1], ',')) {
       std::optional<Scope> scope = ParseScope(scope_name);
       if (!scope) {
@@ -97,7 +105,25 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text,
                                   "survey:submit, insights:read, "
                                   "ingest:admin)"));
       }
+      if (!IsReadScope(*scope)) write_scope = scope;
       client.scopes |= static_cast<uint8_t>(*scope);
+    }
+    if (fields.size() == 4) {
+      absl::string_view subtree = fields[3];
+      if (!absl::ConsumePrefix(&subtree, kSubtreePrefix)) {
+        return error("the fourth field must be subtree=TEAM");
+      }
+      if (std::string why = TeamIdError(subtree); !why.empty()) {
+        return error(absl::StrCat("subtree: a team id ", why));
+      }
+      if (write_scope) {
+        return error(absl::StrCat(
+            "client \"", name, "\" has a subtree and the scope ",
+            ScopeName(*write_scope),
+            ": a subtree limits reads only; give the writer a token of its "
+            "own"));
+      }
+      client.caller.subtree = std::string(subtree);
     }
     absl::string_view digest_hex = fields[2];
     std::optional<std::string> parsed;
@@ -141,8 +167,8 @@ absl::StatusOr<TokenTable> TokenTable::FromFile(const std::string& path) {
   return Parse(text, path);
 }
 
-absl::StatusOr<std::string> TokenTable::Authorize(absl::string_view token,
-                                                  Scope scope) const {
+absl::StatusOr<Caller> TokenTable::Authorize(absl::string_view token,
+                                             Scope scope) const {
   if (token.empty()) {
     return absl::UnauthenticatedError(
         "this call needs a bearer token (metadata \"authorization: Bearer "
@@ -154,22 +180,24 @@ absl::StatusOr<std::string> TokenTable::Authorize(absl::string_view token,
   }
   if ((it->second.scopes & static_cast<uint8_t>(scope)) == 0) {
     return absl::PermissionDeniedError(
-        absl::StrCat("client \"", it->second.name, "\" lacks the scope ",
+        absl::StrCat("client \"", it->second.caller.name, "\" lacks the scope ",
                      ScopeName(scope), " this call needs"));
   }
-  return it->second.name;
+  return it->second.caller;
 }
 
 std::string TokenFileLine(absl::string_view name,
                           const std::vector<Scope>& scopes,
-                          absl::string_view token) {
-  return absl::StrCat(name, " ",
-                      absl::StrJoin(scopes, ",",
-                                    [](std::string* out, Scope s) {
-                                      absl::StrAppend(out, ScopeName(s));
-                                    }),
-                      " ", kDigestPrefix,
-                      absl::BytesToHexString(Sha256(token)));
+                          absl::string_view token, absl::string_view subtree) {
+  std::string line =
+      absl::StrCat(name, " ",
+                   absl::StrJoin(scopes, ",",
+                                 [](std::string* out, Scope s) {
+                                   absl::StrAppend(out, ScopeName(s));
+                                 }),
+                   " ", kDigestPrefix, absl::BytesToHexString(Sha256(token)));
+  if (!subtree.empty()) absl::StrAppend(&line, " ", kSubtreePrefix, subtree);
+  return line;
 }
 
 }  // namespace orgpulse

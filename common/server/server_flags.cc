@@ -50,6 +50,11 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, metrics_basic_auth_file, "",
           "file of user:sha256-hex-of-password lines; when set, /metrics "
           "asks for HTTP basic auth (reloaded on SIGHUP)");
+ABSL_FLAG(std::string, metrics_tls_cert_file, "",
+          "PEM certificate chain for /metrics; with --metrics_tls_key_file, "
+          "/metrics is served over TLS only (may be the --tls_cert_file)");
+ABSL_FLAG(std::string, metrics_tls_key_file, "",
+          "PEM private key of --metrics_tls_cert_file");
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "serve every caller without a bearer token (instead of "
           "--token_file)");
@@ -93,6 +98,9 @@ ServerOptions ServerOptionsFromFlags() {
       .allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated)};
   options.metrics_basic_auth_file =
       absl::GetFlag(FLAGS_metrics_basic_auth_file);
+  options.metrics_tls = {
+      .cert_file = absl::GetFlag(FLAGS_metrics_tls_cert_file),
+      .key_file = absl::GetFlag(FLAGS_metrics_tls_key_file)};
   return options;
 }
 

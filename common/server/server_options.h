@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "common/auth/call_authorizer.h"
+#include "common/server/metrics_tls.h"
 #include "common/server/transport_security.h"
 #include "common/storage/sync_mode.h"
 
@@ -29,6 +30,8 @@ struct ServerOptions {
   // When set, /metrics asks for HTTP basic auth against this file of users
   // and password digests (see metrics_basic_auth.h).
   std::string metrics_basic_auth_file;
+  // When set, /metrics is served over TLS only (see metrics_tls.h).
+  MetricsTls metrics_tls;
 };
 
 // INVALID_ARGUMENT naming the flag when a shared option is out of range (an

@@ -28,6 +28,9 @@ absl::StatusOr<std::unique_ptr<ServerScaffold>> ServerScaffold::Prepare(
   scaffold->credentials_ = std::move(security->credentials);
   scaffold->authorizer_ = std::move(security->authorizer);
   scaffold->security_description_ = std::move(security->description);
+  if (absl::Status s = CheckMetricsTls(options.metrics_tls); !s.ok()) {
+    return s;
+  }
   if (!options.metrics_basic_auth_file.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsBasicAuth>> auth =
         MetricsBasicAuth::FromFile(options.metrics_basic_auth_file);
@@ -57,6 +60,7 @@ absl::Status ServerScaffold::Serve(
        .max_concurrent_streams = options_.max_concurrent_streams,
        .enable_reflection = options_.enable_reflection,
        .credentials = credentials_,
+       .metrics_tls = options_.metrics_tls,
        .metrics_auth = std::move(metrics_auth)},
       services, registry_, std::move(collectables));
   if (!host.ok()) return host.status();
@@ -70,6 +74,7 @@ absl::Status ServerScaffold::Serve(
           "serving grpc_port=", host_->grpc_port(),
           " metrics_port=", host_->metrics_port(), " ", security_description_,
           " metrics_auth=", metrics_auth_ == nullptr ? "off" : "basic",
+          " metrics_tls=", options_.metrics_tls.enabled() ? "on" : "off",
           " reflection=", options_.enable_reflection ? "on" : "off", details));
   return absl::OkStatus();
 }

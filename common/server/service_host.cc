@@ -42,6 +42,16 @@ std::string CannotListen(absl::string_view what, absl::string_view address,
                       why.empty() ? "" : ": ", why);
 }
 
+// UNAVAILABLE with civetweb's words when it cannot listen.
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartPlainExposer(
+    const std::string& address) {
+  try {
+    return std::make_unique<prometheus::Exposer>(address);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(e.what());
+  }
+}
+
 }  // namespace
 
 // The calls alive on the server, from their first interceptor to the end of
@@ -143,14 +153,18 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
   host->server_->GetHealthCheckService()->SetServingStatus(false);
 
-  try {
-    host->exposer_ =
-        std::make_unique<prometheus::Exposer>(options.metrics_address);
-  } catch (const std::exception& e) {
+  absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+      options.metrics_tls.enabled()
+          ? StartTlsExposer(options.metrics_address, options.metrics_tls)
+          : StartPlainExposer(options.metrics_address);
+  if (absl::IsUnavailable(exposer.status())) {
     const std::string why = WhyCannotBind(options.metrics_address, false);
-    return absl::UnavailableError(CannotListen(
-        "metrics", options.metrics_address, why.empty() ? e.what() : why));
+    return absl::UnavailableError(
+        CannotListen("metrics", options.metrics_address,
+                     why.empty() ? exposer.status().message() : why));
   }
+  if (!exposer.ok()) return exposer.status();
+  host->exposer_ = *std::move(exposer);
   // The exposer holds collectables by weak_ptr; this host keeps them alive.
   host->exposer_->RegisterCollectable(host->registry_);
   for (const auto& c : host->collectables_)

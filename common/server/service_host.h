@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/abuse_limits.h"
+#include "common/server/metrics_tls.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
@@ -41,9 +42,11 @@ struct ServiceHostOptions {
   int max_message_bytes = 16 << 20;
   int max_concurrent_streams = 100;
   bool enable_reflection = false;
-  // The gRPC port's credentials (see server_security.h); required. The
-  // metrics endpoint is plain HTTP: put it on an internal address.
+  // The gRPC port's credentials (see server_security.h); required.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // When enabled, the metrics endpoint is HTTPS only (metrics_tls.h);
+  // otherwise plain HTTP: then put it on an internal address.
+  MetricsTls metrics_tls;
   // When set, /metrics asks for HTTP basic auth and serves a request only if
   // this returns true for its user and password; called on the HTTP
   // server's threads until Shutdown.

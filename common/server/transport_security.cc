@@ -34,27 +34,29 @@ absl::StatusOr<std::string> ReadPem(absl::string_view flag,
 
 // The certificate must parse and the key must be its private key; gRPC
 // itself would only fail at the first handshake.
-absl::Status CheckKeyPair(const TransportSecurity& s, const std::string& cert,
+absl::Status CheckKeyPair(absl::string_view cert_flag,
+                          const std::string& cert_file,
+                          absl::string_view key_flag,
+                          const std::string& key_file, const std::string& cert,
                           const std::string& key) {
   BIO* cert_bio = BIO_new_mem_buf(cert.data(), static_cast<int>(cert.size()));
   X509* x509 = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
   BIO_free(cert_bio);
   if (x509 == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls_cert_file: ", s.cert_file, " holds no PEM certificate"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(cert_flag, ": ", cert_file, " holds no PEM certificate"));
   }
   BIO* key_bio = BIO_new_mem_buf(key.data(), static_cast<int>(key.size()));
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
   BIO_free(key_bio);
   absl::Status status;
   if (pkey == nullptr) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat("--tls_key_file: ", s.key_file,
-                     " holds no unencrypted PEM private key"));
+    status = absl::InvalidArgumentError(absl::StrCat(
+        key_flag, ": ", key_file, " holds no unencrypted PEM private key"));
   } else if (X509_check_private_key(x509, pkey) != 1) {
     status = absl::InvalidArgumentError(
-        absl::StrCat("--tls_key_file: ", s.key_file,
-                     " is not the key of the certificate in ", s.cert_file));
+        absl::StrCat(key_flag, ": ", key_file,
+                     " is not the key of the certificate in ", cert_file));
   }
   EVP_PKEY_free(pkey);
   X509_free(x509);
@@ -62,6 +64,17 @@ absl::Status CheckKeyPair(const TransportSecurity& s, const std::string& cert,
 }
 
 }  // namespace
+
+absl::Status CheckCertificateAndKey(absl::string_view cert_flag,
+                                    const std::string& cert_file,
+                                    absl::string_view key_flag,
+                                    const std::string& key_file) {
+  absl::StatusOr<std::string> cert = ReadPem(cert_flag, cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(key_flag, key_file);
+  if (!key.ok()) return key.status();
+  return CheckKeyPair(cert_flag, cert_file, key_flag, key_file, *cert, *key);
+}
 
 const char* TransportName(const TransportSecurity& security) {
   if (security.plaintext) return "plaintext";
@@ -85,11 +98,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
         "TLS needs --tls_cert_file and --tls_key_file; pass --plaintext to "
         "serve without TLS");
   }
-  absl::StatusOr<std::string> cert = ReadPem("--tls_cert_file", s.cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem("--tls_key_file", s.key_file);
-  if (!key.ok()) return key.status();
-  if (absl::Status k = CheckKeyPair(s, *cert, *key); !k.ok()) return k;
+  if (absl::Status k = CheckCertificateAndKey("--tls_cert_file", s.cert_file,
+                                              "--tls_key_file", s.key_file);
+      !k.ok()) {
+    return k;
+  }
 
   if (!s.client_ca_file.empty()) {
     if (absl::Status ca =

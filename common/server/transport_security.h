@@ -16,7 +16,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 
@@ -39,6 +41,14 @@ struct TransportSecurity {
 // match it), a file that is not PEM; NOT_FOUND for a missing file.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     const TransportSecurity& security);
+
+// OK if `cert_file` holds a PEM certificate and `key_file` its unencrypted
+// private key; else INVALID_ARGUMENT (or NOT_FOUND for a file that cannot be
+// read) naming the flag and file at fault.
+absl::Status CheckCertificateAndKey(absl::string_view cert_flag,
+                                    const std::string& cert_file,
+                                    absl::string_view key_flag,
+                                    const std::string& key_file);
 
 // "plaintext", "tls" or "mtls", for the start-up log line.
 const char* TransportName(const TransportSecurity& security);

@@ -31,6 +31,7 @@ class TestAuthorizer {
   struct Client {
     std::string name;
     std::vector<Scope> scopes;
+    std::string subtree = "";  // empty: reads every team
   };
 
   explicit TestAuthorizer(const std::vector<Client>& clients) {
@@ -45,7 +46,8 @@ class TestAuthorizer {
     {
       std::ofstream out(path);
       for (const Client& c : clients) {
-        out << TokenFileLine(c.name, c.scopes, TokenOf(c.name)) << "\n";
+        out << TokenFileLine(c.name, c.scopes, TokenOf(c.name), c.subtree)
+            << "\n";
       }
     }
     absl::StatusOr<std::unique_ptr<CallAuthorizer>> authorizer =
@@ -59,6 +61,21 @@ class TestAuthorizer {
   }
 
   const CallAuthorizer& authorizer() const { return *authorizer_; }
+  // orgpulse_auth_refused_calls_total{reason=`reason`} so far.
+  double Refusals(const std::string& reason) const {
+    for (const prometheus::MetricFamily& family : registry_.Collect()) {
+      if (family.name != "orgpulse_auth_refused_calls_total") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "reason" && label.value == reason) {
+            return metric.counter.value;
+          }
+        }
+      }
+    }
+    ADD_FAILURE() << "no refusal counter for reason " << reason;
+    return -1;
+  }
 
   static std::string TokenOf(const std::string& name) {
     return absl::StrCat(name, "-token");

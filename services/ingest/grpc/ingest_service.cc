@@ -259,14 +259,14 @@ IngestService::PushStream(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
-      !s.ok()) {
-    return RefuseCall(context, s);
-  }
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kIngestRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::GetTeamExecutionRequest, v1::TeamExecution>::Start(
-      *request, response, [this](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const std::string& team = call.request().team();
         absl::Status status = ValidateTeamArgument("team", team, true);
+        if (status.ok()) status = authorizer_.CheckReadPaths(caller, {team});
         if (status.ok()) {
           absl::StatusOr<TeamExecution> figures =
               ledger_.GetTeamExecution(team);
@@ -280,14 +280,14 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
 grpc::ServerUnaryReactor* IngestService::ListTeams(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
-      !s.ok()) {
-    return RefuseCall(context, s);
-  }
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kIngestRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamsRequest, v1::ListTeamsResponse>::Start(
-      *request, response, [this](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const std::string& prefix = call.request().prefix();
         absl::Status status = ValidateTeamArgument("prefix", prefix, false);
+        if (status.ok()) status = authorizer_.CheckReadPaths(caller, {prefix});
         if (status.ok()) {
           for (const TeamSummary& t : ledger_.ListTeams(prefix)) {
             ToProto(t, *call.response().add_teams());

@@ -36,18 +36,20 @@ grpc::ServerUnaryReactor* InsightsService::SubmitSurveyResponses(
 grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = authorizer_.Check(*context, Scope::kInsightsRead);
-      !s.ok()) {
-    return RefuseCall(context, s);
-  }
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kInsightsRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::GetTeamInsightsRequest, v1::TeamInsights>::Start(
-      *request, response, [this](auto& call) {
+      *request, response, [this, caller = *caller](auto& call) {
         const v1::GetTeamInsightsRequest& request = call.request();
         absl::Status status =
             ValidateTeamArgument("team", request.team(), true);
         if (status.ok() && request.round().size() > kMaxRoundLength) {
           status = InvalidArgumentWithViolations(
               "round is too long", {{"round", "longer than 32 characters"}});
+        }
+        if (status.ok()) {
+          status = authorizer_.CheckReadPaths(caller, {request.team()});
         }
         if (status.ok()) {
           absl::StatusOr<TeamInsights> insights =
@@ -62,15 +64,17 @@ grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
 grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  if (absl::Status s = authorizer_.Check(*context, Scope::kInsightsRead);
-      !s.ok()) {
-    return RefuseCall(context, s);
-  }
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kInsightsRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamInsightsRequest, v1::ListTeamInsightsResponse>::
-      Start(*request, response, [this](auto& call) {
+      Start(*request, response, [this, caller = *caller](auto& call) {
         const v1::ListTeamInsightsRequest& request = call.request();
         absl::Status status =
             ValidateTeamArgument("prefix", request.prefix(), false);
+        if (status.ok()) {
+          status = authorizer_.CheckReadPaths(caller, {request.prefix()});
+        }
         if (status.ok()) {
           const InsightsOrder order =
               request.order() == v1::ListTeamInsightsRequest::ORDER_TEAM

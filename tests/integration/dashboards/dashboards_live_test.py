@@ -3,10 +3,12 @@
 
 Grafana cannot be installed here, so this is the proof instead: it starts the
 real orgpulse-ingest and orgpulse-insights on free loopback ports, their
-/metrics behind basic auth (--metrics_basic_auth_file; a request without the
-password must get 401), and a real Prometheus (Debian's binary) with the
-shipped configuration and rules (made to scrape every second, its commented
-basic_auth turned on), feeds the sample organisation with orgpulse-demo,
+/metrics over TLS only (--metrics_tls_cert_file, a throwaway certificate made
+with openssl; a plain HTTP request must get no answer) and behind basic auth
+(--metrics_basic_auth_file; a request without the password must get 401),
+and a real Prometheus (Debian's binary) with the shipped configuration and
+rules (made to scrape every second, its commented basic_auth, scheme and
+tls_config turned on), feeds the sample organisation with orgpulse-demo,
 waits for the scrapes, then
 
   - checks the dashboards' structure (unique uids, the datasource variable,
@@ -35,6 +37,7 @@ import base64
 import ctypes
 import glob
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -42,6 +45,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -231,10 +235,11 @@ class Prometheus:
 
 
 def test_config(deploy_dir, ingest_metrics, insights_metrics, prom_port,
-                password_file):
+                password_file, ca_file):
     """The shipped prometheus.yml, made to scrape the test's ports every
     second, with the shipped rules by absolute path, and its commented
-    basic_auth for both services turned on with `password_file`."""
+    basic_auth (with `password_file`) and https scheme (verifying with
+    `ca_file`) for both services turned on."""
     with open(os.path.join(deploy_dir, "prometheus", "prometheus.yml")) as f:
         text = f.read()
     rules_dir = os.path.join(deploy_dir, "prometheus", "rules")
@@ -249,6 +254,10 @@ def test_config(deploy_dir, ingest_metrics, insights_metrics, prom_port,
         ("    #   username: prometheus\n", "      username: prometheus\n"),
         ("    #   password_file: /etc/prometheus/metrics-password\n",
          f"      password_file: {password_file}\n"),
+        ("    # scheme: https\n", "    scheme: https\n"),
+        ("    # tls_config:\n", "    tls_config:\n"),
+        ("    #   ca_file: /etc/prometheus/metrics-ca.pem\n",
+         f"      ca_file: {ca_file}\n"),
     ]:
         if old not in text:
             raise RuntimeError(f"prometheus.yml no longer contains {old!r}: "
@@ -271,17 +280,34 @@ def write_metrics_auth(work):
     return users, password_file
 
 
-def metrics_status(port, auth=None):
-    """The HTTP status of GET /metrics, with basic auth (user, password)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+def write_metrics_certificate(work):
+    """A self-signed certificate for 127.0.0.1 and its key (openssl), for
+    --metrics_tls_cert_file/--metrics_tls_key_file and Prometheus' ca_file."""
+    cert = os.path.join(work, "metrics.pem")
+    key = os.path.join(work, "metrics.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def metrics_status(port, ca_file, auth=None, scheme="https"):
+    """The HTTP status of GET /metrics, with basic auth (user, password);
+    None when no HTTP answer came (a plain request to the TLS port)."""
+    request = urllib.request.Request(f"{scheme}://127.0.0.1:{port}/metrics")
     if auth:
         request.add_header("Authorization", "Basic " + base64.b64encode(
             f"{auth[0]}:{auth[1]}".encode()).decode())
+    context = ssl.create_default_context(cafile=ca_file)
     try:
-        with urllib.request.urlopen(request, timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5, context=context) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return None
 
 
 def wait_for(what, predicate, timeout_s, procs):
@@ -669,7 +695,10 @@ def main():
         log(f"dashboards: {len(dashboards)}, panels: {panels}, structure checked")
 
         users, password_file = write_metrics_auth(work)
-        protect = [f"--metrics_basic_auth_file={users}"]
+        cert, key_file = write_metrics_certificate(work)
+        protect = [f"--metrics_basic_auth_file={users}",
+                   f"--metrics_tls_cert_file={cert}",
+                   f"--metrics_tls_key_file={key_file}"]
         ingest_grpc, ingest_metrics = start_service(procs, work, "ingest", args.ingest,
                                                     protect)
         key = os.path.join(work, "respondent.key")
@@ -683,18 +712,21 @@ def main():
         with open(password_file) as f:
             password = f.read()
         for name, port in [("ingest", ingest_metrics), ("insights", insights_metrics)]:
-            statuses = (metrics_status(port), metrics_status(port, ("prometheus", "wrong")),
-                        metrics_status(port, ("prometheus", password)))
-            if statuses != (401, 401, 200):
-                failures.add(f"{name} /metrics (no credentials, wrong password, right "
-                             f"password): HTTP {statuses}, expected (401, 401, 200)")
-        log("/metrics refuses requests without the right basic auth (401)")
+            statuses = (metrics_status(port, cert),
+                        metrics_status(port, cert, ("prometheus", "wrong")),
+                        metrics_status(port, cert, ("prometheus", password), scheme="http"),
+                        metrics_status(port, cert, ("prometheus", password)))
+            if statuses != (401, 401, None, 200):
+                failures.add(f"{name} /metrics (https without credentials, with a wrong "
+                             f"password, plain http with the right one, https with the "
+                             f"right one): HTTP {statuses}, expected (401, 401, None, 200)")
+        log("/metrics is TLS only and refuses requests without the right basic auth")
 
         prom_port = free_port()
         config = os.path.join(work, "prometheus.yml")
         with open(config, "w") as f:
             f.write(test_config(args.deploy_dir, ingest_metrics, insights_metrics,
-                                prom_port, password_file))
+                                prom_port, password_file, cert))
         procs.start("prometheus", [
             args.prometheus, f"--config.file={config}",
             f"--storage.tsdb.path={os.path.join(work, 'tsdb')}",

@@ -57,9 +57,11 @@ TEST(TokenTableTest, AuthorizesByScope) {
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_EQ(table->size(), 2u);
 
-  EXPECT_EQ(*table->Authorize("tok-push", Scope::kIngestPush), "jira-sync");
-  EXPECT_EQ(*table->Authorize("tok-read", Scope::kInsightsRead), "grafana");
-  EXPECT_EQ(*table->Authorize("tok-read", Scope::kIngestRead), "grafana");
+  EXPECT_EQ(table->Authorize("tok-push", Scope::kIngestPush)->name,
+            "jira-sync");
+  EXPECT_EQ(table->Authorize("tok-read", Scope::kInsightsRead)->name,
+            "grafana");
+  EXPECT_EQ(table->Authorize("tok-read", Scope::kIngestRead)->name, "grafana");
 
   EXPECT_THAT(table->Authorize("tok-push", Scope::kIngestRead),
               StatusIs(absl::StatusCode::kPermissionDenied,
@@ -86,9 +88,33 @@ TEST(TokenTableTest, GeneratedLineLoads) {
   EXPECT_THAT(line, Not(HasSubstr(token)));
   absl::StatusOr<TokenTable> table = TokenTable::Parse(line, "tokens");
   ASSERT_TRUE(table.ok()) << table.status();
-  EXPECT_EQ(*table->Authorize(token, Scope::kIngestRead), "insights");
+  EXPECT_EQ(table->Authorize(token, Scope::kIngestRead)->name, "insights");
   EXPECT_THAT(table->Authorize(token, Scope::kIngestPush),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(TokenTableTest, ASubtreeGoesWithTheCaller) {
+  const std::string text =
+      absl::StrCat("eng-lead insights:read,ingest:read ", Digest("tok-eng"),
+                   " subtree=eng/platform  # the platform group only\n",
+                   "grafana insights:read ", Digest("tok-all"), "\n");
+  absl::StatusOr<TokenTable> table = TokenTable::Parse(text, "tokens");
+  ASSERT_TRUE(table.ok()) << table.status();
+  absl::StatusOr<Caller> lead = table->Authorize("tok-eng", Scope::kIngestRead);
+  ASSERT_TRUE(lead.ok()) << lead.status();
+  EXPECT_EQ(lead->name, "eng-lead");
+  EXPECT_EQ(lead->subtree, "eng/platform");
+  EXPECT_EQ(table->Authorize("tok-all", Scope::kInsightsRead)->subtree, "");
+}
+
+TEST(TokenTableTest, GeneratedLineWithASubtreeLoads) {
+  const std::string token = RandomToken();
+  const std::string line =
+      TokenFileLine("eng-lead", {Scope::kInsightsRead}, token, "eng");
+  EXPECT_THAT(line, HasSubstr(" subtree=eng"));
+  absl::StatusOr<TokenTable> table = TokenTable::Parse(line, "tokens");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Authorize(token, Scope::kInsightsRead)->subtree, "eng");
 }
 
 TEST(TokenTableTest, EmptyFileAuthorizesNobody) {
@@ -122,6 +148,19 @@ TEST(TokenTableTest, RejectsBadFilesNamingTheLineButNoDigest) {
        "tokens:2: client \"a\" is listed twice"},
       {absl::StrCat("a ingest:push ", d1, "\nb ingest:read ", d1),
        "tokens:2: client \"b\" has the same token"},
+      {absl::StrCat("a ingest:read ", d1, " eng"),
+       "tokens:1: the fourth field must be subtree=TEAM"},
+      {absl::StrCat("a ingest:read ", d1, " subtree="),
+       "tokens:1: subtree: a team id must not be empty"},
+      {absl::StrCat("a ingest:read ", d1, " subtree=Eng"),
+       "tokens:1: subtree: a team id may hold only lowercase"},
+      {absl::StrCat("a ingest:read ", d1, " subtree=eng/"),
+       "tokens:1: subtree: a team id has an empty path segment"},
+      {absl::StrCat("a ingest:read,ingest:push ", d1, " subtree=eng"),
+       "tokens:1: client \"a\" has a subtree and the scope ingest:push: a "
+       "subtree limits reads only"},
+      {absl::StrCat("a survey:submit ", d1, " subtree=eng"),
+       "scope survey:submit"},
   };
   for (const BadFile& c : cases) {
     absl::StatusOr<TokenTable> table = TokenTable::Parse(c.text, "tokens");

@@ -18,12 +18,15 @@
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "tests/support/loopback.h"
+#include "tests/support/run_command.h"
 #include "tests/support/status_matchers.h"
 
 namespace orgpulse {
 namespace {
 
+using ::orgpulse::testing::CommandResult;
 using ::orgpulse::testing::HttpGet;
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::StatusIs;
 using ::orgpulse::testing::TakenPort;
 using ::testing::AllOf;
@@ -281,6 +284,91 @@ TEST(ServerScaffoldTest, MetricsAreOpenWithoutAnAuthFile) {
   EXPECT_EQ(MetricsStatusLine((*scaffold)->metrics_port()), "HTTP/1.1 200 OK");
   (*scaffold)->Shutdown(
       absl::ZeroDuration(), [] {}, [] { return std::string(); });
+}
+
+// --- TLS on /metrics -------------------------------------------------------
+
+// A self-signed certificate for 127.0.0.1 and its key, made by openssl in
+// the test's temporary directory: {name}.pem, {name}.key.
+std::string MakeCertificate(const std::string& name) {
+  const std::string base = ::testing::TempDir() + "/" + name;
+  const CommandResult made = RunCommand(absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout ",
+      base, ".key -out ", base, ".pem 2>&1"));
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  return base;
+}
+
+// The HTTP status of GET https://127.0.0.1:port/metrics verifying the
+// server with `ca` (curl; "000" when no HTTP answer came), with basic auth
+// when `user` is not empty.
+std::string HttpsStatus(int port, const std::string& ca,
+                        const std::string& user = "",
+                        const std::string& password = "") {
+  const CommandResult r = RunCommand(absl::StrCat(
+      "curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert ", ca,
+      user.empty() ? "" : absl::StrCat(" -u ", user, ":", password),
+      " https://127.0.0.1:", port, "/metrics"));
+  return r.output;
+}
+
+TEST(ServerScaffoldTest, MetricsTlsFilesAreCheckedAtStartUp) {
+  const std::string cert = MakeCertificate("metrics-check");
+  const std::string other = MakeCertificate("metrics-other");
+  ServerOptions options = PlainOptions();
+  options.metrics_tls = {.cert_file = cert + ".pem"};
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs both --metrics_tls_cert_file and "
+                                 "--metrics_tls_key_file")));
+  options.metrics_tls = {.cert_file = cert + ".pem",
+                         .key_file = other + ".key"};
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--metrics_tls_key_file"),
+                             HasSubstr("is not the key of the certificate"))));
+  options.metrics_tls = {.cert_file = cert + ".key", .key_file = cert + ".key"};
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--metrics_tls_cert_file")));
+  options.metrics_tls = {.cert_file = ::testing::TempDir() + "/absent.pem",
+                         .key_file = cert + ".key"};
+  EXPECT_THAT(ServerScaffold::Prepare("test", options),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("--metrics_tls_cert_file: cannot read")));
+}
+
+TEST(ServerScaffoldTest, MetricsOverTlsWithBasicAuthRefuseEverythingElse) {
+  const std::string cert = MakeCertificate("metrics-tls");
+  ServerOptions options = PlainOptions();
+  options.metrics_basic_auth_file = WriteAuthFile("tls-users", kAuthFile);
+  options.metrics_tls = {.cert_file = cert + ".pem", .key_file = cert + ".key"};
+  // Twice in one process: civetweb loads OpenSSL again at each start.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    absl::StatusOr<std::unique_ptr<ServerScaffold>> scaffold =
+        ServerScaffold::Prepare("test", options);
+    ASSERT_TRUE(scaffold.ok()) << scaffold.status();
+    FakeStore store;
+    UnimplementedService service;
+    const absl::Status served = (*scaffold)->Serve({&service}, {}, store, "");
+    ASSERT_TRUE(served.ok()) << served;
+    const int port = (*scaffold)->metrics_port();
+
+    EXPECT_EQ(HttpsStatus(port, cert + ".pem", "prometheus", "s3cret-random"),
+              "200");
+    EXPECT_EQ(HttpsStatus(port, cert + ".pem"), "401");
+    EXPECT_EQ(HttpsStatus(port, cert + ".pem", "prometheus", "wrong"), "401");
+    // Plain HTTP on the TLS port gets no HTTP answer at all.
+    EXPECT_EQ(MetricsStatusLine(port, "prometheus", "s3cret-random"), "");
+    // And the process is still serving after all that.
+    EXPECT_EQ(HttpsStatus(port, cert + ".pem", "prometheus", "s3cret-random"),
+              "200");
+    (*scaffold)->Shutdown(
+        absl::ZeroDuration(), [] {}, [] { return std::string(); });
+  }
 }
 
 }  // namespace

@@ -182,7 +182,9 @@ class IngestServiceTest : public ::testing::Test {
   IngestServiceTest()
       : auth_({{"pusher", {Scope::kIngestPush}},
                {"reader", {Scope::kIngestRead}},
-               {"admin", {Scope::kIngestAdmin}}}),
+               {"admin", {Scope::kIngestAdmin}},
+               {"eng-reader", {Scope::kIngestRead}, "eng"},
+               {"payments-reader", {Scope::kIngestRead}, "eng/payments"}}),
         service_(ledger_, auth_.authorizer()) {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
@@ -546,6 +548,86 @@ TEST_F(IngestServiceTest, ABadTeamArgumentIsRefusedBeforeTheDomain) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
               ElementsAre(Field(&FieldViolation::field, "prefix")));
+}
+
+// --- reads limited to a subtree ----------------------------------------
+
+TEST_F(IngestServiceTest, GetTeamExecutionServesPathsInTheTokensSubtree) {
+  EXPECT_CALL(ledger_, GetTeamExecution(absl::string_view("eng")))
+      .WillOnce(Return(TeamExecution{.team = "eng"}));
+  EXPECT_CALL(ledger_, GetTeamExecution(absl::string_view("eng/payments")))
+      .Times(2)
+      .WillRepeatedly(Return(TeamExecution{.team = "eng/payments"}));
+  for (const auto& [client, team] :
+       {std::pair<std::string, std::string>{"eng-reader", "eng"},
+        {"eng-reader", "eng/payments"},
+        {"payments-reader", "eng/payments"}}) {
+    SCOPED_TRACE(client + " " + team);
+    v1::GetTeamExecutionRequest request;
+    request.set_team(team);
+    v1::TeamExecution response;
+    auto context = Context(client);
+    const grpc::Status status =
+        stub_->GetTeamExecution(context.get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.team(), team);
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 0);
+}
+
+TEST_F(IngestServiceTest, GetTeamExecutionRefusesPathsOutsideTheSubtree) {
+  EXPECT_CALL(ledger_, GetTeamExecution).Times(0);
+  // A sibling, a name sharing the characters but not the segment, and a
+  // rollup above the subtree: refused, not narrowed.
+  for (const auto& [client, team] :
+       {std::pair<std::string, std::string>{"eng-reader", "sales"},
+        {"eng-reader", "engineering"},
+        {"payments-reader", "eng"},
+        {"payments-reader", "eng/search"}}) {
+    SCOPED_TRACE(client + " " + team);
+    v1::GetTeamExecutionRequest request;
+    request.set_team(team);
+    v1::TeamExecution response;
+    auto context = Context(client);
+    const grpc::Status status =
+        stub_->GetTeamExecution(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr(absl::StrCat(
+                    "reads only the subtree \"",
+                    client == "eng-reader" ? "eng" : "eng/payments", "\"")));
+    EXPECT_THAT(status.error_message(), HasSubstr("\"" + team + "\""));
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 4);
+}
+
+TEST_F(IngestServiceTest, ListTeamsServesAPrefixInTheSubtreeOnly) {
+  EXPECT_CALL(ledger_, ListTeams(absl::string_view("eng")))
+      .WillOnce(Return(
+          std::vector<TeamSummary>{{"eng/payments", 10, Utc(2026, 3, 10)}}));
+  v1::ListTeamsRequest in_scope;
+  in_scope.set_prefix("eng");
+  v1::ListTeamsResponse response;
+  auto context = Context("eng-reader");
+  ASSERT_TRUE(stub_->ListTeams(context.get(), in_scope, &response).ok());
+  ASSERT_EQ(response.teams_size(), 1);
+  EXPECT_EQ(response.teams(0).team(), "eng/payments");
+
+  // Every team (no prefix) is above the subtree: refused, not narrowed.
+  for (const std::string prefix : {"", "sales", "engineering"}) {
+    SCOPED_TRACE(prefix);
+    v1::ListTeamsRequest out_of_scope;
+    out_of_scope.set_prefix(prefix);
+    v1::ListTeamsResponse refused;
+    auto again = Context("eng-reader");
+    const grpc::Status status =
+        stub_->ListTeams(again.get(), out_of_scope, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("reads only the subtree \"eng\""));
+    EXPECT_EQ(refused.teams_size(), 0);
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 3);
 }
 
 // --- reads ---------------------------------------------------------------

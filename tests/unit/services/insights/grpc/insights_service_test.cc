@@ -105,7 +105,8 @@ class InsightsServiceTest : public ::testing::Test {
       : hasher_(Hasher()),
         auth_({{"submitter", {Scope::kSurveySubmit}},
                {"analyst", {Scope::kInsightsRead}},
-               {"ingest-reader", {Scope::kIngestRead}}}),
+               {"ingest-reader", {Scope::kIngestRead}},
+               {"eng-lead", {Scope::kInsightsRead}, "eng"}}),
         service_(insights_, hasher_, auth_.authorizer()) {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
@@ -287,6 +288,58 @@ TEST_F(InsightsServiceTest, BadArgumentsAreRefusedBeforeTheDomain) {
   EXPECT_EQ(bad_prefix.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(FieldViolationsFromGrpcStatus(bad_prefix),
               ElementsAre(Field(&FieldViolation::field, "prefix")));
+}
+
+// --- reads limited to a subtree ----------------------------------------
+
+TEST_F(InsightsServiceTest, GetTeamInsightsServesTheSubtreeAndRefusesTheRest) {
+  EXPECT_CALL(insights_, GetTeamInsights(absl::string_view("eng"), _))
+      .WillOnce(Return(Released("eng", 70)));
+  EXPECT_CALL(insights_, GetTeamInsights(absl::string_view("eng/payments"), _))
+      .WillOnce(Return(Released("eng/payments", 80)));
+  for (const std::string team : {"eng", "eng/payments"}) {
+    v1::TeamInsights response;
+    const grpc::Status status = Get("eng-lead", team, "", &response);
+    ASSERT_TRUE(status.ok()) << team << ": " << status.error_message();
+    EXPECT_EQ(response.team(), team);
+  }
+  // StrictMock: a refused path never reaches the domain.
+  for (const std::string team : {"sales", "engineering"}) {
+    SCOPED_TRACE(team);
+    v1::TeamInsights response;
+    const grpc::Status status = Get("eng-lead", team, "", &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(
+        status.error_message(),
+        HasSubstr("client \"eng-lead\" reads only the subtree \"eng\""));
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 2);
+}
+
+TEST_F(InsightsServiceTest, ListTeamInsightsServesTheSubtreeAndRefusesARollup) {
+  EXPECT_CALL(insights_,
+              ListTeamInsights(absl::string_view("eng"), InsightsOrder::kTeam))
+      .WillOnce(Return(std::vector<TeamInsights>{Released("eng/search", 40)}));
+  v1::ListTeamInsightsRequest in_scope;
+  in_scope.set_prefix("eng");
+  in_scope.set_order(v1::ListTeamInsightsRequest::ORDER_TEAM);
+  v1::ListTeamInsightsResponse listed;
+  ASSERT_TRUE(List("eng-lead", in_scope, &listed).ok());
+  ASSERT_EQ(listed.teams_size(), 1);
+  EXPECT_EQ(listed.teams(0).team(), "eng/search");
+
+  // The whole org (no prefix) is above the subtree: refused, not narrowed.
+  for (const std::string prefix : {"", "sales"}) {
+    SCOPED_TRACE(prefix);
+    v1::ListTeamInsightsRequest out_of_scope;
+    out_of_scope.set_prefix(prefix);
+    v1::ListTeamInsightsResponse refused;
+    const grpc::Status status = List("eng-lead", out_of_scope, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(), HasSubstr("subtree \"eng\""));
+    EXPECT_EQ(refused.teams_size(), 0);
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 2);
 }
 
 // --- reads ---------------------------------------------------------------
