@@ -46,7 +46,8 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
           "(--token_file), which holds the token's SHA-256, not the token.\n"
           "After editing the tokens file, send the service SIGHUP.\n"
           "\n"
-          "scopes: ingest:push, ingest:read, survey:submit, insights:read",
+          "scopes: ingest:push, ingest:read, survey:submit, insights:read,\n"
+          "survey:erase",
       .flags = {
           {.name = "scopes",
            .value_name = "LIST",

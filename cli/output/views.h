@@ -17,9 +17,12 @@ namespace orgpulse::cli {
 std::string FormatTeams(const ingest::v1::ListTeamsResponse& teams);
 std::string FormatExecution(const ingest::v1::TeamExecution& figures);
 std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
+std::string FormatErase(const insights::v1::EraseRespondentResponse& erased);
 
-// One line, ending with a newline.
-std::string ToJson(const google::protobuf::Message& message);
+// One line, ending with a newline. `with_defaults`: fields at their default
+// values too (an erasure of nothing says "erased": "0").
+std::string ToJson(const google::protobuf::Message& message,
+                   bool with_defaults = false);
 
 }  // namespace orgpulse::cli
 

@@ -28,6 +28,7 @@ constexpr NamedScope kScopes[] = {
     {Scope::kIngestRead, "ingest:read"},
     {Scope::kSurveySubmit, "survey:submit"},
     {Scope::kInsightsRead, "insights:read"},
+    {Scope::kSurveyErase, "survey:erase"},
 };
 
 }  // namespace

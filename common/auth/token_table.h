@@ -35,9 +35,11 @@ enum class Scope : uint8_t {
   kIngestRead = 2,    // ingest: GetTeamExecution, ListTeams
   kSurveySubmit = 4,  // insights: SubmitSurveyResponses
   kInsightsRead = 8,  // insights: GetTeamInsights, ListTeamInsights
+  kSurveyErase = 32,  // insights: EraseRespondent
 };
 
-// "ingest:push", "ingest:read", "survey:submit", "insights:read".
+// "ingest:push", "ingest:read", "survey:submit", "insights:read",
+// "survey:erase".
 absl::string_view ScopeName(Scope scope);
 std::optional<Scope> ParseScope(absl::string_view name);
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
@@ -159,7 +161,10 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
                    "; PRAGMA cache_size=-16384;"  // 16 MiB page cache
                    // A log that grew while checkpoints failed (a full disk) is
                    // cut back to this size once they succeed again.
-                   " PRAGMA journal_size_limit=67108864;");
+                   " PRAGMA journal_size_limit=67108864;"
+                   // Deleted rows are zeroed, not left in free pages
+                   // (erasure and retention promise that).
+                   " PRAGMA secure_delete=ON;");
   for (const std::string& sql : {pragmas, std::string(kSchema)}) {
     status = log->db_.Exec(sql, "initialise");
     if (!status.ok()) return log->Located(status);
@@ -194,12 +199,17 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
                        "); refusing to serve figures from it"));
     }
   }
-  if (wal->damaged()) {
-    // Copy what SQLite recovered into the database and empty the log, so
-    // the dropped frames cannot trouble the next start.
-    status = log->db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)",
-                           "checkpoint after discarding");
-    if (!status.ok()) return log->Located(status);
+  // Copy the write-ahead log into the database and empty it: frames dropped
+  // after damage cannot trouble the next start, and old pages that a
+  // Rewrite replaced just before a crash leave the files. Only the first
+  // must succeed; on a full disk the service still starts (and the next
+  // Rewrite scrubs).
+  status = log->TruncateWal();
+  if (!status.ok()) {
+    if (wal->damaged()) return status;
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("cannot truncate the write-ahead log at start: ",
+                     status.message()));
   }
   absl::StatusOr<SqliteStatement> insert = SqliteStatement::Prepare(
       log->db_.get(), "INSERT INTO log(items, blob) VALUES (?, ?)", "append",
@@ -376,6 +386,84 @@ absl::Status SqliteLog::Replay(
     if (!*row) return absl::OkStatus();
     if (absl::Status s = fn(select->ColumnBlob(0)); !s.ok()) return s;
   }
+}
+
+absl::Status SqliteLog::TruncateWal() {
+  // Waits for the background checkpoint, the only other user of the log.
+  sqlite3_busy_timeout(db_.get(), 5000);
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_.get(), 0);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  return Located(SqliteError(db_.get(), rc, "truncating the write-ahead log"));
+}
+
+absl::StatusOr<int64_t> SqliteLog::Rewrite(
+    absl::FunctionRef<absl::StatusOr<LogRowEdit>(absl::string_view blob)> edit,
+    absl::Span<const LogRow> append) {
+  // Edits are collected first: changing rows under a running SELECT of the
+  // same table is not defined.
+  std::vector<std::pair<int64_t, LogRowEdit>> edits;
+  {
+    absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
+        db_.get(), "SELECT seq, blob FROM log ORDER BY seq", "rewrite: read");
+    if (!select.ok()) return Located(select.status());
+    while (true) {
+      absl::StatusOr<bool> row = select->Step();
+      if (!row.ok()) return Located(row.status());
+      if (!*row) break;
+      absl::StatusOr<LogRowEdit> e = edit(select->ColumnBlob(1));
+      if (!e.ok()) return e.status();
+      if (e->kind != LogRowEdit::Kind::kKeep) {
+        edits.emplace_back(select->ColumnInt64(0), *std::move(e));
+      }
+    }
+  }
+  if (!edits.empty() || !append.empty()) {
+    absl::Status s = db_.Exec("BEGIN IMMEDIATE", "rewrite: begin");
+    if (!s.ok()) return Located(s);
+    auto run = [&]() -> absl::Status {
+      absl::StatusOr<SqliteStatement> update = SqliteStatement::Prepare(
+          db_.get(), "UPDATE log SET items = ?, blob = ? WHERE seq = ?",
+          "rewrite: replace");
+      if (!update.ok()) return update.status();
+      absl::StatusOr<SqliteStatement> remove = SqliteStatement::Prepare(
+          db_.get(), "DELETE FROM log WHERE seq = ?", "rewrite: drop");
+      if (!remove.ok()) return remove.status();
+      for (const auto& [seq, e] : edits) {
+        SqliteStatement& stmt =
+            e.kind == LogRowEdit::Kind::kDrop ? *remove : *update;
+        if (e.kind == LogRowEdit::Kind::kDrop) {
+          stmt.BindInt64(1, seq);
+        } else {
+          stmt.BindInt64(1, e.row.items);
+          stmt.BindBlob(2, e.row.blob);
+          stmt.BindInt64(3, seq);
+        }
+        if (absl::Status r = stmt.Run(); !r.ok()) return r;
+      }
+      for (const LogRow& row : append) {
+        insert_.BindInt64(1, row.items);
+        insert_.BindBlob(2, row.blob);
+        if (absl::Status r = insert_.Run(); !r.ok()) return r;
+      }
+      return db_.Exec("COMMIT", "rewrite: commit");
+    };
+    s = run();
+    if (!s.ok()) {
+      if (!sqlite3_get_autocommit(db_.get())) {
+        db_.Exec("ROLLBACK", "rollback").IgnoreError();
+      }
+      return Located(s);
+    }
+  }
+  if (absl::Status s = TruncateWal(); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        s.message(),
+        "; the change is durable, but removed data may remain in the "
+        "write-ahead log until the next rewrite or start"));
+  }
+  return static_cast<int64_t>(edits.size());
 }
 
 }  // namespace orgpulse

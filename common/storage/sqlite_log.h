@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/storage/sqlite_handle.h"
 #include "common/storage/sync_mode.h"
 
@@ -55,6 +56,22 @@ struct SqliteLogOptions {
   // wal_check.h), open anyway and drop them (a copy of the log is kept beside
   // it, and the loss is logged as an error) instead of refusing (DATA_LOSS).
   bool discard_damaged_wal = false;
+};
+
+// One row of the log, and what SqliteLog::Rewrite does with one.
+struct LogRow {
+  std::string blob;
+  int64_t items = 0;
+};
+struct LogRowEdit {
+  enum class Kind { kKeep, kReplace, kDrop };
+  static LogRowEdit Keep() { return {}; }
+  static LogRowEdit Drop() { return {Kind::kDrop, {}}; }
+  static LogRowEdit Replace(LogRow row) {
+    return {Kind::kReplace, std::move(row)};
+  }
+  Kind kind = Kind::kKeep;
+  LogRow row;  // kReplace: the row's new content
 };
 
 class SqliteLog {
@@ -95,12 +112,32 @@ class SqliteLog {
   [[nodiscard]] absl::Status Replay(
       absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
 
+  // Rewrites the log in one atomic, durable transaction: `edit` sees every
+  // row's blob in append order and says what becomes of it (a replaced row
+  // keeps its place in the order), then `append` is added at the end.
+  // Returns how many rows were replaced or dropped. An error from `edit`
+  // is returned with nothing changed.
+  //
+  // What it removes leaves no bytes in the files (erasure, retention):
+  // freed space is zeroed (secure_delete is on for the connection), and after
+  // the commit the write-ahead log, which still holds the old pages, is
+  // copied into the database and truncated to nothing. If that truncation
+  // cannot finish, UNAVAILABLE says so although the rewrite is durable; the
+  // next Rewrite (even one changing nothing) or the next Open scrubs it.
+  // REQUIRES: one caller at a time, together with Append.
+  [[nodiscard]] absl::StatusOr<int64_t> Rewrite(
+      absl::FunctionRef<absl::StatusOr<LogRowEdit>(absl::string_view blob)>
+          edit,
+      absl::Span<const LogRow> append);
+
  private:
   SqliteLog() = default;
   // `status` from the wrappers, with the file's path in front.
   absl::Status Located(const absl::Status& status) const;
   void SetWritable(bool writable, int64_t failed_bytes)
       ABSL_LOCKS_EXCLUDED(state_mu_);
+  // Checkpoints the write-ahead log into the database and truncates it.
+  absl::Status TruncateWal();
   // True if an append of the size that failed would fit now.
   bool SpaceReturned(int64_t failed_bytes);
   void BackgroundLoop(absl::Duration checkpoint_interval,
