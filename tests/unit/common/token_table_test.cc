@@ -40,9 +40,10 @@ TEST(RandomTokenTest, IsPrefixedUrlSafeAndDifferentEachTime) {
 
 TEST(ScopeTest, NamesRoundTrip) {
   for (Scope s : {Scope::kIngestPush, Scope::kIngestRead, Scope::kSurveySubmit,
-                  Scope::kInsightsRead}) {
+                  Scope::kInsightsRead, Scope::kSurveyErase}) {
     EXPECT_EQ(ParseScope(ScopeName(s)), s);
   }
+  EXPECT_EQ(ScopeName(Scope::kSurveyErase), "survey:erase");
   EXPECT_EQ(ParseScope("ingest:write"), std::nullopt);
   EXPECT_EQ(ParseScope(""), std::nullopt);
 }
