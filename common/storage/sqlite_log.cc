@@ -201,9 +201,9 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   }
   // Copy the write-ahead log into the database and empty it: frames dropped
   // after damage cannot trouble the next start, and old pages that a
-  // Rewrite replaced just before a crash leave the files. Only the first
-  // must succeed; on a full disk the service still starts (and the next
-  // Rewrite scrubs).
+  // Rewrite replaced just before a crash leave the files. After damage it
+  // must succeed; otherwise a failure (a full disk) only leaves the
+  // scrubbing to the next Rewrite, and the log opens.
   status = log->TruncateWal();
   if (!status.ok()) {
     if (wal->damaged()) return status;

@@ -2,6 +2,8 @@
 // storage both services build on. Each Append is one atomic, durable
 // transaction adding one row at the end of the table (sequential rowids, so
 // appends never touch random pages); Replay reads every row in order.
+// Rewrite changes or removes rows in place, for erasure and retention, and
+// leaves no removed byte in the files.
 //
 // A full disk (or max_bytes) is a state, not only an error: once an append
 // fails for lack of space the log refuses appends at once with

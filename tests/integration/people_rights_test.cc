@@ -180,7 +180,7 @@ TEST_F(PeopleRightsTest, AnErasedPersonIsInNoFigureAndNoFile) {
       EXPECT_TRUE(t.morale().suppressed()) << node << "@" << round;
       EXPECT_EQ(t.morale().respondents(), 0) << node << "@" << round;
     }
-    for (const char* node : {"eng/search", "eng/platform", "ops"}) {
+    for (const char* node : {"eng/search", "eng/platform", "ops", "sales"}) {
       const std::string key = absl::StrCat(node, "@", round);
       EXPECT_EQ(after[key], before.at(key)) << key;
     }

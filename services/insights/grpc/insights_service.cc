@@ -96,12 +96,12 @@ grpc::ServerUnaryReactor* InsightsService::EraseRespondent(
       Start(*request, response, [this](auto& call) {
         const std::string& id = call.request().respondent_id();
         if (id.empty() || id.size() > kMaxRespondentIdLength) {
+          const std::string why =
+              id.empty() ? "is required"
+                         : absl::StrCat("is longer than ",
+                                        kMaxRespondentIdLength, " bytes");
           call.Finish(InvalidArgumentWithViolations(
-              "no respondent to erase",
-              {{"respondent_id",
-                id.empty() ? "is required"
-                           : absl::StrCat("longer than ",
-                                          kMaxRespondentIdLength, " bytes")}}));
+              absl::StrCat("respondent_id ", why), {{"respondent_id", why}}));
           return;
         }
         // Rewrites the store and rebuilds the figures on this callback
