@@ -89,4 +89,20 @@ absl::StatusOr<v1::ListTeamInsightsResponse> InsightsClient::ListTeamInsights(
   return response;
 }
 
+absl::StatusOr<v1::EraseRespondentResponse> InsightsClient::EraseRespondent(
+    absl::string_view respondent_id) {
+  v1::EraseRespondentRequest request;
+  request.set_respondent_id(std::string(respondent_id));
+  v1::EraseRespondentResponse response;
+  // Retried like the rest: erasing again is harmless.
+  const grpc::Status status = CallWithRetries(options_.retry, sleep_, [&] {
+    grpc::ClientContext context;
+    PrepareContext(options_, options_.timeout, context);
+    response.Clear();
+    return stub_->EraseRespondent(&context, request, &response);
+  });
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 }  // namespace orgpulse

@@ -63,6 +63,9 @@ class InsightsClient {
       absl::string_view prefix,
       insights::v1::ListTeamInsightsRequest::Order order =
           insights::v1::ListTeamInsightsRequest::ORDER_RISK);
+  // Idempotent, so retried on UNAVAILABLE too.
+  absl::StatusOr<insights::v1::EraseRespondentResponse> EraseRespondent(
+      absl::string_view respondent_id);
 
  private:
   std::unique_ptr<insights::v1::InsightsService::Stub> stub_;

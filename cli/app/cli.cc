@@ -23,6 +23,8 @@ constexpr char kUsage[] =
     "                        procedures, KPIs)\n"
     "  insights [PREFIX]     where the manager and leader views meet, highest\n"
     "                        risk first\n"
+    "  survey erase --respondent=ID\n"
+    "                        erase one person's survey responses\n"
     "  token new NAME        make a bearer token and its tokens-file line\n"
     "  remove --source=S     undo an import: remove a source's events\n"
     "                        (--from, --to, --dry-run)\n"
@@ -64,6 +66,7 @@ int RunCli(const std::vector<std::string>& args, const CliContext& context) {
   if (command == "teams") return RunTeams(rest, context);
   if (command == "execution") return RunExecution(rest, context);
   if (command == "insights") return RunInsights(rest, context);
+  if (command == "survey") return RunSurvey(rest, context);
   if (command == "token") return RunToken(rest, context);
   if (command == "remove") return RunRemove(rest, context);
   *context.err << "orgpulse: unknown command \"" << command

@@ -141,4 +141,44 @@ int RunInsights(const std::vector<std::string>& args,
                 client->ListTeamInsights(prefix, order), &FormatInsights);
 }
 
+int RunSurvey(const std::vector<std::string>& args, const CliContext& context) {
+  static const auto* command = new CommandSpec{
+      .name = "survey",
+      .usage = "survey erase --respondent=ID [flags]",
+      .description =
+          "Erases one person's survey responses from the insights service,\n"
+          "every round, given the respondent id (or email) the survey was\n"
+          "imported with. Nothing of theirs stays in the service's data\n"
+          "files; the figures of the groups they were in are withheld in\n"
+          "those rounds until k new responses arrive. Erasing again, or a\n"
+          "person never imported, erases nothing and succeeds. Needs a token\n"
+          "with the scope survey:erase.",
+      .flags = {{.name = "respondent",
+                 .value_name = "ID",
+                 .help = "the respondent id or email, as imported"}}};
+  ParsedArgs parsed;
+  std::unique_ptr<InsightsClient> client;
+  std::string address;
+  if (auto done = Connect(*command, args, context, Service::kInsights, 1,
+                          parsed, client, address)) {
+    return *done;
+  }
+  if (parsed.positionals().empty() || parsed.positionals()[0] != "erase") {
+    return UsageError(*command, context, "expected: survey erase");
+  }
+  if (!parsed.IsSet("respondent") || parsed.Get("respondent").empty()) {
+    return UsageError(*command, context, "--respondent is required");
+  }
+  const absl::StatusOr<sv1::EraseRespondentResponse> erased =
+      client->EraseRespondent(parsed.Get("respondent"));
+  if (!erased.ok()) {
+    return Fail(
+        context, ExitCodeForServerStatus(erased.status()),
+        DescribeServerError(Service::kInsights, address, erased.status()));
+  }
+  *context.out << (parsed.Flag("json") ? ToJson(*erased, /*with_defaults=*/true)
+                                       : FormatErase(*erased));
+  return kExitOk;
+}
+
 }  // namespace orgpulse::cli

@@ -1,5 +1,6 @@
-// `orgpulse teams [PREFIX]`, `orgpulse execution TEAM` and
-// `orgpulse insights [PREFIX]`: tables, or JSON with --json.
+// `orgpulse teams [PREFIX]`, `orgpulse execution TEAM`,
+// `orgpulse insights [PREFIX]` and `orgpulse survey erase`: text, or JSON
+// with --json.
 #ifndef ORGPULSE_CLI_APP_QUERIES_H_
 #define ORGPULSE_CLI_APP_QUERIES_H_
 
@@ -15,6 +16,7 @@ int RunExecution(const std::vector<std::string>& args,
                  const CliContext& context);
 int RunInsights(const std::vector<std::string>& args,
                 const CliContext& context);
+int RunSurvey(const std::vector<std::string>& args, const CliContext& context);
 
 }  // namespace orgpulse::cli
 

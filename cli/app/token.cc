@@ -49,16 +49,11 @@ int RunToken(const std::vector<std::string>& args, const CliContext& context) {
           "(--token_file), which holds the token's SHA-256, not the token.\n"
           "After editing the tokens file, send the service SIGHUP.\n"
           "\n"
-          "scopes: ingest:push, ingest:read, survey:submit, insights:read,
-"
-          "ingest:admin
-"
-          "
-"
-          "--subtree=eng limits a reader to eng and eng/*: any read of
-"
-          "another team, or of a rollup above eng, is refused. Read scopes
-"
+          "scopes: ingest:push, ingest:read, survey:submit, insights:read,\n"
+          "ingest:admin, survey:erase\n"
+          "\n"
+          "--subtree=eng limits a reader to eng and eng/*: any read of\n"
+          "another team, or of a rollup above eng, is refused. Read scopes\n"
           "only.",
       .flags = {
           {.name = "scopes",

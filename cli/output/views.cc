@@ -254,9 +254,24 @@ std::string FormatRemoval(absl::string_view source,
   return out;
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
+std::string FormatErase(const sv1::EraseRespondentResponse& erased) {
+  if (erased.erased() == 0) {
+    return "erased nothing: no response of this respondent is stored "
+           "(erased before, or never imported)\n";
+  }
+  return absl::StrCat(
+      "erased ", erased.erased(),
+      " response(s) of this respondent, in round(s) ",
+      absl::StrJoin(erased.rounds(), ", "),
+      ".\nThe figures of the groups they were in are withheld in those rounds "
+      "until k new responses arrive.\n");
+}
+
+std::string ToJson(const google::protobuf::Message& message,
+                   bool with_defaults) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = with_defaults;
   // Fields at their defaults are left out, as proto3 JSON does: a suppressed
   // group then shows no respondent count at all, not a misleading 0.
   std::string out;

@@ -24,8 +24,12 @@ std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
 std::string FormatRemoval(absl::string_view source,
                           const ingest::v1::RemoveEventsResponse& removal);
 
-// One line, ending with a newline.
-std::string ToJson(const google::protobuf::Message& message);
+std::string FormatErase(const insights::v1::EraseRespondentResponse& erased);
+
+// One line, ending with a newline. `with_defaults`: fields at their default
+// values too (an erasure of nothing says "erased": "0").
+std::string ToJson(const google::protobuf::Message& message,
+                   bool with_defaults = false);
 
 }  // namespace orgpulse::cli
 

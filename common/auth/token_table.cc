@@ -31,6 +31,7 @@ constexpr NamedScope kScopes[] = {
     {Scope::kSurveySubmit, "survey:submit"},
     {Scope::kInsightsRead, "insights:read"},
     {Scope::kIngestAdmin, "ingest:admin"},
+    {Scope::kSurveyErase, "survey:erase"},
 };
 
 }  // namespace

@@ -44,10 +44,11 @@ enum class Scope : uint8_t {
   kSurveySubmit = 4,  // insights: SubmitSurveyResponses
   kInsightsRead = 8,  // insights: GetTeamInsights, ListTeamInsights
   kIngestAdmin = 16,  // ingest: RemoveEvents
+  kSurveyErase = 32,  // insights: EraseRespondent
 };
 
 // "ingest:push", "ingest:read", "survey:submit", "insights:read",
-// "ingest:admin".
+// "ingest:admin", "survey:erase".
 absl::string_view ScopeName(Scope scope);
 std::optional<Scope> ParseScope(absl::string_view name);
 

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -162,7 +161,10 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
                    "; PRAGMA cache_size=-16384;"  // 16 MiB page cache
                    // A log that grew while checkpoints failed (a full disk) is
                    // cut back to this size once they succeed again.
-                   " PRAGMA journal_size_limit=67108864;");
+                   " PRAGMA journal_size_limit=67108864;"
+                   // Deleted rows are zeroed, not left in free pages
+                   // (erasure and retention promise that).
+                   " PRAGMA secure_delete=ON;");
   for (const std::string& sql : {pragmas, std::string(kSchema)}) {
     status = log->db_.Exec(sql, "initialise");
     if (!status.ok()) return log->Located(status);
@@ -197,12 +199,17 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
                        "); refusing to serve figures from it"));
     }
   }
-  if (wal->damaged()) {
-    // Copy what SQLite recovered into the database and empty the log, so
-    // the dropped frames cannot trouble the next start.
-    status = log->db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)",
-                           "checkpoint after discarding");
-    if (!status.ok()) return log->Located(status);
+  // Copy the write-ahead log into the database and empty it: frames dropped
+  // after damage cannot trouble the next start, and old pages that a
+  // Rewrite replaced just before a crash leave the files. After damage it
+  // must succeed; otherwise a failure (a full disk) only leaves the
+  // scrubbing to the next Rewrite, and the log opens.
+  status = log->TruncateWal();
+  if (!status.ok()) {
+    if (wal->damaged()) return status;
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("cannot truncate the write-ahead log at start: ",
+                     status.message()));
   }
   absl::StatusOr<SqliteStatement> insert = SqliteStatement::Prepare(
       log->db_.get(), "INSERT INTO log(items, blob) VALUES (?, ?)", "append",
@@ -381,85 +388,82 @@ absl::Status SqliteLog::Replay(
   }
 }
 
-absl::StatusOr<int64_t> SqliteLog::Rewrite(
-    absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn) {
-  if (!writable()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        path_,
-        ": out of space; nothing was changed. Try again once there is "
-        "room"));
-  }
-  // IMMEDIATE takes the write lock now: the background checkpoints read
-  // concurrently and never see a half-done rewrite.
-  if (absl::Status s = db_.Exec("BEGIN IMMEDIATE", "begin rewrite"); !s.ok()) {
-    return Located(s);
-  }
-  int64_t changed = 0;
-  absl::Status status = RewriteRows(fn, changed);
-  if (status.ok()) status = Located(db_.Exec("COMMIT", "commit rewrite"));
-  if (!status.ok()) {
-    if (!sqlite3_get_autocommit(db_.get())) {
-      db_.Exec("ROLLBACK", "rollback rewrite").IgnoreError();
-    }
-    return status;
-  }
-  return changed;
+absl::Status SqliteLog::TruncateWal() {
+  // Waits for the background checkpoint, the only other user of the log.
+  sqlite3_busy_timeout(db_.get(), 5000);
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_.get(), 0);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  return Located(SqliteError(db_.get(), rc, "truncating the write-ahead log"));
 }
 
-absl::Status SqliteLog::RewriteRows(
-    absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn,
-    int64_t& changed) {
-  // Rows are read a few at a time and changed between reads, never while a
-  // SELECT on the table is open (SQLite leaves that undefined); a row holds a
-  // whole commit group, so a few rows are already megabytes.
-  constexpr int64_t kRowsPerRead = 16;
-  absl::StatusOr<SqliteStatement> update = SqliteStatement::Prepare(
-      db_.get(), "UPDATE log SET items = ?, blob = ? WHERE seq = ?",
-      "rewrite row");
-  if (!update.ok()) return Located(update.status());
-  absl::StatusOr<SqliteStatement> remove = SqliteStatement::Prepare(
-      db_.get(), "DELETE FROM log WHERE seq = ?", "delete row");
-  if (!remove.ok()) return Located(remove.status());
-  int64_t after = std::numeric_limits<int64_t>::min();
-  while (true) {
-    std::vector<std::pair<int64_t, RowRewrite>> changes;
-    int64_t rows = 0;
-    {
-      absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
-          db_.get(),
-          "SELECT seq, blob FROM log WHERE seq > ? ORDER BY seq LIMIT ?",
-          "read rows");
-      if (!select.ok()) return Located(select.status());
-      select->BindInt64(1, after);
-      select->BindInt64(2, kRowsPerRead);
-      while (true) {
-        absl::StatusOr<bool> row = select->Step();
-        if (!row.ok()) return Located(row.status());
-        if (!*row) break;
-        ++rows;
-        after = select->ColumnInt64(0);
-        absl::StatusOr<RowRewrite> rewrite = fn(select->ColumnBlob(1));
-        if (!rewrite.ok()) return rewrite.status();
-        if (rewrite->action != RowRewrite::Action::kKeep) {
-          changes.emplace_back(after, *std::move(rewrite));
-        }
+absl::StatusOr<int64_t> SqliteLog::Rewrite(
+    absl::FunctionRef<absl::StatusOr<LogRowEdit>(absl::string_view blob)> edit,
+    absl::Span<const LogRow> append) {
+  // Edits are collected first: changing rows under a running SELECT of the
+  // same table is not defined.
+  std::vector<std::pair<int64_t, LogRowEdit>> edits;
+  {
+    absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
+        db_.get(), "SELECT seq, blob FROM log ORDER BY seq", "rewrite: read");
+    if (!select.ok()) return Located(select.status());
+    while (true) {
+      absl::StatusOr<bool> row = select->Step();
+      if (!row.ok()) return Located(row.status());
+      if (!*row) break;
+      absl::StatusOr<LogRowEdit> e = edit(select->ColumnBlob(1));
+      if (!e.ok()) return e.status();
+      if (e->kind != LogRowEdit::Kind::kKeep) {
+        edits.emplace_back(select->ColumnInt64(0), *std::move(e));
       }
     }
-    for (const auto& [seq, rewrite] : changes) {
-      SqliteStatement& statement =
-          rewrite.action == RowRewrite::Action::kDelete ? *remove : *update;
-      if (rewrite.action == RowRewrite::Action::kDelete) {
-        statement.BindInt64(1, seq);
-      } else {
-        statement.BindInt64(1, rewrite.items);
-        statement.BindBlob(2, rewrite.blob);
-        statement.BindInt64(3, seq);
-      }
-      if (absl::Status s = statement.Run(); !s.ok()) return Located(s);
-      ++changed;
-    }
-    if (rows < kRowsPerRead) return absl::OkStatus();
   }
+  if (!edits.empty() || !append.empty()) {
+    absl::Status s = db_.Exec("BEGIN IMMEDIATE", "rewrite: begin");
+    if (!s.ok()) return Located(s);
+    auto run = [&]() -> absl::Status {
+      absl::StatusOr<SqliteStatement> update = SqliteStatement::Prepare(
+          db_.get(), "UPDATE log SET items = ?, blob = ? WHERE seq = ?",
+          "rewrite: replace");
+      if (!update.ok()) return update.status();
+      absl::StatusOr<SqliteStatement> remove = SqliteStatement::Prepare(
+          db_.get(), "DELETE FROM log WHERE seq = ?", "rewrite: drop");
+      if (!remove.ok()) return remove.status();
+      for (const auto& [seq, e] : edits) {
+        SqliteStatement& stmt =
+            e.kind == LogRowEdit::Kind::kDrop ? *remove : *update;
+        if (e.kind == LogRowEdit::Kind::kDrop) {
+          stmt.BindInt64(1, seq);
+        } else {
+          stmt.BindInt64(1, e.row.items);
+          stmt.BindBlob(2, e.row.blob);
+          stmt.BindInt64(3, seq);
+        }
+        if (absl::Status r = stmt.Run(); !r.ok()) return r;
+      }
+      for (const LogRow& row : append) {
+        insert_.BindInt64(1, row.items);
+        insert_.BindBlob(2, row.blob);
+        if (absl::Status r = insert_.Run(); !r.ok()) return r;
+      }
+      return db_.Exec("COMMIT", "rewrite: commit");
+    };
+    s = run();
+    if (!s.ok()) {
+      if (!sqlite3_get_autocommit(db_.get())) {
+        db_.Exec("ROLLBACK", "rollback").IgnoreError();
+      }
+      return Located(s);
+    }
+  }
+  if (absl::Status s = TruncateWal(); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        s.message(),
+        "; the change is durable, but removed data may remain in the "
+        "write-ahead log until the next rewrite or start"));
+  }
+  return static_cast<int64_t>(edits.size());
 }
 
 }  // namespace orgpulse

@@ -2,6 +2,8 @@
 // storage both services build on. Each Append is one atomic, durable
 // transaction adding one row at the end of the table (sequential rowids, so
 // appends never touch random pages); Replay reads every row in order.
+// Rewrite changes or removes rows in place, for erasure and retention, and
+// leaves no removed byte in the files.
 //
 // A full disk (or max_bytes) is a state, not only an error: once an append
 // fails for lack of space the log refuses appends at once with
@@ -30,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/storage/sqlite_handle.h"
 #include "common/storage/sync_mode.h"
 
@@ -57,13 +60,20 @@ struct SqliteLogOptions {
   bool discard_damaged_wal = false;
 };
 
-// What SqliteLog::Rewrite does with one row.
-struct RowRewrite {
-  enum class Action { kKeep, kDelete, kReplace };
-  Action action = Action::kKeep;
-  // For kReplace: the row's new blob and item count.
+// One row of the log, and what SqliteLog::Rewrite does with one.
+struct LogRow {
   std::string blob;
   int64_t items = 0;
+};
+struct LogRowEdit {
+  enum class Kind { kKeep, kReplace, kDrop };
+  static LogRowEdit Keep() { return {}; }
+  static LogRowEdit Drop() { return {Kind::kDrop, {}}; }
+  static LogRowEdit Replace(LogRow row) {
+    return {Kind::kReplace, std::move(row)};
+  }
+  Kind kind = Kind::kKeep;
+  LogRow row;  // kReplace: the row's new content
 };
 
 class SqliteLog {
@@ -104,14 +114,23 @@ class SqliteLog {
   [[nodiscard]] absl::Status Replay(
       absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
 
-  // Calls `fn` with every row's blob in append order and keeps, deletes or
-  // replaces the row as it says, all in one transaction: atomic and durable
-  // like Append (a crash at any point leaves every row as it was, or every
-  // change made). Rows keep their order. If `fn` fails, nothing changes and
-  // its error is returned; storage errors as Append's. Returns how many rows
-  // changed. REQUIRES: one caller at a time, no Append meanwhile.
+  // Rewrites the log in one atomic, durable transaction: `edit` sees every
+  // row's blob in append order and says what becomes of it (a replaced row
+  // keeps its place in the order), then `append` is added at the end.
+  // Returns how many rows were replaced or dropped. An error from `edit`
+  // is returned with nothing changed.
+  //
+  // What it removes leaves no bytes in the files (erasure, retention):
+  // freed space is zeroed (secure_delete is on for the connection), and after
+  // the commit the write-ahead log, which still holds the old pages, is
+  // copied into the database and truncated to nothing. If that truncation
+  // cannot finish, UNAVAILABLE says so although the rewrite is durable; the
+  // next Rewrite (even one changing nothing) or the next Open scrubs it.
+  // REQUIRES: one caller at a time, together with Append.
   [[nodiscard]] absl::StatusOr<int64_t> Rewrite(
-      absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn);
+      absl::FunctionRef<absl::StatusOr<LogRowEdit>(absl::string_view blob)>
+          edit,
+      absl::Span<const LogRow> append);
 
  private:
   SqliteLog() = default;
@@ -119,14 +138,12 @@ class SqliteLog {
   absl::Status Located(const absl::Status& status) const;
   void SetWritable(bool writable, int64_t failed_bytes)
       ABSL_LOCKS_EXCLUDED(state_mu_);
+  // Checkpoints the write-ahead log into the database and truncates it.
+  absl::Status TruncateWal();
   // True if an append of the size that failed would fit now.
   bool SpaceReturned(int64_t failed_bytes);
   void BackgroundLoop(absl::Duration checkpoint_interval,
                       absl::Duration probe_interval);
-  // Rewrite's work inside its transaction.
-  absl::Status RewriteRows(
-      absl::FunctionRef<absl::StatusOr<RowRewrite>(absl::string_view blob)> fn,
-      int64_t& changed);
 
   // Declared before the statement, which is finalized first.
   SqliteConnection db_;

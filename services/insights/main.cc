@@ -37,6 +37,10 @@ ABSL_FLAG(int, min_group_size, kDefaults.min_group_size,
           "smallest group whose survey figures are released (k); at least 3");
 ABSL_FLAG(int64_t, max_teams, kDefaults.max_teams,
           "most teams with survey responses; more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, retain_rounds, kDefaults.retain_rounds,
+          "keep the N survey rounds with the greatest ids and drop older ones "
+          "from the store and the figures (at start-up and when a new round "
+          "arrives); 0 keeps every round");
 
 namespace {
 
@@ -55,6 +59,7 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   options.respondent_key_file = absl::GetFlag(FLAGS_respondent_key_file);
   options.min_group_size = absl::GetFlag(FLAGS_min_group_size);
   options.max_teams = absl::GetFlag(FLAGS_max_teams);
+  options.retain_rounds = absl::GetFlag(FLAGS_retain_rounds);
   return orgpulse::insights::InsightsServer::Start(options, clock);
 }
 

@@ -6,8 +6,9 @@
 // to 9 people), 2 or 3 survey rounds with people joining, leaving and moving
 // teams between rounds, and within a round: late responses (arriving while
 // the next round runs), changed answers (a second response, later
-// submitted_at), moves (answering again from another team), and stale
-// duplicates (an older response arriving after the newer one). A fresh
+// submitted_at), moves (answering again from another team), stale
+// duplicates (an older response arriving after the newer one), and one or
+// two erasures (EraseRespondent: a person leaves every round). A fresh
 // insights binary gets the responses one at a time over gRPC (ingest is not
 // running). After every single submission the test records what a
 // dashboard and Prometheus would: GetTeamInsights of every node for the
@@ -27,8 +28,9 @@
 // than k answers (any state of any group or own team with 1..k-1 members,
 // any union of a node's parts at the end, any suppressed group's state), and
 // no difference between two consecutive states of a group (one late
-// response, one changed answer, one move). Any two released states of a
-// group must differ by at least k respondents.
+// response, one changed answer, one move, one erasure). Any two released
+// states of a group must differ by at least k respondents, and no figure
+// served after an erasure may hold an erased answer.
 // Model 2 (each person answers the same in every round): one unknown per
 // person; the test prints how many are determined. The release model does
 // not promise anything here (docs/insights.md has the measured residual).
@@ -122,6 +124,9 @@ struct Submission {
   int person;
   int round;
   std::array<double, kStats> stat;
+  // Not a response: the operator erases `person` (every round) here;
+  // `round` is the round then running.
+  bool erase = false;
 };
 
 struct Scenario {
@@ -268,6 +273,21 @@ Scenario Generate(uint64_t seed) {
   std::shuffle(late.begin(), late.end(), rng);
   for (Submission& s : late) sc.arrivals.push_back(std::move(s));
   sc.people = static_cast<int>(team_of.size());
+
+  // Erasures, drawn last so the rest of the scenario is as without them:
+  // one or two people, each some time after one of their responses (a
+  // response of theirs arriving later is a new import).
+  const int erasures = uniform(1, 2);
+  for (int e = 0; e < erasures && !sc.arrivals.empty(); ++e) {
+    const size_t after =
+        std::uniform_int_distribution<size_t>(0, sc.arrivals.size() - 1)(rng);
+    const size_t at = std::uniform_int_distribution<size_t>(
+        after + 1, sc.arrivals.size())(rng);
+    Submission erase{{}, sc.arrivals[after].person, 0, {}, true};
+    erase.round = sc.arrivals[at - 1].round;
+    sc.arrivals.insert(sc.arrivals.begin() + static_cast<ptrdiff_t>(at),
+                       std::move(erase));
+  }
   return sc;
 }
 
@@ -319,7 +339,7 @@ class Truth {
   // Applies one arrival with the service's rule: the latest submitted_at (then
   // response id) of a person in a round is in force.
   void Apply(const Submission& s) {
-    known_teams_.insert(s.proto.team());
+    stored_.push_back({s.person, s.proto.team()});
     const int64_t at = s.proto.submitted_at().seconds();
     auto held = in_force_[s.round].find(s.person);
     if (held != in_force_[s.round].end()) {
@@ -335,6 +355,31 @@ class Truth {
       Track({node, s.round}, OwnMembers(node, s.round), own_states_);
     }
   }
+
+  // The operator erases `person`: their responses leave every round; the
+  // versions that were in force stay unknowns (they were released before),
+  // and no figure may hold them from now on. Returns how many stored
+  // responses of theirs the service should say it erased.
+  int Erase(int person) {
+    for (int r = 0; r < static_cast<int>(sc_.rounds.size()); ++r) {
+      const auto held = in_force_[r].find(person);
+      if (held == in_force_[r].end()) continue;
+      in_force_[r].erase(held);
+      held_at_[r].erase(person);
+      for (const std::string& node : sc_.nodes) {
+        Track({node, r}, Members(node, r), states_);
+        Track({node, r}, OwnMembers(node, r), own_states_);
+      }
+    }
+    for (int v = 0; v < static_cast<int>(versions_.size()); ++v) {
+      if (versions_[v].person == person) erased_.insert(v);
+    }
+    const auto removed = std::erase_if(
+        stored_, [&](const auto& entry) { return entry.first == person; });
+    return static_cast<int>(removed);
+  }
+  // Versions erased so far.
+  const std::set<int>& erased() const { return erased_; }
 
   std::vector<int> Members(const std::string& node, int round) const {
     std::vector<int> out;
@@ -359,13 +404,16 @@ class Truth {
     }
     return -1;
   }
+  // Anyone's response under `node` is stored (erased ones are not).
   bool Known(const std::string& node) const {
-    return std::any_of(known_teams_.begin(), known_teams_.end(),
-                       [&](const std::string& t) { return IsUnder(t, node); });
+    return std::any_of(stored_.begin(), stored_.end(), [&](const auto& entry) {
+      return IsUnder(entry.second, node);
+    });
   }
-  // A team of its own (anyone ever answered from it), not only a prefix.
+  // A team of its own (a stored response from it), not only a prefix.
   bool IsTeam(const std::string& node) const {
-    return known_teams_.contains(node);
+    return std::any_of(stored_.begin(), stored_.end(),
+                       [&](const auto& entry) { return entry.second == node; });
   }
   Figures Means(const std::vector<int>& members) const {
     Figures f;
@@ -408,7 +456,8 @@ class Truth {
   std::vector<std::map<int, int>> in_force_;  // by round: person -> version
   std::vector<std::map<int, std::pair<int64_t, std::string>>> held_at_;
   std::vector<Version> versions_;
-  std::set<std::string> known_teams_;
+  std::vector<std::pair<int, std::string>> stored_;  // person, team
+  std::set<int> erased_;
   std::map<Group, std::vector<State>> states_;      // subtrees
   std::map<Group, std::vector<State>> own_states_;  // own teams
 };
@@ -585,7 +634,14 @@ class Observations {
     const int state = truth_.Match(g, f);
     EXPECT_GE(state, 0) << Name(sc_, g) << " by " << source
                         << ": figures that are no state of the group";
-    if (state >= 0) released_[g].insert(state);
+    if (state >= 0) {
+      released_[g].insert(state);
+      for (int v : truth_.states().at(g)[state].members) {
+        EXPECT_FALSE(truth_.erased().contains(v))
+            << Name(sc_, g) << " by " << source
+            << ": figures that hold an erased person";
+      }
+    }
     latest_[g] = f;
   }
 
@@ -1020,6 +1076,7 @@ class PrivacyAttackerTest : public ::testing::TestWithParam<uint64_t> {
   TempDir keys_;
   std::unique_ptr<ServerProcess> insights_;
   std::unique_ptr<v1::InsightsService::Stub> stub_;
+  int erasures_ = 0;
 };
 
 TEST_P(PrivacyAttackerTest, TheWholeHistoryDeterminesNoOne) {
@@ -1031,6 +1088,20 @@ TEST_P(PrivacyAttackerTest, TheWholeHistoryDeterminesNoOne) {
     if (s.round > latest_round) {  // a round ends: look at everything
       FullPass(seen);
       latest_round = s.round;
+    }
+    if (s.erase) {
+      grpc::ClientContext context;
+      v1::EraseRespondentRequest request;
+      request.set_respondent_id(
+          absl::StrCat("person-", sc_.seed, "-", s.person));
+      v1::EraseRespondentResponse response;
+      const grpc::Status status =
+          stub_->EraseRespondent(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(response.erased(), truth_.Erase(s.person));
+      ++erasures_;
+      FullPass(seen);  // what the erasure changed, everywhere
+      continue;
     }
     grpc::ClientContext context;
     v1::SubmitSurveyResponsesRequest request;
@@ -1066,13 +1137,14 @@ TEST_P(PrivacyAttackerTest, TheWholeHistoryDeterminesNoOne) {
   for (const auto& [g, s] : truth_.states())
     states += static_cast<int>(s.size());
   std::printf(
-      "seed %llu: k=%d, %zu nodes, %zu rounds, %zu submissions, %zu answers "
+      "seed %llu: k=%d, %zu nodes, %zu rounds, %zu submissions, %d "
+      "erasures, %zu answers "
       "in force at some time; %d of %d group states released, %zu groups "
       "released; rank %d. Model 2: %d of %d people determined\n",
       static_cast<unsigned long long>(sc_.seed), sc_.k, sc_.nodes.size(),
-      sc_.rounds.size(), sc_.arrivals.size(), truth_.versions().size(),
-      released_states, states, seen.released().size(), attack.rank,
-      attack.people_determined, attack.people);
+      sc_.rounds.size(), sc_.arrivals.size() - erasures_, erasures_,
+      truth_.versions().size(), released_states, states, seen.released().size(),
+      attack.rank, attack.people_determined, attack.people);
   EXPECT_FALSE(seen.released().empty()) << "nothing released proves little";
 }
 
@@ -1087,7 +1159,13 @@ TEST(PrivacyAttackerSanityTest, LiveKAnonymityLeaksAndTheAttackSeesIt) {
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     const Scenario sc = Generate(seed);
     Truth truth(sc);
-    for (const Submission& s : sc.arrivals) truth.Apply(s);
+    for (const Submission& s : sc.arrivals) {
+      if (s.erase) {
+        truth.Erase(s.person);
+      } else {
+        truth.Apply(s);
+      }
+    }
     std::map<Group, std::set<int>> live;
     for (const auto& [g, states] : truth.states()) {
       for (size_t i = 0; i < states.size(); ++i) {

@@ -551,7 +551,8 @@ TEST_F(InsightsSecurityTest, ReadsIngestWithItsOwnTokenOverMutualTls) {
   StartIngest();
   PushSampleOrganisation();
   StartInsights(tokens_.insights);
-  ASSERT_EQ(MethodCount("orgpulse.insights.v1.InsightsService"), 3);
+  // Every method's scope is checked below.
+  ASSERT_EQ(MethodCount("orgpulse.insights.v1.InsightsService"), 4);
 
   auto submitter = Insights(tokens_.submitter);
   SubmitOutcome submitted =
@@ -583,6 +584,14 @@ TEST_F(InsightsSecurityTest, ReadsIngestWithItsOwnTokenOverMutualTls) {
   EXPECT_THAT(nobody->GetTeamInsights("eng"),
               StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(nobody->Submit(sample::SampleSurveyResponses(Now())).status,
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(
+      analyst->EraseRespondent("person-eng/search-1@example.com"),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("survey:erase")));
+  EXPECT_THAT(
+      submitter->EraseRespondent("person-eng/search-1@example.com"),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("survey:erase")));
+  EXPECT_THAT(nobody->EraseRespondent("person-eng/search-1@example.com"),
               StatusIs(absl::StatusCode::kUnauthenticated));
   // Ingest refused none of insights' calls.
   EXPECT_THAT(

@@ -168,6 +168,8 @@ std::vector<Method> InsightsMethods() {
   get.set_team(absl::StrCat("eng/", kMarker));
   insights::v1::ListTeamInsightsRequest list;
   list.set_prefix(absl::StrCat("eng/", kMarker));
+  insights::v1::EraseRespondentRequest erase;
+  erase.set_respondent_id(absl::StrCat("person-", kMarker));
   const std::string service = "/orgpulse.insights.v1.InsightsService/";
   return {
       {service + "SubmitSurveyResponses",
@@ -182,6 +184,10 @@ std::vector<Method> InsightsMethods() {
        "orgpulse.insights.v1.ListTeamInsightsRequest",
        "orgpulse.insights.v1.ListTeamInsightsRequest.prefix",
        list.SerializeAsString()},
+      {service + "EraseRespondent",
+       "orgpulse.insights.v1.EraseRespondentRequest",
+       "orgpulse.insights.v1.EraseRespondentRequest.respondent_id",
+       erase.SerializeAsString()},
   };
 }
 

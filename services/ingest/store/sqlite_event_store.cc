@@ -49,12 +49,12 @@ namespace orgpulse::ingest {
 
 absl::StatusOr<int64_t> SqliteEventStore::Remove(const EventFilter& filter) {
   int64_t removed = 0;
-  absl::StatusOr<int64_t> rewritten =
-      log_->Rewrite([&](absl::string_view blob) -> absl::StatusOr<RowRewrite> {
+  absl::StatusOr<int64_t> rewritten = log_->Rewrite(
+      [&](absl::string_view blob) -> absl::StatusOr<LogRowEdit> {
         // A group that does not even contain the source's bytes has none
         // of its events: most groups of a large store, skipped undecoded.
         if (!filter.source.empty() && !absl::StrContains(blob, filter.source)) {
-          return RowRewrite{};
+          return LogRowEdit::Keep();
         }
         EventBatch group;
         if (absl::Status s = DecodeEventsInto(blob, group); !s.ok()) return s;
@@ -63,14 +63,13 @@ absl::StatusOr<int64_t> SqliteEventStore::Remove(const EventFilter& filter) {
         for (const Event& e : group) {
           if (!filter.Matches(e)) kept.push_back(&e);
         }
-        if (kept.size() == group.size()) return RowRewrite{};
+        if (kept.size() == group.size()) return LogRowEdit::Keep();
         removed += static_cast<int64_t>(group.size() - kept.size());
-        if (kept.empty())
-          return RowRewrite{.action = RowRewrite::Action::kDelete};
-        return RowRewrite{.action = RowRewrite::Action::kReplace,
-                          .blob = EncodeEvents(kept),
-                          .items = static_cast<int64_t>(kept.size())};
-      });
+        if (kept.empty()) return LogRowEdit::Drop();
+        return LogRowEdit::Replace(
+            {EncodeEvents(kept), static_cast<int64_t>(kept.size())});
+      },
+      {});
   if (!rewritten.ok()) return rewritten.status();
   return removed;
 }

@@ -1,7 +1,9 @@
 #include "services/insights/domain/insights_engine.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/org/team_id.h"
@@ -21,10 +23,39 @@ InsightsEngine::InsightsEngine(SurveyStore& store,
 
 absl::Status InsightsEngine::Recover() {
   absl::MutexLock lock(&mu_);
-  absl::Status s = store_.Replay([&](const ScoredResponse& r) {
-    if (state_.Apply(r)) ++stats_.stored;
-  });
-  return s;
+  if (absl::Status s = Rebuild(); !s.ok()) return s;
+  return DropOldRounds();
+}
+
+absl::Status InsightsEngine::Rebuild() {
+  SurveyState state(options_.min_group_size);
+  int64_t stored = 0;
+  absl::Status s = store_.Replay(
+      [&](const ScoredResponse& r) {
+        if (state.Apply(r)) ++stored;
+      },
+      [&](const RoundReset& reset) { state.ApplyReset(reset); });
+  if (!s.ok()) return s;
+  state_ = std::move(state);
+  stats_.stored = stored;
+  return absl::OkStatus();
+}
+
+absl::Status InsightsEngine::DropOldRounds() {
+  const size_t keep = static_cast<size_t>(options_.retain_rounds);
+  const std::vector<std::string> rounds = state_.rounds();
+  if (keep == 0 || rounds.size() <= keep) return absl::OkStatus();
+  const std::set<std::string> old(rounds.begin(), rounds.end() - keep);
+  absl::StatusOr<int64_t> dropped = store_.DropRounds(old);
+  if (!dropped.ok()) return dropped.status();
+  stats_.dropped_rounds += static_cast<int64_t>(old.size());
+  return Rebuild();
+}
+
+std::optional<std::string> InsightsEngine::OldestKeptRound() const {
+  const std::vector<std::string> rounds = state_.rounds();
+  if (options_.retain_rounds == 0 || rounds.empty()) return std::nullopt;
+  return rounds.front();
 }
 
 absl::StatusOr<SubmitResult> InsightsEngine::Submit(
@@ -43,6 +74,8 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
   std::vector<ScoredResponse> accepted;
   std::set<std::string> batch_ids;
   std::set<std::string> new_teams;
+  std::set<std::string> rounds;  // kept ones and the batch's
+  for (const std::string& r : state_.rounds()) rounds.insert(r);
   for (const SurveyResponse& r : batch) {
     if (state_.HasResponseId(r.response_id) ||
         !batch_ids.insert(r.response_id).second) {
@@ -50,6 +83,7 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
       continue;
     }
     if (!state_.teams().contains(r.team)) new_teams.insert(r.team);
+    rounds.insert(r.round);
     accepted.push_back(Score(r));
   }
   if (state_.teams().size() + new_teams.size() > options_.max_teams) {
@@ -58,6 +92,23 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
         "team limit reached: this batch would add ", new_teams.size(),
         " new team(s) to ", state_.teams().size(), " known, over the limit of ",
         options_.max_teams, " (--max_teams); nothing of the batch was stored"));
+  }
+  const size_t keep = static_cast<size_t>(options_.retain_rounds);
+  if (keep > 0 && rounds.size() > keep) {
+    // A response to a round retention would drop at once is refused, not
+    // stored and dropped.
+    const std::string& oldest_kept = *std::next(
+        rounds.begin(), static_cast<ptrdiff_t>(rounds.size() - keep));
+    for (const ScoredResponse& r : accepted) {
+      if (r.round >= oldest_kept) continue;
+      stats_.rejected_invalid += static_cast<int64_t>(batch.size());
+      return absl::OutOfRangeError(
+          absl::StrCat("response ", r.response_id, " is for round ", r.round,
+                       ", older than the ", keep,
+                       " round(s) kept (--retain_rounds); the "
+                       "oldest kept is ",
+                       oldest_kept, "; nothing of the batch was stored"));
+    }
   }
   if (!accepted.empty()) {
     if (absl::Status s = store_.Append(accepted); !s.ok()) {
@@ -71,6 +122,37 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
   stats_.accepted += result.accepted;
   stats_.duplicates += result.duplicates;
   stats_.stored += result.accepted;
+  if (absl::Status s = DropOldRounds(); !s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("the batch is stored, but dropping the rounds "
+                               "beyond --retain_rounds failed (tried again "
+                               "with the next batch and at start-up): ",
+                               s.message()));
+  }
+  return result;
+}
+
+absl::StatusOr<EraseResult> InsightsEngine::Erase(
+    absl::string_view respondent) {
+  if (respondent.empty()) {
+    // Responses without a respondent id share the empty key: not a person.
+    return absl::InvalidArgumentError("no respondent to erase");
+  }
+  absl::MutexLock lock(&mu_);
+  const std::vector<RoundReset> resets = state_.ErasureResets(respondent);
+  absl::StatusOr<int64_t> erased = store_.Erase(respondent, resets);
+  if (!erased.ok()) return erased.status();
+  EraseResult result;
+  result.erased = *erased;
+  for (const RoundReset& r : resets) result.rounds.push_back(r.round);
+  stats_.erased += result.erased;
+  if (absl::Status s = Rebuild(); !s.ok()) {
+    return absl::Status(
+        s.code(),
+        absl::StrCat("the responses are erased from the store, but the "
+                     "figures could not be rebuilt (restart the service): ",
+                     s.message()));
+  }
   return result;
 }
 
@@ -126,6 +208,15 @@ TeamInsights InsightsEngine::Build(absl::string_view node,
 absl::StatusOr<TeamInsights> InsightsEngine::GetTeamInsights(
     absl::string_view node, absl::string_view round) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (const std::optional<std::string> oldest = OldestKeptRound();
+      oldest && !round.empty() && round < *oldest) {
+    return absl::OutOfRangeError(
+        absl::StrCat("round ", round, " is not kept: insights keeps the last ",
+                     options_.retain_rounds,
+                     " round(s) (--retain_rounds), the oldest kept "
+                     "is ",
+                     *oldest));
+  }
   std::vector<std::string> teams = TeamsUnder(node);
   if (teams.empty()) {
     return absl::NotFoundError(

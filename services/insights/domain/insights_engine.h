@@ -39,6 +39,10 @@ struct InsightsOptions {
   size_t max_teams = 1000;
   // Execution figures older than this count as stale.
   absl::Duration stale_after = absl::Minutes(2);
+  // Keep the survey rounds with the N greatest ids, drop older ones from
+  // the store and the figures (at Recover and when a new round arrives); 0
+  // keeps every round.
+  int retain_rounds = 0;
 };
 
 struct InsightsStats {
@@ -48,6 +52,8 @@ struct InsightsStats {
   int64_t rejected_team_limit = 0;
   int64_t rejected_storage = 0;
   int64_t stored = 0;
+  int64_t erased = 0;          // responses erased since the start
+  int64_t dropped_rounds = 0;  // rounds dropped by retention since the start
 };
 
 class InsightsEngine final : public SurveyInsights {
@@ -56,14 +62,21 @@ class InsightsEngine final : public SurveyInsights {
   InsightsEngine(SurveyStore& store, const ExecutionSource& source,
                  const Clock& clock, InsightsOptions options);
 
-  // Replays the store. REQUIRES: called once, before anything else.
+  // Replays the store, then drops the rounds retention does not keep.
+  // REQUIRES: called once, before anything else.
   [[nodiscard]] absl::Status Recover();
 
   // INVALID_ARGUMENT (with field violations) if any response is invalid;
-  // RESOURCE_EXHAUSTED over the team cap or when the disk is full. Nothing
-  // of a refused batch is stored.
+  // RESOURCE_EXHAUSTED over the team cap or when the disk is full;
+  // OUT_OF_RANGE for a response to a round older than retention keeps.
+  // Nothing of a refused batch is stored. When the batch brings a round
+  // beyond the kept number, the oldest are dropped before the answer (an
+  // error then says the batch is stored and the drop is tried again at the
+  // next batch or start).
   absl::StatusOr<SubmitResult> Submit(
       std::vector<SurveyResponse> batch) override;
+
+  absl::StatusOr<EraseResult> Erase(absl::string_view respondent) override;
 
   // `round` empty: the latest round. NOT_FOUND if neither survey nor
   // ingest knows anything under `node`.
@@ -82,6 +95,15 @@ class InsightsEngine final : public SurveyInsights {
                      std::vector<std::string> teams) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::vector<std::string> TeamsUnder(absl::string_view prefix) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The state, built again from the store: after an erasure or a drop, the
+  // figures are exactly those a restart would serve.
+  absl::Status Rebuild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the rounds beyond options_.retain_rounds from the store, then
+  // rebuilds.
+  absl::Status DropOldRounds() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The oldest round retention keeps, if rounds older than it are not kept.
+  std::optional<std::string> OldestKeptRound() const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   SurveyStore& store_;

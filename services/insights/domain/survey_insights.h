@@ -1,7 +1,7 @@
 // What the insights service's gRPC adapter needs of the domain: submit
-// survey responses (respondent ids already pseudonymised), and read the
-// insights of a team or of every team under a prefix. InsightsEngine
-// implements it; the adapter's tests put a fake behind it.
+// survey responses (respondent ids already pseudonymised), erase a person's,
+// and read the insights of a team or of every team under a prefix.
+// InsightsEngine implements it; the adapter's tests put a fake behind it.
 //
 // Thread-safe: every method may be called from any thread, concurrently.
 //
@@ -29,6 +29,11 @@ namespace orgpulse::insights {
 struct SubmitResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
+};
+
+struct EraseResult {
+  int64_t erased = 0;               // responses removed
+  std::vector<std::string> rounds;  // the rounds they were in
 };
 
 struct ExecutionView {
@@ -61,9 +66,17 @@ class SurveyInsights {
   virtual absl::StatusOr<SubmitResult> Submit(
       std::vector<SurveyResponse> batch) = 0;
 
+  // Erases every response of `respondent` (keyed hash, not empty) from the
+  // store and the figures, durably; the figures of the groups they were in
+  // are withdrawn in those rounds (SurveyState: erasure). Idempotent: an
+  // unknown or already erased person erases 0 responses. RESOURCE_EXHAUSTED
+  // or UNAVAILABLE on storage errors, with nothing erased.
+  virtual absl::StatusOr<EraseResult> Erase(absl::string_view respondent) = 0;
+
   // The insights of `node` (a team or a prefix) in `round` (empty: the
   // latest), with survey figures only where the privacy rules release them.
-  // NOT_FOUND if neither surveys nor ingest know anything under `node`.
+  // NOT_FOUND if neither surveys nor ingest know anything under `node`;
+  // OUT_OF_RANGE for a round older than those kept (retention).
   // REQUIRES: `node` is a valid team id.
   virtual absl::StatusOr<TeamInsights> GetTeamInsights(
       absl::string_view node, absl::string_view round) const = 0;

@@ -47,6 +47,7 @@ bool SurveyState::Apply(ScoredResponse response) {
     d.current.erase(it);
   }
   round.department_of[response.respondent] = department;
+  round.teams_of[response.respondent].insert(response.team);
   Department& d = round.departments[department];
   const std::string respondent = response.respondent;
   const auto it =
@@ -195,6 +196,50 @@ void SurveyState::MaybeStep(Round& round) {
     // with nothing fresh.
     d.last_step = d.candidate;
     d.changed_teams.clear();
+    d.fresh = false;
+  }
+}
+
+std::vector<RoundReset> SurveyState::ErasureResets(
+    absl::string_view respondent) const {
+  std::vector<RoundReset> out;
+  const std::string key(respondent);
+  for (const auto& [id, round] : rounds_) {
+    const auto teams = round.teams_of.find(key);
+    if (teams == round.teams_of.end()) continue;
+    std::set<std::string> withdrawn;
+    for (const std::string& team : teams->second) {
+      for (std::string& node : PathPrefixes(team)) {
+        withdrawn.insert(std::move(node));
+      }
+    }
+    RoundReset& reset = out.emplace_back();
+    reset.round = id;
+    reset.steps = round.steps;
+    for (const auto& [node, figures] : round.published) {
+      if (!withdrawn.contains(node)) reset.published.emplace(node, figures);
+    }
+  }
+  return out;
+}
+
+void SurveyState::ApplyReset(const RoundReset& reset) {
+  const auto it = rounds_.find(reset.round);
+  if (it == rounds_.end()) return;
+  Round& round = it->second;
+  round.published = reset.published;
+  round.steps = reset.steps;
+  for (auto& [name, d] : round.departments) {
+    // Which contributions were published depends on steps the erased
+    // person's responses took part in, which a replay without them does not
+    // take: counting all as published is the safe side of both.
+    for (auto& [respondent, c] : d.current) c.published = true;
+    for (auto& [team, counts] : d.teams) counts.unpublished = 0;
+    d.unpublished = 0;
+    d.last_step.clear();
+    d.changed_teams.clear();
+    d.candidate.clear();
+    d.evaluated = false;
     d.fresh = false;
   }
 }

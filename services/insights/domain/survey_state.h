@@ -40,6 +40,20 @@
 // after it changed, so a response costs DecideReleasedGroups over its own
 // department at most.
 //
+// Erasure (an erased person's responses leave the store, and the state is
+// rebuilt from it) is a change like any other, and more: figures published
+// with the person inside must go too. Each round the person answered in gets
+// a RoundReset, recorded in the log where the erasure happened: every group
+// on the path of a team the person was in force in is withdrawn (held figures
+// included), the other groups keep their figures, every contribution then in
+// force counts as published, and the last step is forgotten. So a group of
+// that round comes back only in a step where its region holds k
+// contributions that arrived after the erasure: the proof above holds with
+// the withdrawal as a step that publishes nothing, and the person's own
+// unknowns appear in no figure served afterwards. Deterministic too: the
+// reset carries what it keeps, so a replay without the person's responses
+// reaches the same figures, whatever steps it took before the reset.
+//
 // Not thread-safe: InsightsEngine guards it.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_DOMAIN_SURVEY_STATE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_DOMAIN_SURVEY_STATE_H_
@@ -78,6 +92,15 @@ struct MoraleView {
   std::optional<GroupMorale> previous;
 };
 
+// What an erasure leaves of one round's releases (see above): the figures
+// still published and the number of steps taken. No data of the erased
+// person: the kept figures are groups they were never in.
+struct RoundReset {
+  std::string round;
+  int64_t steps = 0;
+  std::map<std::string, GroupMorale> published;  // by node
+};
+
 class SurveyState {
  public:
   // REQUIRES: min_group_size >= kMinGroupSizeFloor.
@@ -91,6 +114,14 @@ class SurveyState {
   bool HasResponseId(absl::string_view id) const {
     return response_ids_.contains(id);
   }
+
+  // The resets that erasing `respondent` (keyed hash) makes: one per round
+  // with a response of theirs in force; empty if none.
+  std::vector<RoundReset> ErasureResets(absl::string_view respondent) const;
+  // Applies a reset after the round's responses, in log order (ignored for a
+  // round without responses). REQUIRES: no response of the erased person is
+  // in the state (the engine rebuilds it from a store without them).
+  void ApplyReset(const RoundReset& reset);
 
   // `round` empty: the latest round with responses under `node`.
   MoraleView Morale(absl::string_view node, absl::string_view round) const;
@@ -140,8 +171,11 @@ class SurveyState {
   struct Round {
     std::map<std::string, Department> departments;
     std::map<std::string, std::string> department_of;  // by respondent
-    std::map<std::string, int64_t> subtree;            // in force, by node
-    std::map<std::string, GroupMorale> published;      // latest figures by node
+    // By respondent: every team they had a response in force in (their
+    // published figures can only be on these teams' paths).
+    std::map<std::string, std::set<std::string>> teams_of;
+    std::map<std::string, int64_t> subtree;        // in force, by node
+    std::map<std::string, GroupMorale> published;  // latest figures by node
     int64_t steps = 0;
   };
   static GroupMorale ToMorale(const Sums& sums);

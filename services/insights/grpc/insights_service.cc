@@ -89,4 +89,36 @@ grpc::ServerUnaryReactor* InsightsService::ListTeamInsights(
       });
 }
 
+grpc::ServerUnaryReactor* InsightsService::EraseRespondent(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kSurveyErase);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
+  return UnaryCall<v1::EraseRespondentRequest, v1::EraseRespondentResponse>::
+      Start(*request, response, [this](auto& call) {
+        const std::string& id = call.request().respondent_id();
+        if (id.empty() || id.size() > kMaxRespondentIdLength) {
+          const std::string why =
+              id.empty() ? "is required"
+                         : absl::StrCat("is longer than ",
+                                        kMaxRespondentIdLength, " bytes");
+          call.Finish(InvalidArgumentWithViolations(
+              absl::StrCat("respondent_id ", why), {{"respondent_id", why}}));
+          return;
+        }
+        // Rewrites the store and rebuilds the figures on this callback
+        // thread: erasures are rare operator actions.
+        absl::StatusOr<EraseResult> result = engine_.Erase(hasher_.Hash(id));
+        if (result.ok()) {
+          call.response().set_erased(result->erased);
+          for (const std::string& round : result->rounds) {
+            call.response().add_rounds(round);
+          }
+        }
+        call.Finish(result.status());
+      });
+}
+
 }  // namespace orgpulse::insights

@@ -18,7 +18,8 @@ using RawInsightsService =
     v1::InsightsService::WithRawCallbackMethod_SubmitSurveyResponses<
         v1::InsightsService::WithRawCallbackMethod_GetTeamInsights<
             v1::InsightsService::WithRawCallbackMethod_ListTeamInsights<
-                v1::InsightsService::Service>>>;
+                v1::InsightsService::WithRawCallbackMethod_EraseRespondent<
+                    v1::InsightsService::Service>>>>;
 
 class InsightsService final : public RawInsightsService {
  public:
@@ -37,6 +38,10 @@ class InsightsService final : public RawInsightsService {
       grpc::ByteBuffer* response) override;
   // ListTeamInsightsRequest -> ListTeamInsightsResponse
   grpc::ServerUnaryReactor* ListTeamInsights(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  // EraseRespondentRequest -> EraseRespondentResponse
+  grpc::ServerUnaryReactor* EraseRespondent(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
 

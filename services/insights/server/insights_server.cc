@@ -28,6 +28,12 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_teams must be at least 1, not ", options.max_teams));
   }
+  if (options.retain_rounds < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--retain_rounds must be 0 (keep every round) or more, "
+                     "not ",
+                     options.retain_rounds));
+  }
   if (options.respondent_key_file.empty()) {
     return absl::FailedPreconditionError(
         "--respondent_key_file is required: respondent ids are stored only "
@@ -131,12 +137,18 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
       InsightsOptions{.min_group_size = options.min_group_size,
                       .max_teams = static_cast<size_t>(options.max_teams),
                       .stale_after = 2 * options.ingest_refresh +
-                                     2 * options.ingest_deadline});
+                                     2 * options.ingest_deadline,
+                      .retain_rounds = options.retain_rounds});
   if (absl::Status s = p->engine->Recover(); !s.ok()) return s;
   Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("recovered ", p->engine->stats().stored,
-                   " survey responses from ", options.data_dir, " in ",
-                   absl::FormatDuration(absl::Now() - start)));
+      absl::StrCat(
+          "recovered ", p->engine->stats().stored, " survey responses from ",
+          options.data_dir, " in ", absl::FormatDuration(absl::Now() - start),
+          p->engine->stats().dropped_rounds > 0
+              ? absl::StrCat(
+                    "; dropped ", p->engine->stats().dropped_rounds,
+                    " round(s) beyond --retain_rounds=", options.retain_rounds)
+              : ""));
 
   p->source->Start();
   // A first read of ingest's figures, so the first answers have them; if

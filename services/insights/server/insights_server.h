@@ -27,6 +27,7 @@ struct InsightsServerOptions : ServerOptions {
   std::string respondent_key_file;  // required
   int min_group_size = 5;
   int64_t max_teams = 1000;
+  int retain_rounds = 0;  // 0: keep every survey round
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
   // How to reach ingest: address, TLS files, and (from ingest_token_file)

@@ -243,6 +243,34 @@ TEST(RunCliTest, UsageErrorsAreOneLineAndExitTwo) {
               HasSubstr("--format=jira needs --team-column"));
 }
 
+TEST(RunCliTest, SurveyEraseNeedsItsSubcommandAndARespondent) {
+  const CliRun help = RunWith({"survey", "--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_THAT(help.out,
+              AllOf(StartsWith("usage: orgpulse survey erase"),
+                    HasSubstr("--respondent=ID"), HasSubstr("survey:erase")));
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"survey"},
+           {"survey", "forget", "--respondent=a@example.com"},
+           {"survey", "erase"},
+           {"survey", "erase", "--respondent="},
+           {"survey", "erase", "extra", "--respondent=a@example.com"}}) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << ::testing::PrintToString(args);
+    EXPECT_EQ(CountLines(run.err), 1) << run.err;
+    EXPECT_THAT(run.err, StartsWith("orgpulse survey: ")) << run.err;
+  }
+  EXPECT_THAT(RunWith({"survey", "erase"}).err,
+              HasSubstr("--respondent is required"));
+  // The id is sent to the service, never echoed in an error.
+  const CliRun down = RunWith({"survey", "erase", "--respondent=a@example.com",
+                               "--insights=127.0.0.1:1", "--retries=1"});
+  EXPECT_EQ(down.code, kExitServer);
+  EXPECT_THAT(down.err, AllOf(HasSubstr("cannot reach the insights service"),
+                              Not(HasSubstr("a@example.com"))));
+}
+
 TEST(RunCliTest, TlsConfigurationErrorsAreClearUsageErrors) {
   const CliRun run = RunWith({"teams", "--ca-file=/nonexistent/ca.pem"});
   EXPECT_EQ(run.code, kExitUsage);

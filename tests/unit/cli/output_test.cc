@@ -144,6 +144,24 @@ TEST(ViewsTest, JsonUsesProtoNamesAndLeavesDefaultsOut) {
       "\"2026-11-18T11:06:40Z\"}]}\n");
 }
 
+TEST(ViewsTest, AnErasureSaysWhatItErasedAlsoWhenNothing) {
+  sv1::EraseRespondentResponse erased;
+  EXPECT_EQ(FormatErase(erased),
+            "erased nothing: no response of this respondent is stored "
+            "(erased before, or never imported)\n");
+  EXPECT_EQ(ToJson(erased, /*with_defaults=*/true),
+            "{\"erased\":\"0\",\"rounds\":[]}\n");
+  erased.set_erased(2);
+  erased.add_rounds("2026-q3");
+  erased.add_rounds("2026-q4");
+  EXPECT_EQ(FormatErase(erased),
+            "erased 2 response(s) of this respondent, in round(s) 2026-q3, "
+            "2026-q4.\nThe figures of the groups they were in are withheld in "
+            "those rounds until k new responses arrive.\n");
+  EXPECT_EQ(ToJson(erased, true),
+            "{\"erased\":\"2\",\"rounds\":[\"2026-q3\",\"2026-q4\"]}\n");
+}
+
 TEST(ProgressTest, BarAndLine) {
   ProgressState s{.file = "jira.csv",
                   .phase = "pushing",

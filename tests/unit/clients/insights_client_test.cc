@@ -77,6 +77,20 @@ class FakeInsights final : public v1::InsightsService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status EraseRespondent(grpc::ServerContext*,
+                               const v1::EraseRespondentRequest* request,
+                               v1::EraseRespondentResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    asked_.push_back(absl::StrCat("erase ", request->respondent_id()));
+    if (unavailable > 0) {
+      --unavailable;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+    }
+    response->set_erased(2);
+    response->add_rounds("2026-q4");
+    return grpc::Status::OK;
+  }
+
  private:
   absl::Mutex mu_;
   std::vector<int> batch_sizes_ ABSL_GUARDED_BY(mu_);
@@ -151,6 +165,18 @@ TEST_F(InsightsClientTest, QueriesPassTheirArguments) {
   ASSERT_TRUE(org.ok());
   EXPECT_EQ(org->teams(0).team(), "ops");
   EXPECT_THAT(fake_.asked(), ElementsAre("eng@2026-q4", "nobody@", "ops#1"));
+}
+
+TEST_F(InsightsClientTest, EraseIsRetriedOnUnavailableAsItIsIdempotent) {
+  fake_.unavailable = 1;
+  absl::StatusOr<v1::EraseRespondentResponse> erased =
+      client_->EraseRespondent("p3@example.com");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->erased(), 2);
+  EXPECT_THAT(erased->rounds(), ElementsAre("2026-q4"));
+  EXPECT_THAT(fake_.asked(),
+              ElementsAre("erase p3@example.com", "erase p3@example.com"));
+  EXPECT_EQ(sleeps_, 1);
 }
 
 }  // namespace

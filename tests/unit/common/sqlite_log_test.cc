@@ -433,16 +433,14 @@ std::vector<std::string> ReplayAll(SqliteLog& log) {
 
 // Over more rows than Rewrite reads at a time: every third row deleted,
 // every fifth (of the others) replaced, the rest kept.
-absl::StatusOr<RowRewrite> EditRow(absl::string_view blob) {
+absl::StatusOr<LogRowEdit> EditRow(absl::string_view blob) {
   int i = 0;
   EXPECT_TRUE(absl::SimpleAtoi(blob.substr(4, blob.find('x') - 4), &i));
-  if (i % 3 == 0) return RowRewrite{.action = RowRewrite::Action::kDelete};
+  if (i % 3 == 0) return LogRowEdit::Drop();
   if (i % 5 == 0) {
-    return RowRewrite{.action = RowRewrite::Action::kReplace,
-                      .blob = absl::StrCat("new-", i),
-                      .items = 7};
+    return LogRowEdit::Replace({absl::StrCat("new-", i), 7});
   }
-  return RowRewrite{};
+  return LogRowEdit::Keep();
 }
 
 TEST_F(SqliteLogTest, RewriteKeepsDeletesAndReplacesRowsInOrder) {
@@ -466,7 +464,7 @@ TEST_F(SqliteLogTest, RewriteKeepsDeletesAndReplacesRowsInOrder) {
         expected.push_back(Row(i));
       }
     }
-    absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(&EditRow);
+    absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(&EditRow, {});
     ASSERT_TRUE(rewritten.ok()) << rewritten.status();
     EXPECT_EQ(*rewritten, changed);
     EXPECT_EQ(ReplayAll(**log), expected);
@@ -479,10 +477,11 @@ TEST_F(SqliteLogTest, RewriteKeepsDeletesAndReplacesRowsInOrder) {
       SqliteLog::Open(live(), {});
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ(ReplayAll(**reopened), expected);
-  absl::StatusOr<int64_t> again =
-      (*reopened)->Rewrite([](absl::string_view) -> absl::StatusOr<RowRewrite> {
-        return RowRewrite{};
-      });
+  absl::StatusOr<int64_t> again = (*reopened)->Rewrite(
+      [](absl::string_view) -> absl::StatusOr<LogRowEdit> {
+        return LogRowEdit::Keep();
+      },
+      {});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0);
 }
@@ -493,10 +492,10 @@ TEST_F(SqliteLogTest, RewriteThatFailsHalfwayChangesNothing) {
   for (int i = 0; i < 50; ++i) ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
   int seen = 0;
   absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(
-      [&](absl::string_view blob) -> absl::StatusOr<RowRewrite> {
+      [&](absl::string_view blob) -> absl::StatusOr<LogRowEdit> {
         // Rows of the first reads were already deleted when this fails.
         if (++seen == 40) return absl::DataLossError("row 39 is damaged");
-        return RowRewrite{.action = RowRewrite::Action::kDelete};
+        return LogRowEdit::Drop();
       });
   EXPECT_THAT(rewritten, StatusIs(absl::StatusCode::kDataLoss,
                                   HasSubstr("row 39 is damaged")));

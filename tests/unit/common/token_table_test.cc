@@ -40,10 +40,12 @@ TEST(RandomTokenTest, IsPrefixedUrlSafeAndDifferentEachTime) {
 
 TEST(ScopeTest, NamesRoundTrip) {
   for (Scope s : {Scope::kIngestPush, Scope::kIngestRead, Scope::kSurveySubmit,
-                  Scope::kInsightsRead, Scope::kIngestAdmin}) {
+                  Scope::kInsightsRead, Scope::kIngestAdmin,
+                  Scope::kSurveyErase}) {
     EXPECT_EQ(ParseScope(ScopeName(s)), s);
   }
   EXPECT_EQ(ParseScope("ingest:admin"), Scope::kIngestAdmin);
+  EXPECT_EQ(ScopeName(Scope::kSurveyErase), "survey:erase");
   EXPECT_EQ(ParseScope("ingest:write"), std::nullopt);
   EXPECT_EQ(ParseScope(""), std::nullopt);
 }

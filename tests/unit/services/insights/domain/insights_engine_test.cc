@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +32,7 @@ namespace {
 
 using ::orgpulse::testing::LinearPrivacySolver;
 using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -39,30 +41,78 @@ constexpr double kEps = 1e-9;
 const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                         absl::UTCTimeZone());
 
+// The store's contract in memory: responses and resets in log order.
 class FakeStore final : public SurveyStore {
  public:
+  using Entry = std::variant<ScoredResponse, RoundReset>;
+
   absl::Status Append(absl::Span<const ScoredResponse> responses) override {
     ++appends_;
     if (!fail_.ok()) return fail_;
-    stored_.insert(stored_.end(), responses.begin(), responses.end());
+    log_.insert(log_.end(), responses.begin(), responses.end());
     return absl::OkStatus();
   }
   absl::Status Replay(
-      absl::FunctionRef<void(const ScoredResponse&)> fn) override {
-    for (const ScoredResponse& r : stored_) fn(r);
+      absl::FunctionRef<void(const ScoredResponse&)> on_response,
+      absl::FunctionRef<void(const RoundReset&)> on_reset) override {
+    for (const Entry& e : log_) {
+      if (const auto* r = std::get_if<ScoredResponse>(&e)) {
+        on_response(*r);
+      } else {
+        on_reset(std::get<RoundReset>(e));
+      }
+    }
     return replay_status_;
+  }
+  absl::StatusOr<int64_t> Erase(absl::string_view respondent,
+                                absl::Span<const RoundReset> resets) override {
+    if (!fail_.ok()) return fail_;
+    std::set<std::string> rounds;
+    for (const RoundReset& r : resets) rounds.insert(r.round);
+    const int64_t erased = RemoveIf(
+        [&](const ScoredResponse& r) { return r.respondent == respondent; },
+        rounds);
+    log_.insert(log_.end(), resets.begin(), resets.end());
+    return erased;
+  }
+  absl::StatusOr<int64_t> DropRounds(
+      const std::set<std::string>& rounds) override {
+    if (!fail_.ok()) return fail_;
+    return RemoveIf(
+        [&](const ScoredResponse& r) { return rounds.contains(r.round); },
+        rounds);
   }
 
   void FailWith(absl::Status s) { fail_ = std::move(s); }
   void FailReplayWith(absl::Status s) { replay_status_ = std::move(s); }
-  const std::vector<ScoredResponse>& stored() const { return stored_; }
-  std::vector<ScoredResponse>& mutable_stored() { return stored_; }
+  std::vector<ScoredResponse> stored() const {
+    std::vector<ScoredResponse> out;
+    for (const Entry& e : log_) {
+      if (const auto* r = std::get_if<ScoredResponse>(&e)) out.push_back(*r);
+    }
+    return out;
+  }
+  const std::vector<Entry>& log() const { return log_; }
   int appends() const { return appends_; }
 
  private:
+  // Removes the responses `remove` picks and the resets of `rounds`.
+  template <typename Pred>
+  int64_t RemoveIf(Pred remove, const std::set<std::string>& rounds) {
+    int64_t removed = 0;
+    std::erase_if(log_, [&](const Entry& e) {
+      if (const auto* r = std::get_if<ScoredResponse>(&e)) {
+        removed += remove(*r) ? 1 : 0;
+        return remove(*r);
+      }
+      return rounds.contains(std::get<RoundReset>(e).round);
+    });
+    return removed;
+  }
+
   absl::Status fail_;
   absl::Status replay_status_;
-  std::vector<ScoredResponse> stored_;
+  std::vector<Entry> log_;
   int appends_ = 0;
 };
 
@@ -658,6 +708,149 @@ TEST_P(AttackerTest, LearnsNoIndividualAcrossRounds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(K, AttackerTest, ::testing::Values(3, 5, 7));
+
+}  // namespace
+}  // namespace orgpulse::insights
+
+namespace orgpulse::insights {
+namespace {
+
+// --- Erasure -----------------------------------------------------------------
+
+// Every node's morale in every round, for comparing two engines.
+std::vector<std::string> AllMorale(const InsightsEngine& engine,
+                                   const std::vector<std::string>& nodes,
+                                   const std::vector<std::string>& rounds) {
+  std::vector<std::string> out;
+  for (const std::string& node : nodes) {
+    for (const std::string& round : rounds) {
+      absl::StatusOr<TeamInsights> t = engine.GetTeamInsights(node, round);
+      if (!t.ok()) {
+        out.push_back(absl::StrCat(node, "@", round, " ", t.status().code()));
+        continue;
+      }
+      const MoraleView& m = t->morale;
+      out.push_back(absl::StrCat(
+          node, "@", round, " ", m.round, m.suppressed ? " suppressed" : "",
+          m.figures ? absl::StrCat(" n=", m.figures->respondents,
+                                   " d0=", m.figures->dimensions[0])
+                    : ""));
+    }
+  }
+  return out;
+}
+
+TEST_F(InsightsEngineTest, EraseRemovesThePersonFromStoreAndFigures) {
+  InsightsEngine& engine = Engine();
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 6, 4)).ok());
+  ASSERT_TRUE(engine.Submit(Team("ops", "r1", 5, 2)).ok());
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r2", 5, 3)).ok());
+  ASSERT_TRUE(engine.GetTeamInsights("eng/a", "r1")->morale.figures);
+  const std::vector<std::string> ops_before =
+      AllMorale(engine, {"ops"}, {"r1"});
+
+  absl::StatusOr<EraseResult> erased = engine.Erase("eng/a#0");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->erased, 2);
+  EXPECT_THAT(erased->rounds, ElementsAre("r1", "r2"));
+  for (const ScoredResponse& r : store_.stored()) {
+    EXPECT_NE(r.respondent, "eng/a#0");
+  }
+  EXPECT_EQ(engine.stats().stored, 14);
+  EXPECT_EQ(engine.stats().erased, 2);
+  // The groups they were in are withdrawn; ops keeps its figures.
+  for (const char* node : {"eng/a", "eng"}) {
+    for (const char* round : {"r1", "r2"}) {
+      const TeamInsights t = *engine.GetTeamInsights(node, round);
+      EXPECT_TRUE(t.morale.suppressed) << node << "@" << round;
+      EXPECT_FALSE(t.morale.figures.has_value()) << node << "@" << round;
+    }
+  }
+  EXPECT_EQ(AllMorale(engine, {"ops"}, {"r1"}), ops_before);
+
+  // Idempotent.
+  erased = engine.Erase("eng/a#0");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->erased, 0);
+  EXPECT_THAT(erased->rounds, IsEmpty());
+  EXPECT_THAT(engine.Erase(""), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  // A restart (a new engine on the same store) serves the same figures.
+  const std::vector<std::string> nodes = {"eng", "eng/a", "ops"};
+  const std::vector<std::string> rounds = {"r1", "r2", ""};
+  const std::vector<std::string> live = AllMorale(engine, nodes, rounds);
+  InsightsEngine restarted(store_, source_, clock_, {});
+  ASSERT_TRUE(restarted.Recover().ok());
+  EXPECT_EQ(AllMorale(restarted, nodes, rounds), live);
+}
+
+TEST_F(InsightsEngineTest, AFailedEraseChangesNothing) {
+  InsightsEngine& engine = Engine();
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 5, 4)).ok());
+  store_.FailWith(absl::UnavailableError("disk I/O error"));
+  EXPECT_THAT(engine.Erase("eng/a#0"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(store_.stored().size(), 5u);
+  EXPECT_TRUE(engine.GetTeamInsights("eng/a", "r1")->morale.figures);
+}
+
+// --- Retention ---------------------------------------------------------------
+
+TEST_F(InsightsEngineTest, RetentionKeepsTheLastRoundsAndRefusesOlderOnes) {
+  InsightsEngine& engine = Engine({.retain_rounds = 2});
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 5)).ok());
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r2", 5)).ok());
+  ASSERT_TRUE(engine.GetTeamInsights("eng/a", "r1")->morale.figures);
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r3", 5)).ok());
+
+  for (const ScoredResponse& r : store_.stored()) EXPECT_NE(r.round, "r1");
+  EXPECT_EQ(store_.stored().size(), 10u);
+  EXPECT_EQ(engine.stats().dropped_rounds, 1);
+  EXPECT_EQ(engine.stats().stored, 10);
+  EXPECT_THAT(engine.GetTeamInsights("eng/a", "r1"),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       AllOf(HasSubstr("round r1 is not kept"),
+                             HasSubstr("the oldest kept is r2"))));
+  // r2's figures are as before; their previous round is gone.
+  const TeamInsights r2 = *engine.GetTeamInsights("eng/a", "r2");
+  ASSERT_TRUE(r2.morale.figures);
+  EXPECT_EQ(r2.morale.previous_round, "");
+  // A late response to a dropped round is refused, the whole batch with it.
+  std::vector<SurveyResponse> batch = Team("ops", "r3", 1);
+  batch.push_back(Team("ops", "r1", 1)[0]);
+  EXPECT_THAT(engine.Submit(batch),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       AllOf(HasSubstr("round r1"), HasSubstr("r2"),
+                             HasSubstr("nothing of the batch was stored"))));
+  EXPECT_EQ(store_.stored().size(), 10u);
+  // A round between kept ones arrives: the oldest goes.
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r2b", 5)).ok());
+  EXPECT_THAT(engine.GetTeamInsights("eng/a", "r2"),
+              StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_EQ(store_.stored().size(), 10u);
+}
+
+TEST_F(InsightsEngineTest, RetentionDropsOldRoundsAtStartUp) {
+  {
+    InsightsEngine& engine = Engine();
+    for (const char* round : {"r1", "r2", "r3"}) {
+      ASSERT_TRUE(engine.Submit(Team("eng/a", round, 5)).ok());
+    }
+    ASSERT_TRUE(engine.Erase("eng/a#1").ok());  // leaves resets in r1..r3
+  }
+  InsightsEngine& engine = Engine({.retain_rounds = 1});
+  EXPECT_EQ(engine.stats().dropped_rounds, 2);
+  for (const auto& e : store_.log()) {
+    if (const auto* r = std::get_if<ScoredResponse>(&e)) {
+      EXPECT_EQ(r->round, "r3");
+    } else {
+      EXPECT_EQ(std::get<RoundReset>(e).round, "r3");
+    }
+  }
+  EXPECT_EQ(store_.stored().size(), 4u);
+  EXPECT_THAT(engine.GetTeamInsights("eng/a", "r2"),
+              StatusIs(absl::StatusCode::kOutOfRange));
+}
 
 }  // namespace
 }  // namespace orgpulse::insights

@@ -405,5 +405,114 @@ TEST(SurveyStateTest, EmptyStateHasNoRoundsOrTeams) {
   EXPECT_THAT(state.teams(), IsEmpty());
 }
 
+// --- Erasure -----------------------------------------------------------------
+
+// The state a store holds after erasing `erased`: every other response in
+// the same order, then the resets the live state made.
+SurveyState ReplayWithout(const std::vector<ScoredResponse>& log,
+                          const std::string& erased,
+                          const std::vector<RoundReset>& resets, int k) {
+  SurveyState state(k);
+  for (const ScoredResponse& r : log) {
+    if (r.respondent != erased) state.Apply(r);
+  }
+  for (const RoundReset& reset : resets) state.ApplyReset(reset);
+  return state;
+}
+
+TEST(SurveyStateTest, AnErasureWithdrawsThePersonsGroupsUntilKNewResponses) {
+  std::vector<ScoredResponse> log;
+  for (int i = 0; i < 5; ++i) {
+    log.push_back(Resp(absl::StrCat("a", i), "a/x", "r1", absl::StrCat("a#", i),
+                       i, 20.0 * i));
+    log.push_back(
+        Resp(absl::StrCat("b", i), "b", "r1", absl::StrCat("b#", i), i, 50));
+  }
+  log.push_back(Resp("c0", "a/x", "r2", "a#0", 0, 10));  // another round
+  SurveyState live(5);
+  for (const ScoredResponse& r : log) ASSERT_TRUE(live.Apply(r));
+  ASSERT_EQ(live.Morale("a/x", "r1").figures->respondents, 5);
+  const GroupMorale b = *live.Morale("b", "r1").figures;
+
+  const std::vector<RoundReset> resets = live.ErasureResets("a#0");
+  ASSERT_EQ(resets.size(), 2u);
+  EXPECT_EQ(resets[0].round, "r1");
+  EXPECT_EQ(resets[0].steps, live.release_steps("r1"));
+  // Only b keeps its figures: a/x and a held a#0.
+  ASSERT_EQ(resets[0].published.size(), 1u);
+  EXPECT_TRUE(resets[0].published.contains("b"));
+  EXPECT_EQ(resets[1].round, "r2");
+  EXPECT_THAT(live.ErasureResets("nobody"), IsEmpty());
+
+  SurveyState state = ReplayWithout(log, "a#0", resets, 5);
+  for (const char* node : {"a/x", "a"}) {
+    const MoraleView v = state.Morale(node, "r1");
+    EXPECT_TRUE(v.suppressed) << node;
+    EXPECT_FALSE(v.figures.has_value()) << node;
+  }
+  ASSERT_TRUE(state.Morale("b", "r1").figures.has_value());
+  EXPECT_EQ(state.Morale("b", "r1").figures->respondents, b.respondents);
+  EXPECT_NEAR(state.Morale("b", "r1").figures->dimensions[0], b.dimensions[0],
+              kEps);
+  // r2 had only a#0: nothing is left of it.
+  EXPECT_THAT(state.rounds(), ElementsAre("r1"));
+
+  // The 4 left were published with a#0: they do not count towards a step.
+  // Four new responses are not enough; the fifth is.
+  for (int i = 5; i < 9; ++i) {
+    ASSERT_TRUE(state.Apply(
+        Resp(absl::StrCat("a", i), "a/x", "r1", absl::StrCat("a#", i), i, 80)));
+    EXPECT_TRUE(state.Morale("a/x", "r1").suppressed) << i;
+  }
+  ASSERT_TRUE(state.Apply(Resp("a9", "a/x", "r1", "a#9", 9, 80)));
+  ASSERT_TRUE(state.Morale("a/x", "r1").figures.has_value());
+  EXPECT_EQ(state.Morale("a/x", "r1").figures->respondents, 9);
+}
+
+TEST(SurveyStateTest, AnErasureWithdrawsHeldFiguresOfEveryTeamThePersonWasIn) {
+  SurveyState state(3);
+  AddTeam(state, "d/x", "r1", 3);
+  AddTeam(state, "d/y", "r1", 3);
+  AddTeam(state, "e", "r1", 3);
+  ASSERT_TRUE(state.Morale("d/x", "r1").figures.has_value());
+  // d/x#0 moves to d/y: d/x holds figures that still contain them.
+  ASSERT_TRUE(state.Apply(Resp("move", "d/y", "r1", "d/x#0", 60, 0)));
+  const std::vector<RoundReset> resets = state.ErasureResets("d/x#0");
+  ASSERT_EQ(resets.size(), 1u);
+  std::vector<std::string> kept;
+  for (const auto& [node, m] : resets[0].published) kept.push_back(node);
+  EXPECT_THAT(kept, ElementsAre("e"));
+}
+
+// The erasure is decided on the live state, which took steps the erased
+// person's responses took part in; a replay of the store without them takes
+// other steps before the reset, and serves the same figures after it.
+TEST(SurveyStateTest, AReplayWithoutThePersonServesTheSameFigures) {
+  std::vector<ScoredResponse> log;
+  for (int i = 0; i < 14; ++i) {
+    const std::string team = i % 3 == 0 ? "d/x" : (i % 3 == 1 ? "d/y" : "e");
+    log.push_back(Resp(absl::StrCat("r", i), team, "r1", absl::StrCat("p", i),
+                       i, 7.0 * i));
+  }
+  SurveyState live(3);
+  for (const ScoredResponse& r : log) live.Apply(r);
+  const std::vector<RoundReset> resets = live.ErasureResets("p4");
+  SurveyState replayed = ReplayWithout(log, "p4", resets, 3);
+  for (const char* node : {"d", "d/x", "d/y", "e"}) {
+    const MoraleView v = replayed.Morale(node, "r1");
+    const auto kept = resets[0].published.find(node);
+    ASSERT_EQ(v.figures.has_value(), kept != resets[0].published.end()) << node;
+    if (!v.figures) continue;
+    EXPECT_EQ(v.figures->respondents, kept->second.respondents) << node;
+    EXPECT_EQ(v.figures->dimensions, kept->second.dimensions) << node;
+    EXPECT_EQ(v.figures->dimensions,
+              live.Morale(node, "r1").figures->dimensions)
+        << node;
+  }
+  EXPECT_EQ(replayed.release_steps("r1"), live.release_steps("r1"));
+  EXPECT_FALSE(replayed.Morale("d", "r1").figures.has_value());
+  EXPECT_TRUE(replayed.Morale("e", "r1").figures.has_value());
+}
+
 }  // namespace
 }  // namespace orgpulse::insights

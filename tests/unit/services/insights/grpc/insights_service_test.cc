@@ -46,6 +46,8 @@ class MockSurveyInsights : public SurveyInsights {
   MOCK_METHOD(std::vector<TeamInsights>, ListTeamInsights,
               (absl::string_view prefix, InsightsOrder order),
               (const, override));
+  MOCK_METHOD(absl::StatusOr<EraseResult>, Erase,
+              (absl::string_view respondent), (override));
 };
 
 KeyedHasher Hasher() {
@@ -106,7 +108,8 @@ class InsightsServiceTest : public ::testing::Test {
         auth_({{"submitter", {Scope::kSurveySubmit}},
                {"analyst", {Scope::kInsightsRead}},
                {"ingest-reader", {Scope::kIngestRead}},
-               {"eng-lead", {Scope::kInsightsRead}, "eng"}}),
+               {"eng-lead", {Scope::kInsightsRead}, "eng"},
+               {"eraser", {Scope::kSurveyErase}}}),
         service_(insights_, hasher_, auth_.authorizer()) {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
@@ -412,6 +415,49 @@ TEST_F(InsightsServiceTest, ListTeamInsightsPassesPrefixAndOrderAndKeepsOrder) {
   v1::ListTeamInsightsResponse all;
   ASSERT_TRUE(List("analyst", by_team, &all).ok());
   EXPECT_EQ(all.teams_size(), 0);
+}
+
+// --- EraseRespondent ---------------------------------------------------------
+
+TEST_F(InsightsServiceTest, EraseHashesTheIdAndNeedsItsOwnScope) {
+  v1::EraseRespondentRequest request;
+  request.set_respondent_id("alice@example.com");
+  v1::EraseRespondentResponse response;
+  for (const char* client : {"submitter", "analyst"}) {
+    const grpc::Status status =
+        stub_->EraseRespondent(Context(client).get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << client;
+    EXPECT_THAT(status.error_message(), HasSubstr("survey:erase"));
+  }
+  const std::string hash = hasher_.Hash("alice@example.com");
+  EXPECT_CALL(insights_, Erase(absl::string_view(hash)))
+      .WillOnce(Return(EraseResult{.erased = 3, .rounds = {"r1", "r2"}}));
+  grpc::Status status =
+      stub_->EraseRespondent(Context("eraser").get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.erased(), 3);
+  EXPECT_THAT(response.rounds(), ElementsAre("r1", "r2"));
+
+  EXPECT_CALL(insights_, Erase)
+      .WillOnce(Return(absl::UnavailableError("disk I/O error")));
+  status = stub_->EraseRespondent(Context("eraser").get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(InsightsServiceTest, EraseWithoutARespondentIdIsRefused) {
+  v1::EraseRespondentResponse response;
+  for (const auto& [id, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"", "respondent_id is required"},
+           {std::string(257, 'x'), "respondent_id is longer than 256 bytes"}}) {
+    v1::EraseRespondentRequest request;
+    request.set_respondent_id(id);
+    const grpc::Status status =
+        stub_->EraseRespondent(Context("eraser").get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), message);
+  }
 }
 
 }  // namespace

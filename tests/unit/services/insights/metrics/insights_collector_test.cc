@@ -49,10 +49,18 @@ class InMemorySurveyStore final : public SurveyStore {
     stored_.insert(stored_.end(), responses.begin(), responses.end());
     return absl::OkStatus();
   }
-  absl::Status Replay(
-      absl::FunctionRef<void(const ScoredResponse&)> fn) override {
+  absl::Status Replay(absl::FunctionRef<void(const ScoredResponse&)> fn,
+                      absl::FunctionRef<void(const RoundReset&)>) override {
     for (const ScoredResponse& r : stored_) fn(r);
     return absl::OkStatus();
+  }
+  // Not used here (insights_engine_test covers erasure and retention).
+  absl::StatusOr<int64_t> Erase(absl::string_view,
+                                absl::Span<const RoundReset>) override {
+    return absl::UnimplementedError("not in this fake");
+  }
+  absl::StatusOr<int64_t> DropRounds(const std::set<std::string>&) override {
+    return absl::UnimplementedError("not in this fake");
   }
   void FailNextAppend(absl::Status s) { fail_next_ = std::move(s); }
 

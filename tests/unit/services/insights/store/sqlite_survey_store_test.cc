@@ -17,16 +17,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/file_permissions.h"
+#include "tests/support/file_scan.h"
 #include "tests/support/status_matchers.h"
 
 namespace orgpulse::insights {
 namespace {
 
 using ::orgpulse::testing::FilePermissionsBind;
+using ::orgpulse::testing::FilesContaining;
+using ::orgpulse::testing::HexForms;
 using ::orgpulse::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 ScoredResponse Scored(int i) {
   ScoredResponse r;
@@ -178,11 +182,16 @@ class SqliteSurveyStoreTest : public ::testing::Test {
 
   static std::vector<std::string> ReplayAll(SqliteSurveyStore& store) {
     std::vector<std::string> out;
-    EXPECT_TRUE(store
-                    .Replay([&](const ScoredResponse& r) {
-                      out.push_back(DebugString(r));
-                    })
-                    .ok());
+    EXPECT_TRUE(
+        store
+            .Replay(
+                [&](const ScoredResponse& r) { out.push_back(DebugString(r)); },
+                [&](const RoundReset& r) {
+                  out.push_back(absl::StrCat("reset ", r.round, " steps ",
+                                             r.steps, " kept ",
+                                             r.published.size()));
+                })
+            .ok());
     return out;
   }
 
@@ -237,7 +246,8 @@ TEST_F(SqliteSurveyStoreTest, UndecodableRowIsDataLoss) {
   std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   int seen = 0;
-  EXPECT_THAT(store->Replay([&](const ScoredResponse&) { ++seen; }),
+  EXPECT_THAT(store->Replay([&](const ScoredResponse&) { ++seen; },
+                            [](const RoundReset&) {}),
               StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(seen, 2);  // the good batch came first
 }
@@ -294,6 +304,83 @@ TEST_F(SqliteSurveyStoreTest, WritableObserverHearsTheStoreFillUp) {
   EXPECT_FALSE(store.writable());
   store.SetWritableObserver(nullptr);
   EXPECT_THAT(seen, ElementsAre(true, false));
+}
+
+// A respondent hash no other bytes of the store could happen to hold.
+constexpr char kErased[] = "ERASED-PERSON-HASH";
+
+std::vector<std::string> ErasedNeedles() {
+  std::vector<std::string> needles = HexForms(kErased);
+  needles.push_back(kErased);
+  return needles;
+}
+
+TEST_F(SqliteSurveyStoreTest, EraseRemovesEveryResponseAndLeavesNoByteBehind) {
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::vector<ScoredResponse> first = Batch(0, 4);
+  first[1].respondent = kErased;
+  std::vector<ScoredResponse> only = {Scored(10)};
+  only[0].respondent = kErased;
+  only[0].round = "2026-q2";
+  const std::vector<ScoredResponse> other = Batch(20, 3);
+  ASSERT_TRUE(store->Append(first).ok());
+  ASSERT_TRUE(store->Append(only).ok());
+  ASSERT_TRUE(store->Append(other).ok());
+  ASSERT_THAT(FilesContaining(dir(), ErasedNeedles()), Not(IsEmpty()));
+
+  RoundReset q1{.round = "2026-q1", .steps = 3};
+  q1.published["ops"] = GroupMorale{.respondents = 5};
+  const RoundReset q2{.round = "2026-q2", .steps = 0};
+  absl::StatusOr<int64_t> erased = store->Erase(kErased, {q1, q2});
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 2);
+
+  std::vector<std::string> expected;
+  for (const ScoredResponse& r : first) {
+    if (r.respondent != kErased) expected.push_back(DebugString(r));
+  }
+  for (const std::string& s : DebugStrings(other)) expected.push_back(s);
+  expected.push_back("reset 2026-q1 steps 3 kept 1");
+  expected.push_back("reset 2026-q2 steps 0 kept 0");
+  EXPECT_EQ(ReplayAll(*store), expected);
+  // Not in the database's free pages, not in the write-ahead log.
+  EXPECT_THAT(FilesContaining(dir(), ErasedNeedles()), IsEmpty());
+
+  // Idempotent; the new resets replace those of the same rounds.
+  q1.steps = 4;
+  erased = store->Erase(kErased, {q1});
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 0);
+  expected.erase(expected.end() - 2);
+  expected.push_back("reset 2026-q1 steps 4 kept 1");
+  EXPECT_EQ(ReplayAll(*store), expected);
+  store.reset();
+  std::unique_ptr<SqliteSurveyStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(ReplayAll(*reopened), expected);
+  EXPECT_THAT(reopened->Erase("", {}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(SqliteSurveyStoreTest, DropRoundsRemovesTheirResponsesAndResets) {
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::vector<ScoredResponse> mixed = Batch(0, 4);
+  mixed[0].round = "2025-q4";
+  mixed[0].respondent = kErased;
+  ASSERT_TRUE(store->Append(mixed).ok());
+  ASSERT_TRUE(store->Erase("nobody", {{.round = "2025-q4"}}).ok());
+  ASSERT_TRUE(store->Erase("nobody", {{.round = "2026-q1"}}).ok());
+
+  absl::StatusOr<int64_t> dropped = store->DropRounds({"2025-q4"});
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 1);
+  std::vector<std::string> expected =
+      DebugStrings({mixed.begin() + 1, mixed.end()});
+  expected.push_back("reset 2026-q1 steps 0 kept 0");
+  EXPECT_EQ(ReplayAll(*store), expected);
+  EXPECT_THAT(FilesContaining(dir(), ErasedNeedles()), IsEmpty());
 }
 
 }  // namespace
