@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -34,6 +33,7 @@
 #include "services/ingest/domain/event_ledger.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/domain/execution_state.h"
+#include "services/ingest/domain/fingerprint_set.h"
 
 namespace orgpulse::ingest {
 
@@ -113,7 +113,9 @@ class Ledger final : public EventLedger {
   CommitObserver commit_observer_;  // set before Recover
 
   // Touched only by the committer thread (and Recover before it starts).
-  absl::flat_hash_set<absl::uint128> stored_keys_;
+  // Holds the keys of stored events and, while a group commits, its
+  // accepted keys (taken out again if the store refuses the group).
+  FingerprintSet stored_keys_;
 
   mutable absl::Mutex state_mu_;
   ExecutionState state_ ABSL_GUARDED_BY(state_mu_);
