@@ -281,11 +281,23 @@ std::vector<TeamSummary> Ledger::ListTeams(absl::string_view prefix) const {
   return state_.Teams(prefix);
 }
 
-void Ledger::WithState(
-    std::function<void(const ExecutionState&, absl::Time now)> fn) const {
+void Ledger::ForEachTeamOwnFigures(
+    absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
+    const {
   const absl::Time now = clock_.Now();
-  absl::ReaderMutexLock lock(&state_mu_);
-  fn(state_, now);
+  std::vector<TeamSummary> teams;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    teams = state_.Teams("");
+  }
+  for (const TeamSummary& summary : teams) {
+    absl::StatusOr<TeamExecution> figures;
+    {
+      absl::ReaderMutexLock lock(&state_mu_);
+      figures = state_.OwnFigures(summary.team, now);
+    }
+    if (figures.ok()) fn(summary, *figures);
+  }
 }
 
 LedgerStats Ledger::stats() const {

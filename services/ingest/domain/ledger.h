@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -86,9 +87,16 @@ class Ledger final : public EventLedger {
       absl::string_view prefix) const override;
   std::vector<TeamSummary> ListTeams(absl::string_view prefix) const override;
 
-  // Runs `fn` with the state under the read lock, for metrics at scrape time.
-  void WithState(
-      std::function<void(const ExecutionState&, absl::Time now)> fn) const;
+  // Calls `fn` with each team's summary and own figures (without the teams
+  // under it), in team order, all as of one `now`; for metrics at scrape
+  // time. The state lock is held for one team's figures at a time and
+  // never while `fn` runs, so a scrape delays a commit by one team's
+  // computation at most (not by the whole scrape). A team's summary is
+  // taken at the start: its events and last event may trail its figures
+  // by the commits made during the call.
+  void ForEachTeamOwnFigures(
+      absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
+      const;
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);

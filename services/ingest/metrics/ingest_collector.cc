@@ -157,12 +157,10 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
   out.Gauge("orgpulse_teams", "Teams known to the service.", {},
             static_cast<double>(stats.teams));
 
-  ledger_.WithState([&](const ExecutionState& state, absl::Time now) {
-    for (const TeamSummary& summary : state.Teams("")) {
-      absl::StatusOr<TeamExecution> f = state.OwnFigures(summary.team, now);
-      if (f.ok()) AddTeam(out, summary.team, *f, summary);
-    }
-  });
+  ledger_.ForEachTeamOwnFigures(
+      [&](const TeamSummary& summary, const TeamExecution& figures) {
+        AddTeam(out, summary.team, figures, summary);
+      });
   return out.Take();
 }
 
