@@ -192,6 +192,9 @@ class IngestClient {
       absl::string_view prefix);
   absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
       absl::string_view team);
+  // One page of every node's figures; `page_token` "" for the first.
+  absl::StatusOr<ingest::v1::ListTeamExecutionsResponse> ListTeamExecutions(
+      int page_size, absl::string_view page_token);
 
   // The token of the calls that start from now on (a rotated one); calls
   // already sent keep theirs.

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +28,14 @@ namespace orgpulse::ingest {
 struct PushResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
+};
+
+// A page of the figures of every node of the team tree (ListTeamExecutions).
+struct TeamExecutionPage {
+  std::vector<TeamExecution> executions;  // by node id
+  // The last node id of the page, to pass as `after` for the next page;
+  // empty when this page is the last.
+  std::string next_after;
 };
 
 class EventLedger {
@@ -54,6 +63,13 @@ class EventLedger {
   // One summary per team under `prefix` ("" for all), ordered by team id.
   virtual std::vector<TeamSummary> ListTeams(
       absl::string_view prefix) const = 0;
+
+  // The figures of up to `page_size` nodes of the team tree (every team and
+  // every path prefix of one, as GetTeamExecution gives them) whose ids
+  // sort after `after` ("" for the first page), in order of id.
+  // REQUIRES: page_size > 0.
+  virtual TeamExecutionPage ListTeamExecutions(
+      size_t page_size, absl::string_view after) const = 0;
 };
 
 }  // namespace orgpulse::ingest

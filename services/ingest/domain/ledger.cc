@@ -1,11 +1,14 @@
 #include "services/ingest/domain/ledger.h"
 
+#include <algorithm>
 #include <future>
+#include <iterator>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/org/team_id.h"
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event_key.h"
 #include "services/ingest/domain/validation.h"
@@ -279,6 +282,29 @@ absl::StatusOr<TeamExecution> Ledger::GetTeamExecution(
 std::vector<TeamSummary> Ledger::ListTeams(absl::string_view prefix) const {
   absl::ReaderMutexLock lock(&state_mu_);
   return state_.Teams(prefix);
+}
+
+TeamExecutionPage Ledger::ListTeamExecutions(size_t page_size,
+                                             absl::string_view after) const {
+  const absl::Time now = clock_.Now();
+  std::vector<std::string> teams;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    for (TeamSummary& t : state_.Teams("")) teams.push_back(std::move(t.team));
+  }
+  const std::vector<std::string> nodes = TeamsAndPrefixes(teams);
+  TeamExecutionPage page;
+  auto it = std::upper_bound(nodes.begin(), nodes.end(), after);
+  for (; it != nodes.end() && page.executions.size() < page_size; ++it) {
+    absl::StatusOr<TeamExecution> figures;
+    {
+      absl::ReaderMutexLock lock(&state_mu_);
+      figures = state_.Figures(*it, now);
+    }
+    if (figures.ok()) page.executions.push_back(*std::move(figures));
+  }
+  if (it != nodes.end()) page.next_after = *std::prev(it);
+  return page;
 }
 
 void Ledger::ForEachTeamOwnFigures(

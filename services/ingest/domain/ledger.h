@@ -86,6 +86,9 @@ class Ledger final : public EventLedger {
   absl::StatusOr<TeamExecution> GetTeamExecution(
       absl::string_view prefix) const override;
   std::vector<TeamSummary> ListTeams(absl::string_view prefix) const override;
+  // Holds the state lock for one node's figures at a time.
+  TeamExecutionPage ListTeamExecutions(size_t page_size,
+                                       absl::string_view after) const override;
 
   // Calls `fn` with each team's summary and own figures (without the teams
   // under it), in team order, all as of one `now`; for metrics at scrape

@@ -1,5 +1,6 @@
 #include "services/ingest/grpc/ingest_service.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -10,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/org/team_id.h"
 #include "common/server/message_codec.h"
+#include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/ingest/grpc/conversion.h"
 
@@ -275,6 +277,41 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
           for (const TeamSummary& t : ledger_.ListTeams(prefix)) {
             ToProto(t, *call.response().add_teams());
           }
+        }
+        call.Finish(status);
+      });
+}
+
+grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  if (absl::Status s = authorizer_.Check(*context, Scope::kIngestRead);
+      !s.ok()) {
+    return RefuseCall(context, s);
+  }
+  return UnaryCall<v1::ListTeamExecutionsRequest,
+                   v1::ListTeamExecutionsResponse>::
+      Start(*request, response, [this](auto& call) {
+        const v1::ListTeamExecutionsRequest& r = call.request();
+        // The token is the last node id of the previous page.
+        absl::Status status =
+            ValidateTeamArgument("page_token", r.page_token(), false);
+        if (status.ok() && r.page_size() < 0) {
+          status = InvalidArgumentWithViolations(
+              "page_size must not be negative",
+              {{"page_size", absl::StrCat("is ", r.page_size(),
+                                          "; 0 (for the default) or more")}});
+        }
+        if (status.ok()) {
+          const int size = r.page_size() == 0
+                               ? kDefaultPageSize
+                               : std::min(r.page_size(), kMaxPageSize);
+          TeamExecutionPage page = ledger_.ListTeamExecutions(
+              static_cast<size_t>(size), r.page_token());
+          for (const TeamExecution& f : page.executions) {
+            ToProto(f, *call.response().add_executions());
+          }
+          call.response().set_next_page_token(std::move(page.next_after));
         }
         call.Finish(status);
       });

@@ -502,5 +502,36 @@ TEST_F(LedgerTest, CommitsGoOnWhileEveryTeamsFiguresAreRead) {
   EXPECT_THAT(seen, ElementsAre("eng/a 1 1", "eng/b 2 6"));
 }
 
+TEST_F(LedgerTest, ListTeamExecutionsPagesEveryTeamAndPrefixInOrder) {
+  Start();
+  ExpectResult(ledger_->Push({Cost("c1", "eng/a", 1), Cost("c2", "eng/b/x", 2),
+                              Cost("c3", "eng-ops", 4), Cost("c4", "ops", 8)}),
+               4, 0);
+  std::vector<std::string> nodes;
+  std::vector<double> costs;
+  std::string after;
+  int pages = 0;
+  do {
+    TeamExecutionPage page = ledger_->ListTeamExecutions(2, after);
+    ++pages;
+    EXPECT_LE(page.executions.size(), 2u);
+    for (const TeamExecution& f : page.executions) {
+      nodes.push_back(f.team);
+      costs.push_back(f.budget.actual_cost);
+      // The same figures as GetTeamExecution's.
+      EXPECT_EQ(DebugString(f), Figures(f.team));
+    }
+    after = page.next_after;
+  } while (!after.empty() && pages < 10);
+  EXPECT_THAT(
+      nodes, ElementsAre("eng", "eng-ops", "eng/a", "eng/b", "eng/b/x", "ops"));
+  EXPECT_THAT(costs, ElementsAre(3, 4, 1, 2, 2, 8));
+  EXPECT_EQ(pages, 3);
+  // A page that ends on the last node says so.
+  EXPECT_EQ(ledger_->ListTeamExecutions(6, "").next_after, "");
+  EXPECT_THAT(ledger_->ListTeamExecutions(5, "").next_after, "eng/b/x");
+  EXPECT_THAT(ledger_->ListTeamExecutions(5, "ops").executions, IsEmpty());
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest
