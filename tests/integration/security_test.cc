@@ -379,7 +379,7 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
 TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   StartIngest();
   // A new method must be added here (and given a scope) to pass.
-  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 4);
+  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 5);
   auto with = [&](const std::string& token) {
     return Ingest(Options(*ingest_, token));
   };
@@ -403,6 +403,7 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
     EXPECT_THAT(client->PushStream(source).status, refused);
     EXPECT_THAT(client->ListTeams(""), refused);
     EXPECT_THAT(client->GetTeamExecution("eng"), refused);
+    EXPECT_THAT(client->ListTeamExecutions(0, ""), refused);
   }
   // Right token, wrong scope: PERMISSION_DENIED naming the scope.
   auto reader = with(tokens_.reader);
@@ -417,6 +418,9 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
                              Not(HasSubstr(tokens_.pusher)))));
   EXPECT_THAT(pusher->GetTeamExecution("eng"),
               StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      pusher->ListTeamExecutions(0, ""),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ingest:read")));
   // Right scope: served.
   const std::vector<iv1::Event> events = sample::SampleOrganisation(Now(), 1);
   VectorBatchSource source(events, 500);
@@ -427,6 +431,10 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   ASSERT_TRUE(teams.ok()) << teams.status();
   EXPECT_GT(teams->teams_size(), 0);
   EXPECT_TRUE(reader->GetTeamExecution("eng").ok());
+  absl::StatusOr<iv1::ListTeamExecutionsResponse> page =
+      reader->ListTeamExecutions(0, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_GT(page->executions_size(), 0);
 
   // Health stays open: no token needed.
   auto health = grpc::health::v1::Health::NewStub(ingest_->Channel());
@@ -440,15 +448,15 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   const std::string metrics = Metrics(*ingest_);
   EXPECT_THAT(
       metrics,
-      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 4"));
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 5"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 4"));
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 5"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 3"));
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 4"));
   EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 5"));
   // No token, and no digest of one, ever reaches the logs or metrics.
   for (const std::string& t : {tokens_.pusher, tokens_.reader, unknown}) {
