@@ -92,6 +92,15 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# Fail early, before a long build, on what a fresh machine may lack.
+if [[ $SKIP_PEER == 0 && ! -x $PEER_RUN ]]; then
+  echo "no peer benchmark at $PEER_RUN (set PEER_RUN=path/to/peers/run.sh, or pass --skip-peer)" >&2
+  exit 2
+fi
+if [[ $PROFILE == 1 ]] && ! command -v perf >/dev/null; then
+  echo "--profile needs perf (Debian: apt-get install linux-perf)" >&2
+  exit 2
+fi
 mkdir -p "$BB/results"
 RESULTS=$BB/results/$(date +%Y%m%d-%H%M%S).txt
 log() { echo "[bench $(date +%H:%M:%S)] $*" | tee -a "$RESULTS" >&2; }
@@ -204,7 +213,11 @@ REV=$(git -C "$REPO" rev-parse --short "$REF")
 log "source: $SOURCE ($REV); results: $RESULTS"
 snapshot
 log "building Release in $BUILD"
-cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$BB/cmake.log" 2>&1 ||
+# Ninja when it is installed, else CMake's default (make: scripts/install-deps.sh
+# brings no ninja); a tree already configured keeps the generator it has.
+GENERATOR=()
+if [[ ! -f $BUILD/CMakeCache.txt ]] && command -v ninja >/dev/null; then GENERATOR=(-G Ninja); fi
+cmake -S "$SRC" -B "$BUILD" "${GENERATOR[@]}" -DCMAKE_BUILD_TYPE=Release >"$BB/cmake.log" 2>&1 ||
   { tail -20 "$BB/cmake.log" >&2; exit 1; }
 cmake --build "$BUILD" -j"$(nproc)" --target orgpulse-ingest orgpulse-ingest-loadgen \
   >"$BB/build.log" 2>&1 || { tail -30 "$BB/build.log" >&2; exit 1; }

@@ -520,6 +520,20 @@ absl::StatusOr<v1::RemoveEventsResponse> IngestClient::RemoveEvents(
   return response;
 }
 
+absl::StatusOr<v1::ListTeamExecutionsResponse> IngestClient::ListTeamExecutions(
+    int page_size, absl::string_view page_token) {
+  v1::ListTeamExecutionsRequest request;
+  request.set_page_size(page_size);
+  request.set_page_token(std::string(page_token));
+  v1::ListTeamExecutionsResponse response;
+  const grpc::Status status = CallUnary([&](grpc::ClientContext* context) {
+    response.Clear();
+    return stub_->ListTeamExecutions(context, request, &response);
+  });
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 PushOutcome IngestClient::PushStream(PushBatchSource& source,
                                      const PushStreamOptions& options) {
   ArenaBatches batches(source);

@@ -196,6 +196,10 @@ class IngestClient {
   absl::StatusOr<ingest::v1::RemoveEventsResponse> RemoveEvents(
       const ingest::v1::RemoveEventsRequest& request);
 
+  // One page of every node's figures; `page_token` "" for the first.
+  absl::StatusOr<ingest::v1::ListTeamExecutionsResponse> ListTeamExecutions(
+      int page_size, absl::string_view page_token);
+
   // The token of the calls that start from now on (a rotated one); calls
   // already sent keep theirs.
   void SetToken(std::string token);

@@ -1,5 +1,7 @@
 #include "common/org/team_id.h"
 
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/field_violations.h"
@@ -47,6 +49,19 @@ bool IsInTeamTree(absl::string_view team, absl::string_view prefix) {
   if (prefix.empty()) return true;
   if (!absl::StartsWith(team, prefix)) return false;
   return team.size() == prefix.size() || team[prefix.size()] == '/';
+}
+
+std::vector<std::string> TeamsAndPrefixes(
+    const std::vector<std::string>& teams) {
+  std::set<std::string> nodes;
+  for (const std::string& team : teams) {
+    for (size_t slash = team.find('/'); slash != std::string::npos;
+         slash = team.find('/', slash + 1)) {
+      nodes.insert(team.substr(0, slash));
+    }
+    nodes.insert(team);
+  }
+  return {nodes.begin(), nodes.end()};
 }
 
 }  // namespace orgpulse

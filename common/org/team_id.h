@@ -10,6 +10,7 @@
 #define ORGPULSE_COMMON_ORG_TEAM_ID_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +35,11 @@ absl::Status ValidateTeamArgument(absl::string_view field,
 // True if `team` equals `prefix` or lies under it. An empty prefix matches
 // every team.
 bool IsInTeamTree(absl::string_view team, absl::string_view prefix);
+
+// Every team in `teams` with all its path prefixes (the nodes of the team
+// tree that have figures), sorted, without duplicates.
+std::vector<std::string> TeamsAndPrefixes(
+    const std::vector<std::string>& teams);
 
 }  // namespace orgpulse
 

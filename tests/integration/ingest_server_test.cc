@@ -123,6 +123,37 @@ TEST_F(IngestServerTest, AcceptsThenReportsDuplicatesAndFiguresDoNotChange) {
   EXPECT_EQ(rollup.tasks().open(), 3);
 }
 
+// Page by page, every team and prefix, each as GetTeamExecution gives it.
+TEST_F(IngestServerTest, ListTeamExecutionsPagesThroughEveryNode) {
+  StartServer();
+  const absl::Time now = Now();
+  v1::PushResponse pushed;
+  ASSERT_TRUE(Push({TaskCreatedEvent("T-1", "eng/payments", now, now),
+                    TaskCreatedEvent("T-2", "eng/search", now, now),
+                    TaskCreatedEvent("T-3", "ops", now, now)},
+                   &pushed)
+                  .ok());
+  std::vector<std::string> nodes;
+  v1::ListTeamExecutionsRequest request;
+  request.set_page_size(2);
+  int pages = 0;
+  do {
+    v1::ListTeamExecutionsResponse page;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListTeamExecutions(&context, request, &page).ok());
+    ++pages;
+    for (const v1::TeamExecution& f : page.executions()) {
+      nodes.push_back(f.team());
+      v1::TeamExecution single;
+      ASSERT_TRUE(Figures(f.team(), &single).ok());
+      EXPECT_EQ(f.SerializeAsString(), single.SerializeAsString());
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && pages < 10);
+  EXPECT_THAT(nodes, ElementsAre("eng", "eng/payments", "eng/search", "ops"));
+  EXPECT_EQ(pages, 2);
+}
+
 TEST_F(IngestServerTest, InvalidBatchIsRejectedWholeWithEveryViolation) {
   StartServer();
   const absl::Time now = Now();

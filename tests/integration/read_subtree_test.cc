@@ -217,6 +217,12 @@ bool IsWriteRpc(const std::string& method) {
          method == "orgpulse.insights.v1.InsightsService.EraseRespondent";
 }
 
+// Reads of every team at once (no path in the request): a subtree token is
+// refused outright.
+bool IsWholeOrganisationRead(const std::string& method) {
+  return method == "orgpulse.ingest.v1.IngestService.ListTeamExecutions";
+}
+
 TEST_F(ReadSubtreeTest, ReadRpcsAreAllCovered) {
   StartBoth();
   const std::map<std::string, Read> reads = ReadRpcs();
@@ -228,7 +234,8 @@ TEST_F(ReadSubtreeTest, ReadRpcsAreAllCovered) {
     ASSERT_NE(descriptor, nullptr) << service;
     for (int i = 0; i < descriptor->method_count(); ++i) {
       const std::string method = descriptor->method(i)->full_name();
-      EXPECT_TRUE(reads.contains(method) || IsWriteRpc(method))
+      EXPECT_TRUE(reads.contains(method) || IsWriteRpc(method) ||
+                  IsWholeOrganisationRead(method))
           << method
           << " is new: if it reads team data, call "
              "CallAuthorizer::CheckReadPaths with the paths it reads and add "
@@ -264,6 +271,23 @@ TEST_F(ReadSubtreeTest, EveryReadRpcServesTheSubtreeAndRefusesTheRest) {
   // Two of each kind refused per RPC, and the lists' "" once each.
   EXPECT_EQ(RefusalsOutOfSubtree(*ingest_), "5");
   EXPECT_EQ(RefusalsOutOfSubtree(*insights_), "5");
+}
+
+TEST_F(ReadSubtreeTest, WholeOrganisationReadsRefuseASubtreeToken) {
+  StartBoth();
+  auto stub = iv1::IngestService::NewStub(ingest_->Channel());
+  iv1::ListTeamExecutionsRequest request;
+  iv1::ListTeamExecutionsResponse response;
+  const grpc::Status refused =
+      stub->ListTeamExecutions(Context(lead_).get(), request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("client \"eng-lead\" reads only the subtree \"eng\""));
+  response.Clear();
+  const grpc::Status served = stub->ListTeamExecutions(
+      Context(insights_token_).get(), request, &response);
+  ASSERT_TRUE(served.ok()) << served.error_message();
+  EXPECT_GT(response.executions_size(), 0);
 }
 
 TEST_F(ReadSubtreeTest, InsightsStillReadsAllOfIngestWithItsOwnToken) {

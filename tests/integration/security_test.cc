@@ -408,6 +408,7 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
     EXPECT_THAT(client->ListTeams(""), refused);
     EXPECT_THAT(client->GetTeamExecution("eng"), refused);
     EXPECT_THAT(client->RemoveEvents(remove), refused);
+    EXPECT_THAT(client->ListTeamExecutions(0, ""), refused);
   }
   // Right token, wrong scope: PERMISSION_DENIED naming the scope.
   auto reader = with(tokens_.reader);
@@ -427,6 +428,9 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
                 StatusIs(absl::StatusCode::kPermissionDenied,
                          HasSubstr("ingest:admin")));
   }
+  EXPECT_THAT(
+      pusher->ListTeamExecutions(0, ""),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ingest:read")));
   // Right scope: served.
   const std::vector<iv1::Event> events = sample::SampleOrganisation(Now(), 1);
   VectorBatchSource source(events, 500);
@@ -439,6 +443,10 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   EXPECT_TRUE(reader->GetTeamExecution("eng").ok());
   remove.set_dry_run(true);
   EXPECT_TRUE(with(tokens_.admin)->RemoveEvents(remove).ok());
+  absl::StatusOr<iv1::ListTeamExecutionsResponse> page =
+      reader->ListTeamExecutions(0, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_GT(page->executions_size(), 0);
 
   // Health stays open: no token needed.
   auto health = grpc::health::v1::Health::NewStub(ingest_->Channel());
@@ -460,7 +468,7 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 5"));
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 6"));
   EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 6"));
   // No token, and no digest of one, ever reaches the logs or metrics.
   for (const std::string& t :

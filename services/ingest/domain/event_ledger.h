@@ -59,6 +59,14 @@ struct RemovalReport {
   std::vector<TeamRemoval> teams;
 };
 
+// A page of the figures of every node of the team tree (ListTeamExecutions).
+struct TeamExecutionPage {
+  std::vector<TeamExecution> executions;  // by node id
+  // The last node id of the page, to pass as `after` for the next page;
+  // empty when this page is the last.
+  std::string next_after;
+};
+
 class EventLedger {
  public:
   using Callback = std::function<void(absl::StatusOr<PushResult>)>;
@@ -94,6 +102,13 @@ class EventLedger {
   // Submit. Afterwards the figures are exactly those of a ledger that never
   // stored the removed events, and those events may be pushed again.
   virtual void Remove(RemovalRequest request, RemovalCallback done) = 0;
+
+  // The figures of up to `page_size` nodes of the team tree (every team and
+  // every path prefix of one, as GetTeamExecution gives them) whose ids
+  // sort after `after` ("" for the first page), in order of id.
+  // REQUIRES: page_size > 0.
+  virtual TeamExecutionPage ListTeamExecutions(
+      size_t page_size, absl::string_view after) const = 0;
 };
 
 }  // namespace orgpulse::ingest

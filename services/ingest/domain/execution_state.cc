@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/org/team_id.h"
+#include "services/ingest/domain/compact_hash_map.h"
 #include "services/ingest/domain/event_key.h"
 
 namespace orgpulse::ingest {
@@ -45,14 +46,15 @@ struct Version {
   bool set() const { return at != kUnset; }
 };
 
+// 56 bytes: there are millions. The estimate is validated but not kept (no
+// figure uses it), so the creation is a plain "latest" time.
 struct TaskState {
-  Version created;  // created.at is the creation time
+  Micros created_at = kUnset;  // latest creation
   Version due;
   Micros due_at = kUnset;
   Micros started_at = kUnset;    // earliest start
   Micros completed_at = kUnset;  // latest completion
   Micros cancelled_at = kUnset;  // latest cancellation
-  double estimate_hours = 0;
 
   // The later of completion and cancellation decides.
   bool completed() const {
@@ -61,8 +63,12 @@ struct TaskState {
   bool cancelled() const {
     return cancelled_at != kUnset && cancelled_at > completed_at;
   }
-  bool open() const { return created.set() && !completed() && !cancelled(); }
+  bool open() const {
+    return created_at != kUnset && !completed() && !cancelled();
+  }
 };
+
+static_assert(sizeof(TaskState) == 56);
 
 struct ProjectState {
   Version plan;
@@ -115,7 +121,7 @@ struct ExecutionState::Team {
   int64_t events = 0;
   Micros last_event_at = kUnset;
   // Keyed by a hash of the task id: 8 bytes instead of a string per task.
-  absl::flat_hash_map<uint64_t, TaskState> tasks;
+  CompactHashMap<TaskState> tasks;
   absl::btree_map<std::string, ProjectState> projects;
   absl::btree_map<std::pair<std::string, std::string>, MilestoneState>
       milestones;
@@ -137,7 +143,7 @@ struct Applier {
   void operator()(const std::monostate&) {}
   void operator()(const TaskCreated& e) {
     TaskState& t = Task(e.task_id);
-    if (t.created.Advance(at, tiebreak)) t.estimate_hours = e.estimate_hours;
+    t.created_at = std::max(t.created_at, at);
     // The creation's due date competes with later due-date changes.
     if (t.due.Advance(at, tiebreak)) t.due_at = ToMicros(e.due_at);
   }
@@ -244,30 +250,30 @@ class FiguresBuilder {
   void AddTasks(const ExecutionState::Team& team) {
     TaskFigures& f = out_.tasks;
     const Micros window_start = now_us_ - 28 * 86400 * int64_t{1'000'000};
-    for (const auto& [key, t] : team.tasks) {
+    team.tasks.ForEach([&](uint64_t, const TaskState& t) {
       if (t.open()) {
         ++f.open;
         if (t.due_at != kUnset && t.due_at < now_us_) ++f.overdue;
-        continue;
+        return;
       }
       if (t.cancelled()) {
         ++f.cancelled;
-        continue;
+        return;
       }
-      if (!t.completed()) continue;
+      if (!t.completed()) return;
       if (t.due_at != kUnset) {
         ++(t.completed_at <= t.due_at ? f.completed_on_time : f.completed_late);
       }
       if (t.completed_at > window_start && t.completed_at <= now_us_) {
         ++completed_last_28_days_;
       }
-      const Micros start = t.started_at != kUnset ? t.started_at : t.created.at;
+      const Micros start = t.started_at != kUnset ? t.started_at : t.created_at;
       if (start != kUnset && t.completed_at >= start) {
         cycle_times_.push_back((t.completed_at - start) / kMicrosPerSecond);
         ++f.completed;
         cycle_time_sum_us_ += t.completed_at - start;
       }
-    }
+    });
   }
 
   void AddProjects(const std::string& name, const ExecutionState::Team& team) {

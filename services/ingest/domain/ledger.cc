@@ -1,11 +1,14 @@
 #include "services/ingest/domain/ledger.h"
 
+#include <algorithm>
 #include <future>
+#include <iterator>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/org/team_id.h"
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event_key.h"
 #include "services/ingest/domain/validation.h"
@@ -84,7 +87,7 @@ absl::Status Ledger::Recover() {
         absl::uint128 key = EventFingerprint(event.source, event.event_id);
         // The store holds each key once; a repeat would mean a corrupt
         // store, and skipping it keeps the figures right.
-        if (stored_keys_.insert(key).second) {
+        if (stored_keys_.insert(key)) {
           ++replayed;
         } else {
           key = 0;
@@ -180,7 +183,15 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
   // Whether batch i's result depends on this group's Append: it has events
   // to store, or repeats one that an earlier batch of the group will store.
   std::vector<bool> needs_store(group.size(), false);
+  // Each key is probed once in stored_keys_: a new key goes in at once (and
+  // out again if its batch or the group's Append fails). The keys this
+  // group put in are also in group_keys (small, so cache-resident), which
+  // is looked at only for duplicates, to tell a repeat within the group.
+  size_t group_events = 0;
+  for (const Pending& p : group) group_events += p.batch.size();
   absl::flat_hash_set<absl::uint128> group_keys;
+  group_keys.reserve(group_events);
+  accepted.reserve(group_events);
   int64_t rejected_team_limit = 0;
   {
     absl::ReaderMutexLock lock(&state_mu_);
@@ -193,15 +204,12 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
       for (const Event& event : group[i].batch) {
         const absl::uint128 key =
             EventFingerprint(event.source, event.event_id);
-        if (stored_keys_.contains(key)) {
+        if (!stored_keys_.insert(key)) {
           ++result.duplicates;
+          if (group_keys.contains(key)) repeats_group_event = true;
           continue;
         }
-        if (!group_keys.insert(key).second) {
-          ++result.duplicates;
-          repeats_group_event = true;
-          continue;
-        }
+        group_keys.insert(key);
         candidates.push_back({&event, key});
         if (!state_.HasTeam(event.team) && !new_teams.contains(event.team)) {
           new_teams.insert(event.team);
@@ -212,7 +220,10 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
           state_.team_count() + new_teams.size() - batch_new_teams.size();
       if (teams_before + batch_new_teams.size() > options_.max_teams) {
         // All or nothing: forget this batch's keys and teams.
-        for (const Accepted& c : candidates) group_keys.erase(c.key);
+        for (const Accepted& c : candidates) {
+          stored_keys_.erase(c.key);
+          group_keys.erase(c.key);
+        }
         for (absl::string_view t : batch_new_teams) new_teams.erase(t);
         rejected_team_limit += static_cast<int64_t>(group[i].batch.size());
         results[i] = absl::ResourceExhaustedError(absl::StrCat(
@@ -243,14 +254,12 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     absl::MutexLock lock(&state_mu_);
     stats_.rejected_team_limit += rejected_team_limit;
     if (stored.ok()) {
-      for (const Accepted& a : accepted) {
-        state_.Apply(*a.event, a.key);
-        stored_keys_.insert(a.key);
-      }
+      for (const Accepted& a : accepted) state_.Apply(*a.event, a.key);
       if (!accepted.empty()) ++stats_.commits;
       stats_.stored_events += static_cast<int64_t>(accepted.size());
       stats_.teams = state_.team_count();
     } else {
+      for (const Accepted& a : accepted) stored_keys_.erase(a.key);
       for (size_t i = 0; i < group.size(); ++i) {
         if (!needs_store[i]) continue;
         stats_.rejected_storage += static_cast<int64_t>(group[i].batch.size());
@@ -280,11 +289,46 @@ std::vector<TeamSummary> Ledger::ListTeams(absl::string_view prefix) const {
   return state_.Teams(prefix);
 }
 
-void Ledger::WithState(
-    std::function<void(const ExecutionState&, absl::Time now)> fn) const {
+TeamExecutionPage Ledger::ListTeamExecutions(size_t page_size,
+                                             absl::string_view after) const {
   const absl::Time now = clock_.Now();
-  absl::ReaderMutexLock lock(&state_mu_);
-  fn(state_, now);
+  std::vector<std::string> teams;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    for (TeamSummary& t : state_.Teams("")) teams.push_back(std::move(t.team));
+  }
+  const std::vector<std::string> nodes = TeamsAndPrefixes(teams);
+  TeamExecutionPage page;
+  auto it = std::upper_bound(nodes.begin(), nodes.end(), after);
+  for (; it != nodes.end() && page.executions.size() < page_size; ++it) {
+    absl::StatusOr<TeamExecution> figures;
+    {
+      absl::ReaderMutexLock lock(&state_mu_);
+      figures = state_.Figures(*it, now);
+    }
+    if (figures.ok()) page.executions.push_back(*std::move(figures));
+  }
+  if (it != nodes.end()) page.next_after = *std::prev(it);
+  return page;
+}
+
+void Ledger::ForEachTeamOwnFigures(
+    absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
+    const {
+  const absl::Time now = clock_.Now();
+  std::vector<TeamSummary> teams;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    teams = state_.Teams("");
+  }
+  for (const TeamSummary& summary : teams) {
+    absl::StatusOr<TeamExecution> figures;
+    {
+      absl::ReaderMutexLock lock(&state_mu_);
+      figures = state_.OwnFigures(summary.team, now);
+    }
+    if (figures.ok()) fn(summary, *figures);
+  }
 }
 
 LedgerStats Ledger::stats() const {

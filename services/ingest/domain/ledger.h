@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -42,6 +42,7 @@
 #include "services/ingest/domain/event_ledger.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/domain/execution_state.h"
+#include "services/ingest/domain/fingerprint_set.h"
 
 namespace orgpulse::ingest {
 
@@ -101,10 +102,20 @@ class Ledger final : public EventLedger {
   absl::StatusOr<TeamExecution> GetTeamExecution(
       absl::string_view prefix) const override;
   std::vector<TeamSummary> ListTeams(absl::string_view prefix) const override;
+  // Holds the state lock for one node's figures at a time.
+  TeamExecutionPage ListTeamExecutions(size_t page_size,
+                                       absl::string_view after) const override;
 
-  // Runs `fn` with the state under the read lock, for metrics at scrape time.
-  void WithState(
-      std::function<void(const ExecutionState&, absl::Time now)> fn) const;
+  // Calls `fn` with each team's summary and own figures (without the teams
+  // under it), in team order, all as of one `now`; for metrics at scrape
+  // time. The state lock is held for one team's figures at a time and
+  // never while `fn` runs, so a scrape delays a commit by one team's
+  // computation at most (not by the whole scrape). A team's summary is
+  // taken at the start: its events and last event may trail its figures
+  // by the commits made during the call.
+  void ForEachTeamOwnFigures(
+      absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
+      const;
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
@@ -139,8 +150,10 @@ class Ledger final : public EventLedger {
   CommitObserver commit_observer_;  // set before Recover
 
   // Touched only by the committer thread (and Recover before it starts), and
-  // by a removal while it holds write_mu_.
-  absl::flat_hash_set<absl::uint128> stored_keys_;
+  // by a removal while it holds write_mu_. Holds the keys of stored events
+  // and, while a group commits, its accepted keys (taken out again if the
+  // store refuses the group).
+  FingerprintSet stored_keys_;
 
   mutable absl::Mutex state_mu_;
   ExecutionState state_ ABSL_GUARDED_BY(state_mu_);

@@ -1,5 +1,6 @@
 #include "services/ingest/grpc/ingest_service.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -12,6 +13,7 @@
 #include "common/log/log.h"
 #include "common/org/team_id.h"
 #include "common/server/message_codec.h"
+#include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/ingest/grpc/conversion.h"
 
@@ -324,6 +326,43 @@ grpc::ServerUnaryReactor* IngestService::RemoveEvents(
               if (report.ok()) ToProto(*report, call.response());
               call.Finish(report.status());
             });
+      });
+}
+
+grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kIngestRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
+  return UnaryCall<v1::ListTeamExecutionsRequest,
+                   v1::ListTeamExecutionsResponse>::
+      Start(*request, response, [this, caller = *caller](auto& call) {
+        const v1::ListTeamExecutionsRequest& r = call.request();
+        // The token is the last node id of the previous page.
+        absl::Status status =
+            ValidateTeamArgument("page_token", r.page_token(), false);
+        if (status.ok() && r.page_size() < 0) {
+          status = InvalidArgumentWithViolations(
+              "page_size must not be negative",
+              {{"page_size", absl::StrCat("is ", r.page_size(),
+                                          "; 0 (for the default) or more")}});
+        }
+        // Every team of the organisation: a token limited to a subtree is
+        // refused, not served a narrowed list.
+        if (status.ok()) status = authorizer_.CheckReadPaths(caller, {""});
+        if (status.ok()) {
+          const int size = r.page_size() == 0
+                               ? kDefaultPageSize
+                               : std::min(r.page_size(), kMaxPageSize);
+          TeamExecutionPage page = ledger_.ListTeamExecutions(
+              static_cast<size_t>(size), r.page_token());
+          for (const TeamExecution& f : page.executions) {
+            ToProto(f, *call.response().add_executions());
+          }
+          call.response().set_next_page_token(std::move(page.next_after));
+        }
+        call.Finish(status);
       });
 }
 

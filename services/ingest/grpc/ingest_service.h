@@ -20,7 +20,8 @@ using RawIngestService = v1::IngestService::WithRawCallbackMethod_Push<
         v1::IngestService::WithRawCallbackMethod_GetTeamExecution<
             v1::IngestService::WithRawCallbackMethod_ListTeams<
                 v1::IngestService::WithRawCallbackMethod_RemoveEvents<
-                    v1::IngestService::Service>>>>>;
+                    v1::IngestService::WithRawCallbackMethod_ListTeamExecutions<
+                        v1::IngestService::Service>>>>>>;
 
 class IngestService final : public RawIngestService {
  public:
@@ -57,6 +58,16 @@ class IngestService final : public RawIngestService {
   grpc::ServerUnaryReactor* RemoveEvents(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+
+  // ListTeamExecutionsRequest -> ListTeamExecutionsResponse
+  grpc::ServerUnaryReactor* ListTeamExecutions(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+
+  // ListTeamExecutions' page size when the request gives none, and the most
+  // it serves.
+  static constexpr int kDefaultPageSize = 100;
+  static constexpr int kMaxPageSize = 1000;
 
  private:
   class PushStreamReactor;

@@ -168,12 +168,10 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
               "Retention sweeps that failed (tried again at the next one).", {},
               static_cast<double>(stats.retention_failures));
 
-  ledger_.WithState([&](const ExecutionState& state, absl::Time now) {
-    for (const TeamSummary& summary : state.Teams("")) {
-      absl::StatusOr<TeamExecution> f = state.OwnFigures(summary.team, now);
-      if (f.ok()) AddTeam(out, summary.team, *f, summary);
-    }
-  });
+  ledger_.ForEachTeamOwnFigures(
+      [&](const TeamSummary& summary, const TeamExecution& figures) {
+        AddTeam(out, summary.team, figures, summary);
+      });
   return out.Take();
 }
 

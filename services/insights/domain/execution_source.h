@@ -5,6 +5,7 @@
 #ifndef ORGPULSE_SERVICES_INSIGHTS_DOMAIN_EXECUTION_SOURCE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_DOMAIN_EXECUTION_SOURCE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct SourceHealth {
   bool reachable = false;   // the latest attempt succeeded
   absl::Time last_success;  // InfinitePast if never
   std::string last_error;   // empty when reachable
+  // Reads that failed part way; the figures they had read were kept.
+  int64_t partial_reads = 0;
 };
 
 class ExecutionSource {

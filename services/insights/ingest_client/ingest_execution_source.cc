@@ -15,6 +15,8 @@ namespace {
 namespace v1 = ::orgpulse::ingest::v1;
 
 constexpr absl::string_view kLogComponent = "insights";
+// Nodes per ListTeamExecutions page: about 100 KB of figures.
+constexpr int kPageSize = 200;
 // Error texts end up in logs and in API answers: keep them short.
 constexpr size_t kMaxErrorMessageLength = 200;
 
@@ -42,19 +44,6 @@ ClientOptions SourceClientOptions(const IngestSourceOptions& options) {
 }
 
 }  // namespace
-
-std::vector<std::string> TeamsAndPrefixes(
-    const std::vector<std::string>& teams) {
-  std::set<std::string> nodes;
-  for (const std::string& team : teams) {
-    for (size_t slash = team.find('/'); slash != std::string::npos;
-         slash = team.find('/', slash + 1)) {
-      nodes.insert(team.substr(0, slash));
-    }
-    nodes.insert(team);
-  }
-  return {nodes.begin(), nodes.end()};
-}
 
 IngestExecutionSource::IngestExecutionSource(
     std::shared_ptr<grpc::Channel> channel, const Clock& clock,
@@ -151,8 +140,19 @@ void IngestExecutionSource::Run() {
       if (status.ok()) {
         snapshots_ = std::move(round.snapshots);
         teams_ = std::move(round.teams);
-        health_ = {.reachable = true, .last_success = now, .last_error = ""};
+        health_.reachable = true;
+        health_.last_success = now;
+        health_.last_error.clear();
       } else {
+        if (round.partial) {
+          for (auto& [node, snapshot] : round.snapshots) {
+            snapshots_.insert_or_assign(node, std::move(snapshot));
+          }
+          std::set<std::string> teams(teams_.begin(), teams_.end());
+          teams.insert(round.teams.begin(), round.teams.end());
+          teams_.assign(teams.begin(), teams.end());
+          ++health_.partial_reads;
+        }
         health_.reachable = false;
         health_.last_error = std::string(status.message());
       }
@@ -170,14 +170,20 @@ void IngestExecutionSource::Run() {
       failures = 0;
       wait = options_.refresh_interval;
     } else {
-      // Log the transition only; the health gauge tells the rest.
-      if (failures == 0) {
+      if (round.partial) {
+        Log(LogLevel::kWarning, kLogComponent,
+            absl::StrCat("read ", round.snapshots.size(),
+                         " figures from ingest, then: ", status.message(),
+                         "; kept them, the other nodes' are older"));
+      } else if (failures == 0) {
+        // Log the transition only; the health gauge tells the rest.
         Log(LogLevel::kWarning, kLogComponent,
             absl::StrCat("ingest unreachable, serving last known figures: ",
                          status.message()));
       }
       ++failures;
       wait = RetryBackoff(backoff_, failures, gen);
+      paged_ = true;
     }
 
     absl::MutexLock lock(&mu_);
@@ -189,6 +195,47 @@ void IngestExecutionSource::Run() {
 }
 
 absl::Status IngestExecutionSource::Fetch(Round& round) {
+  // An id that is not a valid team id would become a metric label and a map
+  // key downstream: leave it out rather than trust the server.
+  if (!paged_) return FetchNodeByNode(round);
+  std::set<std::string> teams;
+  std::string token;
+  absl::Status status;
+  do {
+    absl::StatusOr<v1::ListTeamExecutionsResponse> page =
+        client_->ListTeamExecutions(kPageSize, token);
+    if (token.empty() && absl::IsUnimplemented(page.status())) {
+      paged_ = false;
+      return FetchNodeByNode(round);
+    }
+    if (!page.ok()) {
+      status = RoundError("ListTeamExecutions", page.status());
+      break;
+    }
+    const absl::Time now = clock_.Now();
+    for (const v1::TeamExecution& figures : page->executions()) {
+      if (!IsValidTeamId(figures.team())) continue;
+      for (const std::string& team : figures.teams()) {
+        if (IsValidTeamId(team)) teams.insert(team);
+      }
+      round.snapshots.insert_or_assign(figures.team(),
+                                       ToExecutionSnapshot(figures, now));
+    }
+    // Tokens are node ids, in order: one that does not advance would
+    // loop for ever.
+    if (!page->next_page_token().empty() && page->next_page_token() <= token) {
+      status = absl::InternalError(
+          "ListTeamExecutions: the next page token does not advance");
+      break;
+    }
+    token = page->next_page_token();
+  } while (!token.empty());
+  round.teams.assign(teams.begin(), teams.end());
+  round.partial = !status.ok() && !round.snapshots.empty();
+  return status;
+}
+
+absl::Status IngestExecutionSource::FetchNodeByNode(Round& round) {
   absl::StatusOr<v1::ListTeamsResponse> listed = client_->ListTeams("");
   if (!listed.ok()) return RoundError("ListTeams", listed.status());
 

@@ -3,11 +3,18 @@
 // `eng/payments` yields `eng` and `eng/payments`), and readers answer from
 // that copy without waiting on the network.
 //
-// Each refresh round calls ListTeams, then GetTeamExecution per node, every
-// call with its own deadline. A round is all or nothing: if any call fails
-// the previous figures are kept, Health() turns unreachable with the code
-// and message of the failure, and the round is retried after an exponential
-// backoff with jitter. After a good round the next waits refresh_interval.
+// Each refresh round reads every node's figures with ListTeamExecutions, a
+// page per call, each call with its own deadline. If a page fails, the
+// pages read replace their nodes' figures (the other nodes keep the
+// previous round's), Health() turns unreachable with the code and message
+// of the failure, counts a partial read and the source logs it; the round
+// is retried after an exponential backoff with jitter. After a good round
+// the next waits refresh_interval.
+//
+// An ingest without ListTeamExecutions (UNIMPLEMENTED, an older version) is
+// read the old way: ListTeams, then GetTeamExecution per node; such a round
+// is all or nothing. The source remembers it, and asks for pages again
+// after the next failed round (ingest may have been upgraded meanwhile).
 // The calls go through an IngestClient (clients/), which sets the deadline
 // and the token; the round, not the call, is what is retried, after
 // RetryBackoff (clients/retry.h).
@@ -60,11 +67,6 @@ struct IngestSourceOptions {
   std::string bearer_token;
 };
 
-// Every team in `teams` with all its path prefixes, sorted, without
-// duplicates.
-std::vector<std::string> TeamsAndPrefixes(
-    const std::vector<std::string>& teams);
-
 // Thread-safe, except that Start and Stop belong to the owner.
 class IngestExecutionSource final : public ExecutionSource {
  public:
@@ -104,11 +106,15 @@ class IngestExecutionSource final : public ExecutionSource {
   struct Round {
     absl::flat_hash_map<std::string, ExecutionSnapshot> snapshots;
     std::vector<std::string> teams;
+    // Failed after some pages: merge what was read instead of dropping it.
+    bool partial = false;
   };
 
   void Run();
   // Network only; Stop cancels its call in flight through the client.
   absl::Status Fetch(Round& round);
+  // The reading of an ingest without ListTeamExecutions.
+  absl::Status FetchNodeByNode(Round& round);
 
   // One attempt per call, the deadline and the token of `options_`.
   const std::unique_ptr<IngestClient> client_;
@@ -117,6 +123,9 @@ class IngestExecutionSource final : public ExecutionSource {
   // The wait after failed rounds.
   const RetryPolicy backoff_;
   std::thread thread_;  // owned by Start/Stop
+  // Whether ingest has ListTeamExecutions, as far as known; refresh thread
+  // only.
+  bool paged_ = true;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, ExecutionSnapshot> snapshots_

@@ -100,6 +100,10 @@ std::vector<prometheus::MetricFamily> InsightsCollector::Collect() const {
   out.Gauge("orgpulse_ingest_up",
             "1 if the latest read of ingest's figures succeeded, else 0.", {},
             health.reachable ? 1 : 0);
+  out.Counter("orgpulse_ingest_partial_reads_total",
+              "Reads of ingest's figures that failed part way; the pages "
+              "read were kept.",
+              {}, static_cast<double>(health.partial_reads));
   if (health.last_success != absl::InfinitePast()) {
     out.Gauge("orgpulse_ingest_last_success_timestamp_seconds",
               "When ingest's figures were last read, Unix seconds.", {},

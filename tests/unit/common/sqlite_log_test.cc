@@ -496,7 +496,8 @@ TEST_F(SqliteLogTest, RewriteThatFailsHalfwayChangesNothing) {
         // Rows of the first reads were already deleted when this fails.
         if (++seen == 40) return absl::DataLossError("row 39 is damaged");
         return LogRowEdit::Drop();
-      });
+      },
+      {});
   EXPECT_THAT(rewritten, StatusIs(absl::StatusCode::kDataLoss,
                                   HasSubstr("row 39 is damaged")));
   EXPECT_EQ(ReplayAll(**log), Rows(0, 50));

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock/clock.h"
 #include "common/status/field_violations.h"
 #include "gmock/gmock.h"
@@ -472,6 +474,63 @@ TEST_F(LedgerTest, StatsCountEveryOutcome) {
   // Only groups that wrote to the store are commits.
   EXPECT_EQ(s.commits, 2);
   EXPECT_EQ(store_.group_sizes(), (std::vector<size_t>{2, 1}));
+}
+
+// A scrape reads team after team: a commit (which needs the state's write
+// lock) goes through while the scrape is still busy with a team's figures.
+TEST_F(LedgerTest, CommitsGoOnWhileEveryTeamsFiguresAreRead) {
+  Start();
+  ExpectResult(ledger_->Push({Cost("c1", "eng/a", 1), Cost("c2", "eng/b", 2)}),
+               2, 0);
+  std::vector<std::string> seen;
+  bool committed_during_read = false;
+  ledger_->ForEachTeamOwnFigures(
+      [&](const TeamSummary& summary, const TeamExecution& figures) {
+        seen.push_back(absl::StrCat(summary.team, " ", figures.events, " ",
+                                    figures.budget.actual_cost));
+        if (seen.size() > 1) return;
+        absl::Notification done;
+        ledger_->Submit({Cost("c3", "eng/b", 4)},
+                        [&](absl::StatusOr<PushResult>) { done.Notify(); });
+        // Bounded, so a lock held across the callback fails the test
+        // instead of hanging it.
+        committed_during_read =
+            done.WaitForNotificationWithTimeout(absl::Seconds(10));
+      });
+  EXPECT_TRUE(committed_during_read);
+  // eng/b is read after the commit: its own figures include c3.
+  EXPECT_THAT(seen, ElementsAre("eng/a 1 1", "eng/b 2 6"));
+}
+
+TEST_F(LedgerTest, ListTeamExecutionsPagesEveryTeamAndPrefixInOrder) {
+  Start();
+  ExpectResult(ledger_->Push({Cost("c1", "eng/a", 1), Cost("c2", "eng/b/x", 2),
+                              Cost("c3", "eng-ops", 4), Cost("c4", "ops", 8)}),
+               4, 0);
+  std::vector<std::string> nodes;
+  std::vector<double> costs;
+  std::string after;
+  int pages = 0;
+  do {
+    TeamExecutionPage page = ledger_->ListTeamExecutions(2, after);
+    ++pages;
+    EXPECT_LE(page.executions.size(), 2u);
+    for (const TeamExecution& f : page.executions) {
+      nodes.push_back(f.team);
+      costs.push_back(f.budget.actual_cost);
+      // The same figures as GetTeamExecution's.
+      EXPECT_EQ(DebugString(f), Figures(f.team));
+    }
+    after = page.next_after;
+  } while (!after.empty() && pages < 10);
+  EXPECT_THAT(
+      nodes, ElementsAre("eng", "eng-ops", "eng/a", "eng/b", "eng/b/x", "ops"));
+  EXPECT_THAT(costs, ElementsAre(3, 4, 1, 2, 2, 8));
+  EXPECT_EQ(pages, 3);
+  // A page that ends on the last node says so.
+  EXPECT_EQ(ledger_->ListTeamExecutions(6, "").next_after, "");
+  EXPECT_THAT(ledger_->ListTeamExecutions(5, "").next_after, "eng/b/x");
+  EXPECT_THAT(ledger_->ListTeamExecutions(5, "ops").executions, IsEmpty());
 }
 
 }  // namespace

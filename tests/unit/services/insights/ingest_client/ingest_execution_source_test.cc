@@ -1,6 +1,9 @@
 #include "services/insights/ingest_client/ingest_execution_source.h"
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -416,6 +419,177 @@ TEST_F(IngestExecutionSourceTest, SkipsInvalidAndVanishedTeams) {
   EXPECT_EQ(source->Get("ops"), std::nullopt);
   EXPECT_TRUE(source->Get("eng").has_value());
   EXPECT_TRUE(source->Health().reachable);
+}
+
+// --- ListTeamExecutions: one call per page -------------------------------
+
+// An ingest that has ListTeamExecutions (and nothing else): pages of at most
+// two nodes whatever the client asks, figures marked with a generation like
+// FakeIngest's, and a page that can be told to fail.
+class PagedFakeIngest final : public v1::IngestService::Service {
+ public:
+  void SetGeneration(int generation) {
+    absl::MutexLock lock(&mu_);
+    generation_ = generation;
+  }
+  // The page asked for with `token` fails with `status`.
+  void FailPage(std::string token, grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    failing_token_ = std::move(token);
+    page_failure_ = std::move(status);
+  }
+  void Heal() {
+    absl::MutexLock lock(&mu_);
+    failing_token_.reset();
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+  grpc::Status ListTeamExecutions(
+      grpc::ServerContext*, const v1::ListTeamExecutionsRequest* request,
+      v1::ListTeamExecutionsResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (failing_token_ == request->page_token()) return page_failure_;
+    const std::vector<std::string> nodes = TeamsAndPrefixes(teams_);
+    auto it =
+        std::upper_bound(nodes.begin(), nodes.end(), request->page_token());
+    for (int n = 0; it != nodes.end() && n < 2; ++it, ++n) {
+      v1::TeamExecution* f = response->add_executions();
+      f->set_team(*it);
+      int64_t open = 0;
+      for (const std::string& team : teams_) {
+        if (!IsInTeamTree(team, *it)) continue;
+        f->add_teams(team);
+        ++open;
+      }
+      f->mutable_as_of()->set_seconds(absl::ToUnixSeconds(kAsOf));
+      f->mutable_tasks()->set_open(open);
+      f->mutable_tasks()->set_overdue(generation_);
+    }
+    if (it != nodes.end()) response->set_next_page_token(*std::prev(it));
+    return grpc::Status::OK;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  const std::vector<std::string> teams_ = {"eng/payments", "eng/search",
+                                           "eng/platform/infra", "ops"};
+  int generation_ ABSL_GUARDED_BY(mu_) = 1;
+  std::optional<std::string> failing_token_ ABSL_GUARDED_BY(mu_);
+  grpc::Status page_failure_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class PagedSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&fake_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    source_ = std::make_unique<IngestExecutionSource>(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                            grpc::InsecureChannelCredentials()),
+        clock_,
+        IngestSourceOptions{.refresh_interval = absl::Hours(1),
+                            .initial_backoff = absl::Hours(1),
+                            .max_backoff = absl::Hours(1)});
+    source_->Start();
+  }
+  void TearDown() override {
+    source_->Stop();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + kWait));
+  }
+
+  // Each node's overdue count, which carries the generation of its read.
+  std::vector<std::string> Generations() {
+    std::vector<std::string> out;
+    for (const char* node : {"eng", "eng/payments", "eng/platform",
+                             "eng/platform/infra", "eng/search", "ops"}) {
+      std::optional<ExecutionSnapshot> s = source_->Get(node);
+      out.push_back(absl::StrCat(
+          node, "=", s ? absl::StrCat(s->inputs.overdue_tasks) : "none"));
+    }
+    return out;
+  }
+
+  PagedFakeIngest fake_;
+  std::unique_ptr<grpc::Server> server_;
+  FixedClock clock_{kStart};
+  std::unique_ptr<IngestExecutionSource> source_;
+};
+
+TEST_F(PagedSourceTest, ReadsEveryNodeWithOneCallPerPage) {
+  ASSERT_TRUE(source_->RefreshNow(kWait).ok());
+  // 6 nodes in pages of 2; from the last page on, Start's round may add 3.
+  EXPECT_TRUE(fake_.calls() == 3 || fake_.calls() == 6) << fake_.calls();
+  EXPECT_THAT(Generations(),
+              ElementsAre("eng=1", "eng/payments=1", "eng/platform=1",
+                          "eng/platform/infra=1", "eng/search=1", "ops=1"));
+  EXPECT_EQ(source_->Get("eng")->inputs.open_tasks, 3);
+  EXPECT_EQ(source_->Get("eng")->as_of, kAsOf);
+  EXPECT_THAT(
+      source_->Teams(),
+      ElementsAre("eng/payments", "eng/platform/infra", "eng/search", "ops"));
+  const SourceHealth health = source_->Health();
+  EXPECT_TRUE(health.reachable);
+  EXPECT_EQ(health.partial_reads, 0);
+}
+
+TEST_F(PagedSourceTest, AFailedPageKeepsThePagesReadAndSaysSo) {
+  ASSERT_TRUE(source_->RefreshNow(kWait).ok());
+  fake_.SetGeneration(2);
+  // The second page (after eng/payments) fails.
+  fake_.FailPage("eng/payments",
+                 grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining"));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(source_->RefreshNow(kWait),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       "ListTeamExecutions: UNAVAILABLE: draining"));
+
+  // The first page's nodes are new, the rest as before.
+  EXPECT_THAT(Generations(),
+              ElementsAre("eng=2", "eng/payments=2", "eng/platform=1",
+                          "eng/platform/infra=1", "eng/search=1", "ops=1"));
+  EXPECT_EQ(source_->Get("eng")->fetched_at, kStart + absl::Minutes(1));
+  EXPECT_EQ(source_->Get("ops")->fetched_at, kStart);
+  EXPECT_EQ(source_->Teams().size(), 4u);
+  SourceHealth health = source_->Health();
+  EXPECT_FALSE(health.reachable);
+  EXPECT_EQ(health.partial_reads, 1);
+  EXPECT_EQ(health.last_success, kStart);
+  EXPECT_EQ(health.last_error, "ListTeamExecutions: UNAVAILABLE: draining");
+
+  fake_.Heal();
+  ASSERT_TRUE(source_->RefreshNow(kWait).ok());
+  EXPECT_THAT(Generations(),
+              ElementsAre("eng=2", "eng/payments=2", "eng/platform=2",
+                          "eng/platform/infra=2", "eng/search=2", "ops=2"));
+  health = source_->Health();
+  EXPECT_TRUE(health.reachable);
+  EXPECT_EQ(health.partial_reads, 1);
+}
+
+TEST_F(PagedSourceTest, AFirstReadThatFailsPartWayServesWhatItRead) {
+  // The third page fails: eng/search and ops are not read.
+  fake_.FailPage("eng/platform/infra",
+                 grpc::Status(grpc::StatusCode::INTERNAL, "broken"));
+  EXPECT_THAT(source_->RefreshNow(kWait),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(
+      Generations(),
+      ElementsAre("eng=1", "eng/payments=1", "eng/platform=1",
+                  "eng/platform/infra=1", "eng/search=none", "ops=none"));
+  // The teams the pages read named (eng's rollup names every eng team).
+  EXPECT_THAT(source_->Teams(),
+              ElementsAre("eng/payments", "eng/platform/infra", "eng/search"));
+  EXPECT_GE(source_->Health().partial_reads, 1);
 }
 
 TEST(TeamsAndPrefixesTest, AddsEveryPrefixOnce) {

@@ -185,6 +185,7 @@ TEST_F(InsightsCollectorTest, FamiliesHaveTheirNamesTypesAndLabels) {
           {"orgpulse_survey_responses_stored", {T::Gauge, {}}},
           {"orgpulse_ingest_up", {T::Gauge, {}}},
           {"orgpulse_ingest_last_success_timestamp_seconds", {T::Gauge, {}}},
+          {"orgpulse_ingest_partial_reads_total", {T::Counter, {}}},
           {"orgpulse_team_quadrant", {T::Gauge, {"team", "quadrant"}}},
           {"orgpulse_execution_score", {T::Gauge, {"team"}}},
           {"orgpulse_execution_figures_age_seconds", {T::Gauge, {"team"}}},

@@ -1,0 +1,93 @@
+// The set of every stored event's fingerprint (EventFingerprint), which the
+// Ledger deduplicates against. It grows with the store, so it is built for
+// three things a general hash set does not give:
+//
+//  - No stall when it grows. The keys are split over kShards shards by their
+//    top bits, and each shard grows alone, by a quarter. The shards' sizes
+//    are staggered (shard i's capacities are a fraction i/kShards of a
+//    growth step apart), so their growths fall at different times: at 10M
+//    keys one shard of ~10k keys is rehashed every few thousand inserts,
+//    well under a millisecond each, instead of the whole set at once.
+//  - 12 bytes a slot at a load of 0.68-0.85. A slot keeps 96 of the
+//    fingerprint's bits; the shard index adds 10 more, so two different
+//    keys are taken for one with a chance of about n^2 / 2^107 (about
+//    10^-14 for 10^9 events).
+//  - One probe per key: insert tells whether the key was there.
+//
+// Not thread-safe.
+//
+// Example:
+//   FingerprintSet keys;
+//   keys.reserve(store.EventCountHint());
+//   if (!keys.insert(EventFingerprint(source, id))) { /* a duplicate */ }
+#ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_FINGERPRINT_SET_H_
+#define ORGPULSE_SERVICES_INGEST_DOMAIN_FINGERPRINT_SET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+
+namespace orgpulse::ingest {
+
+class FingerprintSet {
+ public:
+  static constexpr int kShardBits = 10;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
+
+  FingerprintSet();
+  FingerprintSet(FingerprintSet&&) noexcept;
+  FingerprintSet& operator=(FingerprintSet&&) noexcept;
+  ~FingerprintSet();
+
+  // Sizes every shard so that about `n` keys in all fit without growing.
+  void reserve(size_t n);
+
+  // Adds `key`; false if it was there already (nothing changes then).
+  bool insert(absl::uint128 key);
+  bool contains(absl::uint128 key) const;
+  // Removes `key`; false if it was not there.
+  bool erase(absl::uint128 key);
+
+  size_t size() const { return size_; }
+  // Heap bytes held (slots and shard headers), for the memory figures.
+  size_t MemoryBytes() const;
+  // How many times a shard was rehashed into a larger one, in all.
+  int64_t growths() const { return growths_; }
+  // The largest shard's slot count (a rehash costs about that many moves).
+  size_t MaxShardCapacity() const;
+
+ private:
+  // 96 bits of the fingerprint; all zero marks an empty slot.
+  struct Slot {
+    uint64_t low;
+    uint32_t high;
+  } __attribute__((packed));
+  static_assert(sizeof(Slot) == 12);
+
+  struct Shard {
+    std::unique_ptr<Slot[]> slots;
+    uint32_t capacity = 0;
+    uint32_t size = 0;
+    uint8_t level = 0;  // capacity is CapacityAt(shard index, level)
+  };
+
+  static Slot SlotOf(absl::uint128 key);
+  static size_t ShardOf(absl::uint128 key);
+  static uint32_t Home(const Slot& slot, uint32_t capacity);
+  static uint32_t CapacityAt(size_t shard, int level);
+
+  // The slot holding `slot`'s key, or the empty slot where it would go.
+  static uint32_t Find(const Shard& shard, const Slot& slot);
+  void Resize(size_t index, int level);
+
+  std::vector<Shard> shards_;
+  size_t size_ = 0;
+  int64_t growths_ = 0;
+};
+
+}  // namespace orgpulse::ingest
+
+#endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_FINGERPRINT_SET_H_
