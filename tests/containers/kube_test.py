@@ -310,9 +310,11 @@ def main():
             answer = cli_json(args.cli, ["insights", "ops/support"], env=env,
                               prefix=insights.netns())
             team = answer.get("teams", [{}])[0]
-            return team.get("execution", {}).get("available") or answer
+            if not team.get("execution", {}).get("available"):
+                raise TestFailure(f"not yet: {answer}")
+            return True
         wait_until("insights to read ops/support's figures from ingest",
-                   lambda: support_joined() is True, 60)
+                   support_joined, 60)
 
         # Killed (SIGKILL from outside, as the OOM killer would; `podman
         # kill` counts as stopped by the user, which no policy restarts): the
