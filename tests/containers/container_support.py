@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 NAME_PREFIX = "orgpulse-test-"
@@ -36,8 +35,8 @@ class Podman:
             "CONTAINERS_CONF",
             os.path.join(repo, "scripts", "podman", "containers.conf"))
 
-    def run(self, *args, check=True, input=None, program="podman"):
-        done = subprocess.run([program, *args], env=self.env, input=input,
+    def run(self, *args, check=True, program="podman"):
+        done = subprocess.run([program, *args], env=self.env,
                               capture_output=True, text=True)
         if check and done.returncode != 0:
             raise TestFailure(

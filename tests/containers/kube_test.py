@@ -48,7 +48,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from container_support import (NAME_PREFIX, Cleanups, Podman, TestFailure,  # noqa: E402
                                cli_json, http_get, log, make_respondent_key,
-                               make_tokens, make_tls, run, temp_dir,
+                               make_tokens, make_tls, temp_dir,
                                wait_until)
 
 
