@@ -116,7 +116,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateClientChannel(
           "the token holds characters a header may not carry (control "
           "characters, newlines or non-ASCII)");
     }
-    if (!tls && !IsLoopbackAddress(options.address)) {
+    if (!tls && !options.token_without_tls &&
+        !IsLoopbackAddress(options.address)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "a token is sent only over TLS (give a CA file or enable TLS), "
           "except to a loopback address; ",

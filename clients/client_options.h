@@ -61,8 +61,14 @@ struct ClientOptions {
   std::string cert_file;
   std::string key_file;
   // Sent as `authorization: Bearer <token>` on every call. Refused without
-  // TLS unless the address is on loopback, where nothing is on the wire.
+  // TLS unless the address is on loopback, where nothing is on the wire, or
+  // token_without_tls is set.
   std::string token;
+  // Sends the token without TLS to any address. Only for a caller whose
+  // operator asked for plaintext explicitly, on a network of its own
+  // (insights' --ingest_plaintext on compose's network); the command line
+  // never sets it.
+  bool token_without_tls = false;
   // The deadline of each unary call; for a stream, the longest wait for the
   // acknowledgement of a batch.
   absl::Duration timeout = absl::Seconds(30);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what it needs (Debian packages), builds, and
-# runs every test through CTest (labels: unit, integration).
+# runs every test through CTest (labels: unit, integration, fuzz, format),
+# except the container tests (label `containers`: scripts/test-containers.sh).
 #   scripts/test.sh            all tests
 #   scripts/test.sh -L unit    only unit tests (any ctest arguments work)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" "$@"
+ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j"$(nproc)" -LE containers "$@"

@@ -14,8 +14,9 @@ const InsightsServerOptions kDefaults;
 ABSL_FLAG(std::string, ingest_address, kDefaults.ingest.address,
           "host:port of the ingest service, read for execution figures");
 ABSL_FLAG(bool, ingest_plaintext, false,
-          "reach ingest without TLS; otherwise TLS, verified with "
-          "--ingest_ca_file or the system's roots");
+          "reach ingest without TLS, --ingest_token_file's token included "
+          "(for a private network, e.g. compose's); otherwise TLS, verified "
+          "with --ingest_ca_file or the system's roots");
 ABSL_FLAG(std::string, ingest_ca_file, "",
           "PEM roots that verify ingest's certificate");
 ABSL_FLAG(std::string, ingest_cert_file, "",
@@ -50,6 +51,8 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   static_cast<orgpulse::ServerOptions&>(options) = shared;
   options.ingest.address = absl::GetFlag(FLAGS_ingest_address);
   options.ingest.tls = !absl::GetFlag(FLAGS_ingest_plaintext);
+  // Plaintext asked for explicitly: the token goes without TLS too.
+  options.ingest.token_without_tls = absl::GetFlag(FLAGS_ingest_plaintext);
   options.ingest.ca_file = absl::GetFlag(FLAGS_ingest_ca_file);
   options.ingest.cert_file = absl::GetFlag(FLAGS_ingest_cert_file);
   options.ingest.key_file = absl::GetFlag(FLAGS_ingest_key_file);

@@ -39,7 +39,7 @@ absl::StatusOr<Ledger::Refold> Ledger::RefoldWithout(
       }
       const absl::uint128 key = EventFingerprint(event.source, event.event_id);
       // As in Recover: a repeated key would mean a corrupt store.
-      if (!out.keys.insert(key).second) continue;
+      if (!out.keys.insert(key)) continue;
       out.state.Apply(event, key);
       ++out.kept;
     }

@@ -101,6 +101,16 @@ TEST(CreateClientChannelTest, TokenNeedsTlsExceptOnLoopback) {
                   .ok());
 }
 
+TEST(CreateClientChannelTest, TokenWithoutTlsOnlyWhenAskedFor) {
+  ClientOptions options = Options("ingest:50051");
+  options.token = "t0ken";
+  EXPECT_THAT(
+      CreateClientChannel(options),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("only over TLS")));
+  options.token_without_tls = true;
+  EXPECT_TRUE(CreateClientChannel(options).ok());
+}
+
 TEST(CreateClientChannelTest, TokenMustBeAHeaderValue) {
   ClientOptions options = Options();
   options.token = "line\nbreak";

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The images the container tests run (CTest fixture containers_images):
+# orgpulse's from deploy/Dockerfile (scripts/build-image.sh) and Prometheus
+# from Debian's package. Unchanged sources hit podman's layer cache.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/build-image.sh --tag localhost/orgpulse:dev
+. scripts/podman/env.sh
+start=$(date +%s)
+podman build --network=host --pull=never \
+  -f tests/containers/prometheus.Containerfile \
+  -t localhost/orgpulse-test-prometheus:2.42 tests/containers
+echo "built localhost/orgpulse-test-prometheus:2.42 in $(( $(date +%s) - start )) s" >&2
