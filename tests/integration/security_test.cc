@@ -381,7 +381,7 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
 TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   StartIngest();
   // A new method must be added here (and given a scope) to pass.
-  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 5);
+  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 6);
   iv1::RemoveEventsRequest remove;
   remove.set_source("jira");
   auto with = [&](const std::string& token) {
@@ -460,11 +460,11 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   const std::string metrics = Metrics(*ingest_);
   EXPECT_THAT(
       metrics,
-      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 5"));
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 6"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 5"));
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 6"));
   EXPECT_THAT(
       metrics,
       HasSubstr(

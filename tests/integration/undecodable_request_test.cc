@@ -137,6 +137,8 @@ std::vector<Method> IngestMethods() {
   list.set_prefix(absl::StrCat("eng/", kMarker));
   ingest::v1::RemoveEventsRequest remove;
   remove.set_source(kMarker);
+  ingest::v1::ListTeamExecutionsRequest page;
+  page.set_page_token(absl::StrCat("eng/", kMarker));
   const std::string service = "/orgpulse.ingest.v1.IngestService/";
   return {
       {service + "Push", "orgpulse.ingest.v1.PushRequest",
@@ -153,6 +155,10 @@ std::vector<Method> IngestMethods() {
       {service + "RemoveEvents", "orgpulse.ingest.v1.RemoveEventsRequest",
        "orgpulse.ingest.v1.RemoveEventsRequest.source",
        remove.SerializeAsString()},
+      {service + "ListTeamExecutions",
+       "orgpulse.ingest.v1.ListTeamExecutionsRequest",
+       "orgpulse.ingest.v1.ListTeamExecutionsRequest.page_token",
+       page.SerializeAsString()},
   };
 }
 

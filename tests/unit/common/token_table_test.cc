@@ -39,9 +39,9 @@ TEST(RandomTokenTest, IsPrefixedUrlSafeAndDifferentEachTime) {
 }
 
 TEST(ScopeTest, NamesRoundTrip) {
-  for (Scope s : {Scope::kIngestPush, Scope::kIngestRead, Scope::kSurveySubmit,
-                  Scope::kInsightsRead, Scope::kIngestAdmin,
-                  Scope::kSurveyErase}) {
+  for (Scope s :
+       {Scope::kIngestPush, Scope::kIngestRead, Scope::kSurveySubmit,
+        Scope::kInsightsRead, Scope::kIngestAdmin, Scope::kSurveyErase}) {
     EXPECT_EQ(ParseScope(ScopeName(s)), s);
   }
   EXPECT_EQ(ParseScope("ingest:admin"), Scope::kIngestAdmin);

@@ -794,94 +794,93 @@ TEST_F(IngestServiceTest, RemoveEventsPassesTheDomainsRefusalOn) {
               ElementsAre(Field(&FieldViolation::field, "to")));
   // A malformed bound is not read as "no bound".
   EXPECT_EQ(seen.filter.to, absl::InfinitePast());
+}
 
-  // --- ListTeamExecutions --------------------------------------------------
+// --- ListTeamExecutions --------------------------------------------------
 
-  TeamExecution NodeFigures(const std::string& node, int64_t events) {
-    TeamExecution f;
-    f.team = node;
-    f.teams = {node};
-    f.as_of = Utc(2026, 3, 11);
-    f.events = events;
-    return f;
-  }
+TeamExecution NodeFigures(const std::string& node, int64_t events) {
+  TeamExecution f;
+  f.team = node;
+  f.teams = {node};
+  f.as_of = Utc(2026, 3, 11);
+  f.events = events;
+  return f;
+}
 
-  TEST_F(IngestServiceTest, ListTeamExecutionsPagesThroughTheDomainsNodes) {
-    EXPECT_CALL(ledger_, ListTeamExecutions(2, absl::string_view("")))
-        .WillOnce(Return(TeamExecutionPage{
-            {NodeFigures("eng", 5), NodeFigures("eng/a", 5)}, "eng/a"}));
-    EXPECT_CALL(ledger_, ListTeamExecutions(2, absl::string_view("eng/a")))
-        .WillOnce(Return(TeamExecutionPage{{NodeFigures("ops", 1)}, ""}));
+TEST_F(IngestServiceTest, ListTeamExecutionsPagesThroughTheDomainsNodes) {
+  EXPECT_CALL(ledger_, ListTeamExecutions(2, absl::string_view("")))
+      .WillOnce(Return(TeamExecutionPage{
+          {NodeFigures("eng", 5), NodeFigures("eng/a", 5)}, "eng/a"}));
+  EXPECT_CALL(ledger_, ListTeamExecutions(2, absl::string_view("eng/a")))
+      .WillOnce(Return(TeamExecutionPage{{NodeFigures("ops", 1)}, ""}));
 
-    v1::ListTeamExecutionsRequest request;
-    request.set_page_size(2);
-    v1::ListTeamExecutionsResponse first;
-    auto context = Context("reader");
-    ASSERT_TRUE(stub_->ListTeamExecutions(context.get(), request, &first).ok());
-    ASSERT_EQ(first.executions_size(), 2);
-    EXPECT_EQ(first.executions(0).team(), "eng");
-    EXPECT_EQ(first.executions(1).team(), "eng/a");
-    EXPECT_EQ(first.executions(1).events(), 5);
-    EXPECT_THAT(first.executions(1).teams(), ElementsAre("eng/a"));
-    EXPECT_EQ(first.next_page_token(), "eng/a");
+  v1::ListTeamExecutionsRequest request;
+  request.set_page_size(2);
+  v1::ListTeamExecutionsResponse first;
+  auto context = Context("reader");
+  ASSERT_TRUE(stub_->ListTeamExecutions(context.get(), request, &first).ok());
+  ASSERT_EQ(first.executions_size(), 2);
+  EXPECT_EQ(first.executions(0).team(), "eng");
+  EXPECT_EQ(first.executions(1).team(), "eng/a");
+  EXPECT_EQ(first.executions(1).events(), 5);
+  EXPECT_THAT(first.executions(1).teams(), ElementsAre("eng/a"));
+  EXPECT_EQ(first.next_page_token(), "eng/a");
 
-    request.set_page_token(first.next_page_token());
-    v1::ListTeamExecutionsResponse last;
-    auto again = Context("reader");
-    ASSERT_TRUE(stub_->ListTeamExecutions(again.get(), request, &last).ok());
-    ASSERT_EQ(last.executions_size(), 1);
-    EXPECT_EQ(last.executions(0).team(), "ops");
-    EXPECT_EQ(last.next_page_token(), "");
-  }
+  request.set_page_token(first.next_page_token());
+  v1::ListTeamExecutionsResponse last;
+  auto again = Context("reader");
+  ASSERT_TRUE(stub_->ListTeamExecutions(again.get(), request, &last).ok());
+  ASSERT_EQ(last.executions_size(), 1);
+  EXPECT_EQ(last.executions(0).team(), "ops");
+  EXPECT_EQ(last.next_page_token(), "");
+}
 
-  TEST_F(IngestServiceTest, ListTeamExecutionsBoundsThePageSize) {
-    EXPECT_CALL(ledger_, ListTeamExecutions(IngestService::kDefaultPageSize, _))
-        .WillOnce(Return(TeamExecutionPage{}));
-    EXPECT_CALL(ledger_, ListTeamExecutions(IngestService::kMaxPageSize, _))
-        .WillOnce(Return(TeamExecutionPage{}));
-    v1::ListTeamExecutionsRequest request;
+TEST_F(IngestServiceTest, ListTeamExecutionsBoundsThePageSize) {
+  EXPECT_CALL(ledger_, ListTeamExecutions(IngestService::kDefaultPageSize, _))
+      .WillOnce(Return(TeamExecutionPage{}));
+  EXPECT_CALL(ledger_, ListTeamExecutions(IngestService::kMaxPageSize, _))
+      .WillOnce(Return(TeamExecutionPage{}));
+  v1::ListTeamExecutionsRequest request;
+  v1::ListTeamExecutionsResponse response;
+  auto context = Context("reader");
+  ASSERT_TRUE(
+      stub_->ListTeamExecutions(context.get(), request, &response).ok());
+  request.set_page_size(1'000'000);
+  auto again = Context("reader");
+  ASSERT_TRUE(stub_->ListTeamExecutions(again.get(), request, &response).ok());
+}
+
+TEST_F(IngestServiceTest,
+       ListTeamExecutionsRefusesBadArgumentsBeforeTheDomain) {
+  EXPECT_CALL(ledger_, ListTeamExecutions).Times(0);
+  v1::ListTeamExecutionsRequest bad_size;
+  bad_size.set_page_size(-1);
+  v1::ListTeamExecutionsRequest bad_token;
+  bad_token.set_page_token("Not/A/Token");
+  for (const auto& [request, field] :
+       {std::pair{bad_size, "page_size"}, {bad_token, "page_token"}}) {
+    SCOPED_TRACE(field);
     v1::ListTeamExecutionsResponse response;
     auto context = Context("reader");
-    ASSERT_TRUE(
-        stub_->ListTeamExecutions(context.get(), request, &response).ok());
-    request.set_page_size(1'000'000);
-    auto again = Context("reader");
-    ASSERT_TRUE(
-        stub_->ListTeamExecutions(again.get(), request, &response).ok());
+    const grpc::Status status =
+        stub_->ListTeamExecutions(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+                ElementsAre(Field(&FieldViolation::field, field)));
   }
+}
 
-  TEST_F(IngestServiceTest,
-         ListTeamExecutionsRefusesBadArgumentsBeforeTheDomain) {
-    EXPECT_CALL(ledger_, ListTeamExecutions).Times(0);
-    v1::ListTeamExecutionsRequest bad_size;
-    bad_size.set_page_size(-1);
-    v1::ListTeamExecutionsRequest bad_token;
-    bad_token.set_page_token("Not/A/Token");
-    for (const auto& [request, field] :
-         {std::pair{bad_size, "page_size"}, {bad_token, "page_token"}}) {
-      SCOPED_TRACE(field);
-      v1::ListTeamExecutionsResponse response;
-      auto context = Context("reader");
-      const grpc::Status status =
-          stub_->ListTeamExecutions(context.get(), request, &response);
-      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-      EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
-                  ElementsAre(Field(&FieldViolation::field, field)));
-    }
-  }
-
-  TEST_F(IngestServiceTest, ListTeamExecutionsIsRefusedWithoutTheReadScope) {
-    EXPECT_CALL(ledger_, ListTeamExecutions).Times(0);
-    v1::ListTeamExecutionsResponse response;
-    auto no_token = Context("");
-    EXPECT_EQ(
-        stub_->ListTeamExecutions(no_token.get(), {}, &response).error_code(),
-        grpc::StatusCode::UNAUTHENTICATED);
-    auto pusher = Context("pusher");
-    EXPECT_EQ(
-        stub_->ListTeamExecutions(pusher.get(), {}, &response).error_code(),
-        grpc::StatusCode::PERMISSION_DENIED);
-  }
+TEST_F(IngestServiceTest, ListTeamExecutionsIsRefusedWithoutTheReadScope) {
+  EXPECT_CALL(ledger_, ListTeamExecutions).Times(0);
+  v1::ListTeamExecutionsResponse response;
+  auto no_token = Context("");
+  EXPECT_EQ(
+      stub_->ListTeamExecutions(no_token.get(), {}, &response).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  auto pusher = Context("pusher");
+  EXPECT_EQ(stub_->ListTeamExecutions(pusher.get(), {}, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
 
 }  // namespace
 }  // namespace orgpulse::ingest
