@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/app/command.h"
+#include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -33,17 +34,7 @@ std::optional<int> Connect(const CommandSpec& command,
         absl::StrCat("unexpected argument \"",
                      parsed.positionals()[max_positionals], "\""));
   }
-  absl::StatusOr<ClientOptions> options =
-      ClientOptionsFromFlags(parsed, service);
-  if (!options.ok())
-    return Fail(context, kExitUsage, options.status().message());
-  AnnounceRetries(service, *context.err, *options);
-  absl::StatusOr<std::unique_ptr<Client>> connected = Client::Connect(*options);
-  if (!connected.ok())
-    return Fail(context, kExitUsage, connected.status().message());
-  client = *std::move(connected);
-  address = options->address;
-  return std::nullopt;
+  return ConnectClient(parsed, service, context, client, address);
 }
 
 template <typename Response>

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/app/command.h"
+#include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
 #include "cli/import/values.h"
 #include "cli/output/views.h"
@@ -79,22 +80,17 @@ int RunRemove(const std::vector<std::string>& args, const CliContext& context) {
                                                       : *request.mutable_to());
   }
 
-  absl::StatusOr<ClientOptions> options =
-      ClientOptionsFromFlags(parsed, Service::kIngest);
-  if (!options.ok()) {
-    return Fail(context, kExitUsage, options.status().message());
-  }
-  AnnounceRetries(Service::kIngest, *context.err, *options);
-  absl::StatusOr<std::unique_ptr<IngestClient>> client =
-      IngestClient::Connect(*options);
-  if (!client.ok()) {
-    return Fail(context, kExitUsage, client.status().message());
+  std::unique_ptr<IngestClient> client;
+  std::string address;
+  if (std::optional<int> done =
+          ConnectClient(parsed, Service::kIngest, context, client, address)) {
+    return *done;
   }
   absl::StatusOr<ingest::v1::RemoveEventsResponse> removed =
-      (*client)->RemoveEvents(request);
+      client->RemoveEvents(request);
   if (!removed.ok()) {
-    std::string why = DescribeServerError(Service::kIngest, options->address,
-                                          removed.status());
+    std::string why =
+        DescribeServerError(Service::kIngest, address, removed.status());
     for (const FieldViolation& v : GetFieldViolations(removed.status())) {
       absl::StrAppend(&why, "\n  --", v.field, ": ", v.description);
     }

@@ -175,21 +175,20 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
   std::vector<const char*> values(params.size());
   std::vector<int> lengths(params.size());
   std::vector<int> formats(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].null) continue;
-    // libpq needs a pointer even for an empty value.
-    values[i] = params[i].value.empty() ? "" : params[i].value.data();
-    lengths[i] = static_cast<int>(params[i].value.size());
-    formats[i] = params[i].binary ? 1 : 0;
-  }
-  // Text parameters must be NUL-terminated for libpq: copy those that the
-  // caller's string_view does not guarantee to be.
+  // Text parameters must be NUL-terminated for libpq, which a string_view
+  // does not promise: those are copied (reserved, so c_str() stays put).
   std::vector<std::string> text_copies;
   text_copies.reserve(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].null || params[i].binary) continue;
-    text_copies.emplace_back(params[i].value);
-    values[i] = text_copies.back().c_str();
+    if (params[i].null) continue;
+    lengths[i] = static_cast<int>(params[i].value.size());
+    formats[i] = params[i].binary ? 1 : 0;
+    if (params[i].binary) {
+      // libpq needs a pointer even for an empty value.
+      values[i] = params[i].value.empty() ? "" : params[i].value.data();
+    } else {
+      values[i] = text_copies.emplace_back(params[i].value).c_str();
+    }
   }
   const std::string statement(sql);
   pg_result* raw =
