@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/import/task_events.h"
 #include "cli/import/values.h"
 #include "common/proto/time_conversion.h"
 #include "google/protobuf/util/json_util.h"
@@ -235,12 +236,7 @@ void MapGithubIssue(const Struct& issue, int64_t line,
 
   const std::string task = absl::StrCat(repository, "#", *number);
   auto add = [&](absl::string_view what, absl::Time at) -> v1::Event& {
-    v1::Event& e = *out.Add();
-    e.set_event_id(absl::StrCat(task, ":", what));
-    e.set_source(options.source);
-    e.set_team(*team);
-    ToProtoTime(at, *e.mutable_occurred_at());
-    return e;
+    return AddTaskEvent(out, task, what, options.source, *team, at);
   };
   auto& created_event = *add("created", *created).mutable_task_created();
   created_event.set_task_id(task);

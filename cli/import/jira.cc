@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/import/task_events.h"
 #include "common/proto/time_conversion.h"
 
 namespace orgpulse::cli {
@@ -121,12 +122,7 @@ void JiraMapper::Map(const std::vector<std::string>& fields, Row& row,
   }
 
   auto add = [&](absl::string_view what, absl::Time at) -> v1::Event& {
-    v1::Event& e = *out.Add();
-    e.set_event_id(absl::StrCat(key, ":", what));
-    e.set_source(options_.source);
-    e.set_team(*team);
-    ToProtoTime(at, *e.mutable_occurred_at());
-    return e;
+    return AddTaskEvent(out, key, what, options_.source, *team, at);
   };
   auto& task = *add("created", created).mutable_task_created();
   task.set_task_id(std::string(key));

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/import/task_events.h"
 #include "common/proto/time_conversion.h"
 
 namespace orgpulse::cli {
@@ -87,12 +88,7 @@ void LinearMapper::Map(const std::vector<std::string>& fields, Row& row,
   }
   const std::string task(id);
   auto add = [&](absl::string_view what, absl::Time at) -> v1::Event& {
-    v1::Event& e = *out.Add();
-    e.set_event_id(absl::StrCat(task, ":", what));
-    e.set_source(options_.source);
-    e.set_team(*team);
-    ToProtoTime(at, *e.mutable_occurred_at());
-    return e;
+    return AddTaskEvent(out, task, what, options_.source, *team, at);
   };
   auto& created_event = *add("created", *created).mutable_task_created();
   created_event.set_task_id(task);
