@@ -108,12 +108,19 @@ absl::Status PgEventLog::EnsureConnected() {
   return pg_->Reset();
 }
 
-bool PgEventLog::WaitForCommit(absl::Duration timeout) {
-  if (!EnsureConnected().ok()) return false;
-  if (!listening_) {
-    if (!pg_->Exec(absl::StrCat("LISTEN ", kLogChannel)).ok()) return false;
-    listening_ = true;
+absl::Status PgEventLog::Listen() {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (listening_) return absl::OkStatus();
+  if (absl::Status s = pg_->Exec(absl::StrCat("LISTEN ", kLogChannel)).status();
+      !s.ok()) {
+    return s;
   }
+  listening_ = true;
+  return absl::OkStatus();
+}
+
+bool PgEventLog::WaitForCommit(absl::Duration timeout) {
+  if (!Listen().ok()) return false;
   return pg_->WaitForNotification(timeout);
 }
 

@@ -93,10 +93,14 @@ class PgEventLog {
   // The snapshot with the highest position, if any.
   absl::StatusOr<std::optional<PgSnapshot>> LatestSnapshot();
 
-  // Waits up to `timeout` for another commit to the log (LISTEN/NOTIFY on
-  // this log's connection, set up on first use and after reconnecting);
-  // true if one was announced. A follower calls ReadAfter after it either
-  // way: a notification is a wake-up, never the data.
+  // Subscribes this log's connection to commit announcements (LISTEN; a
+  // no-op while still subscribed, again after reconnecting). A follower calls
+  // it before each ReadAfter: a commit that lands between that read and
+  // WaitForCommit is then announced rather than missed until the next poll.
+  absl::Status Listen();
+  // Waits up to `timeout` for another commit to the log (listening first if
+  // not yet); true if one was announced. A follower calls ReadAfter after it
+  // either way: a notification is a wake-up, never the data.
   bool WaitForCommit(absl::Duration timeout);
 
   // "host:port" of the server in use, for log lines.

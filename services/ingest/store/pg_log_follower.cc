@@ -52,6 +52,8 @@ void PgLogFollower::Loop() {
       if (stopping_) return;
     }
     // Read until caught up, then wait for a commit (or the poll interval).
+    // Listening before the read: a commit after it is announced, not missed.
+    absl::Status listening = log_->Listen();
     EventBatch chunk;
     absl::StatusOr<int64_t> last = log_->ReadAfter(
         position, options_.read_batch,
@@ -71,7 +73,7 @@ void PgLogFollower::Loop() {
         absl::MutexLock lock(&mu_);
         if (stopping_) return;
       }
-      if (!last.ok()) {
+      if (!last.ok() || !listening.ok()) {
         absl::SleepFor(
             std::min(absl::Milliseconds(100), options_.poll_interval));
         continue;
