@@ -70,10 +70,11 @@ const absl::Time kNow = absl::FromCivil(
 // of storing.
 class MemoryEventStore final : public EventStore {
  public:
-  absl::Status Append(absl::Span<const Event* const> events) override {
+  absl::StatusOr<AppendResult> Append(
+      absl::Span<const Event* const> events) override {
     groups_.push_back(EncodeEvents(events));
     events_ += static_cast<int64_t>(events.size());
-    return absl::OkStatus();
+    return AppendResult{.head = static_cast<int64_t>(groups_.size())};
   }
   int64_t EventCountHint() override { return events_; }
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {

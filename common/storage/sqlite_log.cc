@@ -216,6 +216,8 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
       /*persistent=*/true);
   if (!insert.ok()) return log->Located(insert.status());
   log->insert_ = *std::move(insert);
+  absl::Status counted = log->CountRows();
+  if (!counted.ok()) return counted;
   absl::StatusOr<SqliteConnection> background =
       SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!background.ok()) return log->Located(background.status());
@@ -341,7 +343,10 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
   insert_.BindInt64(1, items);
   insert_.BindBlob(2, blob);
   const absl::Status appended = insert_.Run();
-  if (appended.ok()) return appended;
+  if (appended.ok()) {
+    last_seq_ = sqlite3_last_insert_rowid(db_.get());
+    return appended;
+  }
   // SQLite rolls the statement's transaction back itself; make sure, so the
   // next append starts clean.
   if (!sqlite3_get_autocommit(db_.get())) {
@@ -368,6 +373,14 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
       " bytes) was stored. Appends are refused until there is room again"));
   SetWritable(false, static_cast<int64_t>(blob.size()));
   return status;
+}
+
+absl::Status SqliteLog::CountRows() {
+  absl::StatusOr<int64_t> last =
+      db_.QueryInt64("SELECT coalesce(max(seq), 0) FROM log", "last row");
+  if (!last.ok()) return Located(last.status());
+  last_seq_ = *last;
+  return absl::OkStatus();
 }
 
 int64_t SqliteLog::ItemCount() {
@@ -456,6 +469,8 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
       }
       return Located(s);
     }
+    // Dropping the last rows lowers it.
+    CountRows().IgnoreError();
   }
   if (absl::Status s = TruncateWal(); !s.ok()) {
     return absl::UnavailableError(absl::StrCat(

@@ -109,6 +109,11 @@ class SqliteLog {
   // The sum of `items` over all rows; 0 on error.
   int64_t ItemCount();
 
+  // The sequence number of the last row (rows are numbered from 1 in append
+  // order); 0 for an empty log. A log position for readers of the log.
+  // REQUIRES: the appending thread.
+  int64_t last_seq() const { return last_seq_; }
+
   // Calls `fn` with every row's blob in append order; stops at the first
   // error `fn` returns and returns it.
   [[nodiscard]] absl::Status Replay(
@@ -138,6 +143,8 @@ class SqliteLog {
   absl::Status Located(const absl::Status& status) const;
   void SetWritable(bool writable, int64_t failed_bytes)
       ABSL_LOCKS_EXCLUDED(state_mu_);
+  // Reads last_seq_ from the table.
+  absl::Status CountRows();
   // Checkpoints the write-ahead log into the database and truncates it.
   absl::Status TruncateWal();
   // True if an append of the size that failed would fit now.
@@ -151,6 +158,7 @@ class SqliteLog {
   std::string path_;
   int64_t page_size_ = 4096;
   int64_t max_page_count_ = 0;  // 0: no max_bytes
+  int64_t last_seq_ = 0;
 
   // Serialises changes of `writable_` with their notifications.
   mutable absl::Mutex state_mu_;

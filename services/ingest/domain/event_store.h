@@ -1,14 +1,16 @@
-// Where the ingest service keeps its events. The contract is small on
-// purpose, so a PostgreSQL backend can implement it later: append a group of
-// events durably and atomically, replay everything on start, remove the
-// events a predicate matches in one transaction, and say whether it takes
-// writes (StoreHealth). Deduplication and figures live above
-// it, in Ledger.
+// Where the ingest service keeps its events: a log in commit order
+// (decision 0004). Append a group of events durably and atomically and learn
+// the log position after it; replay everything on start; remove the events a
+// predicate matches in one transaction; say whether it takes writes
+// (StoreHealth). A store that several replicas share also decides
+// duplicates in the append's own transaction (decides_duplicates()); for the
+// embedded store, the single committer above it decides them (Ledger).
 #ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -20,6 +22,18 @@
 
 namespace orgpulse::ingest {
 
+// What one Append did.
+struct AppendResult {
+  // The log position after the append: a reader of the log that has seen
+  // it has seen these events. Positions only grow; 0 is the empty log.
+  int64_t head = 0;
+  // Per event of the append, in order: true if the store already held its
+  // (source, event_id), or an earlier event of the same append did, so it
+  // stored nothing for it. Empty when the store does not decide duplicates
+  // (every event given was stored).
+  std::vector<bool> duplicate;
+};
+
 class EventStore : public StoreHealth {
  public:
   virtual ~EventStore() = default;
@@ -29,8 +43,13 @@ class EventStore : public StoreHealth {
   // of `events` is stored: RESOURCE_EXHAUSTED when the disk is full (and
   // while !writable()), UNAVAILABLE for other I/O errors.
   // REQUIRES: one caller at a time.
-  [[nodiscard]] virtual absl::Status Append(
+  [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(
       absl::Span<const Event* const> events) = 0;
+
+  // True if Append decides duplicates itself, in its transaction, against
+  // everything any writer stored (a database that several replicas share).
+  // False: the caller must give it only new events.
+  virtual bool decides_duplicates() const { return false; }
 
   // About how many events are stored (for sizing memory before Replay); 0
   // if unknown.

@@ -246,7 +246,7 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     events.reserve(accepted.size());
     for (const Accepted& a : accepted) events.push_back(a.event);
     const absl::Time start = absl::Now();
-    stored = store_.Append(events);
+    stored = store_.Append(events).status();
     if (commit_observer_) commit_observer_(absl::Now() - start, events.size());
   }
 

@@ -30,8 +30,8 @@ PgEventStore::~PgEventStore() {
   probe_.join();
 }
 
-absl::Status PgEventStore::Append(absl::Span<const Event* const> events) {
-  if (events.empty()) return absl::OkStatus();
+absl::StatusOr<AppendResult> PgEventStore::Append(
+    absl::Span<const Event* const> events) {
   {
     absl::MutexLock lock(&state_mu_);
     if (!writable_) {
@@ -41,7 +41,12 @@ absl::Status PgEventStore::Append(absl::Span<const Event* const> events) {
     }
   }
   absl::StatusOr<PgCommit> commit = log_->Commit(events);
-  if (commit.ok()) return absl::OkStatus();
+  if (commit.ok()) {
+    AppendResult result{.head = commit->head};
+    result.duplicate.reserve(commit->stored.size());
+    for (bool stored : commit->stored) result.duplicate.push_back(!stored);
+    return result;
+  }
   if (absl::IsUnavailable(commit.status())) {
     SetWritable(false, commit.status());
   }

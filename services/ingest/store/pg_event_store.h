@@ -48,7 +48,9 @@ class PgEventStore final : public EventStore {
       const std::string& conninfo, const PgEventStoreOptions& options);
   ~PgEventStore() override;
 
-  absl::Status Append(absl::Span<const Event* const> events) override;
+  absl::StatusOr<AppendResult> Append(
+      absl::Span<const Event* const> events) override;
+  bool decides_duplicates() const override { return true; }
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
   absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override;

@@ -17,10 +17,15 @@ absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
       new SqliteEventStore(*std::move(log)));
 }
 
-absl::Status SqliteEventStore::Append(absl::Span<const Event* const> events) {
-  if (events.empty()) return absl::OkStatus();
-  return log_->Append(EncodeEvents(events),
-                      static_cast<int64_t>(events.size()));
+absl::StatusOr<AppendResult> SqliteEventStore::Append(
+    absl::Span<const Event* const> events) {
+  if (!events.empty()) {
+    absl::Status s =
+        log_->Append(EncodeEvents(events), static_cast<int64_t>(events.size()));
+    if (!s.ok()) return s;
+  }
+  // A group is one row: its sequence number is the log position.
+  return AppendResult{.head = log_->last_seq()};
 }
 
 absl::Status SqliteEventStore::Replay(

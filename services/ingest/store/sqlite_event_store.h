@@ -29,7 +29,8 @@ class SqliteEventStore final : public EventStore {
   static absl::StatusOr<std::unique_ptr<SqliteEventStore>> Open(
       const std::string& dir, const SqliteEventStoreOptions& options);
 
-  absl::Status Append(absl::Span<const Event* const> events) override;
+  absl::StatusOr<AppendResult> Append(
+      absl::Span<const Event* const> events) override;
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
   absl::Status ReplayGroups(
       absl::FunctionRef<void(EventBatch&& group)> fn) override;

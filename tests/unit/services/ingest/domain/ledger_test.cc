@@ -35,7 +35,8 @@ const absl::Time kNow = Utc(2026, 3, 11);
 // are committed as one group).
 class FakeEventStore final : public EventStore {
  public:
-  absl::Status Append(absl::Span<const Event* const> events) override {
+  absl::StatusOr<AppendResult> Append(
+      absl::Span<const Event* const> events) override {
     absl::MutexLock lock(&mu_);
     ++appends_;
     const absl::Status result = std::exchange(next_append_, absl::OkStatus());
@@ -48,7 +49,7 @@ class FakeEventStore final : public EventStore {
     if (!result.ok()) return result;
     for (const Event* e : events) events_.push_back(*e);
     group_sizes_.push_back(events.size());
-    return absl::OkStatus();
+    return AppendResult{.head = static_cast<int64_t>(group_sizes_.size())};
   }
 
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {

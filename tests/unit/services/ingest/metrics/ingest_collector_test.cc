@@ -45,11 +45,12 @@ constexpr double kDay = 86400;
 
 class InMemoryEventStore final : public EventStore {
  public:
-  absl::Status Append(absl::Span<const Event* const> events) override {
+  absl::StatusOr<AppendResult> Append(
+      absl::Span<const Event* const> events) override {
     absl::MutexLock lock(&mu_);
     if (!fail_next_.ok()) return std::exchange(fail_next_, absl::OkStatus());
     for (const Event* e : events) events_.push_back(*e);
-    return absl::OkStatus();
+    return AppendResult{.head = static_cast<int64_t>(events_.size())};
   }
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {
     absl::MutexLock lock(&mu_);

@@ -119,6 +119,33 @@ TEST_F(SqliteEventStoreTest, ReplaysAppendedGroupsInOrderAfterReopening) {
   EXPECT_EQ(ReplayAll(*reopened), expected);
 }
 
+TEST_F(SqliteEventStoreTest, EachAppendMovesTheHeadWhichSurvivesReopening) {
+  const std::vector<Event> first = Group("a", 3);
+  const std::vector<Event> second = Group("b", 2);
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    absl::StatusOr<AppendResult> empty = store->Append({});
+    ASSERT_TRUE(empty.ok()) << empty.status();
+    EXPECT_EQ(empty->head, 0);
+    absl::StatusOr<AppendResult> a = store->Append(Pointers(first));
+    absl::StatusOr<AppendResult> b = store->Append(Pointers(second));
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_GT(a->head, 0);
+    EXPECT_GT(b->head, a->head);
+    // The embedded store leaves duplicates to its caller.
+    EXPECT_THAT(b->duplicate, IsEmpty());
+  }
+  std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  absl::StatusOr<AppendResult> unchanged = reopened->Append({});
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->head, 2);
+  absl::StatusOr<AppendResult> third = reopened->Append(Pointers(first));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->head, 3);
+}
+
 TEST_F(SqliteEventStoreTest, CreatesMissingDirectories) {
   dir_ += "/nested/data";
   std::unique_ptr<SqliteEventStore> store = OpenOrDie();
