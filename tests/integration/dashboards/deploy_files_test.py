@@ -538,6 +538,22 @@ class Dockerfile(unittest.TestCase):
             with self.subTest(subdirectory=d):
                 self.assertIn(d.split("/")[0], copied)
 
+    def test_copies_every_file_the_build_names_by_its_source_path(self):
+        # e.g. ${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake: an include or a
+        # script the build runs from outside the add_subdirectory() trees.
+        copied = set(re.findall(r"^COPY\s+(?!--from)(\S+)\s", self.text, re.M))
+        named = set()
+        built = [path("CMakeLists.txt")] + [
+            f for d in copied if os.path.isdir(path(d))
+            for f in glob.glob(path(d, "**", "CMakeLists.txt"), recursive=True)]
+        for f in built:
+            with open(f) as fh:
+                named.update(re.findall(r"\$\{PROJECT_SOURCE_DIR\}/([\w.-]+)", fh.read()))
+        self.assertTrue(named)
+        for top in named:
+            with self.subTest(path=top):
+                self.assertIn(top, copied)
+
     # Fails while deploy/Dockerfile.dockerignore keeps cli/ and clients/ out of
     # the build context (add "!clients/" and "!cli/" there, then remove this
     # decorator): `docker build` then stops at `COPY clients clients`.
