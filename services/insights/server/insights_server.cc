@@ -176,8 +176,14 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
 
   if (!options.postgres.empty()) {
     p->watcher = std::make_unique<PgSurveyLogWatcher>(
-        options.postgres, absl::Seconds(1),
-        [engine = p->engine.get()] { (void)engine->CatchUp(); });
+        options.postgres, absl::Seconds(1), [engine = p->engine.get()] {
+          // UNAVAILABLE shows in health; anything else is worth a line.
+          if (absl::Status s = engine->CatchUp();
+              !s.ok() && !absl::IsUnavailable(s)) {
+            Log(LogLevel::kError, kComponent,
+                absl::StrCat("reading the survey log: ", s.ToString()));
+          }
+        });
   }
   p->source->Start();
   // A first read of ingest's figures, so the first answers have them; if
