@@ -5,6 +5,7 @@
 // killed and restarted (UNAVAILABLE, then back by itself).
 #include "services/insights/store/pg_survey_store.h"
 
+#include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -176,6 +177,33 @@ TEST_F(PgSurveyStoreTest, EraseLeavesNoByteOfThePersonInTheTableFiles) {
   EXPECT_EQ(ReadLog(*store).records.size(), 21u);
   EXPECT_THAT(store->Erase("", {}),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Not timed: prints what an erasure (DELETE, then VACUUM FULL of both
+// tables) costs with 20,000 stored responses, for docs/postgresql.md.
+TEST_F(PgSurveyStoreTest, EraseCostWithTwentyThousandResponses) {
+  std::unique_ptr<PgSurveyStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  for (int batch = 0; batch < 20; ++batch) {
+    std::vector<ScoredResponse> responses;
+    for (int i = 0; i < 1000; ++i) {
+      const int n = batch * 1000 + i;
+      responses.push_back(
+          Scored(absl::StrCat("r", n), absl::StrCat("p", n % 5000)));
+    }
+    ASSERT_TRUE(store->Append(responses).ok());
+  }
+  const absl::Time start = absl::Now();
+  absl::StatusOr<int64_t> erased =
+      store->Erase("p42", {RoundReset{.round = "2026-q1"}});
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 4);
+  const absl::Time read_start = absl::Now();
+  EXPECT_EQ(ReadLog(*store).records.size(), 19997u);
+  std::cout << "erasure among 20000 responses: " << absl::FormatDuration(took)
+            << "; reading the whole log: "
+            << absl::FormatDuration(absl::Now() - read_start) << "\n";
 }
 
 TEST_F(PgSurveyStoreTest, EraseAtIsRefusedWhenTheLogMovedAndChangesNothing) {
