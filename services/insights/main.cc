@@ -43,6 +43,12 @@ ABSL_FLAG(int, retain_rounds, kDefaults.retain_rounds,
           "from the store and the figures (at start-up and when a new round "
           "arrives); 0 keeps every round");
 
+ABSL_FLAG(std::string, postgres, kDefaults.postgres,
+          "libpq connection string (e.g. 'host=db1,db2 dbname=orgpulse "
+          "target_session_attrs=read-write'): keep survey responses in "
+          "PostgreSQL, shared by every insights replica on that database, "
+          "instead of SQLite under --data_dir");
+
 namespace {
 
 absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
@@ -63,6 +69,7 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   options.min_group_size = absl::GetFlag(FLAGS_min_group_size);
   options.max_teams = absl::GetFlag(FLAGS_max_teams);
   options.retain_rounds = absl::GetFlag(FLAGS_retain_rounds);
+  options.postgres = absl::GetFlag(FLAGS_postgres);
   return orgpulse::insights::InsightsServer::Start(options, clock);
 }
 

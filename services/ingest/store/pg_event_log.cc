@@ -3,9 +3,9 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/storage/pg_array_literal.h"
 #include "common/storage/pg_migrations.h"
 #include "services/ingest/store/event_codec.h"
 
@@ -49,37 +49,6 @@ FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[])
 ORDER BY idx
 ON CONFLICT (source, event_id) DO NOTHING
 RETURNING position)sql";
-
-// Array literals for unnest(): every element double-quoted, with `"` and `\`
-// escaped; bytea elements in hex, so any bytes (NUL included) pass.
-class ArrayLiteral {
- public:
-  void AddBytes(absl::string_view bytes) {
-    Open();
-    absl::StrAppend(&text_, "\"\\\\x", absl::BytesToHexString(bytes), "\"");
-  }
-  void AddText(absl::string_view value) {
-    Open();
-    text_.push_back('"');
-    for (char c : value) {
-      if (c == '"' || c == '\\') text_.push_back('\\');
-      text_.push_back(c);
-    }
-    text_.push_back('"');
-  }
-  void AddInt(int64_t value) {
-    Open();
-    absl::StrAppend(&text_, value);
-  }
-  const std::string& Close() {
-    text_.push_back('}');
-    return text_;
-  }
-
- private:
-  void Open() { text_.push_back(text_.empty() ? '{' : ','); }
-  std::string text_;
-};
 
 // A bigint in PostgreSQL's binary format: 8 bytes, big-endian.
 int64_t BigEndianInt64(absl::string_view bytes) {
@@ -127,7 +96,7 @@ bool PgEventLog::WaitForCommit(absl::Duration timeout) {
 absl::StatusOr<PgCommit> PgEventLog::Commit(
     absl::Span<const Event* const> events) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
-  ArrayLiteral sources, event_ids, teams, times, bodies;
+  PgArrayLiteral sources, event_ids, teams, times, bodies;
   for (const Event* e : events) {
     sources.AddBytes(e->source);
     event_ids.AddBytes(e->event_id);

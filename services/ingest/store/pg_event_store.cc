@@ -15,30 +15,15 @@ absl::StatusOr<std::unique_ptr<PgEventStore>> PgEventStore::Open(
       new PgEventStore(conninfo, *std::move(log), options));
 }
 
-PgEventStore::PgEventStore(std::string conninfo,
+PgEventStore::PgEventStore(const std::string& conninfo,
                            std::unique_ptr<PgEventLog> log,
                            const PgEventStoreOptions& options)
-    : conninfo_(std::move(conninfo)), options_(options), log_(std::move(log)) {
-  probe_ = std::thread([this] { ProbeLoop(); });
-}
-
-PgEventStore::~PgEventStore() {
-  {
-    absl::MutexLock lock(&probe_mu_);
-    stopping_ = true;
-  }
-  probe_.join();
-}
+    : health_(conninfo, options.probe_interval), log_(std::move(log)) {}
 
 absl::StatusOr<AppendResult> PgEventStore::Append(
     absl::Span<const Event* const> events) {
-  {
-    absl::MutexLock lock(&state_mu_);
-    if (!writable_) {
-      return absl::UnavailableError(absl::StrCat(
-          "the event store (PostgreSQL) is unreachable, retrying: ",
-          last_error_.message()));
-    }
+  if (absl::Status s = health_.CheckWritable("the event store"); !s.ok()) {
+    return s;
   }
   absl::StatusOr<PgCommit> commit = log_->Commit(events);
   if (commit.ok()) {
@@ -48,7 +33,7 @@ absl::StatusOr<AppendResult> PgEventStore::Append(
     return result;
   }
   if (absl::IsUnavailable(commit.status())) {
-    SetWritable(false, commit.status());
+    health_.Lost(commit.status());
   }
   return commit.status();
 }
@@ -69,7 +54,7 @@ absl::StatusOr<int64_t> PgEventStore::Remove(const EventFilter& filter) {
       log_->Remove(filter.source, absl::ToUnixMicros(filter.from),
                    absl::ToUnixMicros(filter.to));
   if (!removed.ok() && absl::IsUnavailable(removed.status())) {
-    SetWritable(false, removed.status());
+    health_.Lost(removed.status());
   }
   return removed;
 }
@@ -77,68 +62,6 @@ absl::StatusOr<int64_t> PgEventStore::Remove(const EventFilter& filter) {
 int64_t PgEventStore::EventCountHint() {
   absl::StatusOr<int64_t> head = log_->Head();
   return head.ok() ? *head : 0;
-}
-
-bool PgEventStore::writable() const {
-  absl::MutexLock lock(&state_mu_);
-  return writable_;
-}
-
-void PgEventStore::SetWritableObserver(std::function<void(bool)> observer) {
-  absl::MutexLock lock(&state_mu_);
-  observer_ = std::move(observer);
-  if (observer_) observer_(writable_);
-}
-
-void PgEventStore::SetWritable(bool writable, const absl::Status& why) {
-  absl::MutexLock lock(&state_mu_);
-  last_error_ = why;
-  if (writable_ == writable) return;
-  writable_ = writable;
-  if (observer_) observer_(writable_);
-}
-
-void PgEventStore::ProbeLoop() {
-  std::unique_ptr<PgConnection> probe;
-  while (true) {
-    {
-      absl::MutexLock lock(&probe_mu_);
-      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(probe_mu_) {
-        return stopping_;
-      };
-      if (probe_mu_.AwaitWithTimeout(absl::Condition(&stop),
-                                     options_.probe_interval)) {
-        return;
-      }
-    }
-    // A connection of the probe's own, kept between rounds; the appending
-    // thread's connection is reset by its next append after UNAVAILABLE.
-    if (probe == nullptr) {
-      absl::StatusOr<std::unique_ptr<PgConnection>> pg =
-          PgConnection::Connect(conninfo_, options_.probe_interval);
-      if (!pg.ok()) {
-        SetWritable(false, pg.status());
-        continue;
-      }
-      probe = *std::move(pg);
-    } else if (!probe->connected()) {
-      if (absl::Status s = probe->Reset(); !s.ok()) {
-        SetWritable(false, s);
-        continue;
-      }
-    }
-    absl::StatusOr<PgResult> recovery =
-        probe->Exec("SELECT pg_is_in_recovery()");
-    if (!recovery.ok()) {
-      SetWritable(false, recovery.status());
-    } else if (recovery->Get(0, 0) != "f") {
-      SetWritable(false, absl::UnavailableError(absl::StrCat(
-                             probe->server(), " is a standby (read-only)")));
-      probe.reset();  // reconnect: target_session_attrs may find the primary
-    } else {
-      SetWritable(true, absl::OkStatus());
-    }
-  }
 }
 
 }  // namespace orgpulse::ingest

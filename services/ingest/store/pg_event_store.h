@@ -24,12 +24,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/storage/pg_health_probe.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/store/pg_event_log.h"
 
@@ -46,7 +45,6 @@ class PgEventStore final : public EventStore {
   // hosts tried) when no server answers.
   static absl::StatusOr<std::unique_ptr<PgEventStore>> Open(
       const std::string& conninfo, const PgEventStoreOptions& options);
-  ~PgEventStore() override;
 
   absl::StatusOr<AppendResult> Append(
       absl::Span<const Event* const> events) override;
@@ -54,28 +52,17 @@ class PgEventStore final : public EventStore {
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
   absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override;
-  bool writable() const override;
-  void SetWritableObserver(std::function<void(bool)> observer) override;
+  bool writable() const override { return health_.writable(); }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    health_.SetWritableObserver(std::move(observer));
+  }
 
  private:
-  PgEventStore(std::string conninfo, std::unique_ptr<PgEventLog> log,
+  PgEventStore(const std::string& conninfo, std::unique_ptr<PgEventLog> log,
                const PgEventStoreOptions& options);
-  void SetWritable(bool writable, const absl::Status& why)
-      ABSL_LOCKS_EXCLUDED(state_mu_);
-  void ProbeLoop();
 
-  const std::string conninfo_;
-  const PgEventStoreOptions options_;
+  PgHealthProbe health_;
   std::unique_ptr<PgEventLog> log_;  // the appending thread's
-
-  mutable absl::Mutex state_mu_;
-  bool writable_ ABSL_GUARDED_BY(state_mu_) = true;
-  absl::Status last_error_ ABSL_GUARDED_BY(state_mu_);
-  std::function<void(bool)> observer_ ABSL_GUARDED_BY(state_mu_);
-
-  absl::Mutex probe_mu_;
-  bool stopping_ ABSL_GUARDED_BY(probe_mu_) = false;
-  std::thread probe_;
 };
 
 }  // namespace orgpulse::ingest

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <set>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "common/org/team_id.h"
@@ -11,6 +12,12 @@
 #include "services/insights/domain/validation.h"
 
 namespace orgpulse::insights {
+namespace {
+
+// An erasure on a shared store competing with other replicas' changes.
+constexpr int kEraseAttempts = 8;
+
+}  // namespace
 
 InsightsEngine::InsightsEngine(SurveyStore& store,
                                const ExecutionSource& source,
@@ -30,15 +37,55 @@ absl::Status InsightsEngine::Recover() {
 absl::Status InsightsEngine::Rebuild() {
   SurveyState state(options_.min_group_size);
   int64_t stored = 0;
-  absl::Status s = store_.Replay(
-      [&](const ScoredResponse& r) {
-        if (state.Apply(r)) ++stored;
-      },
-      [&](const RoundReset& reset) { state.ApplyReset(reset); });
-  if (!s.ok()) return s;
+  auto on_response = [&](const ScoredResponse& r) {
+    if (state.Apply(r)) ++stored;
+  };
+  auto on_reset = [&](const RoundReset& reset) { state.ApplyReset(reset); };
+  if (store_.shared()) {
+    absl::StatusOr<SurveyLogRead> read =
+        store_.ReadAfter({}, on_response, on_reset);
+    if (!read.ok()) return read.status();
+    folded_ = read->cursor;
+  } else if (absl::Status s = store_.Replay(on_response, on_reset); !s.ok()) {
+    return s;
+  }
   state_ = std::move(state);
   stats_.stored = stored;
   return absl::OkStatus();
+}
+
+absl::Status InsightsEngine::CatchUp() {
+  if (!store_.shared() || !store_.writable()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  return CatchUpLocked();
+}
+
+absl::Status InsightsEngine::CatchUpLocked() {
+  // Taken whole before any is applied: a rewrite since folded_ means a new
+  // state from the log's beginning.
+  std::vector<std::variant<ScoredResponse, RoundReset>> records;
+  absl::StatusOr<SurveyLogRead> read = store_.ReadAfter(
+      folded_, [&](const ScoredResponse& r) { records.emplace_back(r); },
+      [&](const RoundReset& reset) { records.emplace_back(reset); });
+  if (!read.ok()) return read.status();
+  if (read->from_start) {
+    state_ = SurveyState(options_.min_group_size);
+    stats_.stored = 0;
+  }
+  for (auto& record : records) {
+    if (auto* r = std::get_if<ScoredResponse>(&record)) {
+      if (state_.Apply(std::move(*r))) ++stats_.stored;
+    } else {
+      state_.ApplyReset(std::get<RoundReset>(record));
+    }
+  }
+  folded_ = read->cursor;
+  return absl::OkStatus();
+}
+
+SurveyLogCursor InsightsEngine::log_cursor() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return folded_;
 }
 
 absl::Status InsightsEngine::DropOldRounds() {
@@ -116,12 +163,19 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
       return s;
     }
   }
-  // In the order they were stored: release steps follow the log order.
-  for (ScoredResponse& r : accepted) state_.Apply(std::move(r));
   result.accepted = static_cast<int64_t>(accepted.size());
   stats_.accepted += result.accepted;
   stats_.duplicates += result.duplicates;
-  stats_.stored += result.accepted;
+  if (store_.shared()) {
+    // Folded from the log, after whatever other replicas stored before it:
+    // every replica takes the same release steps. Stored either way; if the
+    // read fails, the watcher folds it later.
+    (void)CatchUpLocked();
+  } else {
+    // In the order they were stored: release steps follow the log order.
+    for (ScoredResponse& r : accepted) state_.Apply(std::move(r));
+    stats_.stored += result.accepted;
+  }
   if (absl::Status s = DropOldRounds(); !s.ok()) {
     return absl::Status(
         s.code(), absl::StrCat("the batch is stored, but dropping the rounds "
@@ -139,8 +193,21 @@ absl::StatusOr<EraseResult> InsightsEngine::Erase(
     return absl::InvalidArgumentError("no respondent to erase");
   }
   absl::MutexLock lock(&mu_);
-  const std::vector<RoundReset> resets = state_.ErasureResets(respondent);
-  absl::StatusOr<int64_t> erased = store_.Erase(respondent, resets);
+  std::vector<RoundReset> resets;
+  absl::StatusOr<int64_t> erased;
+  if (store_.shared()) {
+    // The resets must withdraw what any replica may have served: computed
+    // from the whole log, and stored only if nobody changed it meanwhile.
+    for (int attempt = 0; attempt < kEraseAttempts; ++attempt) {
+      if (absl::Status s = CatchUpLocked(); !s.ok()) return s;
+      resets = state_.ErasureResets(respondent);
+      erased = store_.EraseAt(folded_, respondent, resets);
+      if (!absl::IsAborted(erased.status())) break;
+    }
+  } else {
+    resets = state_.ErasureResets(respondent);
+    erased = store_.Erase(respondent, resets);
+  }
   if (!erased.ok()) return erased.status();
   EraseResult result;
   result.erased = *erased;

@@ -87,6 +87,17 @@ class InsightsEngine final : public SurveyInsights {
   std::vector<TeamInsights> ListTeamInsights(
       absl::string_view prefix, InsightsOrder order) const override;
 
+  // A shared store (SurveyStore::shared, several replicas): folds what the
+  // log holds past the last fold, in log order (a rewrite since: the state
+  // is built again from the whole log). Called by the store's watcher after
+  // another replica's change; Submit and Erase fold their own changes the
+  // same way before they answer. Skipped while the store is unreachable, so
+  // reads never wait on a reconnection. A no-op for a store of one process.
+  absl::Status CatchUp();
+  // How far the state has folded a shared store's log ({0, 0} otherwise):
+  // replicas at the same cursor serve the same figures.
+  SurveyLogCursor log_cursor() const;
+
   InsightsStats stats() const;
   const InsightsOptions& options() const { return options_; }
 
@@ -99,6 +110,8 @@ class InsightsEngine final : public SurveyInsights {
   // The state, built again from the store: after an erasure or a drop, the
   // figures are exactly those a restart would serve.
   absl::Status Rebuild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Folds the shared store's log past folded_ (see CatchUp).
+  absl::Status CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the rounds beyond options_.retain_rounds from the store, then
   // rebuilds.
   absl::Status DropOldRounds() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -114,6 +127,7 @@ class InsightsEngine final : public SurveyInsights {
   mutable absl::Mutex mu_;
   SurveyState state_ ABSL_GUARDED_BY(mu_);
   InsightsStats stats_ ABSL_GUARDED_BY(mu_);
+  SurveyLogCursor folded_ ABSL_GUARDED_BY(mu_);  // shared stores only
 };
 
 // The combined risk used to rank teams: the larger of burnout and turnover

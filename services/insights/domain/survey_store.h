@@ -22,6 +22,23 @@
 
 namespace orgpulse::insights {
 
+// How far a reader has read a shared store's log (see SurveyStore::shared):
+// the last position, and how many rewrites (erasures, retention drops) the
+// log had gone through by then.
+struct SurveyLogCursor {
+  int64_t position = 0;
+  int64_t rewrites = 0;
+  bool operator==(const SurveyLogCursor&) const = default;
+};
+
+struct SurveyLogRead {
+  SurveyLogCursor cursor;  // where the read ended
+  // True if the changes given start from the beginning of the log (asked
+  // for, or the log was rewritten since the cursor read from): the reader
+  // folds them into a fresh state.
+  bool from_start = false;
+};
+
 class SurveyStore : public StoreHealth {
  public:
   virtual ~SurveyStore() = default;
@@ -47,6 +64,32 @@ class SurveyStore : public StoreHealth {
   // many responses were removed.
   [[nodiscard]] virtual absl::StatusOr<int64_t> DropRounds(
       const std::set<std::string>& rounds) = 0;
+
+  // A store that several replicas share (PostgreSQL) says so. Its log then
+  // is the only order that counts: the engine folds what ReadAfter gives, in
+  // position order, never its own appends directly, so every replica takes
+  // the same release steps; and it erases with EraseAt.
+  virtual bool shared() const { return false; }
+
+  // The responses and resets after `from`, in log order, every record
+  // decoded before the first call (on error none is called). Everything
+  // from the start when `from` is {0, 0} or the log was rewritten since
+  // `from` (then from_start is true).
+  [[nodiscard]] virtual absl::StatusOr<SurveyLogRead> ReadAfter(
+      const SurveyLogCursor& from,
+      absl::FunctionRef<void(const ScoredResponse&)> on_response,
+      absl::FunctionRef<void(const RoundReset&)> on_reset) {
+    return absl::UnimplementedError("not a shared store");
+  }
+
+  // Erase, only if the log is still at `at`: `resets` were computed from the
+  // state folded up to `at`. ABORTED, nothing changed, if another replica
+  // changed the log since (catch up, compute the resets again, retry).
+  [[nodiscard]] virtual absl::StatusOr<int64_t> EraseAt(
+      const SurveyLogCursor& at, absl::string_view respondent,
+      absl::Span<const RoundReset> resets) {
+    return absl::UnimplementedError("not a shared store");
+  }
 };
 
 }  // namespace orgpulse::insights

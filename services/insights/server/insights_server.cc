@@ -11,6 +11,7 @@
 #include "services/insights/grpc/insights_service.h"
 #include "services/insights/ingest_client/ingest_execution_source.h"
 #include "services/insights/metrics/insights_collector.h"
+#include "services/insights/store/pg_survey_store.h"
 #include "services/insights/store/sqlite_survey_store.h"
 
 namespace orgpulse::insights {
@@ -55,6 +56,29 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<SurveyStore>> OpenStore(
+    const InsightsServerOptions& options) {
+  if (!options.postgres.empty()) {
+    absl::StatusOr<std::unique_ptr<PgSurveyStore>> pg =
+        PgSurveyStore::Open(options.postgres, {});
+    if (!pg.ok()) return pg.status();
+    // Replicas with another k would release other figures.
+    if (absl::Status s = (*pg)->CheckSetting(
+            "min_group_size", absl::StrCat(options.min_group_size));
+        !s.ok()) {
+      return s;
+    }
+    return std::unique_ptr<SurveyStore>(*std::move(pg));
+  }
+  absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> sqlite =
+      SqliteSurveyStore::Open(
+          options.data_dir,
+          {.synchronous = options.synchronous,
+           .discard_damaged_wal = options.discard_damaged_wal});
+  if (!sqlite.ok()) return sqlite.status();
+  return std::unique_ptr<SurveyStore>(*std::move(sqlite));
+}
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse.
@@ -63,6 +87,8 @@ struct InsightsServer::Parts {
   std::unique_ptr<SurveyStore> store;
   std::unique_ptr<IngestExecutionSource> source;
   std::unique_ptr<InsightsEngine> engine;
+  // With --postgres: folds the other replicas' changes into `engine`.
+  std::unique_ptr<PgSurveyLogWatcher> watcher;
   std::unique_ptr<InsightsService> service;
   std::string ingest_token_file;
 };
@@ -119,13 +145,11 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   if (!hasher.ok()) return hasher.status();
   p->hasher = *std::move(hasher);
 
-  absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> store =
-      SqliteSurveyStore::Open(
-          options.data_dir,
-          {.synchronous = options.synchronous,
-           .discard_damaged_wal = options.discard_damaged_wal});
+  absl::StatusOr<std::unique_ptr<SurveyStore>> store = OpenStore(options);
   if (!store.ok()) return store.status();
   p->store = *std::move(store);
+  const std::string store_name =
+      options.postgres.empty() ? options.data_dir : "PostgreSQL";
 
   p->source = std::make_unique<IngestExecutionSource>(
       *std::move(ingest_channel), clock,
@@ -143,13 +167,24 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat(
           "recovered ", p->engine->stats().stored, " survey responses from ",
-          options.data_dir, " in ", absl::FormatDuration(absl::Now() - start),
+          store_name, " in ", absl::FormatDuration(absl::Now() - start),
           p->engine->stats().dropped_rounds > 0
               ? absl::StrCat(
                     "; dropped ", p->engine->stats().dropped_rounds,
                     " round(s) beyond --retain_rounds=", options.retain_rounds)
               : ""));
 
+  if (!options.postgres.empty()) {
+    p->watcher = std::make_unique<PgSurveyLogWatcher>(
+        options.postgres, absl::Seconds(1), [engine = p->engine.get()] {
+          // UNAVAILABLE shows in health; anything else is worth a line.
+          if (absl::Status s = engine->CatchUp();
+              !s.ok() && !absl::IsUnavailable(s)) {
+            Log(LogLevel::kError, kComponent,
+                absl::StrCat("reading the survey log: ", s.ToString()));
+          }
+        });
+  }
   p->source->Start();
   // A first read of ingest's figures, so the first answers have them; if
   // ingest is down the service starts anyway and says so in its answers.

@@ -35,6 +35,10 @@ struct InsightsServerOptions : ServerOptions {
   // unless told otherwise.
   ClientOptions ingest{.address = "127.0.0.1:50051", .tls = true};
   std::string ingest_token_file;
+  // Not empty: a libpq connection string; the survey responses live in
+  // PostgreSQL, shared by every replica, instead of under data_dir
+  // (docs/postgresql.md).
+  std::string postgres;
 };
 
 class InsightsServer final : public ScaffoldedServer {

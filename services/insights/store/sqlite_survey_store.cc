@@ -6,54 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "common/storage/binary_codec.h"
+#include "services/insights/store/survey_codec.h"
 
 namespace orgpulse::insights {
 namespace {
-// A row's first byte: a batch of responses, or a round reset (an erasure).
-constexpr uint8_t kFormatV1 = 1;
-constexpr uint8_t kResetV1 = 2;
-
-std::string EncodeReset(const RoundReset& reset) {
-  std::string out;
-  BinaryWriter w(out);
-  w.Byte(kResetV1);
-  w.String(reset.round);
-  w.Varint(static_cast<uint64_t>(reset.steps));
-  w.Varint(reset.published.size());
-  for (const auto& [node, m] : reset.published) {
-    w.String(node);
-    w.Varint(static_cast<uint64_t>(m.respondents));
-    for (double d : m.dimensions) w.Double(d);
-    w.Double(m.enps);
-    w.Double(m.intent_to_stay);
-    w.Time(m.as_of);
-  }
-  return out;
-}
-
-absl::Status DecodeReset(absl::string_view blob, RoundReset& reset) {
-  BinaryReader r(blob);
-  r.Byte();
-  r.String(reset.round);
-  reset.steps = static_cast<int64_t>(r.Varint());
-  const uint64_t count = r.Varint();
-  for (uint64_t i = 0; i < count && r.ok(); ++i) {
-    std::string node;
-    GroupMorale m;
-    r.String(node);
-    m.respondents = static_cast<int64_t>(r.Varint());
-    for (double& d : m.dimensions) r.Double(d);
-    r.Double(m.enps);
-    r.Double(m.intent_to_stay);
-    r.Time(m.as_of);
-    reset.published.emplace(std::move(node), m);
-  }
-  if (!r.ok() || !r.done()) {
-    return absl::DataLossError("stored round reset: truncated or malformed");
-  }
-  return absl::OkStatus();
-}
 
 // The row without the responses `remove` picks: kept, replaced or dropped;
 // `removed` counts them.
@@ -79,50 +35,6 @@ absl::StatusOr<LogRowEdit> WithoutResponses(
 
 }  // namespace
 
-std::string EncodeResponses(absl::Span<const ScoredResponse> responses) {
-  std::string out;
-  BinaryWriter w(out);
-  w.Byte(kFormatV1);
-  w.Varint(responses.size());
-  for (const ScoredResponse& r : responses) {
-    w.String(r.response_id);
-    w.String(r.team);
-    w.String(r.round);
-    w.String(r.respondent);
-    w.Time(r.submitted_at);
-    for (double d : r.dimension_scores) w.Double(d);
-    w.Varint(static_cast<uint64_t>(r.enps));
-    w.Varint(static_cast<uint64_t>(r.intent_to_stay));
-  }
-  return out;
-}
-
-absl::Status DecodeResponses(
-    absl::string_view blob, absl::FunctionRef<void(const ScoredResponse&)> fn) {
-  BinaryReader r(blob);
-  if (r.Byte() != kFormatV1) {
-    return absl::DataLossError("stored responses: unknown format");
-  }
-  const uint64_t count = r.Varint();
-  ScoredResponse s;
-  for (uint64_t i = 0; i < count && r.ok(); ++i) {
-    r.String(s.response_id);
-    r.String(s.team);
-    r.String(s.round);
-    r.String(s.respondent);
-    r.Time(s.submitted_at);
-    for (double& d : s.dimension_scores) r.Double(d);
-    s.enps = static_cast<int>(r.Varint());
-    s.intent_to_stay = static_cast<int>(r.Varint());
-    if (r.ok()) fn(s);
-  }
-  if (!r.ok() || !r.done()) {
-    return absl::DataLossError(
-        "stored responses: truncated or malformed batch");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> SqliteSurveyStore::Open(
     const std::string& dir, const SqliteLogOptions& options) {
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
@@ -143,7 +55,7 @@ absl::Status SqliteSurveyStore::Replay(
     absl::FunctionRef<void(const ScoredResponse&)> on_response,
     absl::FunctionRef<void(const RoundReset&)> on_reset) {
   return log_->Replay([&](absl::string_view blob) {
-    if (!blob.empty() && static_cast<uint8_t>(blob[0]) == kResetV1) {
+    if (IsResetRecord(blob)) {
       RoundReset reset;
       if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
       on_reset(reset);
@@ -163,7 +75,7 @@ absl::StatusOr<int64_t> SqliteSurveyStore::Remove(
     rows.push_back({EncodeReset(reset), 0});
   absl::StatusOr<int64_t> rewritten = log_->Rewrite(
       [&](absl::string_view blob) -> absl::StatusOr<LogRowEdit> {
-        if (!blob.empty() && static_cast<uint8_t>(blob[0]) == kResetV1) {
+        if (IsResetRecord(blob)) {
           RoundReset reset;
           if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
           return remove_reset(reset) ? LogRowEdit::Drop() : LogRowEdit::Keep();

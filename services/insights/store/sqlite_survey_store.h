@@ -15,13 +15,9 @@
 #include "absl/status/statusor.h"
 #include "common/storage/sqlite_log.h"
 #include "services/insights/domain/survey_store.h"
+#include "services/insights/store/survey_codec.h"  // for its tests
 
 namespace orgpulse::insights {
-
-// The encoding of a batch of scored responses (exposed for tests).
-std::string EncodeResponses(absl::Span<const ScoredResponse> responses);
-absl::Status DecodeResponses(absl::string_view blob,
-                             absl::FunctionRef<void(const ScoredResponse&)> fn);
 
 class SqliteSurveyStore final : public SurveyStore {
  public:

@@ -1,0 +1,291 @@
+// orgpulse-insights, the real binary, with --postgres on a real PostgreSQL 15:
+// two replicas over one database take responses at the same time and release
+// exactly the same figures, equal to those of a replica started afterwards
+// from the database; an erasure through one is honoured by the other; a
+// replica with another k is refused; PostgreSQL stopped and restarted turns a
+// replica NOT_SERVING and UNAVAILABLE, and it resumes by itself.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "tests/support/loopback.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/server_process.h"
+#include "tools/sample_org/sample_surveys.h"
+
+namespace orgpulse::insights {
+namespace {
+
+using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::TakenPort;
+using ::orgpulse::testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr char kNow[] = "2026-11-20T12:00:00Z";
+constexpr char kSecret[] = "insights-on-postgres-secret-0123";
+// In eng/payments in both sample rounds.
+constexpr char kPerson[] = "person-eng/payments-1@example.com";
+
+absl::Time Now() {
+  absl::Time t;
+  std::string error;
+  absl::ParseTime(absl::RFC3339_full, kNow, &t, &error);
+  return t;
+}
+
+// One replica and its stub.
+struct Replica {
+  std::unique_ptr<ServerProcess> process;
+  std::unique_ptr<v1::InsightsService::Stub> stub;
+
+  grpc::Status Submit(const std::vector<v1::SurveyResponse>& responses) {
+    v1::SubmitSurveyResponsesRequest request;
+    for (const auto& r : responses) *request.add_responses() = r;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    v1::SubmitSurveyResponsesResponse response;
+    return stub->SubmitSurveyResponses(&context, request, &response);
+  }
+
+  grpc::Status Erase(const std::string& id, int64_t* erased) {
+    grpc::ClientContext context;
+    v1::EraseRespondentRequest request;
+    request.set_respondent_id(id);
+    v1::EraseRespondentResponse response;
+    grpc::Status s = stub->EraseRespondent(&context, request, &response);
+    *erased = response.erased();
+    return s;
+  }
+
+  // Every group's survey figures in each round, as served.
+  std::map<std::string, std::string> Figures(
+      const std::vector<std::string>& rounds) {
+    std::map<std::string, std::string> out;
+    for (const char* node : {"eng", "eng/payments", "eng/search",
+                             "eng/platform", "ops", "ops/support", "sales"}) {
+      for (const std::string& round : rounds) {
+        grpc::ClientContext context;
+        v1::GetTeamInsightsRequest request;
+        request.set_team(node);
+        request.set_round(round);
+        v1::TeamInsights t;
+        const grpc::Status s = stub->GetTeamInsights(&context, request, &t);
+        out[absl::StrCat(node, "@", round)] =
+            s.ok() ? t.morale().SerializeAsString()
+                   : absl::StrCat("status ", s.error_code());
+      }
+    }
+    return out;
+  }
+};
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+    grpc::Channel& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  if (!stub->Check(&context, request, &response).ok()) {
+    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+// Polls until `done` holds, for at most 20 s.
+template <typename Done>
+bool Eventually(Done done) {
+  for (int i = 0; i < 400; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+class InsightsOnPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::Status started = pg_.Start();
+    ASSERT_TRUE(started.ok()) << started;
+    key_file_ = keys_.path() + "/respondent.key";
+    std::ofstream(key_file_) << kSecret << "\n";
+  }
+
+  std::vector<std::string> Flags(std::vector<std::string> more = {}) {
+    more.push_back(absl::StrCat("--now=", kNow));
+    more.push_back("--ingest_address=" + no_ingest_.address());
+    more.push_back("--ingest_deadline=200ms");
+    more.push_back("--respondent_key_file=" + key_file_);
+    more.push_back("--postgres=" + pg_.conninfo());
+    return more;
+  }
+
+  Replica StartReplica() {
+    Replica r;
+    r.process =
+        std::make_unique<ServerProcess>(ORGPULSE_INSIGHTS_BINARY, Flags());
+    absl::Status started = r.process->Start();
+    EXPECT_TRUE(started.ok()) << started << r.process->Log();
+    if (started.ok()) {
+      r.stub = v1::InsightsService::NewStub(r.process->NewChannel());
+    }
+    return r;
+  }
+
+  PostgresServer pg_;
+  TempDir keys_;
+  std::string key_file_;
+  TakenPort no_ingest_;  // listens, never answers: ingest is down
+  const std::vector<v1::SurveyResponse> survey_ =
+      sample::SampleSurveyResponses(Now());
+  const std::vector<std::string> rounds_ = {
+      sample::QuarterRound(Now() - absl::Hours(24 * 91)),
+      sample::QuarterRound(Now() - absl::Hours(24 * 3))};
+};
+
+TEST_F(InsightsOnPostgresTest, TwoReplicasReleaseTheSameFiguresAndErasures) {
+  Replica a = StartReplica();
+  Replica b = StartReplica();
+  ASSERT_TRUE(a.stub && b.stub);
+
+  // Both take small batches at the same time: the log interleaves them, and
+  // each replica folds the other's between its own.
+  constexpr size_t kBatch = 7;
+  std::vector<std::thread> clients;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&, c] {
+      Replica& via = c == 0 ? a : b;
+      for (size_t i = c * kBatch; i < survey_.size(); i += 2 * kBatch) {
+        std::vector<v1::SurveyResponse> batch(
+            survey_.begin() + i,
+            survey_.begin() + std::min(i + kBatch, survey_.size()));
+        if (!via.Submit(batch).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  // Each has folded the other's last batches by itself (its watcher).
+  std::map<std::string, std::string> from_a, from_b;
+  EXPECT_TRUE(Eventually([&] {
+    from_a = a.Figures(rounds_);
+    from_b = b.Figures(rounds_);
+    return from_a == from_b;
+  })) << "the replicas never served the same figures";
+  v1::TeamInsights payments;
+  {
+    grpc::ClientContext context;
+    v1::GetTeamInsightsRequest request;
+    request.set_team("eng/payments");
+    ASSERT_TRUE(b.stub->GetTeamInsights(&context, request, &payments).ok());
+    ASSERT_FALSE(payments.morale().suppressed());
+  }
+  // A replica started now replays the log from the beginning: the same
+  // figures as those folded as they came.
+  {
+    Replica c = StartReplica();
+    ASSERT_TRUE(c.stub);
+    EXPECT_EQ(c.Figures(rounds_), from_a);
+    EXPECT_EQ(c.process->Terminate(), 0);
+  }
+
+  // An erasure through A: B withdraws the person's groups too, and serves
+  // what A serves.
+  int64_t erased = 0;
+  ASSERT_TRUE(a.Erase(kPerson, &erased).ok());
+  EXPECT_EQ(erased, 2);
+  const std::map<std::string, std::string> after_a = a.Figures(rounds_);
+  EXPECT_NE(after_a, from_a);
+  std::map<std::string, std::string> after_b;
+  EXPECT_TRUE(Eventually([&] {
+    after_b = b.Figures(rounds_);
+    return after_b == after_a;
+  })) << "B did not honour the erasure made through A";
+  for (const std::string& round : rounds_) {
+    grpc::ClientContext context;
+    v1::GetTeamInsightsRequest request;
+    request.set_team("eng/payments");
+    request.set_round(round);
+    v1::TeamInsights t;
+    ASSERT_TRUE(b.stub->GetTeamInsights(&context, request, &t).ok());
+    EXPECT_TRUE(t.morale().suppressed()) << round;
+  }
+  // Nothing left to erase, through either.
+  ASSERT_TRUE(b.Erase(kPerson, &erased).ok());
+  EXPECT_EQ(erased, 0);
+  {
+    Replica d = StartReplica();
+    ASSERT_TRUE(d.stub);
+    EXPECT_EQ(d.Figures(rounds_), after_a);
+    EXPECT_EQ(d.process->Terminate(), 0);
+  }
+  EXPECT_EQ(a.process->Terminate(), 0);
+  EXPECT_EQ(b.process->Terminate(), 0);
+}
+
+TEST_F(InsightsOnPostgresTest, AReplicaWithAnotherGroupSizeIsRefused) {
+  Replica a = StartReplica();
+  ASSERT_TRUE(a.stub);
+  ServerProcess other(ORGPULSE_INSIGHTS_BINARY, Flags({"--min_group_size=3"}));
+  EXPECT_FALSE(other.Start().ok());
+  EXPECT_THAT(other.Log(), HasSubstr("min_group_size=5, this one with "
+                                     "min_group_size=3"));
+  EXPECT_EQ(a.process->Terminate(), 0);
+}
+
+TEST_F(InsightsOnPostgresTest, ADatabaseRestartIsUnavailableThenResumes) {
+  Replica a = StartReplica();
+  ASSERT_TRUE(a.stub);
+  const size_t half = survey_.size() / 2;
+  const std::vector<v1::SurveyResponse> first(survey_.begin(),
+                                              survey_.begin() + half);
+  const std::vector<v1::SurveyResponse> second(survey_.begin() + half,
+                                               survey_.end());
+  ASSERT_TRUE(a.Submit(first).ok());
+
+  ASSERT_TRUE(pg_.Kill().ok());
+  std::shared_ptr<grpc::Channel> channel = a.process->Channel();
+  EXPECT_TRUE(Eventually([&] {
+    return Health(*channel) ==
+           grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  })) << "the replica did not notice PostgreSQL going away";
+  const grpc::Status refused = a.Submit(second);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << refused.error_message();
+  // Reads still answer, from memory.
+  const std::map<std::string, std::string> during = a.Figures(rounds_);
+  EXPECT_NE(during.at("eng@" + rounds_[1]), "status 14");
+
+  ASSERT_TRUE(pg_.Start().ok());
+  EXPECT_TRUE(Eventually([&] {
+    return Health(*channel) == grpc::health::v1::HealthCheckResponse::SERVING;
+  })) << "the replica did not resume by itself";
+  ASSERT_TRUE(a.Submit(second).ok());
+  const std::map<std::string, std::string> after = a.Figures(rounds_);
+  Replica fresh = StartReplica();
+  ASSERT_TRUE(fresh.stub);
+  EXPECT_EQ(fresh.Figures(rounds_), after);
+  EXPECT_EQ(fresh.process->Terminate(), 0);
+  EXPECT_EQ(a.process->Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace orgpulse::insights
