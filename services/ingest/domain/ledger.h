@@ -220,6 +220,7 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   bool caught_up_ ABSL_GUARDED_BY(position_mu_) = false;
   int64_t refolds_ ABSL_GUARDED_BY(position_mu_) = 0;  // completed
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(position_mu_);
+  bool waiters_added_ ABSL_GUARDED_BY(position_mu_) = false;
   bool acks_stopping_ ABSL_GUARDED_BY(position_mu_) = false;
   std::function<void()> on_caught_up_;  // set before Recover
   std::thread acker_;

@@ -205,6 +205,7 @@ void Ledger::WhenFolded(int64_t position, absl::Time deadline,
     absl::MutexLock lock(&position_mu_);
     if (folded_position_ < position && !acks_stopping_) {
       waiters_.push_back({position, deadline, std::move(fn)});
+      waiters_added_ = true;  // the acknowledging thread's deadline may move
       return;
     }
   }
@@ -220,8 +221,11 @@ void Ledger::AckLoop() {
       for (const Waiter& w : waiters_) {
         first_deadline = std::min(first_deadline, w.deadline);
       }
+      waiters_added_ = false;
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(position_mu_) {
-        if (acks_stopping_ && waiters_.empty()) return true;
+        if (waiters_added_ || (acks_stopping_ && waiters_.empty())) {
+          return true;
+        }
         for (const Waiter& w : waiters_) {
           if (w.position <= folded_position_) return true;
         }
