@@ -60,8 +60,8 @@ ABSL_FLAG(absl::Duration, retention_sweep_interval,
 ABSL_FLAG(std::string, postgres, kDefaults.postgres,
           "libpq connection string (e.g. 'host=db1,db2 dbname=orgpulse "
           "target_session_attrs=read-write'): keep events in PostgreSQL "
-          "instead of SQLite under --data_dir; one replica per database for "
-          "now");
+          "instead of SQLite under --data_dir; any number of replicas may "
+          "share the database");
 
 namespace {
 

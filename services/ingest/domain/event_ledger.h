@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/execution_figures.h"
@@ -30,6 +31,9 @@ namespace orgpulse::ingest {
 struct PushResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
+  // The store's log position after the commit: a read that passes it
+  // (AfterLogPosition) sees these events on any replica.
+  int64_t log_position = 0;
 };
 
 // Undoing an import: the events `filter` matches leave the store and the
@@ -109,6 +113,20 @@ class EventLedger {
   // REQUIRES: page_size > 0.
   virtual TeamExecutionPage ListTeamExecutions(
       size_t page_size, absl::string_view after) const = 0;
+
+  // Calls `then` once this replica's figures hold every commit up to the log
+  // position `position` (a PushResult's log_position, maybe another
+  // replica's): OK at once, on the calling thread, if they already do; else
+  // later, on another thread, OK when they do, or UNAVAILABLE naming both
+  // positions if they do not within `timeout` (capped by the ledger). The
+  // default, for a ledger that folds every commit before acknowledging it,
+  // answers OK at once.
+  virtual void AfterLogPosition(int64_t position, absl::Duration timeout,
+                                std::function<void(absl::Status)> then) {
+    (void)position;
+    (void)timeout;
+    then(absl::OkStatus());
+  }
 };
 
 }  // namespace orgpulse::ingest

@@ -15,8 +15,13 @@
 
 namespace orgpulse::ingest {
 
-Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options,
+               EventLogFollower* follower)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      follower_(follower),
+      commits_open_(follower == nullptr) {}
 
 Ledger::~Ledger() { Stop(); }
 
@@ -64,6 +69,7 @@ class ChunkQueue {
 
 absl::Status Ledger::Recover() {
   if (absl::Status s = DropExpiredFromStore(); !s.ok()) return s;
+  if (follower_ != nullptr) return RecoverFromLog();
   int64_t replayed = 0;
   {
     absl::MutexLock lock(&state_mu_);
@@ -104,6 +110,7 @@ absl::Status Ledger::Recover() {
   }
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
+  if (on_caught_up_) on_caught_up_();
   return absl::OkStatus();
 }
 
@@ -147,6 +154,9 @@ void Ledger::Stop() {
     stopping_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  // The last commits' acknowledgements wait for their fold (bounded).
+  StopAcks();
+  if (follower_ != nullptr) follower_->Stop();
 }
 
 void Ledger::CommitLoop() {
@@ -155,10 +165,11 @@ void Ledger::CommitLoop() {
     {
       absl::MutexLock lock(&queue_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-        return stopping_ || !queue_.empty();
+        return stopping_ || (commits_open_ && !queue_.empty());
       };
       queue_mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, and drained
+      // Stopping, and drained (or never caught up: what is queued fails).
+      if (queue_.empty() || !commits_open_) break;
       size_t events = 0;
       while (!queue_.empty() &&
              (group.empty() || events + queue_.front().batch.size() <=
@@ -169,7 +180,20 @@ void Ledger::CommitLoop() {
       }
     }
     absl::MutexLock write_lock(&write_mu_);
-    CommitGroup(group);
+    if (follower_ != nullptr) {
+      CommitGroupToLog(group);
+    } else {
+      CommitGroup(group);
+    }
+  }
+  std::deque<Pending> left;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    left.swap(queue_);
+  }
+  for (Pending& p : left) {
+    p.done(absl::UnavailableError(
+        "the ingest service stopped before it caught up with the event log"));
   }
 }
 
@@ -241,13 +265,16 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
   }
 
   absl::Status stored = absl::OkStatus();
+  int64_t head = folded_position();
   if (!accepted.empty()) {
     std::vector<const Event*> events;
     events.reserve(accepted.size());
     for (const Accepted& a : accepted) events.push_back(a.event);
     const absl::Time start = absl::Now();
-    stored = store_.Append(events).status();
+    absl::StatusOr<AppendResult> appended = store_.Append(events);
     if (commit_observer_) commit_observer_(absl::Now() - start, events.size());
+    stored = appended.status();
+    if (appended.ok()) head = appended->head;
   }
 
   {
@@ -266,11 +293,16 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         results[i] = stored;
       }
     }
-    for (const auto& r : results) {
+    for (auto& r : results) {
       if (!r.ok()) continue;
+      r->log_position = head;
       stats_.accepted += r->accepted;
       stats_.duplicates += r->duplicates;
     }
+  }
+  if (stored.ok()) {
+    absl::MutexLock lock(&position_mu_);
+    folded_position_ = head;
   }
   for (size_t i = 0; i < group.size(); ++i) {
     group[i].done(std::move(results[i]));

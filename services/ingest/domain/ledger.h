@@ -7,6 +7,16 @@
 // many requests. Each batch is all-or-nothing: it is rejected whole, or
 // every event in it is stored or recognised as a duplicate.
 //
+// Over a store that several replicas share (decides_duplicates(), with an
+// EventLogFollower), the store decides duplicates in the commit and the
+// figures are folded only from the follower, in log order, this replica's
+// commits included; a push is acknowledged once committed and folded here
+// (bounded by fold_wait), so a read on the same replica sees it. The team
+// cap is checked against the folded figures before the commit: two replicas
+// adding different new teams at the same moment can together pass it by
+// the teams of one commit each. Commits start once the follower has caught
+// up with the log's head as it was at Recover.
+//
 // Removals (undoing an import, retention) run apart from the committer, on
 // a maintenance thread, and exclude commits while they work: the store
 // removes the events in one transaction and the figures are refolded from
@@ -26,6 +36,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -40,6 +51,7 @@
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/event_ledger.h"
+#include "services/ingest/domain/event_log_follower.h"
 #include "services/ingest/domain/event_store.h"
 #include "services/ingest/domain/execution_state.h"
 #include "services/ingest/domain/fingerprint_set.h"
@@ -56,6 +68,10 @@ struct LedgerOptions {
   // time), and batches holding one are refused. Zero keeps every event.
   absl::Duration retain_events_for = absl::ZeroDuration();
   absl::Duration retention_sweep_interval = absl::Hours(1);
+  // With a follower: how long a push's acknowledgement waits for this
+  // replica to fold its commit (then it is acknowledged anyway: it is
+  // durable), and the most a read waits for a log position.
+  absl::Duration fold_wait = absl::Seconds(5);
 };
 
 // Counters for metrics; monotonic over the process's life.
@@ -73,18 +89,31 @@ struct LedgerStats {
   int64_t retention_failures = 0;    // sweeps that failed (retried later)
 };
 
-class Ledger final : public EventLedger {
+class Ledger final : public EventLedger, private EventLogFollower::Sink {
  public:
   // Observes each commit's duration (for a latency histogram). Called on the
   // committer thread; must be fast.
   using CommitObserver = std::function<void(absl::Duration, size_t events)>;
 
-  Ledger(EventStore& store, const Clock& clock, LedgerOptions options);
+  // `follower`, for a store that decides duplicates and that replicas share,
+  // is the only source of the figures (it must outlive the ledger); nullptr:
+  // the ledger folds what it commits.
+  Ledger(EventStore& store, const Clock& clock, LedgerOptions options,
+         EventLogFollower* follower = nullptr);
   ~Ledger() override;  // Stops; pending batches still commit.
 
-  // Replays the store into memory and starts the committer.
+  // Replays the store into memory and starts the committer. With a
+  // follower, starts it from the log's start instead and returns: the
+  // figures catch up in the background (see OnCaughtUp).
   // REQUIRES: called once, before Submit.
   [[nodiscard]] absl::Status Recover();
+
+  // `fn` runs once the figures hold the log up to its head as Recover saw
+  // it (at once in Recover without a follower or for an empty log; else on
+  // the follower's thread). REQUIRES: called before Recover.
+  void OnCaughtUp(std::function<void()> fn);
+  // The log position up to which the figures hold every commit.
+  int64_t folded_position() const;
 
   // Validates `batch` on the calling thread; if invalid, `done` runs at once
   // with INVALID_ARGUMENT naming every bad field. Otherwise `done` runs on
@@ -117,6 +146,9 @@ class Ledger final : public EventLedger {
       absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
       const;
 
+  void AfterLogPosition(int64_t position, absl::Duration timeout,
+                        std::function<void(absl::Status)> then) override;
+
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
 
@@ -139,13 +171,30 @@ class Ledger final : public EventLedger {
   void CommitLoop();
   void CommitGroup(std::vector<Pending>& group);
 
+  // With a follower (ledger.cc): commit without deciding duplicates,
+  // acknowledge once folded.
+  absl::Status RecoverFromLog();
+  void CommitGroupToLog(std::vector<Pending>& group);
+  // EventLogFollower::Sink, on the follower's thread.
+  void Fold(int64_t position, EventBatch&& events) override;
+  void StartRefold(int64_t position) override;
+  // Runs `fn(true)` once position is folded, or `fn(false)` at `deadline`
+  // (real time), on the acknowledging thread.
+  void WhenFolded(int64_t position, absl::Time deadline,
+                  std::function<void(bool)> fn);
+  void AckLoop();
+  void StopAcks();
+
   EventStore& store_;
   const Clock& clock_;
   const LedgerOptions options_;
+  EventLogFollower* const follower_;  // nullptr: the committer folds
 
   absl::Mutex queue_mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // With a follower, false until caught up (the team cap needs the figures).
+  bool commits_open_ ABSL_GUARDED_BY(queue_mu_);
   std::thread committer_;
   CommitObserver commit_observer_;  // set before Recover
 
@@ -158,6 +207,27 @@ class Ledger final : public EventLedger {
   mutable absl::Mutex state_mu_;
   ExecutionState state_ ABSL_GUARDED_BY(state_mu_);
   LedgerStats stats_ ABSL_GUARDED_BY(state_mu_);
+
+  // What has been folded, and who waits for a position (with a follower).
+  struct Waiter {
+    int64_t position;
+    absl::Time deadline;
+    std::function<void(bool reached)> fn;
+  };
+  mutable absl::Mutex position_mu_;
+  int64_t folded_position_ ABSL_GUARDED_BY(position_mu_) = 0;
+  int64_t catch_up_target_ ABSL_GUARDED_BY(position_mu_) = 0;
+  bool caught_up_ ABSL_GUARDED_BY(position_mu_) = false;
+  int64_t refolds_ ABSL_GUARDED_BY(position_mu_) = 0;  // completed
+  std::vector<Waiter> waiters_ ABSL_GUARDED_BY(position_mu_);
+  bool waiters_added_ ABSL_GUARDED_BY(position_mu_) = false;
+  bool acks_stopping_ ABSL_GUARDED_BY(position_mu_) = false;
+  std::function<void()> on_caught_up_;  // set before Recover
+  std::thread acker_;
+  // A refold in progress: the follower thread's only.
+  std::unique_ptr<ExecutionState> refolding_;
+  int64_t refold_until_ = 0;
+  int64_t refold_events_ = 0;
 
   // Removal and retention (ledger_removal.cc).
   struct Refold;

@@ -6,7 +6,9 @@
 //      a new ExecutionState and key set (the figures' state cannot subtract
 //      an event: "latest by occurred_at" registers forget what they replaced);
 //   2. removes the matching events from the store in one transaction;
-//   3. swaps the new state and keys in under state_mu_.
+//   3. swaps the new state and keys in under state_mu_; with a follower,
+//      the store's removal record makes the follower refold instead (on
+//      every replica), and the removal waits for it here.
 // A failure in 1 or 2 changes nothing; readers see the old figures until 3.
 #include <utility>
 
@@ -69,11 +71,6 @@ absl::StatusOr<RemovalReport> Ledger::RemoveLocked(
   report.removed = next->removed;
   report.remaining = next->kept;
   if (next->removed == 0) return report;  // already gone: nothing to do
-  if (!request.dry_run) {
-    absl::StatusOr<int64_t> removed = store_.Remove(request.filter);
-    if (!removed.ok()) return removed.status();
-    report.removed = *removed;
-  }
   const absl::Time now = clock_.Now();
   for (const auto& [team, removed] : next->removed_by_team) {
     TeamRemoval t{.team = team, .removed = removed};
@@ -81,16 +78,41 @@ absl::StatusOr<RemovalReport> Ledger::RemoveLocked(
     if (after.ok()) t.after = *std::move(after);
     report.teams.push_back(std::move(t));
   }
-  absl::MutexLock lock(&state_mu_);
-  for (TeamRemoval& t : report.teams) {
-    absl::StatusOr<TeamExecution> before = state_.OwnFigures(t.team, now);
-    if (before.ok()) t.before = *std::move(before);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    for (TeamRemoval& t : report.teams) {
+      absl::StatusOr<TeamExecution> before = state_.OwnFigures(t.team, now);
+      if (before.ok()) t.before = *std::move(before);
+    }
   }
   if (request.dry_run) return report;
-  state_ = std::move(next->state);
-  stored_keys_ = std::move(next->keys);
-  stats_.stored_events = next->kept;
-  stats_.teams = state_.team_count();
+  int64_t refolds_before = 0;
+  if (follower_ != nullptr) {
+    absl::MutexLock lock(&position_mu_);
+    refolds_before = refolds_;
+  }
+  absl::StatusOr<int64_t> removed = store_.Remove(request.filter);
+  if (!removed.ok()) return removed.status();
+  report.removed = *removed;
+  if (follower_ != nullptr) {
+    // The store wrote a removal record: every replica's follower, this
+    // one's too, refolds its figures from the log. Answer once this one has
+    // (it is durable either way).
+    absl::MutexLock lock(&position_mu_);
+    auto refolded = [this, refolds_before]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                        position_mu_) { return refolds_ > refolds_before; };
+    if (*removed > 0) {
+      position_mu_.AwaitWithTimeout(absl::Condition(&refolded),
+                                    absl::Minutes(1));
+    }
+  }
+  absl::MutexLock lock(&state_mu_);
+  if (follower_ == nullptr) {
+    state_ = std::move(next->state);
+    stored_keys_ = std::move(next->keys);
+    stats_.stored_events = next->kept;
+    stats_.teams = state_.team_count();
+  }
   (retention ? stats_.removed_by_retention : stats_.removed_by_request) +=
       report.removed;
   return report;

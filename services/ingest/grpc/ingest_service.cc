@@ -10,6 +10,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/log/log.h"
 #include "common/org/team_id.h"
 #include "common/server/message_codec.h"
@@ -23,6 +25,38 @@ namespace {
 void ToProto(const PushResult& result, v1::PushResponse& out) {
   out.set_accepted(result.accepted);
   out.set_duplicates(result.duplicates);
+  out.set_log_position(result.log_position);
+}
+
+// Runs `read()` once the ledger's figures hold `min_log_position` (at once
+// when they do, or for 0), else finishes `call` with the ledger's
+// UNAVAILABLE. Waits no longer than the call's deadline.
+template <typename Call, typename Read>
+void ReadAfterPosition(EventLedger& ledger,
+                       const grpc::CallbackServerContext& context, Call& call,
+                       int64_t min_log_position, Read read) {
+  if (min_log_position < 0) {
+    call.Finish(InvalidArgumentWithViolations(
+        "min_log_position must not be negative",
+        {{"min_log_position",
+          absl::StrCat("is ", min_log_position,
+                       "; 0 (no wait) or a PushResponse's log_position")}}));
+    return;
+  }
+  if (min_log_position == 0) {
+    read();
+    return;
+  }
+  const absl::Duration left =
+      absl::FromChrono(context.deadline()) - absl::Now();
+  ledger.AfterLogPosition(min_log_position, left,
+                          [&call, read](absl::Status s) mutable {
+                            if (!s.ok()) {
+                              call.Finish(s);
+                              return;
+                            }
+                            read();
+                          });
 }
 
 // "events of source jira from 2026-03-01T00:00:00Z (dry run)", for the log.
@@ -265,17 +299,22 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
       authorizer_.Authorize(*context, Scope::kIngestRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::GetTeamExecutionRequest, v1::TeamExecution>::Start(
-      *request, response, [this, caller = *caller](auto& call) {
+      *request, response, [this, context, caller = *caller](auto& call) {
         const std::string& team = call.request().team();
         absl::Status status = ValidateTeamArgument("team", team, true);
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {team});
-        if (status.ok()) {
-          absl::StatusOr<TeamExecution> figures =
-              ledger_.GetTeamExecution(team);
-          if (figures.ok()) ToProto(*figures, call.response());
-          status = figures.status();
+        if (!status.ok()) {
+          call.Finish(status);
+          return;
         }
-        call.Finish(status);
+        ReadAfterPosition(ledger_, *context, call,
+                          call.request().min_log_position(), [this, &call] {
+                            absl::StatusOr<TeamExecution> figures =
+                                ledger_.GetTeamExecution(call.request().team());
+                            if (figures.ok())
+                              ToProto(*figures, call.response());
+                            call.Finish(figures.status());
+                          });
       });
 }
 
@@ -286,16 +325,22 @@ grpc::ServerUnaryReactor* IngestService::ListTeams(
       authorizer_.Authorize(*context, Scope::kIngestRead);
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamsRequest, v1::ListTeamsResponse>::Start(
-      *request, response, [this, caller = *caller](auto& call) {
+      *request, response, [this, context, caller = *caller](auto& call) {
         const std::string& prefix = call.request().prefix();
         absl::Status status = ValidateTeamArgument("prefix", prefix, false);
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {prefix});
-        if (status.ok()) {
-          for (const TeamSummary& t : ledger_.ListTeams(prefix)) {
-            ToProto(t, *call.response().add_teams());
-          }
+        if (!status.ok()) {
+          call.Finish(status);
+          return;
         }
-        call.Finish(status);
+        ReadAfterPosition(ledger_, *context, call,
+                          call.request().min_log_position(), [this, &call] {
+                            for (const TeamSummary& t :
+                                 ledger_.ListTeams(call.request().prefix())) {
+                              ToProto(t, *call.response().add_teams());
+                            }
+                            call.Finish(absl::OkStatus());
+                          });
       });
 }
 
@@ -337,7 +382,7 @@ grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
   if (!caller.ok()) return RefuseCall(context, caller.status());
   return UnaryCall<v1::ListTeamExecutionsRequest,
                    v1::ListTeamExecutionsResponse>::
-      Start(*request, response, [this, caller = *caller](auto& call) {
+      Start(*request, response, [this, context, caller = *caller](auto& call) {
         const v1::ListTeamExecutionsRequest& r = call.request();
         // The token is the last node id of the previous page.
         absl::Status status =
@@ -351,18 +396,24 @@ grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
         // Every team of the organisation: a token limited to a subtree is
         // refused, not served a narrowed list.
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {""});
-        if (status.ok()) {
-          const int size = r.page_size() == 0
-                               ? kDefaultPageSize
-                               : std::min(r.page_size(), kMaxPageSize);
-          TeamExecutionPage page = ledger_.ListTeamExecutions(
-              static_cast<size_t>(size), r.page_token());
-          for (const TeamExecution& f : page.executions) {
-            ToProto(f, *call.response().add_executions());
-          }
-          call.response().set_next_page_token(std::move(page.next_after));
+        if (!status.ok()) {
+          call.Finish(status);
+          return;
         }
-        call.Finish(status);
+        ReadAfterPosition(
+            ledger_, *context, call, r.min_log_position(), [this, &call] {
+              const v1::ListTeamExecutionsRequest& r = call.request();
+              const int size = r.page_size() == 0
+                                   ? kDefaultPageSize
+                                   : std::min(r.page_size(), kMaxPageSize);
+              TeamExecutionPage page = ledger_.ListTeamExecutions(
+                  static_cast<size_t>(size), r.page_token());
+              for (const TeamExecution& f : page.executions) {
+                ToProto(f, *call.response().add_executions());
+              }
+              call.response().set_next_page_token(std::move(page.next_after));
+              call.Finish(absl::OkStatus());
+            });
       });
 }
 

@@ -1,6 +1,11 @@
 #include "services/ingest/server/ingest_server.h"
 
+#include <atomic>
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
 #include "common/server/server_scaffold.h"
 #include "prometheus/histogram.h"
@@ -9,6 +14,7 @@
 #include "services/ingest/grpc/ingest_service.h"
 #include "services/ingest/metrics/ingest_collector.h"
 #include "services/ingest/store/pg_event_store.h"
+#include "services/ingest/store/pg_log_follower.h"
 #include "services/ingest/store/sqlite_event_store.h"
 
 namespace orgpulse::ingest {
@@ -44,14 +50,56 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenStore(
   return std::unique_ptr<EventStore>(*std::move(sqlite));
 }
 
+// Readiness: SERVING once the ledger's figures have caught up with the log
+// (a replica joining a shared database folds it in the background first),
+// and then while the store takes writes.
+class CaughtUpHealth final : public StoreHealth {
+ public:
+  explicit CaughtUpHealth(StoreHealth& store) : store_(store) {}
+
+  bool writable() const override {
+    absl::MutexLock lock(&mu_);
+    return caught_up_ && store_writable_;
+  }
+  void SetWritableObserver(std::function<void(bool)> observer) override {
+    // Not under mu_: the store calls back at once, and then takes mu_.
+    if (!observer) store_.SetWritableObserver(nullptr);
+    {
+      absl::MutexLock lock(&mu_);
+      observer_ = std::move(observer);
+      if (!observer_) return;
+    }
+    store_.SetWritableObserver([this](bool writable) {
+      absl::MutexLock lock(&mu_);
+      store_writable_ = writable;
+      if (observer_) observer_(caught_up_ && writable);
+    });
+  }
+  void MarkCaughtUp() {
+    absl::MutexLock lock(&mu_);
+    caught_up_ = true;
+    if (observer_) observer_(store_writable_);
+  }
+
+ private:
+  StoreHealth& store_;
+  mutable absl::Mutex mu_;
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+  bool store_writable_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(bool)> observer_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse.
 struct IngestServer::Parts {
   std::unique_ptr<EventStore> store;
+  // With --postgres: the only source of the ledger's figures.
+  std::unique_ptr<PgLogFollower> follower;
+  std::unique_ptr<CaughtUpHealth> health;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<IngestService> service;
-  int64_t recovered = 0;
+  std::atomic<int64_t> recovered{0};
 };
 
 IngestServer::IngestServer(std::unique_ptr<ServerScaffold> scaffold,
@@ -100,6 +148,13 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   p->store = *std::move(store);
   const std::string store_name =
       options.postgres.empty() ? options.data_dir : "PostgreSQL";
+  if (!options.postgres.empty()) {
+    absl::StatusOr<std::unique_ptr<PgLogFollower>> follower =
+        PgLogFollower::Open(options.postgres, {});
+    if (!follower.ok()) return follower.status();
+    p->follower = *std::move(follower);
+  }
+  p->health = std::make_unique<CaughtUpHealth>(*p->store);
 
   prometheus::Histogram& commit_seconds =
       CommitSecondsHistogram((*scaffold)->registry());
@@ -108,16 +163,26 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       LedgerOptions{
           .max_teams = static_cast<size_t>(options.max_teams),
           .retain_events_for = options.retain_events_for,
-          .retention_sweep_interval = options.retention_sweep_interval});
+          .retention_sweep_interval = options.retention_sweep_interval},
+      p->follower.get());
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
     commit_seconds.Observe(absl::ToDoubleSeconds(d));
   });
+  // With a follower this runs later, on its thread, when it has folded the
+  // log up to the head it saw at start; until then health is NOT_SERVING.
+  p->ledger->OnCaughtUp([parts = p.get(), store_name, start] {
+    parts->recovered = parts->ledger->stats().stored_events;
+    Log(LogLevel::kInfo, kComponent,
+        absl::StrCat("recovered ", parts->recovered.load(), " events of ",
+                     parts->ledger->stats().teams, " teams from ", store_name,
+                     parts->follower == nullptr
+                         ? ""
+                         : absl::StrCat(" (the log up to position ",
+                                        parts->ledger->folded_position(), ")"),
+                     " in ", absl::FormatDuration(absl::Now() - start)));
+    parts->health->MarkCaughtUp();
+  });
   if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
-  p->recovered = p->ledger->stats().stored_events;
-  Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("recovered ", p->recovered, " events of ",
-                   p->ledger->stats().teams, " teams from ", store_name, " in ",
-                   absl::FormatDuration(absl::Now() - start)));
   if (options.retain_events_for > absl::ZeroDuration()) {
     Log(LogLevel::kInfo, kComponent,
         absl::StrCat("retention ",
@@ -133,7 +198,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       std::make_unique<IngestService>(*p->ledger, (*scaffold)->authorizer());
   if (absl::Status s = (*scaffold)->Serve(
           {p->service.get()}, {std::make_shared<IngestCollector>(*p->ledger)},
-          *p->store, "");
+          *p->health, "");
       !s.ok()) {
     return s;
   }

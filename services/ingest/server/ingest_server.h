@@ -34,8 +34,8 @@ struct IngestServerOptions : ServerOptions {
   // The event store's size cap in bytes (0: none).
   int64_t max_store_bytes = 0;
   // A libpq connection string: keep the events in PostgreSQL instead of
-  // SQLite under data_dir. One replica per database for now
-  // (docs/postgresql.md).
+  // SQLite under data_dir. Replicas may share the database: each folds the
+  // shared log through a follower (docs/postgresql.md).
   std::string postgres;
   // Events older than this (by occurred_at, as of the clock) are dropped at
   // start-up and every retention_sweep_interval; zero keeps them all.

@@ -1,5 +1,7 @@
 #include "services/ingest/store/pg_event_log.h"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -34,6 +36,15 @@ CREATE TABLE ingest_snapshots (
   written_at timestamptz NOT NULL DEFAULT now(),
   body bytea NOT NULL);
 )sql"},
+    {2, "removal records in the log",
+     R"sql(
+CREATE TABLE ingest_removals (
+  position bigint PRIMARY KEY,
+  source bytea,
+  from_us bigint NOT NULL,
+  to_us bigint NOT NULL,
+  removed bigint NOT NULL);
+)sql"},
 };
 
 constexpr absl::string_view kLogChannel = "orgpulse_ingest_log";
@@ -49,6 +60,27 @@ FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[])
 ORDER BY idx
 ON CONFLICT (source, event_id) DO NOTHING
 RETURNING position)sql";
+
+// One read of the log, in one statement (so one snapshot): the head, the
+// first removal record after $1 and the last one, and up to $2 events after
+// $1 and no further than the head, $3, and (when $4) that first removal.
+// Positions come only from the head under its row lock, so a snapshot that
+// sees head h sees every event at or before h.
+constexpr absl::string_view kRead = R"sql(
+WITH bound AS (
+  SELECT h.position AS head,
+    (SELECT min(r.position) FROM ingest_removals r WHERE r.position > $1)
+      AS next_removal,
+    (SELECT max(r.position) FROM ingest_removals r) AS last_removal
+  FROM ingest_log_head h)
+SELECT b.head, b.next_removal, b.last_removal, e.position, e.body
+FROM bound b LEFT JOIN LATERAL (
+  SELECT position, body FROM ingest_events
+  WHERE position > $1 AND position <= LEAST(b.head, $3::bigint,
+    CASE WHEN $4::boolean THEN COALESCE(b.next_removal, b.head)
+         ELSE b.head END)
+  ORDER BY position LIMIT $2) e ON true
+ORDER BY e.position)sql";
 
 // A bigint in PostgreSQL's binary format: 8 bytes, big-endian.
 int64_t BigEndianInt64(absl::string_view bytes) {
@@ -131,6 +163,12 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
         ++commit.stored_count;
       }
     }
+    // Nothing stored: the duplicates are at or before `before`, which is
+    // then the position a reader must reach to see them.
+    if (commit.stored_count == 0) {
+      commit.head = before;
+      return absl::OkStatus();
+    }
     commit.head = before + static_cast<int64_t>(events.size());
     const std::string head_text = absl::StrCat(commit.head);
     if (absl::StatusOr<PgResult> moved =
@@ -140,7 +178,6 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
       return moved.status();
     }
     // Delivered at commit, to followers waiting in LISTEN.
-    if (commit.stored_count == 0) return absl::OkStatus();
     return pg_->Exec(absl::StrCat("NOTIFY ", kLogChannel)).status();
   });
   if (!status.ok()) return status;
@@ -150,27 +187,65 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
 absl::StatusOr<int64_t> PgEventLog::ReadAfter(
     int64_t position, int64_t limit,
     absl::FunctionRef<void(int64_t position, const Event& event)> fn) {
+  absl::StatusOr<PgLogRead> read =
+      Read(position, std::numeric_limits<int64_t>::max(), false, limit, fn);
+  if (!read.ok()) return read.status();
+  return read->position;
+}
+
+absl::StatusOr<PgLogRead> PgEventLog::ReadLog(
+    int64_t after, int64_t until, int64_t limit,
+    absl::FunctionRef<void(int64_t position, const Event& event)> fn) {
+  if (until > 0) return Read(after, until, false, limit, fn);
+  return Read(after, std::numeric_limits<int64_t>::max(), true, limit, fn);
+}
+
+absl::StatusOr<PgLogRead> PgEventLog::Read(
+    int64_t after, int64_t until, bool stop_at_removal, int64_t limit,
+    absl::FunctionRef<void(int64_t position, const Event& event)> fn) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   // Binary results: the body's bytes as they are, positions as 8 bytes.
-  const std::string after = absl::StrCat(position);
+  const std::string after_text = absl::StrCat(after);
   const std::string count = absl::StrCat(limit);
-  absl::StatusOr<PgResult> rows = pg_->Exec(
-      "SELECT position, body FROM ingest_events WHERE position > $1 "
-      "ORDER BY position LIMIT $2",
-      {PgParam::Text(after), PgParam::Text(count)}, /*binary_results=*/true);
+  const std::string until_text = absl::StrCat(until);
+  absl::StatusOr<PgResult> rows =
+      pg_->Exec(kRead,
+                {PgParam::Text(after_text), PgParam::Text(count),
+                 PgParam::Text(until_text),
+                 PgParam::Text(stop_at_removal ? "true" : "false")},
+                /*binary_results=*/true);
   if (!rows.ok()) return rows.status();
-  int64_t last = position;
+  PgLogRead read;
+  if (rows->rows() == 0) return read;  // no head row: not a migrated schema
+  const int64_t head = BigEndianInt64(rows->Get(0, 0));
+  const int64_t next_removal =
+      rows->IsNull(0, 1) ? 0 : BigEndianInt64(rows->Get(0, 1));
+  read.removals_seen = rows->IsNull(0, 2) ? 0 : BigEndianInt64(rows->Get(0, 2));
+  int64_t events = 0;
+  int64_t last = after;
   for (int row = 0; row < rows->rows(); ++row) {
-    const int64_t at = BigEndianInt64(rows->Get(row, 0));
+    if (rows->IsNull(row, 3)) continue;  // no event after `after`
+    const int64_t at = BigEndianInt64(rows->Get(row, 3));
     absl::Status decoded = DecodeEvents(
-        rows->Get(row, 1), [&](const Event& event) { fn(at, event); });
+        rows->Get(row, 4), [&](const Event& event) { fn(at, event); });
     if (!decoded.ok()) {
       return absl::DataLossError(
           absl::StrCat("ingest_events position ", at, ": ", decoded.message()));
     }
     last = at;
+    ++events;
   }
-  return last;
+  if (events == limit) {  // there may be more before the bound
+    read.position = last;
+    return read;
+  }
+  int64_t bound = std::min(head, until);
+  if (stop_at_removal && next_removal != 0 && next_removal <= bound) {
+    bound = next_removal;
+    read.removal = next_removal;
+  }
+  read.position = std::max(bound, after);
+  return read;
 }
 
 absl::StatusOr<int64_t> PgEventLog::Remove(absl::string_view source,
@@ -178,13 +253,42 @@ absl::StatusOr<int64_t> PgEventLog::Remove(absl::string_view source,
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   const std::string from = absl::StrCat(from_us);
   const std::string to = absl::StrCat(to_us);
-  absl::StatusOr<PgResult> deleted = pg_->Exec(
-      "DELETE FROM ingest_events WHERE ($1::bytea IS NULL OR source = $1) "
-      "AND occurred_us >= $2 AND occurred_us < $3",
-      {source.empty() ? PgParam::Null() : PgParam::Binary(source),
-       PgParam::Text(from), PgParam::Text(to)});
-  if (!deleted.ok()) return deleted.status();
-  return deleted->AffectedRows();
+  const PgParam source_param =
+      source.empty() ? PgParam::Null() : PgParam::Binary(source);
+  int64_t removed = 0;
+  absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
+    // Under the head's lock, like a commit: the record's position follows
+    // every commit whose events it may have removed.
+    absl::StatusOr<PgResult> head =
+        pg_->Exec("SELECT position FROM ingest_log_head FOR UPDATE");
+    if (!head.ok()) return head.status();
+    absl::StatusOr<PgResult> deleted = pg_->Exec(
+        "DELETE FROM ingest_events WHERE ($1::bytea IS NULL OR source = $1) "
+        "AND occurred_us >= $2 AND occurred_us < $3",
+        {source_param, PgParam::Text(from), PgParam::Text(to)});
+    if (!deleted.ok()) return deleted.status();
+    removed = deleted->AffectedRows();
+    if (removed == 0) return absl::OkStatus();
+    const std::string at = absl::StrCat(head->GetInt64(0, 0) + 1);
+    const std::string count = absl::StrCat(removed);
+    if (absl::StatusOr<PgResult> recorded =
+            pg_->Exec("INSERT INTO ingest_removals "
+                      "(position, source, from_us, to_us, removed) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      {PgParam::Text(at), source_param, PgParam::Text(from),
+                       PgParam::Text(to), PgParam::Text(count)});
+        !recorded.ok()) {
+      return recorded.status();
+    }
+    if (absl::StatusOr<PgResult> moved = pg_->Exec(
+            "UPDATE ingest_log_head SET position = $1", {PgParam::Text(at)});
+        !moved.ok()) {
+      return moved.status();
+    }
+    return pg_->Exec(absl::StrCat("NOTIFY ", kLogChannel)).status();
+  });
+  if (!status.ok()) return status;
+  return removed;
 }
 
 absl::StatusOr<int64_t> PgEventLog::Head() {

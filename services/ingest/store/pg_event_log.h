@@ -52,6 +52,19 @@ struct PgCommit {
   int64_t head = 0;
 };
 
+// What one ReadLog covered.
+struct PgLogRead {
+  // Every event after the read's start and up to here was handed over
+  // (positions of duplicates and of removal records hold no event).
+  int64_t position = 0;
+  // A removal record at `position` (0: none): the events handed over are
+  // those before it.
+  int64_t removal = 0;
+  // The last removal record the read's snapshot saw: the events it handed
+  // over are what was left after that removal.
+  int64_t removals_seen = 0;
+};
+
 struct PgSnapshot {
   int64_t position = 0;  // the log position the state covers
   std::string body;
@@ -72,16 +85,25 @@ class PgEventLog {
   absl::StatusOr<PgCommit> Commit(absl::Span<const Event* const> events);
 
   // Calls `fn` for up to `limit` events with positions after `position`, in
-  // position order; returns the last position read (`position` if none).
-  // DATA_LOSS if a stored body does not decode.
+  // position order; returns the position up to which the log was read: the
+  // last event's when `limit` were read, else the head (`position` if there
+  // is nothing after it). DATA_LOSS if a stored body does not decode.
   absl::StatusOr<int64_t> ReadAfter(
       int64_t position, int64_t limit,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
 
+  // A follower's read: as ReadAfter, but with `until` = 0 it stops at the
+  // first removal record after `after` and says so (the reader must then
+  // refold), and with `until` > 0 it reads no further than `until` and
+  // passes removal records (a refold up to one).
+  absl::StatusOr<PgLogRead> ReadLog(
+      int64_t after, int64_t until, int64_t limit,
+      absl::FunctionRef<void(int64_t position, const Event& event)> fn);
+
   // Deletes, in one transaction, the events of `source` (every source when
-  // empty) whose occurred_at, in Unix microseconds, lies in [from_us, to_us);
-  // returns how many. One replica per database only: other replicas' folded
-  // state would not see it (decision 0004 wants a removal record in the log).
+  // empty) whose occurred_at, in Unix microseconds, lies in [from_us, to_us),
+  // and when it deleted any, writes a removal record at the next position
+  // (followers that folded those events refold); returns how many.
   absl::StatusOr<int64_t> Remove(absl::string_view source, int64_t from_us,
                                  int64_t to_us);
 
@@ -108,6 +130,9 @@ class PgEventLog {
 
  private:
   explicit PgEventLog(std::unique_ptr<PgConnection> pg) : pg_(std::move(pg)) {}
+  absl::StatusOr<PgLogRead> Read(
+      int64_t after, int64_t until, bool stop_at_removal, int64_t limit,
+      absl::FunctionRef<void(int64_t position, const Event& event)> fn);
   // Reconnects if the last call lost the connection.
   absl::Status EnsureConnected();
 

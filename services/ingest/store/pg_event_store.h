@@ -1,10 +1,11 @@
 // EventStore on PostgreSQL (PgEventLog): ingest's events in a shared
 // database instead of the embedded SQLite file, selected with --postgres.
 //
-// For now one replica per database: the ledger above still folds what it
-// commits itself and replays the log at start (decision 0004 describes the
-// follower that several replicas need). The database decides duplicates as
-// well, so a commit retried after its answer was lost stores nothing twice.
+// Several replicas may share the database: the database decides duplicates
+// in each commit (decides_duplicates()), so a commit retried after its answer
+// was lost stores nothing twice, and the ledger folds the figures from a
+// PgLogFollower, not from what it commits. Remove writes a removal record
+// that every replica's follower refolds at.
 //
 // Health: a background probe asks the server every probe_interval whether
 // it takes writes (on a connection of its own; after a failure, every host

@@ -1,33 +1,38 @@
 #include "services/ingest/store/pg_log_follower.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace orgpulse::ingest {
 
-absl::StatusOr<std::unique_ptr<PgLogFollower>> PgLogFollower::Start(
-    const std::string& conninfo, int64_t from, Apply apply,
-    const PgLogFollowerOptions& options) {
+absl::StatusOr<std::unique_ptr<PgLogFollower>> PgLogFollower::Open(
+    const std::string& conninfo, const PgLogFollowerOptions& options) {
   absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
   if (!log.ok()) return log.status();
   return std::unique_ptr<PgLogFollower>(
-      new PgLogFollower(*std::move(log), from, std::move(apply), options));
+      new PgLogFollower(*std::move(log), options));
 }
 
-PgLogFollower::PgLogFollower(std::unique_ptr<PgEventLog> log, int64_t from,
-                             Apply apply, const PgLogFollowerOptions& options)
-    : log_(std::move(log)),
-      apply_(std::move(apply)),
-      options_(options),
-      position_(from) {
-  thread_ = std::thread([this] { Loop(); });
+PgLogFollower::~PgLogFollower() { Stop(); }
+
+absl::StatusOr<int64_t> PgLogFollower::Head() { return log_->Head(); }
+
+void PgLogFollower::Start(int64_t from, Sink& sink) {
+  {
+    absl::MutexLock lock(&mu_);
+    position_ = from;
+  }
+  // Events folded from a snapshot predate any removal after it.
+  if (from > 0) view_ = from;
+  thread_ = std::thread([this, &sink] { Loop(sink); });
 }
 
-PgLogFollower::~PgLogFollower() {
+void PgLogFollower::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 int64_t PgLogFollower::position() const {
@@ -44,43 +49,75 @@ bool PgLogFollower::WaitFor(int64_t position, absl::Duration timeout) const {
          position_ >= position;
 }
 
-void PgLogFollower::Loop() {
+bool PgLogFollower::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void PgLogFollower::Advance(int64_t position) {
+  absl::MutexLock lock(&mu_);
+  position_ = position;
+}
+
+void PgLogFollower::Loop(Sink& sink) {
   int64_t position = this->position();
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return;
-    }
+  while (!stopping()) {
     // Read until caught up, then wait for a commit (or the poll interval).
     // Listening before the read: a commit after it is announced, not missed.
     absl::Status listening = log_->Listen();
     EventBatch chunk;
-    absl::StatusOr<int64_t> last = log_->ReadAfter(
-        position, options_.read_batch,
+    absl::StatusOr<PgLogRead> read = log_->ReadLog(
+        position, 0, options_.read_batch,
         [&](int64_t, const Event& event) { chunk.push_back(event); });
-    if (last.ok() && *last != position) {
-      apply_(*last, std::move(chunk));
-      position = *last;
-      absl::MutexLock lock(&mu_);
-      position_ = position;
+    if (!read.ok() || read->position == position) {
+      if (!Idle(read.ok() && listening.ok())) return;
       continue;
     }
-    // Caught up (or the database is away): wait in short slices, so that
-    // stopping is prompt.
-    const absl::Time until = absl::Now() + options_.poll_interval;
-    while (absl::Now() < until) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stopping_) return;
-      }
-      if (!last.ok() || !listening.ok()) {
-        absl::SleepFor(
-            std::min(absl::Milliseconds(100), options_.poll_interval));
-        continue;
-      }
-      if (log_->WaitForCommit(absl::Milliseconds(100))) break;
+    if (!chunk.empty() && !view_) view_ = read->removals_seen;
+    if (read->removal != 0 && view_ && *view_ < read->removal) {
+      // Events the sink holds may be gone: everything again, up to it.
+      sink.StartRefold(read->removal);
+      if (!RefoldUpTo(read->removal, sink)) return;
+    } else {
+      sink.Fold(read->position, std::move(chunk));
     }
+    position = read->position;
+    Advance(position);
   }
+}
+
+bool PgLogFollower::RefoldUpTo(int64_t until, Sink& sink) {
+  view_.reset();
+  int64_t position = 0;
+  while (!stopping()) {
+    EventBatch chunk;
+    absl::StatusOr<PgLogRead> read = log_->ReadLog(
+        position, until, options_.read_batch,
+        [&](int64_t, const Event& event) { chunk.push_back(event); });
+    if (!read.ok()) {
+      if (!Idle(false)) return false;
+      continue;
+    }
+    if (!view_) view_ = read->removals_seen;
+    sink.Fold(read->position, std::move(chunk));
+    position = read->position;
+    if (position >= until) return true;
+  }
+  return false;
+}
+
+bool PgLogFollower::Idle(bool connected) {
+  // In short slices, so that stopping is prompt.
+  const absl::Time until = absl::Now() + options_.poll_interval;
+  while (absl::Now() < until) {
+    if (stopping()) return false;
+    if (!connected) {
+      absl::SleepFor(std::min(absl::Milliseconds(100), options_.poll_interval));
+      continue;
+    }
+    if (log_->WaitForCommit(absl::Milliseconds(100))) break;
+  }
+  return !stopping();
 }
 
 }  // namespace orgpulse::ingest

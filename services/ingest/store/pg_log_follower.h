@@ -1,20 +1,25 @@
 // Follows ingest's event log in PostgreSQL from a position, on a thread of
-// its own, and hands every committed event to `apply` in position order:
+// its own, and hands every committed event to its sink in position order:
 // what each replica folds, whatever replica committed it (decision 0004).
 // Woken by the commits' NOTIFY, and polls every poll_interval besides (a
 // lost notification costs at most that much delay). While the database is
 // unreachable it keeps trying; position() stays where it was.
 //
+// A removal record (PgEventLog::Remove) after events this follower already
+// handed over makes it refold: Sink::StartRefold, then the log again from its
+// start up to the record. Records that were already there when the events
+// were read need none (a replica starting from 0 refolds nothing).
+//
 // Example:
-//   auto follower = PgLogFollower::Start(conninfo, snapshot_position,
-//       [&](int64_t position, EventBatch&& events) { ledger.Fold(...); });
-//   (*follower)->WaitFor(push_response.position(), absl::Seconds(5));
+//   auto follower = PgLogFollower::Open(conninfo, {});
+//   (*follower)->Start(snapshot_position, ledger);
+//   (*follower)->WaitFor(push_response.log_position(), absl::Seconds(5));
 #ifndef ORGPULSE_SERVICES_INGEST_STORE_PG_LOG_FOLLOWER_H_
 #define ORGPULSE_SERVICES_INGEST_STORE_PG_LOG_FOLLOWER_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/ingest/domain/event.h"
+#include "services/ingest/domain/event_log_follower.h"
 #include "services/ingest/store/pg_event_log.h"
 
 namespace orgpulse::ingest {
@@ -32,33 +38,44 @@ struct PgLogFollowerOptions {
   int64_t read_batch = 8192;  // events per read
 };
 
-class PgLogFollower {
+class PgLogFollower final : public EventLogFollower {
  public:
-  // `apply` gets the events after `from`, in order, in chunks, each with the
-  // position of its last event; it runs on the follower's thread.
-  using Apply = std::function<void(int64_t last_position, EventBatch&& events)>;
+  // Connects (and migrates the schema, as PgEventLog::Open).
+  static absl::StatusOr<std::unique_ptr<PgLogFollower>> Open(
+      const std::string& conninfo, const PgLogFollowerOptions& options = {});
+  ~PgLogFollower() override;  // Stop()
 
-  static absl::StatusOr<std::unique_ptr<PgLogFollower>> Start(
-      const std::string& conninfo, int64_t from, Apply apply,
-      const PgLogFollowerOptions& options = {});
-  ~PgLogFollower();  // stops the thread; `apply` is not called afterwards
+  absl::StatusOr<int64_t> Head() override;
+  void Start(int64_t from, Sink& sink) override;
+  void Stop() override;
 
-  // The position up to which every event has been applied.
+  // The position up to which every event has been handed over.
   int64_t position() const;
   // Waits until position() >= `position`; false after `timeout`.
   bool WaitFor(int64_t position, absl::Duration timeout) const;
 
  private:
-  PgLogFollower(std::unique_ptr<PgEventLog> log, int64_t from, Apply apply,
-                const PgLogFollowerOptions& options);
-  void Loop();
+  PgLogFollower(std::unique_ptr<PgEventLog> log,
+                const PgLogFollowerOptions& options)
+      : log_(std::move(log)), options_(options) {}
+  void Loop(Sink& sink);
+  // Waits for a commit or the poll interval; false when stopping.
+  bool Idle(bool connected);
+  // Hands over the log from its start up to `until` (after Sink::StartRefold);
+  // false when stopping first.
+  bool RefoldUpTo(int64_t until, Sink& sink);
+  bool stopping() const;
+  void Advance(int64_t position);
 
-  std::unique_ptr<PgEventLog> log_;  // the follower thread's
-  const Apply apply_;
+  std::unique_ptr<PgEventLog> log_;  // the follower thread's (and Head's)
   const PgLogFollowerOptions options_;
+  // The last removal record seen by the first read whose events were handed
+  // over since the start or the last refold (none yet: nullopt). A record
+  // after it removed events the sink may hold. Follower thread only.
+  std::optional<int64_t> view_;
 
   mutable absl::Mutex mu_;
-  int64_t position_ ABSL_GUARDED_BY(mu_);
+  int64_t position_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

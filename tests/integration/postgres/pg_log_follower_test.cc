@@ -29,14 +29,15 @@ Event TaskEvent(const std::string& source, const std::string& id) {
   return e;
 }
 
-class Applied {
+class Applied final : public EventLogFollower::Sink {
  public:
-  void Add(int64_t last, EventBatch&& events) {
+  void Fold(int64_t last, EventBatch&& events) override {
     std::lock_guard<std::mutex> lock(mu_);
     EXPECT_GT(last, last_) << "positions went backwards";
     last_ = last;
     for (const Event& e : events) keys_.push_back(e.source + "/" + e.event_id);
   }
+  void StartRefold(int64_t) override { ADD_FAILURE() << "nothing was removed"; }
   std::vector<std::string> keys() {
     std::lock_guard<std::mutex> lock(mu_);
     return keys_;
@@ -69,12 +70,10 @@ TEST_F(PgLogFollowerTest, AppliesEveryCommitOnceInOrderSoonAfterIt) {
   ASSERT_NE(b, nullptr);
   Applied applied;
   // A long poll interval: only NOTIFY can make the follower this quick.
-  auto follower = PgLogFollower::Start(server_.conninfo(), 0,
-                                       [&](int64_t last, EventBatch&& events) {
-                                         applied.Add(last, std::move(events));
-                                       },
-                                       {.poll_interval = absl::Seconds(30)});
+  auto follower = PgLogFollower::Open(server_.conninfo(),
+                                      {.poll_interval = absl::Seconds(30)});
   ASSERT_TRUE(follower.ok()) << follower.status();
+  (*follower)->Start(0, applied);
 
   std::vector<absl::Duration> visible_after;
   for (int i = 0; i < 40; ++i) {
@@ -111,13 +110,10 @@ TEST_F(PgLogFollowerTest, StartsFromAPositionAndFollowsOnAfterARestart) {
   ASSERT_TRUE(c1.ok());
   Applied applied;
   // From the first commit's head, as after loading a snapshot that covers it.
-  auto follower =
-      PgLogFollower::Start(server_.conninfo(), c1->head,
-                           [&](int64_t last, EventBatch&& events) {
-                             applied.Add(last, std::move(events));
-                           },
-                           {.poll_interval = absl::Milliseconds(200)});
+  auto follower = PgLogFollower::Open(
+      server_.conninfo(), {.poll_interval = absl::Milliseconds(200)});
   ASSERT_TRUE(follower.ok()) << follower.status();
+  (*follower)->Start(c1->head, applied);
 
   ASSERT_TRUE(server_.Kill().ok());
   ASSERT_TRUE(server_.Start().ok());
