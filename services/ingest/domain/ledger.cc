@@ -11,6 +11,7 @@
 #include "common/org/team_id.h"
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event_key.h"
+#include "services/ingest/domain/ledger_snapshot.h"
 #include "services/ingest/domain/validation.h"
 
 namespace orgpulse::ingest {
@@ -67,6 +68,33 @@ absl::Status Ledger::Recover() {
   int64_t replayed = 0;
   {
     absl::MutexLock lock(&state_mu_);
+    int64_t after = 0;  // the log position the state covers so far
+    if (snapshots_on()) {
+      const absl::Time start = absl::Now();
+      absl::StatusOr<StoredSnapshot> stored = store_.LoadSnapshot();
+      absl::StatusOr<LedgerSnapshot> snapshot =
+          stored.ok() ? DecodeLedgerSnapshot(stored->bytes) : stored.status();
+      const bool wants_keys = !store_.decides_duplicates();
+      if (snapshot.ok() && (snapshot->position != stored->position ||
+                            snapshot->keys.has_value() != wants_keys)) {
+        snapshot = absl::FailedPreconditionError(absl::StrCat(
+            "the snapshot does not fit the store (position ",
+            snapshot->position, " vs ", stored->position, ", keys ",
+            snapshot->keys.has_value(), " vs ", wants_keys, ")"));
+      }
+      if (snapshot.ok()) {
+        after = snapshot->position;
+        state_ = std::move(snapshot->state);
+        if (wants_keys) stored_keys_ = *std::move(snapshot->keys);
+        stats_.stored_events = snapshot->stored_events;
+        recovery_.from_snapshot = true;
+        recovery_.snapshot_position = snapshot->position;
+        recovery_.snapshot_events = snapshot->stored_events;
+        recovery_.snapshot_load_time = absl::Now() - start;
+      } else if (!absl::IsNotFound(snapshot.status())) {
+        recovery_.snapshot_refused = snapshot.status();
+      }
+    }
     stored_keys_.reserve(static_cast<size_t>(store_.EventCountHint()));
     // Recovery time is time not serving: while this thread decodes and
     // deduplicates, a second one folds the events into the figures.
@@ -80,7 +108,7 @@ absl::Status Ledger::Recover() {
         }
       }
     });
-    absl::Status s = store_.ReplayGroups([&](EventBatch&& group) {
+    absl::Status s = store_.ReplayGroupsAfter(after, [&](EventBatch&& group) {
       ReplayChunk chunk{std::move(group), {}};
       chunk.keys.reserve(chunk.events.size());
       for (const Event& event : chunk.events) {
@@ -99,12 +127,79 @@ absl::Status Ledger::Recover() {
     queue.Close();
     folder.join();
     if (!s.ok()) return s;
-    stats_.stored_events = replayed;
+    stats_.stored_events += replayed;
     stats_.teams = state_.team_count();
+    recovery_.replayed_events = replayed;
+    unsnapshotted_at_start_ = replayed;
+    last_snapshot_at_ = absl::Now();
   }
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
   return absl::OkStatus();
+}
+
+RecoveryReport Ledger::recovery() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return recovery_;
+}
+
+absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
+  if (!snapshots_on()) {
+    return absl::FailedPreconditionError("snapshots are off");
+  }
+  SnapshotReport report;
+  LogMark mark;
+  std::string bytes;
+  {
+    // No commit or removal runs while the state is encoded: the state, the
+    // keys and the mark agree.
+    absl::MutexLock write_lock(&write_mu_);
+    absl::MutexLock lock(&state_mu_);
+    const absl::Time start = absl::Now();
+    mark = store_.Mark();
+    bytes = EncodeLedgerSnapshot(
+        mark.position, stats_.stored_events, state_,
+        store_.decides_duplicates() ? nullptr : &stored_keys_);
+    report.encode_time = absl::Now() - start;
+    report.position = mark.position;
+    report.events = stats_.stored_events;
+    // Counted from here even if the write fails: the next try waits for
+    // another interval instead of stalling commits again at once.
+    accepted_at_snapshot_ = stats_.accepted;
+    unsnapshotted_at_start_ = 0;
+    snapshot_forced_ = false;
+    last_snapshot_at_ = absl::Now();
+  }
+  report.bytes = bytes.size();
+  const absl::Time start = absl::Now();
+  absl::Status saved = store_.SaveSnapshot(mark, bytes);
+  report.write_time = absl::Now() - start;
+  if (!saved.ok()) {
+    if (absl::IsUnimplemented(saved)) {
+      absl::MutexLock lock(&state_mu_);
+      snapshots_unsupported_ = true;
+    }
+    return saved;
+  }
+  return report;
+}
+
+bool Ledger::SnapshotDue(absl::Time now, bool any_change) {
+  if (!snapshots_on()) return false;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (snapshots_unsupported_) return false;
+  const int64_t since =
+      stats_.accepted - accepted_at_snapshot_ + unsnapshotted_at_start_;
+  if (snapshot_forced_ || since >= options_.snapshot_every_events ||
+      (any_change && since > 0)) {
+    return true;
+  }
+  return since > 0 && options_.snapshot_interval > absl::ZeroDuration() &&
+         now - last_snapshot_at_ >= options_.snapshot_interval;
+}
+
+void Ledger::set_snapshot_observer(SnapshotObserver observer) {
+  snapshot_observer_ = std::move(observer);
 }
 
 void Ledger::Submit(EventBatch batch, Callback done) {
@@ -142,11 +237,21 @@ absl::StatusOr<PushResult> Ledger::Push(EventBatch batch) {
 
 void Ledger::Stop() {
   StopMaintenance();
+  bool was_running = false;
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
   }
-  if (committer_.joinable()) committer_.join();
+  if (committer_.joinable()) {
+    committer_.join();
+    was_running = true;
+  }
+  // A clean stop leaves a snapshot of everything, so the next start
+  // replays nothing.
+  if (was_running && SnapshotDue(absl::Now(), /*any_change=*/true)) {
+    absl::StatusOr<SnapshotReport> written = WriteSnapshot();
+    if (snapshot_observer_) snapshot_observer_(written);
+  }
 }
 
 void Ledger::CommitLoop() {

@@ -56,6 +56,36 @@ struct LedgerOptions {
   // time), and batches holding one are refused. Zero keeps every event.
   absl::Duration retain_events_for = absl::ZeroDuration();
   absl::Duration retention_sweep_interval = absl::Hours(1);
+  // Snapshots of the folded state (the store's SaveSnapshot), so that
+  // Recover replays only the log after the latest one. One is written once
+  // this many events were stored since the last, once
+  // snapshot_interval passed with any event stored since, after a removal,
+  // and at Stop. Zero: no snapshots are written or loaded.
+  int64_t snapshot_every_events = 0;
+  // Zero: by count, removal and Stop only.
+  absl::Duration snapshot_interval = absl::ZeroDuration();
+};
+
+// What Recover did, for the start-up log line.
+struct RecoveryReport {
+  bool from_snapshot = false;
+  int64_t snapshot_position = 0;  // the log position the snapshot covered
+  int64_t snapshot_events = 0;    // events in it
+  absl::Duration snapshot_load_time;
+  int64_t replayed_events = 0;  // from the log, after the snapshot if any
+  // Why a snapshot that was there was not used (OK if none was there, or
+  // it was used); the whole log was replayed instead.
+  absl::Status snapshot_refused;
+};
+
+// One snapshot written.
+struct SnapshotReport {
+  int64_t position = 0;
+  int64_t events = 0;
+  size_t bytes = 0;
+  // Commits wait while the state is encoded (the rest runs beside them).
+  absl::Duration encode_time;
+  absl::Duration write_time;
 };
 
 // Counters for metrics; monotonic over the process's life.
@@ -82,9 +112,23 @@ class Ledger final : public EventLedger {
   Ledger(EventStore& store, const Clock& clock, LedgerOptions options);
   ~Ledger() override;  // Stops; pending batches still commit.
 
-  // Replays the store into memory and starts the committer.
+  // Loads the store's latest snapshot (when snapshots are on), replays the
+  // log after it (all of it without one) into memory and starts the
+  // committer. A snapshot that does not decode or does not match the log is
+  // not used (recovery().snapshot_refused says why).
   // REQUIRES: called once, before Submit.
   [[nodiscard]] absl::Status Recover();
+  RecoveryReport recovery() const;
+
+  // Writes a snapshot of the folded state now; commits wait while it is
+  // encoded, not while it is written. FAILED_PRECONDITION when snapshots
+  // are off. REQUIRES: after Recover.
+  absl::StatusOr<SnapshotReport> WriteSnapshot();
+  // Hears every snapshot written (or failed) on the maintenance thread and
+  // at Stop. Set before Recover; must be fast.
+  using SnapshotObserver =
+      std::function<void(const absl::StatusOr<SnapshotReport>&)>;
+  void set_snapshot_observer(SnapshotObserver observer);
 
   // Validates `batch` on the calling thread; if invalid, `done` runs at once
   // with INVALID_ARGUMENT naming every bad field. Otherwise `done` runs on
@@ -95,8 +139,9 @@ class Ledger final : public EventLedger {
   // Submit and wait.
   absl::StatusOr<PushResult> Push(EventBatch batch);
 
-  // Waits for queued batches, then stops the committer. Later Submits fail
-  // with UNAVAILABLE. Idempotent.
+  // Waits for queued batches, then stops the committer and writes a
+  // snapshot if anything changed since the last. Later Submits fail with
+  // UNAVAILABLE. Idempotent.
   void Stop();
 
   absl::StatusOr<TeamExecution> GetTeamExecution(
@@ -180,10 +225,26 @@ class Ledger final : public EventLedger {
   void StartMaintenance();
   void StopMaintenance();
   void MaintenanceLoop();
+  // Whether a snapshot is due by count, time or a removal (or, with
+  // `any_change`, because anything was stored since the last).
+  bool SnapshotDue(absl::Time now, bool any_change = false)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  bool snapshots_on() const { return options_.snapshot_every_events > 0; }
 
   // Held by the committer around each group and by a removal throughout:
   // whoever holds it may change the store and stored_keys_.
   absl::Mutex write_mu_;
+  // Snapshots: stats_.accepted when the last was taken, the events that
+  // Recover replayed after it (both count towards the next), and whether
+  // one is due regardless (a removal retired the last).
+  int64_t accepted_at_snapshot_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int64_t unsnapshotted_at_start_ ABSL_GUARDED_BY(state_mu_) = 0;
+  bool snapshot_forced_ ABSL_GUARDED_BY(state_mu_) = false;
+  absl::Time last_snapshot_at_ ABSL_GUARDED_BY(state_mu_);
+  bool snapshots_unsupported_ ABSL_GUARDED_BY(state_mu_) = false;
+  RecoveryReport recovery_ ABSL_GUARDED_BY(state_mu_);
+  SnapshotObserver snapshot_observer_;  // set before Recover
+
   absl::Mutex maintenance_mu_;
   std::deque<RemovalJob> removals_ ABSL_GUARDED_BY(maintenance_mu_);
   bool maintenance_stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;

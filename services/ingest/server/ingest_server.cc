@@ -44,6 +44,31 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenStore(
   return std::unique_ptr<EventStore>(*std::move(sqlite));
 }
 
+std::string DescribeRecovery(const RecoveryReport& r) {
+  if (!r.from_snapshot) {
+    return absl::StrCat("replayed ", r.replayed_events, " events, no snapshot");
+  }
+  return absl::StrCat("snapshot of ", r.snapshot_events,
+                      " events at log position ", r.snapshot_position,
+                      " loaded in ", absl::FormatDuration(r.snapshot_load_time),
+                      ", then ", r.replayed_events, " events replayed");
+}
+
+void LogSnapshot(const absl::StatusOr<SnapshotReport>& written) {
+  if (!written.ok()) {
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("snapshot not written: ", written.status().message()));
+    return;
+  }
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("snapshot of ", written->events, " events at log position ",
+                   written->position, ": ", written->bytes,
+                   " bytes, commits "
+                   "held ",
+                   absl::FormatDuration(written->encode_time), ", written in ",
+                   absl::FormatDuration(written->write_time)));
+}
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse.
@@ -84,6 +109,17 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                      "more, not ",
                      absl::FormatDuration(options.retain_events_for)));
   }
+  if (options.snapshot_every_events < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--snapshot_every_events must be 0 (no snapshots) or "
+                     "more, not ",
+                     options.snapshot_every_events));
+  }
+  if (options.snapshot_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--snapshot_interval must be 0 (by count only) or more, not ",
+        absl::FormatDuration(options.snapshot_interval)));
+  }
   if (options.retention_sweep_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--retention_sweep_interval must be positive, not ",
@@ -108,16 +144,26 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       LedgerOptions{
           .max_teams = static_cast<size_t>(options.max_teams),
           .retain_events_for = options.retain_events_for,
-          .retention_sweep_interval = options.retention_sweep_interval});
+          .retention_sweep_interval = options.retention_sweep_interval,
+          .snapshot_every_events = options.snapshot_every_events,
+          .snapshot_interval = options.snapshot_interval});
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
     commit_seconds.Observe(absl::ToDoubleSeconds(d));
   });
+  p->ledger->set_snapshot_observer(&LogSnapshot);
   if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
   p->recovered = p->ledger->stats().stored_events;
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("recovered ", p->recovered, " events of ",
                    p->ledger->stats().teams, " teams from ", store_name, " in ",
-                   absl::FormatDuration(absl::Now() - start)));
+                   absl::FormatDuration(absl::Now() - start), " (",
+                   DescribeRecovery(p->ledger->recovery()), ")"));
+  if (const RecoveryReport r = p->ledger->recovery();
+      !r.snapshot_refused.ok()) {
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("snapshot not used: ", r.snapshot_refused.message(),
+                     "; replayed the whole log instead"));
+  }
   if (options.retain_events_for > absl::ZeroDuration()) {
     Log(LogLevel::kInfo, kComponent,
         absl::StrCat("retention ",
