@@ -62,23 +62,40 @@ uint64_t SnapshotChecksum(absl::string_view bytes) {
   return h ^ (h >> 32);
 }
 
-std::string EncodeLedgerSnapshot(int64_t position, int64_t stored_events,
-                                 const ExecutionState& state,
-                                 const FingerprintSet* keys) {
-  std::string out(kHeaderBytes, '\0');
-  out.reserve(kHeaderBytes + state.EncodedSizeHint() +
-              (keys ? keys->MemoryBytes() + FingerprintSet::kShards + 8 : 0));
+size_t LedgerSnapshotSizeHint(const ExecutionState& state,
+                              const FingerprintSet* keys) {
+  return kHeaderBytes + 32 + state.EncodedSizeHint() +
+         (keys ? keys->MemoryBytes() + FingerprintSet::kShards + 8 : 0);
+}
+
+void EncodeUnsealedLedgerSnapshot(int64_t position, int64_t stored_events,
+                                  const ExecutionState& state,
+                                  const FingerprintSet* keys,
+                                  std::string& out) {
+  out.assign(kHeaderBytes, '\0');
   BinaryWriter w(out);
   w.Int(position);
   w.Int(stored_events);
   w.Byte(keys != nullptr);
   state.Encode(w);
   if (keys != nullptr) keys->Encode(w);
+}
+
+void SealLedgerSnapshot(std::string& out) {
   const absl::string_view body = absl::string_view(out).substr(kHeaderBytes);
   std::memcpy(out.data(), kMagic, sizeof kMagic);
   PutFixed<uint32_t>(out, 8, kLedgerSnapshotVersion);
   PutFixed<uint64_t>(out, 12, body.size());
   PutFixed<uint64_t>(out, 20, SnapshotChecksum(body));
+}
+
+std::string EncodeLedgerSnapshot(int64_t position, int64_t stored_events,
+                                 const ExecutionState& state,
+                                 const FingerprintSet* keys) {
+  std::string out;
+  out.reserve(LedgerSnapshotSizeHint(state, keys));
+  EncodeUnsealedLedgerSnapshot(position, stored_events, state, keys, out);
+  SealLedgerSnapshot(out);
   return out;
 }
 

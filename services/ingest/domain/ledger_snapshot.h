@@ -44,6 +44,17 @@ std::string EncodeLedgerSnapshot(int64_t position, int64_t stored_events,
                                  const ExecutionState& state,
                                  const FingerprintSet* keys);
 
+// The same in two steps, for a caller that must hold a lock while the state
+// is read but not while the rest runs: reserve `out` with SizeHint (and
+// touch it, so that page faults fall outside the lock), Encode into it under
+// the lock (copies, mostly), then Seal (the checksum) after it.
+size_t LedgerSnapshotSizeHint(const ExecutionState& state,
+                              const FingerprintSet* keys);
+void EncodeUnsealedLedgerSnapshot(int64_t position, int64_t stored_events,
+                                  const ExecutionState& state,
+                                  const FingerprintSet* keys, std::string& out);
+void SealLedgerSnapshot(std::string& bytes);
+
 // FAILED_PRECONDITION for a snapshot of another format version; DATA_LOSS,
 // saying what is wrong, for bytes that are not a whole, intact snapshot
 // (truncated, checksum mismatch, undecodable).

@@ -131,8 +131,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   if (!scaffold.ok()) return scaffold.status();
   auto p = std::make_unique<Parts>();
 
+  const absl::Time open_start = absl::Now();
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(options);
   if (!store.ok()) return store.status();
+  const absl::Duration open_time = absl::Now() - open_start;
   p->store = *std::move(store);
   const std::string store_name =
       options.postgres.empty() ? options.data_dir : "PostgreSQL";
@@ -156,7 +158,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("recovered ", p->recovered, " events of ",
                    p->ledger->stats().teams, " teams from ", store_name, " in ",
-                   absl::FormatDuration(absl::Now() - start), " (",
+                   absl::FormatDuration(absl::Now() - start),
+                   " (store opened in ", absl::FormatDuration(open_time), ", ",
                    DescribeRecovery(p->ledger->recovery()), ")"));
   if (const RecoveryReport r = p->ledger->recovery();
       !r.snapshot_refused.ok()) {

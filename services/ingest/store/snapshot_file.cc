@@ -122,6 +122,14 @@ absl::StatusOr<SnapshotFile::Contents> SnapshotFile::Load() const {
   return out;
 }
 
+absl::Status SnapshotFile::RemoveLeftover() {
+  const std::string temp = path_ + ".tmp";
+  if (unlink(temp.c_str()) != 0 && errno != ENOENT) {
+    return IoError("remove", temp, errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SnapshotFile::Clear() {
   for (const std::string& p : {path_ + ".tmp", path_}) {
     if (unlink(p.c_str()) != 0 && errno != ENOENT) {

@@ -2,7 +2,7 @@
 // log, replaced atomically: written to `path`.tmp, synced, renamed over
 // `path`, and the directory synced. A crash at any point leaves the previous
 // file or the new one whole, never a mix; a leftover .tmp is removed at the
-// next Save or Clear.
+// next Save, Clear or RemoveLeftover.
 //
 // The file holds the log mark the snapshot was taken at (epoch, position),
 // then the snapshot's bytes (which carry their own checksum).
@@ -42,6 +42,9 @@ class SnapshotFile {
   absl::StatusOr<Contents> Load() const;
   // Removes the file (and a leftover .tmp); OK if there was none.
   absl::Status Clear();
+  // Removes the .tmp of a Save that a crash interrupted (it may be as large
+  // as a snapshot); OK if there was none.
+  absl::Status RemoveLeftover();
 
   const std::string& path() const { return path_; }
 

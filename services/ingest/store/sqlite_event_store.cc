@@ -14,9 +14,13 @@ absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
       (std::filesystem::path(dir) / "events.db").string(), options);
   if (!log.ok()) return log.status();
-  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(
+  std::unique_ptr<SqliteEventStore> store(new SqliteEventStore(
       *std::move(log),
       (std::filesystem::path(dir) / "events.snapshot").string()));
+  // Best effort: a leftover only takes disk space until the next Save.
+  absl::MutexLock lock(&store->snapshot_mu_);
+  store->snapshot_.RemoveLeftover().IgnoreError();
+  return store;
 }
 
 absl::StatusOr<AppendResult> SqliteEventStore::Append(

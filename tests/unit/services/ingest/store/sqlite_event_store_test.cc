@@ -469,6 +469,21 @@ TEST_F(SqliteEventStoreTest, SnapshotOfAnotherLogIsNeverLoaded) {
                        HasSubstr("another event log")));
 }
 
+TEST_F(SqliteEventStoreTest, OpenRemovesTheTempFileOfAnInterruptedSave) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "whole").ok());
+  }
+  std::ofstream(dir_ + "/events.snapshot.tmp") << "half of a snap";
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/events.snapshot.tmp"));
+  absl::StatusOr<StoredSnapshot> loaded = store->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->bytes, "whole");
+}
+
 TEST_F(SqliteEventStoreTest, ATornSnapshotFileIsRefusedAsNotASnapshot) {
   std::unique_ptr<SqliteEventStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
