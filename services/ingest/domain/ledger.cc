@@ -65,7 +65,8 @@ class ChunkQueue {
 
 absl::Status Ledger::Recover() {
   if (absl::Status s = DropExpiredFromStore(); !s.ok()) return s;
-  int64_t replayed = 0;
+  int64_t replayed = 0;  // events read from the log
+  int64_t folded = 0;    // of which new (not repeats of stored keys)
   {
     absl::MutexLock lock(&state_mu_);
     int64_t after = 0;  // the log position the state covers so far
@@ -116,21 +117,22 @@ absl::Status Ledger::Recover() {
         // The store holds each key once; a repeat would mean a corrupt
         // store, and skipping it keeps the figures right.
         if (stored_keys_.insert(key)) {
-          ++replayed;
+          ++folded;
         } else {
           key = 0;
         }
         chunk.keys.push_back(key);
       }
+      replayed += static_cast<int64_t>(chunk.events.size());
       queue.Push(std::move(chunk));
     });
     queue.Close();
     folder.join();
     if (!s.ok()) return s;
-    stats_.stored_events += replayed;
+    stats_.stored_events += folded;
     stats_.teams = state_.team_count();
     recovery_.replayed_events = replayed;
-    unsnapshotted_at_start_ = replayed;
+    unsnapshotted_at_start_ = folded;
     last_snapshot_at_ = absl::Now();
   }
   committer_ = std::thread([this] { CommitLoop(); });

@@ -72,7 +72,7 @@ struct RecoveryReport {
   int64_t snapshot_position = 0;  // the log position the snapshot covered
   int64_t snapshot_events = 0;    // events in it
   absl::Duration snapshot_load_time;
-  int64_t replayed_events = 0;  // from the log, after the snapshot if any
+  int64_t replayed_events = 0;  // read from the log, after the snapshot if any
   // Why a snapshot that was there was not used (OK if none was there, or
   // it was used); the whole log was replayed instead.
   absl::Status snapshot_refused;

@@ -147,7 +147,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
           .max_teams = static_cast<size_t>(options.max_teams),
           .retain_events_for = options.retain_events_for,
           .retention_sweep_interval = options.retention_sweep_interval,
-          .snapshot_every_events = options.snapshot_every_events,
+          // PostgreSQL keeps no snapshots yet (PgEventStore: no
+          // SaveSnapshot): the whole log is read at start.
+          .snapshot_every_events =
+              options.postgres.empty() ? options.snapshot_every_events : 0,
           .snapshot_interval = options.snapshot_interval});
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
     commit_seconds.Observe(absl::ToDoubleSeconds(d));
