@@ -232,6 +232,21 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   absl::Status counted = log->CountRows();
   if (!counted.ok()) return counted;
   if (absl::Status e = log->LoadEpoch(); !e.ok()) return e;
+  if (wal->damaged()) {
+    // Commits were dropped, and their row numbers will be handed out again:
+    // what a reader remembers of this log no longer holds.
+    const int64_t epoch = NewEpoch();
+    if (log->db_
+            .Exec(absl::StrCat("DELETE FROM log_epoch; INSERT INTO "
+                               "log_epoch(epoch) VALUES (",
+                               epoch, ")"),
+                  "epoch")
+            .ok()) {
+      log->epoch_ = static_cast<uint64_t>(epoch);
+    } else {
+      log->epoch_ = 0;
+    }
+  }
   absl::StatusOr<SqliteConnection> background =
       SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!background.ok()) return log->Located(background.status());

@@ -114,8 +114,9 @@ class SqliteLog {
   // REQUIRES: the appending thread.
   int64_t last_seq() const { return last_seq_; }
 
-  // A random number drawn when the log is created and again by every Rewrite
-  // that changes it, in the rewrite's own transaction; appends keep it. A
+  // A random number drawn when the log is created, again by every Rewrite
+  // that changes it (in the rewrite's own transaction) and by an Open that
+  // discards damaged commits; appends keep it. A
   // reader that remembers (epoch, seq) knows, while the epoch is unchanged,
   // that rows 1..seq are exactly what it read (a rewrite may renumber them:
   // dropping the last rows lets their numbers be handed out again). 0 when

@@ -138,11 +138,11 @@ TEST(SnapshotTest, KillsWhileSnapshotsAreWrittenLeaveAWholeOneOrNone) {
         std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!absl::StrContains(server.Log(), "written in") &&
            std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     while (!std::filesystem::exists(temp) &&
            std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     EXPECT_EQ(server.Kill(), -SIGKILL);
     client.join();

@@ -121,6 +121,10 @@ absl::StatusOr<StoredSnapshot> SqliteEventStore::LoadSnapshot() {
         file->mark.epoch, ", the log's is ", log.epoch, ")"));
   }
   if (file->mark.position > log.position) {
+    // The log lost rows it had (a restored backup): rows of those numbers
+    // may come again with other events, so this snapshot must go now.
+    absl::MutexLock lock(&snapshot_mu_);
+    snapshot_.Clear().IgnoreError();
     return absl::FailedPreconditionError(absl::StrCat(
         "the snapshot covers the log up to row ", file->mark.position,
         " but the log ends at row ", log.position));

@@ -484,6 +484,43 @@ TEST_F(SqliteEventStoreTest, OpenRemovesTheTempFileOfAnInterruptedSave) {
   EXPECT_EQ(loaded->bytes, "whole");
 }
 
+// An older copy of the log (a restored backup) under a newer snapshot: the
+// snapshot is refused and removed, or the rows appended next would reuse the
+// numbers it covers.
+TEST_F(SqliteEventStoreTest, SnapshotBeyondTheLogsEndIsRefusedAndRemoved) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(Group("a", 3))).ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::filesystem::exists(db_path() + suffix)) {
+      std::filesystem::copy_file(db_path() + suffix,
+                                 root_ + "/backup" + suffix);
+    }
+  }
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(Group("b", 3))).ok());
+    ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "a and b").ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path() + suffix);
+    if (std::filesystem::exists(root_ + "/backup" + suffix)) {
+      std::filesystem::copy_file(root_ + "/backup" + suffix,
+                                 db_path() + suffix);
+    }
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the log ends at row 1")));
+  ASSERT_TRUE(store->Append(Pointers(Group("c", 3))).ok());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(SqliteEventStoreTest, ATornSnapshotFileIsRefusedAsNotASnapshot) {
   std::unique_ptr<SqliteEventStore> store = OpenOrDie();
   ASSERT_NE(store, nullptr);
