@@ -47,6 +47,8 @@ class BinaryWriter {
     std::memcpy(bytes, &d, sizeof d);
     out_.append(bytes, sizeof d);
   }
+  // Bytes as they are, without a length (the reader must know it).
+  void Raw(absl::string_view bytes) { out_.append(bytes.data(), bytes.size()); }
 
  private:
   std::string& out_;
@@ -91,6 +93,13 @@ class BinaryReader {
     if (!ok_ || in_.size() < sizeof d) return Fail();
     std::memcpy(&d, in_.data(), sizeof d);
     in_.remove_prefix(sizeof d);
+  }
+  // The next `n` bytes, without copying; empty after a failure.
+  absl::string_view Raw(uint64_t n) {
+    if (!ok_ || n > in_.size()) return Fail(), absl::string_view();
+    const absl::string_view bytes = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return bytes;
   }
   void Fail() { ok_ = false; }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/storage/wal_check.h"
@@ -25,7 +26,19 @@ constexpr const char* kSchema = R"sql(
     items INTEGER NOT NULL,
     blob BLOB NOT NULL
   );
+  -- One row: SqliteLog::epoch().
+  CREATE TABLE IF NOT EXISTS log_epoch (epoch INTEGER NOT NULL);
 )sql";
+
+// A random epoch, never 0 (the epoch of no log).
+int64_t NewEpoch() {
+  absl::BitGen gen;
+  int64_t epoch = 0;
+  while (epoch == 0) {
+    epoch = static_cast<int64_t>(absl::Uniform<uint64_t>(gen) >> 1);
+  }
+  return epoch;
+}
 
 constexpr absl::string_view kComponent = "storage";
 
@@ -218,6 +231,22 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   log->insert_ = *std::move(insert);
   absl::Status counted = log->CountRows();
   if (!counted.ok()) return counted;
+  if (absl::Status e = log->LoadEpoch(); !e.ok()) return e;
+  if (wal->damaged()) {
+    // Commits were dropped, and their row numbers will be handed out again:
+    // what a reader remembers of this log no longer holds.
+    const int64_t epoch = NewEpoch();
+    if (log->db_
+            .Exec(absl::StrCat("DELETE FROM log_epoch; INSERT INTO "
+                               "log_epoch(epoch) VALUES (",
+                               epoch, ")"),
+                  "epoch")
+            .ok()) {
+      log->epoch_ = static_cast<uint64_t>(epoch);
+    } else {
+      log->epoch_ = 0;
+    }
+  }
   absl::StatusOr<SqliteConnection> background =
       SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!background.ok()) return log->Located(background.status());
@@ -383,6 +412,28 @@ absl::Status SqliteLog::CountRows() {
   return absl::OkStatus();
 }
 
+absl::Status SqliteLog::LoadEpoch() {
+  absl::StatusOr<int64_t> epoch =
+      db_.QueryInt64("SELECT coalesce(max(epoch), 0) FROM log_epoch", "epoch");
+  if (!epoch.ok()) return Located(epoch.status());
+  if (*epoch == 0) {
+    *epoch = NewEpoch();
+    absl::Status s = db_.Exec(
+        absl::StrCat("INSERT INTO log_epoch(epoch) VALUES (", *epoch, ")"),
+        "epoch");
+    if (!s.ok()) {
+      // A log from before epochs, on a full disk: it opens, with epoch 0,
+      // which no reader takes for a known state.
+      Log(LogLevel::kWarning, kComponent,
+          absl::StrCat(path_, ": cannot record the log's epoch (", s.message(),
+                       ")"));
+      *epoch = 0;
+    }
+  }
+  epoch_ = static_cast<uint64_t>(*epoch);
+  return absl::OkStatus();
+}
+
 int64_t SqliteLog::ItemCount() {
   return db_.QueryInt64("SELECT coalesce(sum(items), 0) FROM log", "count")
       .value_or(0);
@@ -390,9 +441,15 @@ int64_t SqliteLog::ItemCount() {
 
 absl::Status SqliteLog::Replay(
     absl::FunctionRef<absl::Status(absl::string_view blob)> fn) {
+  return ReplayAfter(0, fn);
+}
+
+absl::Status SqliteLog::ReplayAfter(
+    int64_t seq, absl::FunctionRef<absl::Status(absl::string_view blob)> fn) {
   absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
-      db_.get(), "SELECT blob FROM log ORDER BY seq", "replay");
+      db_.get(), "SELECT blob FROM log WHERE seq > ? ORDER BY seq", "replay");
   if (!select.ok()) return Located(select.status());
+  select->BindInt64(1, seq);
   while (true) {
     absl::StatusOr<bool> row = select->Step();
     if (!row.ok()) return Located(row.status());
@@ -435,6 +492,7 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
   if (!edits.empty() || !append.empty()) {
     absl::Status s = db_.Exec("BEGIN IMMEDIATE", "rewrite: begin");
     if (!s.ok()) return Located(s);
+    const int64_t new_epoch = NewEpoch();
     auto run = [&]() -> absl::Status {
       absl::StatusOr<SqliteStatement> update = SqliteStatement::Prepare(
           db_.get(), "UPDATE log SET items = ?, blob = ? WHERE seq = ?",
@@ -460,6 +518,14 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
         insert_.BindBlob(2, row.blob);
         if (absl::Status r = insert_.Run(); !r.ok()) return r;
       }
+      if (absl::Status r =
+              db_.Exec(absl::StrCat("DELETE FROM log_epoch; INSERT INTO "
+                                    "log_epoch(epoch) VALUES (",
+                                    new_epoch, ")"),
+                       "rewrite: epoch");
+          !r.ok()) {
+        return r;
+      }
       return db_.Exec("COMMIT", "rewrite: commit");
     };
     s = run();
@@ -469,6 +535,7 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
       }
       return Located(s);
     }
+    epoch_ = static_cast<uint64_t>(new_epoch);
     // Dropping the last rows lowers it.
     CountRows().IgnoreError();
   }

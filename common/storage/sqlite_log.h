@@ -114,10 +114,23 @@ class SqliteLog {
   // REQUIRES: the appending thread.
   int64_t last_seq() const { return last_seq_; }
 
+  // A random number drawn when the log is created, again by every Rewrite
+  // that changes it (in the rewrite's own transaction) and by an Open that
+  // discards damaged commits; appends keep it. A
+  // reader that remembers (epoch, seq) knows, while the epoch is unchanged,
+  // that rows 1..seq are exactly what it read (a rewrite may renumber them:
+  // dropping the last rows lets their numbers be handed out again). 0 when
+  // unknown (it could not be recorded): no state can be matched to the log.
+  // REQUIRES: the appending thread.
+  uint64_t epoch() const { return epoch_; }
+
   // Calls `fn` with every row's blob in append order; stops at the first
   // error `fn` returns and returns it.
   [[nodiscard]] absl::Status Replay(
       absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
+  // The same for the rows after sequence number `seq` only.
+  [[nodiscard]] absl::Status ReplayAfter(
+      int64_t seq, absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
 
   // Rewrites the log in one atomic, durable transaction: `edit` sees every
   // row's blob in append order and says what becomes of it (a replaced row
@@ -145,6 +158,8 @@ class SqliteLog {
       ABSL_LOCKS_EXCLUDED(state_mu_);
   // Reads last_seq_ from the table.
   absl::Status CountRows();
+  // Reads epoch_, drawing one for a new log.
+  absl::Status LoadEpoch();
   // Checkpoints the write-ahead log into the database and truncates it.
   absl::Status TruncateWal();
   // True if an append of the size that failed would fit now.
@@ -159,6 +174,7 @@ class SqliteLog {
   int64_t page_size_ = 4096;
   int64_t max_page_count_ = 0;  // 0: no max_bytes
   int64_t last_seq_ = 0;
+  uint64_t epoch_ = 0;
 
   // Serialises changes of `writable_` with their notifications.
   mutable absl::Mutex state_mu_;

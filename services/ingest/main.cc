@@ -57,6 +57,15 @@ ABSL_FLAG(absl::Duration, retention_sweep_interval,
           kDefaults.retention_sweep_interval,
           "how often --retain_events_for drops expired events while running");
 
+ABSL_FLAG(int64_t, snapshot_every_events, kDefaults.snapshot_every_events,
+          "write a snapshot of the folded state after this many stored "
+          "events (also after --snapshot_interval, a removal and at "
+          "shutdown), so that a restart replays only the events after it; 0 "
+          "writes and loads no snapshots");
+ABSL_FLAG(absl::Duration, snapshot_interval, kDefaults.snapshot_interval,
+          "also write a snapshot once this long passed with any event stored "
+          "since the last; 0: by --snapshot_every_events only");
+
 ABSL_FLAG(std::string, postgres, kDefaults.postgres,
           "libpq connection string (e.g. 'host=db1,db2 dbname=orgpulse "
           "target_session_attrs=read-write'): keep events in PostgreSQL "
@@ -75,6 +84,8 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   options.retain_events_for = absl::GetFlag(FLAGS_retain_events_for).period;
   options.retention_sweep_interval =
       absl::GetFlag(FLAGS_retention_sweep_interval);
+  options.snapshot_every_events = absl::GetFlag(FLAGS_snapshot_every_events);
+  options.snapshot_interval = absl::GetFlag(FLAGS_snapshot_interval);
   return orgpulse::ingest::IngestServer::Start(options, clock);
 }
 

@@ -16,8 +16,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <type_traits>
 #include <utility>
+
+#include "absl/strings/string_view.h"
 
 namespace orgpulse::ingest {
 
@@ -60,6 +64,35 @@ class CompactHashMap {
   size_t capacity() const { return capacity_; }
   size_t MemoryBytes() const { return size_t{capacity_} * sizeof(Slot); }
 
+  // The slot array as bytes (capacity() slots of RawSlotBytes() each), for
+  // snapshots: a copy of it restores the map as it is, with no rehashing.
+  static constexpr size_t RawSlotBytes() { return sizeof(Slot); }
+  absl::string_view RawSlots() const {
+    return {reinterpret_cast<const char*>(slots_.get()), MemoryBytes()};
+  }
+  // Replaces the map by one whose slot array is `bytes` (from RawSlots of a
+  // map of this Value's layout). False, leaving the map as it was, if the
+  // bytes cannot be such an array: a size that is not whole slots, more
+  // than 2^32 slots, or too full to probe.
+  bool AssignRawSlots(absl::string_view bytes) {
+    if (bytes.size() % sizeof(Slot) != 0 ||
+        bytes.size() / sizeof(Slot) > UINT32_MAX) {
+      return false;
+    }
+    const auto capacity = static_cast<uint32_t>(bytes.size() / sizeof(Slot));
+    std::unique_ptr<Slot[]> slots(capacity > 0 ? new Slot[capacity] : nullptr);
+    if (capacity > 0) std::memcpy(slots.get(), bytes.data(), bytes.size());
+    uint64_t size = 0;
+    for (uint32_t i = 0; i < capacity; ++i) size += slots[i].key != kEmpty;
+    if (capacity > 0 && size * kMaxLoadDen > uint64_t{capacity} * kMaxLoadNum) {
+      return false;
+    }
+    slots_ = std::move(slots);
+    capacity_ = capacity;
+    size_ = static_cast<uint32_t>(size);
+    return true;
+  }
+
  private:
   static constexpr uint64_t kEmpty = 0;
   static constexpr uint32_t kMinCapacity = 4;
@@ -70,6 +103,8 @@ class CompactHashMap {
     uint64_t key = kEmpty;
     Value value{};
   };
+  // Snapshots copy slots as bytes.
+  static_assert(std::is_trivially_copyable_v<Value>);
 
   // Key 0 marks an empty slot: it is stored as 1 (so 0 and 1 are one key,
   // a chance of 2^-63 for hashed keys).

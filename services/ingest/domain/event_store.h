@@ -9,12 +9,14 @@
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_STORE_H_
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/storage/store_health.h"
 #include "services/ingest/domain/event.h"
@@ -32,6 +34,22 @@ struct AppendResult {
   // stored nothing for it. Empty when the store does not decide duplicates
   // (every event given was stored).
   std::vector<bool> duplicate;
+};
+
+// Where the log stands, for a snapshot of the state folded from it: the
+// position and the log's epoch, which changes with every removal (and
+// differs between two logs), so that a snapshot taken before a removal is
+// never taken for the log after it.
+struct LogMark {
+  int64_t position = 0;
+  uint64_t epoch = 0;  // 0: unknown; no snapshot can be matched to it
+};
+
+// A snapshot as the store keeps it (the bytes are the ledger's, see
+// ledger_snapshot.h).
+struct StoredSnapshot {
+  int64_t position = 0;
+  std::string bytes;
 };
 
 class EventStore : public StoreHealth {
@@ -76,6 +94,43 @@ class EventStore : public StoreHealth {
     });
     if (s.ok() && !group.empty()) fn(std::move(group));
     return s;
+  }
+
+  // The events after log position `position` (0: all), as ReplayGroups.
+  // The default can replay only from 0 (UNIMPLEMENTED otherwise).
+  [[nodiscard]] virtual absl::Status ReplayGroupsAfter(
+      int64_t position, absl::FunctionRef<void(EventBatch&& group)> fn) {
+    if (position == 0) return ReplayGroups(fn);
+    return absl::UnimplementedError(
+        "this event store cannot replay from a log position");
+  }
+
+  // --- Snapshots of the folded state (decision 0004). A store that keeps
+  // them holds the latest one.
+
+  // Where the log stands now: what a state folded from every Append so far
+  // covers. REQUIRES: as Append (no Append or Remove runs meanwhile).
+  virtual LogMark Mark() { return {}; }
+
+  // Keeps `bytes`, the state folded from the log up to `mark` (taken with
+  // Mark() while the state covered exactly that), in place of the previous
+  // snapshot; atomically: after a crash at any point, the previous one or
+  // this one is kept whole. May run beside Append and Remove: a snapshot
+  // whose mark a removal has replaced is kept but never loaded.
+  // UNIMPLEMENTED by default.
+  [[nodiscard]] virtual absl::Status SaveSnapshot(const LogMark& mark,
+                                                  absl::string_view bytes) {
+    (void)mark;
+    (void)bytes;
+    return absl::UnimplementedError("this event store keeps no snapshots");
+  }
+
+  // The latest snapshot, if the log still holds exactly what it covers.
+  // NOT_FOUND when there is none; FAILED_PRECONDITION, saying why, when it
+  // is of another log or from before a removal (start-up then replays the
+  // whole log). REQUIRES: before the first Append.
+  [[nodiscard]] virtual absl::StatusOr<StoredSnapshot> LoadSnapshot() {
+    return absl::NotFoundError("this event store keeps no snapshots");
   }
 
   // Removes every stored event that `filter` matches, in one transaction:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -432,5 +433,188 @@ bool ExecutionState::HasTeam(absl::string_view team) const {
 }
 
 size_t ExecutionState::team_count() const { return teams_.size(); }
+
+// --- snapshots --------------------------------------------------------------
+
+namespace {
+
+void Put(BinaryWriter& w, const Version& v) {
+  w.Int(v.at);
+  w.Varint(v.tiebreak);
+}
+void Get(BinaryReader& r, Version& v) {
+  v.at = r.Int();
+  v.tiebreak = r.Varint();
+}
+void Put(BinaryWriter& w, absl::int128 v) {
+  w.Int(static_cast<int64_t>(absl::Int128High64(v)));
+  w.Varint(absl::Int128Low64(v));
+}
+void Get(BinaryReader& r, absl::int128& v) {
+  const int64_t high = r.Int();
+  v = absl::MakeInt128(high, r.Varint());
+}
+
+// A sorted map as its size and entries; `put` writes one entry's key and
+// value.
+template <typename Map, typename PutEntry>
+void PutMap(BinaryWriter& w, const Map& map, PutEntry put) {
+  w.Varint(map.size());
+  for (const auto& [key, value] : map) put(key, value);
+}
+
+// Reads PutMap's entries into an empty `map`; `get` reads one entry's key
+// and value. False if the keys are not strictly ascending (a repeat would
+// be lost) or the bytes end.
+template <typename Map, typename GetEntry>
+bool GetMap(BinaryReader& r, Map& map, GetEntry get) {
+  const uint64_t n = r.Varint();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    typename Map::key_type key{};
+    typename Map::mapped_type value{};
+    get(key, value);
+    if (!map.empty() && !(std::prev(map.end())->first < key)) return false;
+    map.emplace_hint(map.end(), std::move(key), std::move(value));
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+size_t ExecutionState::EncodedSizeHint() const {
+  size_t bytes = 16;
+  for (const auto& [name, team] : teams_) {
+    bytes += name.size() + team->tasks.MemoryBytes() + 64 +
+             team->projects.size() * 96 + team->milestones.size() * 64 +
+             team->procedures.size() * 32 + team->kpis.size() * 256;
+  }
+  return bytes;
+}
+
+void ExecutionState::Encode(BinaryWriter& w) const {
+  w.Varint(teams_.size());
+  for (const auto& [name, team] : teams_) {
+    w.String(name);
+    w.Int(team->events);
+    w.Int(team->last_event_at);
+    w.String(team->tasks.RawSlots());
+    PutMap(w, team->projects, [&](const std::string& k, const ProjectState& p) {
+      w.String(k);
+      Put(w, p.plan);
+      w.Double(p.budget_at_completion);
+      w.Int(p.planned_start);
+      w.Int(p.planned_end);
+      Put(w, p.cost);
+      Put(w, p.progress);
+      w.Double(p.percent_complete);
+    });
+    PutMap(w, team->milestones, [&](const auto& k, const MilestoneState& m) {
+      w.String(k.first);
+      w.String(k.second);
+      Put(w, m.due);
+      w.Int(m.due_at);
+      w.Int(m.reached_at);
+    });
+    PutMap(w, team->procedures,
+           [&](const std::string& k, const ProcedureState& p) {
+             w.String(k);
+             w.Int(p.checks);
+             w.Int(p.passed);
+           });
+    PutMap(w, team->kpis, [&](const std::string& k, const KpiState& kpi) {
+      w.String(k);
+      PutMap(w, kpi.targets, [&](int month, const KpiTarget& t) {
+        w.Int(month);
+        Put(w, t.version);
+        w.Double(t.target);
+        w.Varint(static_cast<uint64_t>(t.aggregation));
+      });
+      PutMap(w, kpi.months, [&](int month, const KpiMonth& m) {
+        w.Int(month);
+        Put(w, m.sum);
+        Put(w, m.last);
+        w.Double(m.last_value);
+      });
+    });
+  }
+}
+
+absl::StatusOr<ExecutionState> ExecutionState::Decode(BinaryReader& r) {
+  ExecutionState state;
+  const uint64_t teams = r.Varint();
+  for (uint64_t i = 0; i < teams && r.ok(); ++i) {
+    std::string name;
+    r.String(name);
+    auto team = std::make_unique<Team>();
+    team->events = r.Int();
+    team->last_event_at = r.Int();
+    const absl::string_view tasks = r.Raw(r.Varint());
+    if (r.ok() && !team->tasks.AssignRawSlots(tasks)) {
+      return absl::DataLossError(
+          absl::StrCat("execution state: the task table of team '", name,
+                       "' cannot be one (", tasks.size(), " bytes)"));
+    }
+    bool ordered =
+        GetMap(r, team->projects, [&](std::string& k, ProjectState& p) {
+          r.String(k);
+          Get(r, p.plan);
+          r.Double(p.budget_at_completion);
+          p.planned_start = r.Int();
+          p.planned_end = r.Int();
+          Get(r, p.cost);
+          Get(r, p.progress);
+          r.Double(p.percent_complete);
+        });
+    ordered =
+        ordered && GetMap(r, team->milestones, [&](auto& k, MilestoneState& m) {
+          r.String(k.first);
+          r.String(k.second);
+          Get(r, m.due);
+          m.due_at = r.Int();
+          m.reached_at = r.Int();
+        });
+    ordered = ordered && GetMap(r, team->procedures,
+                                [&](std::string& k, ProcedureState& p) {
+                                  r.String(k);
+                                  p.checks = r.Int();
+                                  p.passed = r.Int();
+                                });
+    ordered =
+        ordered && GetMap(r, team->kpis, [&](std::string& k, KpiState& kpi) {
+          r.String(k);
+          bool ok = GetMap(r, kpi.targets, [&](int& month, KpiTarget& t) {
+            month = static_cast<int>(r.Int());
+            Get(r, t.version);
+            r.Double(t.target);
+            const uint64_t aggregation = r.Varint();
+            if (aggregation > static_cast<uint64_t>(KpiAggregation::kLast)) {
+              r.Fail();
+            }
+            t.aggregation = static_cast<KpiAggregation>(aggregation);
+          });
+          ok = ok && GetMap(r, kpi.months, [&](int& month, KpiMonth& m) {
+                 month = static_cast<int>(r.Int());
+                 Get(r, m.sum);
+                 Get(r, m.last);
+                 r.Double(m.last_value);
+               });
+          if (!ok) r.Fail();
+        });
+    if (!r.ok()) break;
+    if (!ordered || (!state.teams_.empty() &&
+                     !(std::prev(state.teams_.end())->first < name))) {
+      return absl::DataLossError(absl::StrCat(
+          "execution state: entries out of order at team '", name, "'"));
+    }
+    state.teams_.emplace_hint(state.teams_.end(), std::move(name),
+                              std::move(team));
+  }
+  if (!r.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("execution state: cut short or damaged after ",
+                     state.teams_.size(), " of ", teams, " teams"));
+  }
+  return state;
+}
 
 }  // namespace orgpulse::ingest

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/storage/binary_codec.h"
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/execution_figures.h"
 
@@ -59,6 +60,15 @@ class ExecutionState {
 
   bool HasTeam(absl::string_view team) const;
   size_t team_count() const;
+
+  // The whole state as bytes, for a snapshot (ledger_snapshot.h). A team's
+  // tasks go as their hash table's slots, copied back without rehashing.
+  void Encode(BinaryWriter& out) const;
+  // About how many bytes Encode writes (to reserve them).
+  size_t EncodedSizeHint() const;
+  // Reads what Encode wrote. DATA_LOSS naming what is wrong if it cannot be
+  // a state (bytes missing, teams out of order, a task table too full).
+  static absl::StatusOr<ExecutionState> Decode(BinaryReader& in);
 
   struct Team;
 

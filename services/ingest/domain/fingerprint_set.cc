@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace orgpulse::ingest {
 namespace {
@@ -14,6 +18,9 @@ constexpr uint64_t kMaxLoadNum = 17;
 constexpr uint64_t kMaxLoadDen = 20;
 constexpr double kGrowth = 1.25;
 constexpr double kMinCapacity = 64;
+// Far above any real set (64 * 1.25^80 is 3.4e9 slots): a snapshot's level
+// beyond it is damage.
+constexpr int kMaxLevel = 80;
 
 bool Empty(uint64_t low, uint32_t high) { return low == 0 && high == 0; }
 
@@ -157,6 +164,60 @@ size_t FingerprintSet::MaxShardCapacity() const {
   size_t most = 0;
   for (const Shard& s : shards_) most = std::max<size_t>(most, s.capacity);
   return most;
+}
+
+void FingerprintSet::Encode(BinaryWriter& out) const {
+  out.Varint(shards_.size());
+  for (const Shard& s : shards_) out.Byte(s.level);
+  for (const Shard& s : shards_) {
+    out.Raw({reinterpret_cast<const char*>(s.slots.get()),
+             size_t{s.capacity} * sizeof(Slot)});
+  }
+}
+
+absl::StatusOr<FingerprintSet> FingerprintSet::Decode(BinaryReader& in) {
+  const uint64_t shards = in.Varint();
+  if (!in.ok() || shards != kShards) {
+    return absl::DataLossError(absl::StrCat(
+        "fingerprint set: ", shards, " shards where ", kShards, " are built"));
+  }
+  std::vector<uint8_t> levels(kShards);
+  for (uint8_t& level : levels) {
+    level = in.Byte();
+    if (level > kMaxLevel) {
+      return absl::DataLossError(
+          absl::StrCat("fingerprint set: shard level ", level));
+    }
+  }
+  FingerprintSet set;
+  for (size_t i = 0; i < kShards; ++i) {
+    Shard& shard = set.shards_[i];
+    const uint32_t capacity = CapacityAt(i, levels[i]);
+    const absl::string_view bytes = in.Raw(uint64_t{capacity} * sizeof(Slot));
+    if (!in.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("fingerprint set: shard ", i, " is cut short"));
+    }
+    if (capacity != shard.capacity) {
+      shard.slots = std::make_unique_for_overwrite<Slot[]>(capacity);
+    }
+    std::memcpy(shard.slots.get(), bytes.data(), bytes.size());
+    shard.capacity = capacity;
+    shard.level = levels[i];
+    uint64_t size = 0;
+    for (uint32_t j = 0; j < capacity; ++j) {
+      size += !Empty(shard.slots[j].low, shard.slots[j].high);
+    }
+    // Find needs an empty slot to stop at.
+    if (size * kMaxLoadDen > uint64_t{capacity} * kMaxLoadNum) {
+      return absl::DataLossError(absl::StrCat("fingerprint set: shard ", i,
+                                              " holds ", size, " keys in ",
+                                              capacity, " slots"));
+    }
+    shard.size = static_cast<uint32_t>(size);
+    set.size_ += size;
+  }
+  return set;
 }
 
 }  // namespace orgpulse::ingest

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
+#include "common/storage/binary_codec.h"
 
 namespace orgpulse::ingest {
 
@@ -58,6 +60,14 @@ class FingerprintSet {
   int64_t growths() const { return growths_; }
   // The largest shard's slot count (a rehash costs about that many moves).
   size_t MaxShardCapacity() const;
+
+  // The set as bytes for a snapshot: each shard's level, then its slots as
+  // they lie in memory, so Decode is a copy per shard, with no rehashing.
+  void Encode(BinaryWriter& out) const;
+  // Reads what Encode wrote. DATA_LOSS (naming what is wrong) if it cannot
+  // be a set: another shard count, a level out of range, bytes missing, or
+  // a shard too full to probe.
+  static absl::StatusOr<FingerprintSet> Decode(BinaryReader& in);
 
  private:
   // 96 bits of the fingerprint; all zero marks an empty slot.

@@ -11,6 +11,7 @@
 #include "common/org/team_id.h"
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event_key.h"
+#include "services/ingest/domain/ledger_snapshot.h"
 #include "services/ingest/domain/validation.h"
 
 namespace orgpulse::ingest {
@@ -70,9 +71,37 @@ class ChunkQueue {
 absl::Status Ledger::Recover() {
   if (absl::Status s = DropExpiredFromStore(); !s.ok()) return s;
   if (follower_ != nullptr) return RecoverFromLog();
-  int64_t replayed = 0;
+  int64_t replayed = 0;  // events read from the log
+  int64_t folded = 0;    // of which new (not repeats of stored keys)
   {
     absl::MutexLock lock(&state_mu_);
+    int64_t after = 0;  // the log position the state covers so far
+    if (snapshots_on()) {
+      const absl::Time start = absl::Now();
+      absl::StatusOr<StoredSnapshot> stored = store_.LoadSnapshot();
+      absl::StatusOr<LedgerSnapshot> snapshot =
+          stored.ok() ? DecodeLedgerSnapshot(stored->bytes) : stored.status();
+      const bool wants_keys = !store_.decides_duplicates();
+      if (snapshot.ok() && (snapshot->position != stored->position ||
+                            snapshot->keys.has_value() != wants_keys)) {
+        snapshot = absl::FailedPreconditionError(absl::StrCat(
+            "the snapshot does not fit the store (position ",
+            snapshot->position, " vs ", stored->position, ", keys ",
+            snapshot->keys.has_value(), " vs ", wants_keys, ")"));
+      }
+      if (snapshot.ok()) {
+        after = snapshot->position;
+        state_ = std::move(snapshot->state);
+        if (wants_keys) stored_keys_ = *std::move(snapshot->keys);
+        stats_.stored_events = snapshot->stored_events;
+        recovery_.from_snapshot = true;
+        recovery_.snapshot_position = snapshot->position;
+        recovery_.snapshot_events = snapshot->stored_events;
+        recovery_.snapshot_load_time = absl::Now() - start;
+      } else if (!absl::IsNotFound(snapshot.status())) {
+        recovery_.snapshot_refused = snapshot.status();
+      }
+    }
     stored_keys_.reserve(static_cast<size_t>(store_.EventCountHint()));
     // Recovery time is time not serving: while this thread decodes and
     // deduplicates, a second one folds the events into the figures.
@@ -86,7 +115,7 @@ absl::Status Ledger::Recover() {
         }
       }
     });
-    absl::Status s = store_.ReplayGroups([&](EventBatch&& group) {
+    absl::Status s = store_.ReplayGroupsAfter(after, [&](EventBatch&& group) {
       ReplayChunk chunk{std::move(group), {}};
       chunk.keys.reserve(chunk.events.size());
       for (const Event& event : chunk.events) {
@@ -94,24 +123,111 @@ absl::Status Ledger::Recover() {
         // The store holds each key once; a repeat would mean a corrupt
         // store, and skipping it keeps the figures right.
         if (stored_keys_.insert(key)) {
-          ++replayed;
+          ++folded;
         } else {
           key = 0;
         }
         chunk.keys.push_back(key);
       }
+      replayed += static_cast<int64_t>(chunk.events.size());
       queue.Push(std::move(chunk));
     });
     queue.Close();
     folder.join();
     if (!s.ok()) return s;
-    stats_.stored_events = replayed;
+    stats_.stored_events += folded;
     stats_.teams = state_.team_count();
+    recovery_.replayed_events = replayed;
+    unsnapshotted_at_start_ = folded;
+    last_snapshot_at_ = absl::Now();
+  }
+  {
+    // A push of only duplicates answers this position until the next commit.
+    absl::MutexLock lock(&position_mu_);
+    folded_position_ = store_.Mark().position;
   }
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
   if (on_caught_up_) on_caught_up_();
   return absl::OkStatus();
+}
+
+RecoveryReport Ledger::recovery() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return recovery_;
+}
+
+absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
+  if (!snapshots_on()) {
+    return absl::FailedPreconditionError("snapshots are off");
+  }
+  SnapshotReport report;
+  LogMark mark;
+  const FingerprintSet* keys =
+      store_.decides_duplicates() ? nullptr : &stored_keys_;
+  // The buffer is sized and its pages touched before commits are held: at
+  // 10M events it is ~350 MB, whose page faults cost as much as the copy.
+  std::string bytes;
+  size_t size_hint = 0;
+  {
+    absl::MutexLock write_lock(&write_mu_);  // a moment: reads sizes only
+    absl::ReaderMutexLock lock(&state_mu_);
+    size_hint = LedgerSnapshotSizeHint(state_, keys);
+  }
+  // The state grows by a few groups before the encode below; the margin
+  // covers that (a shortfall only costs a reallocation).
+  bytes.resize(size_hint * 21 / 20 + (1 << 20));
+  bytes.clear();
+  {
+    // No commit or removal runs while the state is encoded: the state, the
+    // keys and the mark agree.
+    absl::MutexLock write_lock(&write_mu_);
+    absl::MutexLock lock(&state_mu_);
+    const absl::Time start = absl::Now();
+    mark = store_.Mark();
+    EncodeUnsealedLedgerSnapshot(mark.position, stats_.stored_events, state_,
+                                 keys, bytes);
+    report.encode_time = absl::Now() - start;
+    report.position = mark.position;
+    report.events = stats_.stored_events;
+    // Counted from here even if the write fails: the next try waits for
+    // another interval instead of stalling commits again at once.
+    accepted_at_snapshot_ = stats_.accepted;
+    unsnapshotted_at_start_ = 0;
+    snapshot_forced_ = false;
+    last_snapshot_at_ = absl::Now();
+  }
+  SealLedgerSnapshot(bytes);
+  report.bytes = bytes.size();
+  const absl::Time start = absl::Now();
+  absl::Status saved = store_.SaveSnapshot(mark, bytes);
+  report.write_time = absl::Now() - start;
+  if (!saved.ok()) {
+    if (absl::IsUnimplemented(saved)) {
+      absl::MutexLock lock(&state_mu_);
+      snapshots_unsupported_ = true;
+    }
+    return saved;
+  }
+  return report;
+}
+
+bool Ledger::SnapshotDue(absl::Time now, bool any_change) {
+  if (!snapshots_on()) return false;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (snapshots_unsupported_) return false;
+  const int64_t since =
+      stats_.accepted - accepted_at_snapshot_ + unsnapshotted_at_start_;
+  if (snapshot_forced_ || since >= options_.snapshot_every_events ||
+      (any_change && since > 0)) {
+    return true;
+  }
+  return since > 0 && options_.snapshot_interval > absl::ZeroDuration() &&
+         now - last_snapshot_at_ >= options_.snapshot_interval;
+}
+
+void Ledger::set_snapshot_observer(SnapshotObserver observer) {
+  snapshot_observer_ = std::move(observer);
 }
 
 void Ledger::Submit(EventBatch batch, Callback done) {
@@ -149,11 +265,21 @@ absl::StatusOr<PushResult> Ledger::Push(EventBatch batch) {
 
 void Ledger::Stop() {
   StopMaintenance();
+  bool was_running = false;
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
   }
-  if (committer_.joinable()) committer_.join();
+  if (committer_.joinable()) {
+    committer_.join();
+    was_running = true;
+  }
+  // A clean stop leaves a snapshot of everything, so the next start
+  // replays nothing.
+  if (was_running && SnapshotDue(absl::Now(), /*any_change=*/true)) {
+    absl::StatusOr<SnapshotReport> written = WriteSnapshot();
+    if (snapshot_observer_) snapshot_observer_(written);
+  }
   // The last commits' acknowledgements wait for their fold (bounded).
   StopAcks();
   if (follower_ != nullptr) follower_->Stop();

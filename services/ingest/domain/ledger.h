@@ -72,6 +72,36 @@ struct LedgerOptions {
   // replica to fold its commit (then it is acknowledged anyway: it is
   // durable), and the most a read waits for a log position.
   absl::Duration fold_wait = absl::Seconds(5);
+  // Snapshots of the folded state (the store's SaveSnapshot), so that
+  // Recover replays only the log after the latest one. One is written once
+  // this many events were stored since the last, once
+  // snapshot_interval passed with any event stored since, after a removal,
+  // and at Stop. Zero: no snapshots are written or loaded.
+  int64_t snapshot_every_events = 0;
+  // Zero: by count, removal and Stop only.
+  absl::Duration snapshot_interval = absl::ZeroDuration();
+};
+
+// What Recover did, for the start-up log line.
+struct RecoveryReport {
+  bool from_snapshot = false;
+  int64_t snapshot_position = 0;  // the log position the snapshot covered
+  int64_t snapshot_events = 0;    // events in it
+  absl::Duration snapshot_load_time;
+  int64_t replayed_events = 0;  // read from the log, after the snapshot if any
+  // Why a snapshot that was there was not used (OK if none was there, or
+  // it was used); the whole log was replayed instead.
+  absl::Status snapshot_refused;
+};
+
+// One snapshot written.
+struct SnapshotReport {
+  int64_t position = 0;
+  int64_t events = 0;
+  size_t bytes = 0;
+  // Commits wait while the state is encoded (the rest runs beside them).
+  absl::Duration encode_time;
+  absl::Duration write_time;
 };
 
 // Counters for metrics; monotonic over the process's life.
@@ -102,11 +132,25 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
          EventLogFollower* follower = nullptr);
   ~Ledger() override;  // Stops; pending batches still commit.
 
-  // Replays the store into memory and starts the committer. With a
-  // follower, starts it from the log's start instead and returns: the
-  // figures catch up in the background (see OnCaughtUp).
+  // Loads the store's latest snapshot (when snapshots are on), replays the
+  // log after it (all of it without one) into memory and starts the
+  // committer. A snapshot that does not decode or does not match the log is
+  // not used (recovery().snapshot_refused says why). With a follower, starts
+  // it from the log's start instead and returns: the figures catch up in the
+  // background (see OnCaughtUp); no snapshot is loaded or written yet.
   // REQUIRES: called once, before Submit.
   [[nodiscard]] absl::Status Recover();
+  RecoveryReport recovery() const;
+
+  // Writes a snapshot of the folded state now; commits wait while it is
+  // encoded, not while it is written. FAILED_PRECONDITION when snapshots
+  // are off. REQUIRES: after Recover.
+  absl::StatusOr<SnapshotReport> WriteSnapshot();
+  // Hears every snapshot written (or failed) on the maintenance thread and
+  // at Stop. Set before Recover; must be fast.
+  using SnapshotObserver =
+      std::function<void(const absl::StatusOr<SnapshotReport>&)>;
+  void set_snapshot_observer(SnapshotObserver observer);
 
   // `fn` runs once the figures hold the log up to its head as Recover saw
   // it (at once in Recover without a follower or for an empty log; else on
@@ -124,8 +168,9 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // Submit and wait.
   absl::StatusOr<PushResult> Push(EventBatch batch);
 
-  // Waits for queued batches, then stops the committer. Later Submits fail
-  // with UNAVAILABLE. Idempotent.
+  // Waits for queued batches, then stops the committer and writes a
+  // snapshot if anything changed since the last. Later Submits fail with
+  // UNAVAILABLE. Idempotent.
   void Stop();
 
   absl::StatusOr<TeamExecution> GetTeamExecution(
@@ -250,10 +295,29 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   void StartMaintenance();
   void StopMaintenance();
   void MaintenanceLoop();
+  // Whether a snapshot is due by count, time or a removal (or, with
+  // `any_change`, because anything was stored since the last).
+  bool SnapshotDue(absl::Time now, bool any_change = false)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  // Not yet with a follower (the log it follows is not this store's own).
+  bool snapshots_on() const {
+    return options_.snapshot_every_events > 0 && follower_ == nullptr;
+  }
 
   // Held by the committer around each group and by a removal throughout:
   // whoever holds it may change the store and stored_keys_.
   absl::Mutex write_mu_;
+  // Snapshots: stats_.accepted when the last was taken, the events that
+  // Recover replayed after it (both count towards the next), and whether
+  // one is due regardless (a removal retired the last).
+  int64_t accepted_at_snapshot_ ABSL_GUARDED_BY(state_mu_) = 0;
+  int64_t unsnapshotted_at_start_ ABSL_GUARDED_BY(state_mu_) = 0;
+  bool snapshot_forced_ ABSL_GUARDED_BY(state_mu_) = false;
+  absl::Time last_snapshot_at_ ABSL_GUARDED_BY(state_mu_);
+  bool snapshots_unsupported_ ABSL_GUARDED_BY(state_mu_) = false;
+  RecoveryReport recovery_ ABSL_GUARDED_BY(state_mu_);
+  SnapshotObserver snapshot_observer_;  // set before Recover
+
   absl::Mutex maintenance_mu_;
   std::deque<RemovalJob> removals_ ABSL_GUARDED_BY(maintenance_mu_);
   bool maintenance_stopping_ ABSL_GUARDED_BY(maintenance_mu_) = false;

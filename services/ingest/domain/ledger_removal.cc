@@ -10,6 +10,7 @@
 //      the store's removal record makes the follower refold instead (on
 //      every replica), and the removal waits for it here.
 // A failure in 1 or 2 changes nothing; readers see the old figures until 3.
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/btree_map.h"
@@ -112,6 +113,8 @@ absl::StatusOr<RemovalReport> Ledger::RemoveLocked(
     stored_keys_ = std::move(next->keys);
     stats_.stored_events = next->kept;
     stats_.teams = state_.team_count();
+    // The removal retired the last snapshot (a new log epoch).
+    snapshot_forced_ = true;
   }
   (retention ? stats_.removed_by_retention : stats_.removed_by_request) +=
       report.removed;
@@ -193,6 +196,8 @@ void Ledger::StopMaintenance() {
 void Ledger::MaintenanceLoop() {
   const bool retention = options_.retain_events_for > absl::ZeroDuration();
   absl::Time next_sweep = absl::Now() + options_.retention_sweep_interval;
+  // Snapshots are due by count: looked at this often.
+  constexpr absl::Duration kSnapshotCheck = absl::Milliseconds(250);
   while (true) {
     RemovalJob job;
     bool have_job = false;
@@ -201,11 +206,12 @@ void Ledger::MaintenanceLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_) {
         return maintenance_stopping_ || !removals_.empty();
       };
-      if (retention) {
-        maintenance_mu_.AwaitWithDeadline(absl::Condition(&ready), next_sweep);
-      } else {
-        maintenance_mu_.Await(absl::Condition(&ready));
+      absl::Time deadline = absl::InfiniteFuture();
+      if (retention) deadline = next_sweep;
+      if (snapshots_on()) {
+        deadline = std::min(deadline, absl::Now() + kSnapshotCheck);
       }
+      maintenance_mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
       if (maintenance_stopping_) break;
       if (!removals_.empty()) {
         job = std::move(removals_.front());
@@ -221,6 +227,10 @@ void Ledger::MaintenanceLoop() {
       // A failure is counted (retention_failures) and tried again next time.
       DropExpired().IgnoreError();
       next_sweep = absl::Now() + options_.retention_sweep_interval;
+    }
+    if (SnapshotDue(absl::Now())) {
+      absl::StatusOr<SnapshotReport> written = WriteSnapshot();
+      if (snapshot_observer_) snapshot_observer_(written);
     }
   }
   std::deque<RemovalJob> left;

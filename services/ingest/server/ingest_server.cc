@@ -89,6 +89,31 @@ class CaughtUpHealth final : public StoreHealth {
   std::function<void(bool)> observer_ ABSL_GUARDED_BY(mu_);
 };
 
+std::string DescribeRecovery(const RecoveryReport& r) {
+  if (!r.from_snapshot) {
+    return absl::StrCat("replayed ", r.replayed_events, " events, no snapshot");
+  }
+  return absl::StrCat("snapshot of ", r.snapshot_events,
+                      " events at log position ", r.snapshot_position,
+                      " loaded in ", absl::FormatDuration(r.snapshot_load_time),
+                      ", then ", r.replayed_events, " events replayed");
+}
+
+void LogSnapshot(const absl::StatusOr<SnapshotReport>& written) {
+  if (!written.ok()) {
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("snapshot not written: ", written.status().message()));
+    return;
+  }
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("snapshot of ", written->events, " events at log position ",
+                   written->position, ": ", written->bytes,
+                   " bytes, commits "
+                   "held ",
+                   absl::FormatDuration(written->encode_time), ", written in ",
+                   absl::FormatDuration(written->write_time)));
+}
+
 }  // namespace
 
 // Declared in the order they are built; destroyed in reverse.
@@ -132,6 +157,17 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                      "more, not ",
                      absl::FormatDuration(options.retain_events_for)));
   }
+  if (options.snapshot_every_events < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--snapshot_every_events must be 0 (no snapshots) or "
+                     "more, not ",
+                     options.snapshot_every_events));
+  }
+  if (options.snapshot_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--snapshot_interval must be 0 (by count only) or more, not ",
+        absl::FormatDuration(options.snapshot_interval)));
+  }
   if (options.retention_sweep_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--retention_sweep_interval must be positive, not ",
@@ -143,8 +179,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   if (!scaffold.ok()) return scaffold.status();
   auto p = std::make_unique<Parts>();
 
+  const absl::Time open_start = absl::Now();
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore(options);
   if (!store.ok()) return store.status();
+  const absl::Duration open_time = absl::Now() - open_start;
   p->store = *std::move(store);
   const std::string store_name =
       options.postgres.empty() ? options.data_dir : "PostgreSQL";
@@ -163,14 +201,20 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       LedgerOptions{
           .max_teams = static_cast<size_t>(options.max_teams),
           .retain_events_for = options.retain_events_for,
-          .retention_sweep_interval = options.retention_sweep_interval},
+          .retention_sweep_interval = options.retention_sweep_interval,
+          // PostgreSQL keeps no snapshots yet (PgEventStore: no
+          // SaveSnapshot): the whole log is read at start.
+          .snapshot_every_events =
+              options.postgres.empty() ? options.snapshot_every_events : 0,
+          .snapshot_interval = options.snapshot_interval},
       p->follower.get());
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
     commit_seconds.Observe(absl::ToDoubleSeconds(d));
   });
+  p->ledger->set_snapshot_observer(&LogSnapshot);
   // With a follower this runs later, on its thread, when it has folded the
   // log up to the head it saw at start; until then health is NOT_SERVING.
-  p->ledger->OnCaughtUp([parts = p.get(), store_name, start] {
+  p->ledger->OnCaughtUp([parts = p.get(), store_name, start, open_time] {
     parts->recovered = parts->ledger->stats().stored_events;
     Log(LogLevel::kInfo, kComponent,
         absl::StrCat("recovered ", parts->recovered.load(), " events of ",
@@ -179,10 +223,22 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                          ? ""
                          : absl::StrCat(" (the log up to position ",
                                         parts->ledger->folded_position(), ")"),
-                     " in ", absl::FormatDuration(absl::Now() - start)));
+                     " in ", absl::FormatDuration(absl::Now() - start),
+                     " (store opened in ", absl::FormatDuration(open_time),
+                     parts->follower == nullptr
+                         ? absl::StrCat(", ", DescribeRecovery(
+                                                  parts->ledger->recovery()))
+                         : "",
+                     ")"));
     parts->health->MarkCaughtUp();
   });
   if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
+  if (const RecoveryReport r = p->ledger->recovery();
+      !r.snapshot_refused.ok()) {
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("snapshot not used: ", r.snapshot_refused.message(),
+                     "; replayed the whole log instead"));
+  }
   if (options.retain_events_for > absl::ZeroDuration()) {
     Log(LogLevel::kInfo, kComponent,
         absl::StrCat("retention ",

@@ -41,6 +41,11 @@ struct IngestServerOptions : ServerOptions {
   // start-up and every retention_sweep_interval; zero keeps them all.
   absl::Duration retain_events_for = absl::ZeroDuration();
   absl::Duration retention_sweep_interval = absl::Hours(1);
+  // Snapshots of the folded state (LedgerOptions): after this many stored
+  // events (0: no snapshots written or loaded), after snapshot_interval with
+  // any (0: by count only), after a removal and at shutdown.
+  int64_t snapshot_every_events = 1'000'000;
+  absl::Duration snapshot_interval = absl::Minutes(10);
 };
 
 class IngestServer final : public ScaffoldedServer {

@@ -1,7 +1,9 @@
 // EventStore on the shared SQLite log (common/storage/sqlite_log.h): one
 // row per committed group of events, in `data_dir`/events.db. Appends are
 // sequential and one fsync serves a whole group, which is what makes group
-// commit pay off; see docs/decisions/0001-ingest-storage.md.
+// commit pay off; see docs/decisions/0001-ingest-storage.md. The latest
+// snapshot of the folded state is `data_dir`/events.snapshot (SnapshotFile),
+// matched to the log by the log's epoch and a row's sequence number.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<SqliteEventStore>> store =
@@ -15,8 +17,10 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/storage/sqlite_log.h"
 #include "services/ingest/domain/event_store.h"
+#include "services/ingest/store/snapshot_file.h"
 
 namespace orgpulse::ingest {
 
@@ -34,9 +38,19 @@ class SqliteEventStore final : public EventStore {
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
   absl::Status ReplayGroups(
       absl::FunctionRef<void(EventBatch&& group)> fn) override;
+  absl::Status ReplayGroupsAfter(
+      int64_t position,
+      absl::FunctionRef<void(EventBatch&& group)> fn) override;
+  // The last row's sequence number and the log's epoch.
+  LogMark Mark() override { return {log_->last_seq(), log_->epoch()}; }
+  absl::Status SaveSnapshot(const LogMark& mark,
+                            absl::string_view bytes) override;
+  absl::StatusOr<StoredSnapshot> LoadSnapshot() override;
   // One SQLite transaction over every row: rows with nothing to remove are
   // kept as they are, others are rewritten without the matching events or
-  // deleted when none is left.
+  // deleted when none is left. The rewrite changes the log's epoch, which
+  // retires the snapshot; its file is removed after the commit (it holds
+  // figures and keys of removed events).
   absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override { return log_->ItemCount(); }
   bool writable() const override { return log_->writable(); }
@@ -45,10 +59,14 @@ class SqliteEventStore final : public EventStore {
   }
 
  private:
-  explicit SqliteEventStore(std::unique_ptr<SqliteLog> log)
-      : log_(std::move(log)) {}
+  SqliteEventStore(std::unique_ptr<SqliteLog> log, std::string snapshot_path)
+      : log_(std::move(log)), snapshot_(std::move(snapshot_path)) {}
 
   std::unique_ptr<SqliteLog> log_;
+  // Save may run on another thread than the appends; SnapshotFile is not
+  // shared otherwise.
+  absl::Mutex snapshot_mu_;
+  SnapshotFile snapshot_ ABSL_GUARDED_BY(snapshot_mu_);
 };
 
 }  // namespace orgpulse::ingest

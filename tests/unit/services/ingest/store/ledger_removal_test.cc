@@ -384,5 +384,62 @@ TEST_F(LedgerRemovalTest, RetentionSweepsPeriodically) {
   EXPECT_TRUE(ledger.ListTeams("").empty());
 }
 
+// Snapshots (they meet removals here): a restart loads the latest and
+// replays the log after it.
+const LedgerOptions kSnapshots{.snapshot_every_events = 1'000'000};
+
+TEST_F(LedgerRemovalTest, RestartFromASnapshotAndItsTailEqualsAFullReplay) {
+  Ledger& full = Open("full");
+  Push(full, ImportA(), static_cast<int64_t>(ImportA().size()));
+  Push(full, ImportB(), static_cast<int64_t>(ImportB().size()));
+
+  Ledger& first = Open("s", kSnapshots);
+  Push(first, ImportA(), static_cast<int64_t>(ImportA().size()));
+  absl::StatusOr<SnapshotReport> written = first.WriteSnapshot();
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->events, static_cast<int64_t>(ImportA().size()));
+  // B goes in without snapshots, so the one of A is the latest.
+  Ledger& second = Open("s");
+  Push(second, ImportB(), static_cast<int64_t>(ImportB().size()));
+
+  Ledger& restarted = Open("s", kSnapshots);
+  const RecoveryReport r = restarted.recovery();
+  EXPECT_TRUE(r.from_snapshot);
+  EXPECT_TRUE(r.snapshot_refused.ok()) << r.snapshot_refused;
+  EXPECT_EQ(r.snapshot_events, static_cast<int64_t>(ImportA().size()));
+  EXPECT_EQ(r.replayed_events, static_cast<int64_t>(ImportB().size()));
+  EXPECT_EQ(AllFigures(restarted), AllFigures(full));
+  EXPECT_EQ(restarted.stats().stored_events, full.stats().stored_events);
+  // The keys came back with the snapshot.
+  Push(restarted, ImportA(), 0);
+}
+
+TEST_F(LedgerRemovalTest, ARemovalRetiresTheSnapshotAndTheNextHasWhatIsLeft) {
+  Ledger& only_a = Open("only-a");
+  Push(only_a, ImportA(), static_cast<int64_t>(ImportA().size()));
+
+  Ledger& ledger = Open("s", kSnapshots);
+  Push(ledger, ImportA(), static_cast<int64_t>(ImportA().size()));
+  Push(ledger, ImportB(), static_cast<int64_t>(ImportB().size()));
+  ASSERT_TRUE(ledger.WriteSnapshot().ok());
+  ASSERT_TRUE(ledger.RemoveNow({.filter = {.source = "wrong-file"}}).ok());
+
+  // Stop writes the snapshot the removal made due (if the maintenance
+  // thread has not yet).
+  Ledger& restarted = Open("s", kSnapshots);
+  const RecoveryReport r = restarted.recovery();
+  EXPECT_TRUE(r.from_snapshot);
+  EXPECT_EQ(r.snapshot_events, static_cast<int64_t>(ImportA().size()));
+  EXPECT_EQ(r.replayed_events, 0);
+  EXPECT_EQ(AllFigures(restarted), AllFigures(only_a));
+  Push(restarted, ImportB(), static_cast<int64_t>(ImportB().size()));
+}
+
+TEST_F(LedgerRemovalTest, WriteSnapshotIsRefusedWhenSnapshotsAreOff) {
+  Ledger& ledger = Open("off");
+  EXPECT_THAT(ledger.WriteSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest

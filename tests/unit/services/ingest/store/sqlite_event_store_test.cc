@@ -354,3 +354,181 @@ TEST_F(SqliteEventStoreTest, RemoveOverAnUndecodableRowIsDataLossAndKeepsAll) {
 
 }  // namespace
 }  // namespace orgpulse::ingest
+
+namespace orgpulse::ingest {
+namespace {
+
+using ::orgpulse::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST_F(SqliteEventStoreTest, ReplayGroupsAfterReplaysOnlyTheLaterGroups) {
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  const std::vector<Event> a = Group("a", 3), b = Group("b", 2),
+                           c = Group("c", 4);
+  ASSERT_TRUE(store->Append(Pointers(a)).ok());
+  absl::StatusOr<AppendResult> after_b = store->Append(Pointers(b));
+  ASSERT_TRUE(after_b.ok());
+  ASSERT_TRUE(store->Append(Pointers(c)).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store
+                  ->ReplayGroupsAfter(after_b->head,
+                                      [&](EventBatch&& group) {
+                                        for (const Event& e : group) {
+                                          seen.push_back(DebugString(e));
+                                        }
+                                      })
+                  .ok());
+  std::vector<std::string> expected;
+  for (const Event& e : c) expected.push_back(DebugString(e));
+  EXPECT_EQ(seen, expected);
+  seen.clear();
+  ASSERT_TRUE(
+      store->ReplayGroupsAfter(0, [&](EventBatch&& g) { seen.push_back(""); })
+          .ok());
+  EXPECT_EQ(seen.size(), 3u);
+}
+
+TEST_F(SqliteEventStoreTest, SnapshotIsKeptWithItsPositionAcrossReopens) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+    ASSERT_TRUE(store->Append(Pointers(Group("a", 3))).ok());
+    const LogMark mark = store->Mark();
+    EXPECT_EQ(mark.position, 1);
+    EXPECT_NE(mark.epoch, 0u);
+    ASSERT_TRUE(store->SaveSnapshot(mark, "state after a").ok());
+    ASSERT_TRUE(store->Append(Pointers(Group("b", 3))).ok());
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<StoredSnapshot> loaded = store->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->position, 1);
+  EXPECT_EQ(loaded->bytes, "state after a");
+  // A newer one replaces it.
+  ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "state after b").ok());
+  loaded = store->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->position, 2);
+  EXPECT_EQ(loaded->bytes, "state after b");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/events.snapshot.tmp"));
+}
+
+// A removal that drops the last rows lets their sequence numbers be handed
+// out again; a snapshot from before it (left by a crash before its file was
+// removed) must not be taken for the new rows.
+TEST_F(SqliteEventStoreTest, SnapshotFromBeforeARemovalIsNeverLoaded) {
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(Pointers(Group("a", 3))).ok());
+  std::vector<Event> wrong = Group("w", 3);
+  for (Event& e : wrong) e.source = "wrong-file";
+  ASSERT_TRUE(store->Append(Pointers(wrong)).ok());
+  ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "with the wrong file").ok());
+  const std::string snapshot = dir_ + "/events.snapshot";
+  std::filesystem::copy_file(snapshot, root_ + "/kept");
+
+  absl::StatusOr<int64_t> removed = store->Remove({.source = "wrong-file"});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 3);
+  EXPECT_FALSE(std::filesystem::exists(snapshot));
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+  // Row 2 again, with other events.
+  ASSERT_TRUE(store->Append(Pointers(Group("b", 3))).ok());
+  EXPECT_EQ(store->Mark().position, 2);
+
+  std::filesystem::copy_file(root_ + "/kept", snapshot);
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("from before a removal")));
+  store.reset();
+  store = OpenOrDie();  // the epoch is durable
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("from before a removal")));
+}
+
+TEST_F(SqliteEventStoreTest, SnapshotOfAnotherLogIsNeverLoaded) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(Group("a", 3))).ok());
+    ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "of the old log").ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path() + suffix);
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(Pointers(Group("b", 3))).ok());
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another event log")));
+}
+
+TEST_F(SqliteEventStoreTest, OpenRemovesTheTempFileOfAnInterruptedSave) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "whole").ok());
+  }
+  std::ofstream(dir_ + "/events.snapshot.tmp") << "half of a snap";
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/events.snapshot.tmp"));
+  absl::StatusOr<StoredSnapshot> loaded = store->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->bytes, "whole");
+}
+
+// An older copy of the log (a restored backup) under a newer snapshot: the
+// snapshot is refused and removed, or the rows appended next would reuse the
+// numbers it covers.
+TEST_F(SqliteEventStoreTest, SnapshotBeyondTheLogsEndIsRefusedAndRemoved) {
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(Group("a", 3))).ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::filesystem::exists(db_path() + suffix)) {
+      std::filesystem::copy_file(db_path() + suffix,
+                                 root_ + "/backup" + suffix);
+    }
+  }
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(Group("b", 3))).ok());
+    ASSERT_TRUE(store->SaveSnapshot(store->Mark(), "a and b").ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path() + suffix);
+    if (std::filesystem::exists(root_ + "/backup" + suffix)) {
+      std::filesystem::copy_file(root_ + "/backup" + suffix,
+                                 db_path() + suffix);
+    }
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("the log ends at row 1")));
+  ASSERT_TRUE(store->Append(Pointers(Group("c", 3))).ok());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SqliteEventStoreTest, ATornSnapshotFileIsRefusedAsNotASnapshot) {
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::ofstream(dir_ + "/events.snapshot") << "opsn";
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("is not a snapshot file")));
+}
+
+}  // namespace
+}  // namespace orgpulse::ingest
