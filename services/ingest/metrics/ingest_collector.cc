@@ -2,17 +2,12 @@
 
 #include <string>
 
-#include "common/metrics/family_builder.h"
-
 namespace orgpulse::ingest {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-
-void AddTeam(FamilyBuilder& out, const std::string& team,
-             const TeamExecution& f, const TeamSummary& summary) {
-  const std::vector<ClientMetric::Label> t = {{"team", team}};
+void AddTeam(MetricSink& out, const std::string& team, const TeamExecution& f,
+             const TeamSummary& summary) {
+  const MetricLabel t[] = {{"team", team}};
   out.Gauge("orgpulse_team_events", "Stored events of the team.", t,
             static_cast<double>(summary.events));
   out.Gauge("orgpulse_team_last_event_timestamp_seconds",
@@ -50,8 +45,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
       {{0.5, k.cycle_time_p50_seconds}, {0.9, k.cycle_time_p90_seconds}});
 
   for (const ProjectBudget& p : f.projects) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"project", p.project}};
+    const MetricLabel l[] = {{"team", team}, {"project", p.project}};
     const EarnedValue& ev = p.figures;
     out.Gauge("orgpulse_project_actual_cost",
               "Actual cost (AC) of the project so far, in its currency.", l,
@@ -103,8 +97,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
             m.max_slip_days * 86400);
 
   for (const ProcedureCompliance& p : f.procedures) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"procedure", p.procedure}};
+    const MetricLabel l[] = {{"team", team}, {"procedure", p.procedure}};
     out.Gauge("orgpulse_procedure_checks", "Procedure checks recorded.", l,
               static_cast<double>(p.checks));
     out.Gauge("orgpulse_procedure_compliance_ratio",
@@ -112,8 +105,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
   }
 
   for (const KpiFigures& kpi : f.kpis) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"kpi", kpi.kpi}};
+    const MetricLabel l[] = {{"team", team}, {"kpi", kpi.kpi}};
     out.Gauge("orgpulse_kpi_actual", "The KPI's figure this month so far.", l,
               kpi.actual);
     out.Gauge("orgpulse_kpi_forecast", "The KPI's projected month-end figure.",
@@ -132,8 +124,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
 
 }  // namespace
 
-std::vector<MetricFamily> IngestCollector::Collect() const {
-  FamilyBuilder out;
+void IngestCollector::CollectInto(MetricSink& out) const {
   const LedgerStats stats = ledger_.stats();
   out.Counter("orgpulse_ingest_events_total",
               "Events pushed and stored or recognised, by result.",
@@ -172,7 +163,6 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
       [&](const TeamSummary& summary, const TeamExecution& figures) {
         AddTeam(out, summary.team, figures, summary);
       });
-  return out.Take();
 }
 
 }  // namespace orgpulse::ingest

@@ -14,9 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock/clock.h"
+#include "common/metrics/text_exposition.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/metric_family.h"
+#include "prometheus/text_serializer.h"
 #include "services/ingest/domain/ledger.h"
 #include "tests/support/metric_families.h"
 #include "tests/unit/services/ingest/event_testing.h"
@@ -35,6 +37,7 @@ using ::orgpulse::testing::Gauge;
 using ::orgpulse::testing::SamplesWithLabel;
 using ::orgpulse::testing::ShapesOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
@@ -366,6 +369,27 @@ TEST_F(IngestCollectorTest, FiguresFollowTheClockAtScrapeTime) {
   // PAY-1 falls due on the 20th: overdue from then on, with nothing pushed.
   clock_.Set(Utc(2026, 3, 21));
   EXPECT_EQ(Gauge(Collect(), "orgpulse_tasks_overdue", pay), 2);
+}
+
+// /metrics writes the collector's text directly (TextExposition); it must be
+// what prometheus-cpp makes of Collect(), label values to escape included.
+TEST_F(IngestCollectorTest, TheTextServedIsPrometheusCppsTextOfTheFamilies) {
+  EventBatch events = KnownEvents();
+  const std::string awkward = "say \"hi\" \\ back";
+  events.push_back(
+      MakeEvent("q1", "eng/search", Utc(2026, 3, 9), CostActual{awkward, 10}));
+  events.push_back(MakeEvent("q2", "eng/search", Utc(2026, 3, 9),
+                             ProcedureCheck{awkward, true}));
+  ASSERT_TRUE(ledger_.Push(events).ok());
+
+  TextExposition direct;
+  collector_.CollectInto(direct);
+  std::string text;
+  direct.AppendTo(text);
+  EXPECT_EQ(text, prometheus::TextSerializer().Serialize(Collect()));
+  EXPECT_THAT(text,
+              HasSubstr("orgpulse_project_actual_cost{team=\"eng/search\","
+                        "project=\"say \\\"hi\\\" \\\\ back\"} 10\n"));
 }
 
 }  // namespace
