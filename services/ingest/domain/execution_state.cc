@@ -386,6 +386,10 @@ void ExecutionState::Apply(const Event& event, absl::uint128 fingerprint) {
   const Micros at = ToMicros(event.occurred_at);
   ++team.events;
   team.last_event_at = std::max(team.last_event_at, at);
+  auto [source, added] = sources_.try_emplace(event.source);
+  ++source->second.events;
+  source->second.last_event_at_us =
+      added ? at : std::max(source->second.last_event_at_us, at);
   std::visit(Applier{team, at, absl::Uint128Low64(fingerprint)}, event.payload);
 }
 
@@ -432,5 +436,24 @@ bool ExecutionState::HasTeam(absl::string_view team) const {
 }
 
 size_t ExecutionState::team_count() const { return teams_.size(); }
+
+std::vector<SourceSummary> ExecutionState::Sources() const {
+  std::vector<SourceSummary> out;
+  out.reserve(sources_.size());
+  for (const auto& [name, s] : sources_) {
+    out.push_back({name, s.events, FromMicros(s.last_event_at_us)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SourceSummary& a, const SourceSummary& b) {
+              return a.source < b.source;
+            });
+  return out;
+}
+
+bool ExecutionState::HasSource(absl::string_view source) const {
+  return sources_.contains(source);
+}
+
+size_t ExecutionState::source_count() const { return sources_.size(); }
 
 }  // namespace orgpulse::ingest

@@ -1,6 +1,7 @@
 #include "services/ingest/metrics/ingest_collector.h"
 
 #include <string>
+#include <vector>
 
 namespace orgpulse::ingest {
 namespace {
@@ -135,6 +136,7 @@ void IngestCollector::CollectInto(MetricSink& out) const {
   for (const auto& [reason, n] :
        {std::pair<const char*, int64_t>{"invalid", stats.rejected_invalid},
         {"team_limit", stats.rejected_team_limit},
+        {"source_limit", stats.rejected_source_limit},
         {"storage", stats.rejected_storage}}) {
     out.Counter("orgpulse_ingest_events_rejected_total",
                 "Events in refused batches, by reason.", {{"reason", reason}},
@@ -158,6 +160,20 @@ void IngestCollector::CollectInto(MetricSink& out) const {
   out.Counter("orgpulse_ingest_retention_failures_total",
               "Retention sweeps that failed (tried again at the next one).", {},
               static_cast<double>(stats.retention_failures));
+
+  const std::vector<SourceSummary> sources = ledger_.ListSources();
+  out.Gauge("orgpulse_sources", "Sources of the stored events.", {},
+            static_cast<double>(sources.size()));
+  for (const SourceSummary& s : sources) {
+    const MetricLabel l[] = {{"source", s.source}};
+    out.Gauge("orgpulse_source_events", "Stored events of the source.", l,
+              static_cast<double>(s.events));
+    // By occurred_at, not arrival: the store keeps no arrival time, and a
+    // source that pushes as things happen stops advancing it when it stops.
+    out.Gauge("orgpulse_source_last_event_timestamp_seconds",
+              "occurred_at of the source's latest stored event, Unix seconds.",
+              l, absl::ToDoubleSeconds(s.last_event_at - absl::UnixEpoch()));
+  }
 
   ledger_.ForEachTeamOwnFigures(
       [&](const TeamSummary& summary, const TeamExecution& figures) {
