@@ -7,7 +7,8 @@
 #  1. stores --events (1M) events of 1,000 teams by PushStream;
 #  2. VmRSS before the first /metrics scrape, after it and after 8;
 #  3. --idle-scrapes idle scrapes, plain and with gzip (curl --compressed):
-#     the time of each (curl's time_total), the body's size and series;
+#     the time of each (curl's time_total), the server's CPU time per
+#     scrape (robust on a busy machine), the body's size and series;
 #     `promtool check metrics` on the body;
 #  4. Push paced at --rate events/s (batch 100, 16 clients) for --seconds,
 #     without scrapes and then with a scrape every 0.5 s: the pushes' p99 and
@@ -57,6 +58,8 @@ trap cleanup EXIT
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 maxof() { sort -g | tail -1; }
 field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
+# cpu_ms PID: the process's user + system CPU time so far, in ms.
+cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }
 rss_mib() { awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 url() { echo "http://127.0.0.1:$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$PORT_FILE")/metrics"; }
 scrape_ms() {  # [curl options]: one scrape's time in ms
@@ -90,17 +93,20 @@ run_round() {
   rss8=$(rss_mib "$pid")
   echo "$tag rss_mib before_first_scrape=$rss0 after_1=$rss1 after_8=$rss8"
 
-  local plain=() gz=()
+  local plain=() gz=() c0 c1 c2
+  c0=$(cpu_ms "$pid")
   for _ in $(seq 1 "$IDLE_SCRAPES"); do plain+=("$(scrape_ms)"); done
+  c1=$(cpu_ms "$pid")
   for _ in $(seq 1 "$IDLE_SCRAPES"); do gz+=("$(scrape_ms --compressed -H 'Accept-Encoding: gzip')"); done
+  c2=$(cpu_ms "$pid")
   curl -sf --noproxy '*' "$(url)" >"$WORK/body"
   local gz_bytes
   gz_bytes=$(curl -sf --noproxy '*' -H 'Accept-Encoding: gzip' "$(url)" | wc -c)
   local check
   check=$(promtool check metrics <"$WORK/body" 2>&1 | head -3 | tr '\n' ' ') || true
   [[ -z $check ]] && check=ok
-  echo "$tag idle_scrape_ms plain median=$(printf '%s\n' "${plain[@]}" | median) max=$(printf '%s\n' "${plain[@]}" | maxof) [${plain[*]}]"
-  echo "$tag idle_scrape_ms gzip median=$(printf '%s\n' "${gz[@]}" | median) max=$(printf '%s\n' "${gz[@]}" | maxof) [${gz[*]}]"
+  echo "$tag idle_scrape_ms plain median=$(printf '%s\n' "${plain[@]}" | median) max=$(printf '%s\n' "${plain[@]}" | maxof) server_cpu_ms_per_scrape=$(( (c1 - c0) / IDLE_SCRAPES )) [${plain[*]}]"
+  echo "$tag idle_scrape_ms gzip median=$(printf '%s\n' "${gz[@]}" | median) max=$(printf '%s\n' "${gz[@]}" | maxof) server_cpu_ms_per_scrape=$(( (c2 - c1) / IDLE_SCRAPES )) [${gz[*]}]"
   echo "$tag body bytes=$(wc -c <"$WORK/body") gzip_bytes=$gz_bytes series=$(grep -vc '^#' "$WORK/body") promtool=$check"
 
   local n=$((RATE * SECONDS_PACED)) phase

@@ -99,14 +99,21 @@ std::string& TextExposition::Samples(absl::string_view name,
   // copied when the next one starts, nor when the text is taken.
   constexpr size_t kBlock = 64 << 10;
   constexpr size_t kLine = 1 << 10;  // most sample lines are far shorter
-  auto it = families_.find(name);
-  if (it == families_.end()) {
-    it = families_.try_emplace(std::string(name)).first;
-    it->second.help = std::string(help);
-    it->second.type = type;
-    it->second.blocks.emplace_back();
+  // Names are mostly literals, seen again and again at the same address:
+  // found by it, then checked, before being looked up by their text.
+  Family*& family = by_address_[name.data()];
+  if (family == nullptr || family->name != name) {
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+      it = families_.try_emplace(std::string(name)).first;
+      it->second.name = it->first;
+      it->second.help = std::string(help);
+      it->second.type = type;
+      it->second.blocks.emplace_back();
+    }
+    family = &it->second;
   }
-  std::vector<std::string>& blocks = it->second.blocks;
+  std::vector<std::string>& blocks = family->blocks;
   if (blocks.back().capacity() >= kBlock &&
       blocks.back().capacity() - blocks.back().size() < kLine) {
     blocks.emplace_back().reserve(kBlock);
@@ -166,6 +173,7 @@ void TextExposition::TakeChunks(std::vector<std::string>& out) {
     for (std::string& block : f.blocks) out.push_back(std::move(block));
   }
   families_.clear();
+  by_address_.clear();
 }
 
 void TextExposition::AppendTo(std::string& out) {

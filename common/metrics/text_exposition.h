@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/metrics/metric_collector.h"
@@ -49,6 +50,7 @@ class TextExposition final : public MetricSink {
 
  private:
   struct Family {
+    absl::string_view name;  // the key in families_
     std::string help;
     const char* type = "";
     std::vector<std::string> blocks;  // the family's sample lines
@@ -58,7 +60,9 @@ class TextExposition final : public MetricSink {
   std::string& Samples(absl::string_view name, absl::string_view help,
                        const char* type);
 
-  absl::flat_hash_map<std::string, Family> families_;
+  // Node-based: by_address_ points into it.
+  absl::node_hash_map<std::string, Family> families_;
+  absl::flat_hash_map<const char*, Family*> by_address_;
 };
 
 // The body of /metrics: `families` (a prometheus-cpp registry's, say) as

@@ -120,6 +120,30 @@ TEST(TextExpositionTest, AFamilyLongerThanABlockComesOutWholeAndInOrder) {
   EXPECT_EQ(joined, prometheus::TextSerializer().Serialize(families.Take()));
 }
 
+// Families are found by the address of their name first: a name whose
+// buffer is reused for another name must not land in the first's family.
+TEST(TextExpositionTest, ANameBufferReusedForAnotherNameIsToldApart) {
+  FamilyBuilder families;
+  TextExposition text;
+  std::string name = "orgpulse_first";
+  const char* const address = name.data();
+  for (MetricSink* out :
+       {static_cast<MetricSink*>(&families), static_cast<MetricSink*>(&text)}) {
+    name = "orgpulse_first";
+    out->Gauge(name, "First.", {{"n", "1"}}, 1);
+    name = "orgpulse_other";  // same length: same buffer
+    ASSERT_EQ(name.data(), address);
+    out->Gauge(name, "Other.", {{"n", "2"}}, 2);
+    name = "orgpulse_first";
+    out->Gauge(name, "First.", {{"n", "3"}}, 3);
+  }
+  std::string direct;
+  text.AppendTo(direct);
+  EXPECT_EQ(direct, prometheus::TextSerializer().Serialize(families.Take()));
+  EXPECT_THAT(direct, HasSubstr("orgpulse_first{n=\"1\"} 1\n"
+                                "orgpulse_first{n=\"3\"} 3\n"));
+}
+
 TEST(TextExpositionTest, TakingEmptiesTheSink) {
   TextExposition text;
   text.Gauge("orgpulse_x", "X.", {}, 1);
