@@ -1,6 +1,5 @@
 #include "common/server/service_host.h"
 
-#include <exception>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
