@@ -1,7 +1,6 @@
-// Builds metric families at scrape time for a prometheus::Collectable:
-// samples are added by family name, and families come out in name order.
-// HELP texts must be constant plain text (prometheus-cpp 1.0 writes them
-// unescaped).
+// A MetricSink that builds prometheus-cpp metric families: samples are added
+// by family name, and families come out in name order. What
+// MetricCollector::Collect() returns (metric_collector.h).
 //
 // Example:
 //   FamilyBuilder out;
@@ -16,34 +15,31 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics/metric_sink.h"
 #include "prometheus/metric_family.h"
 
 namespace orgpulse {
 
-class FamilyBuilder {
+class FamilyBuilder final : public MetricSink {
  public:
-  using Labels = std::vector<prometheus::ClientMetric::Label>;
-
-  void Gauge(const char* name, const char* help, Labels labels, double value) {
-    prometheus::ClientMetric m;
-    m.label = std::move(labels);
+  void Gauge(absl::string_view name, absl::string_view help, Labels labels,
+             double value) override {
+    prometheus::ClientMetric m = Metric(labels);
     m.gauge.value = value;
     Get(name, help, prometheus::MetricType::Gauge)
         .metric.push_back(std::move(m));
   }
-  void Counter(const char* name, const char* help, Labels labels,
-               double value) {
-    prometheus::ClientMetric m;
-    m.label = std::move(labels);
+  void Counter(absl::string_view name, absl::string_view help, Labels labels,
+               double value) override {
+    prometheus::ClientMetric m = Metric(labels);
     m.counter.value = value;
     Get(name, help, prometheus::MetricType::Counter)
         .metric.push_back(std::move(m));
   }
-  void Summary(const char* name, const char* help, Labels labels,
+  void Summary(absl::string_view name, absl::string_view help, Labels labels,
                uint64_t count, double sum,
-               const std::vector<std::pair<double, double>>& quantiles) {
-    prometheus::ClientMetric m;
-    m.label = std::move(labels);
+               absl::Span<const std::pair<double, double>> quantiles) override {
+    prometheus::ClientMetric m = Metric(labels);
     m.summary.sample_count = count;
     m.summary.sample_sum = sum;
     for (const auto& [q, v] : quantiles) m.summary.quantile.push_back({q, v});
@@ -58,12 +54,19 @@ class FamilyBuilder {
   }
 
  private:
-  prometheus::MetricFamily& Get(const char* name, const char* help,
+  static prometheus::ClientMetric Metric(Labels labels) {
+    prometheus::ClientMetric m;
+    for (const MetricLabel& l : labels) {
+      m.label.push_back({std::string(l.name), std::string(l.value)});
+    }
+    return m;
+  }
+  prometheus::MetricFamily& Get(absl::string_view name, absl::string_view help,
                                 prometheus::MetricType type) {
-    prometheus::MetricFamily& f = families_[name];
+    prometheus::MetricFamily& f = families_[std::string(name)];
     if (f.name.empty()) {
-      f.name = name;
-      f.help = help;
+      f.name = std::string(name);
+      f.help = std::string(help);
       f.type = type;
     }
     return f;

@@ -11,19 +11,6 @@
 namespace orgpulse {
 namespace {
 
-prometheus::MetricFamily Single(const char* name, const char* help,
-                                prometheus::MetricType type, double value) {
-  prometheus::MetricFamily family{name, help, type, {}};
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(metric);
-  return family;
-}
-
 double BootTimeSeconds() {
   std::ifstream stat("/proc/stat");
   std::string key;
@@ -49,19 +36,18 @@ int OpenFds() {
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
-  std::vector<prometheus::MetricFamily> out;
+void ProcessCollector::CollectInto(MetricSink& out) const {
   std::ifstream file("/proc/self/stat");
   std::string content((std::istreambuf_iterator<char>(file)),
                       std::istreambuf_iterator<char>());
   // The command name may hold spaces: fields start after the last ')'.
   const size_t paren = content.rfind(')');
-  if (paren == std::string::npos) return out;
+  if (paren == std::string::npos) return;
   std::istringstream fields(content.substr(paren + 2));
   std::vector<std::string> f;
   for (std::string s; fields >> s;) f.push_back(s);
   // f[0] is field 3 (state); field N is f[N - 3].
-  if (f.size() < 22) return out;
+  if (f.size() < 22) return;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   const double cpu = (std::stod(f[14 - 3]) + std::stod(f[15 - 3])) / ticks;
@@ -71,25 +57,19 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
 
-  using prometheus::MetricType;
-  out.push_back(Single("process_cpu_seconds_total",
-                       "Total user and system CPU time spent in seconds.",
-                       MetricType::Counter, cpu));
-  out.push_back(Single("process_resident_memory_bytes",
-                       "Resident memory size in bytes.", MetricType::Gauge,
-                       rss));
-  out.push_back(Single("process_virtual_memory_bytes",
-                       "Virtual memory size in bytes.", MetricType::Gauge,
-                       vsize));
-  out.push_back(Single("process_start_time_seconds",
-                       "Start time of the process since unix epoch in seconds.",
-                       MetricType::Gauge, start));
-  out.push_back(Single("process_open_fds", "Number of open file descriptors.",
-                       MetricType::Gauge, OpenFds()));
-  out.push_back(Single("process_max_fds",
-                       "Maximum number of open file descriptors.",
-                       MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
-  return out;
+  out.Counter("process_cpu_seconds_total",
+              "Total user and system CPU time spent in seconds.", {}, cpu);
+  out.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+            {}, rss);
+  out.Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", {},
+            vsize);
+  out.Gauge("process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.", {},
+            start);
+  out.Gauge("process_open_fds", "Number of open file descriptors.", {},
+            OpenFds());
+  out.Gauge("process_max_fds", "Maximum number of open file descriptors.", {},
+            static_cast<double>(limit.rlim_cur));
 }
 
 }  // namespace orgpulse

@@ -2,20 +2,17 @@
 // time), read from /proc at scrape time. prometheus-cpp 1.0 does not ship them.
 //
 // Example:
-//   exposer.RegisterCollectable(std::make_shared<ProcessCollector>());
+//   ProcessCollector().CollectInto(sink);
 #ifndef ORGPULSE_COMMON_METRICS_PROCESS_COLLECTOR_H_
 #define ORGPULSE_COMMON_METRICS_PROCESS_COLLECTOR_H_
 
-#include <vector>
-
-#include "prometheus/collectable.h"
-#include "prometheus/metric_family.h"
+#include "common/metrics/metric_collector.h"
 
 namespace orgpulse {
 
-class ProcessCollector final : public prometheus::Collectable {
+class ProcessCollector final : public MetricCollector {
  public:
-  std::vector<prometheus::MetricFamily> Collect() const override;
+  void CollectInto(MetricSink& out) const override;
 };
 
 }  // namespace orgpulse

@@ -9,26 +9,22 @@
 
 #include <functional>
 #include <utility>
-#include <vector>
 
-#include "common/metrics/family_builder.h"
-#include "prometheus/collectable.h"
+#include "common/metrics/metric_collector.h"
 
 namespace orgpulse {
 
-class StoreCollector final : public prometheus::Collectable {
+class StoreCollector final : public MetricCollector {
  public:
   // `writable` must stay callable while the collector is registered.
   explicit StoreCollector(std::function<bool()> writable)
       : writable_(std::move(writable)) {}
 
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    FamilyBuilder out;
+  void CollectInto(MetricSink& out) const override {
     out.Gauge("orgpulse_store_writable",
               "1 while the store takes writes, 0 while it refuses them for "
               "lack of space.",
               {}, writable_() ? 1 : 0);
-    return out.Take();
   }
 
  private:

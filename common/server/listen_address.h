@@ -27,7 +27,7 @@ std::optional<HostPort> SplitHostPort(absl::string_view address);
 std::string WhyCannotBind(absl::string_view address, bool reuse_port);
 
 // Opens and closes a connection to `address` with `port` (a wildcard host
-// becomes loopback). civetweb, under prometheus::Exposer, looks for a stop
+// becomes loopback). civetweb (metrics_endpoint.h) looks for a stop
 // only between 2 s waits on its listening socket, or when a connection
 // arrives.
 void Knock(absl::string_view address, int port);

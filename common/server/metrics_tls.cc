@@ -11,7 +11,6 @@
 #include "CivetServer.h"
 #include "absl/strings/str_cat.h"
 #include "common/server/transport_security.h"
-#include "prometheus/exposer.h"
 
 // The stand-in libraries (metrics_tls.h), embedded at build time
 // (cmake/embed_file.cmake).
@@ -70,7 +69,7 @@ absl::Status PrepareCivetwebOpenSsl() {
   return *status;
 }
 
-// civetweb calls init_ssl synchronously inside the exposer's constructor,
+// civetweb calls init_ssl synchronously inside CivetServer's constructor,
 // with its own user data (the CivetServer), so the files travel in this
 // thread's variable for the length of that constructor.
 thread_local const MetricsTls* tls_being_started = nullptr;
@@ -84,7 +83,7 @@ int UseCertificateAndKey(void* ssl_ctx, void* /*civetweb's user data*/) {
                                   SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1 ||
       SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    return -1;  // civetweb fails to start; the exposer throws
+    return -1;  // civetweb fails to start; CivetServer throws
   }
   return 1;  // certificate set: civetweb loads no file itself
 }
@@ -102,7 +101,7 @@ absl::Status CheckMetricsTls(const MetricsTls& tls) {
                                 "--metrics_tls_key_file", tls.key_file);
 }
 
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartTlsExposer(
+absl::StatusOr<std::unique_ptr<CivetServer>> StartTlsCivetServer(
     const std::string& address, const MetricsTls& tls) {
   if (absl::Status s = PrepareCivetwebOpenSsl(); !s.ok()) return s;
   CivetCallbacks callbacks;
@@ -111,16 +110,16 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartTlsExposer(
   std::vector<std::string> options = {"listening_ports", address + "s",
                                       "num_threads", "2"};
   tls_being_started = &tls;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<CivetServer> server;
   std::string error;
   try {
-    exposer = std::make_unique<prometheus::Exposer>(options, &callbacks);
+    server = std::make_unique<CivetServer>(options, &callbacks);
   } catch (const std::exception& e) {
     error = e.what();
   }
   tls_being_started = nullptr;
-  if (exposer == nullptr) return absl::UnavailableError(error);
-  return exposer;
+  if (server == nullptr) return absl::UnavailableError(error);
+  return server;
 }
 
 }  // namespace orgpulse

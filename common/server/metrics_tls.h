@@ -1,4 +1,4 @@
-// TLS for /metrics, served by prometheus-cpp's Exposer (civetweb).
+// TLS for /metrics, served by civetweb (metrics_endpoint.h).
 //
 // Debian 12's civetweb 1.15 is built to load OpenSSL at run time
 // (dlopen("libssl.so"), dlopen("libcrypto.so")) with the OpenSSL 1.1
@@ -7,7 +7,7 @@
 // no longer a symbol (a macro for SSL_get1_peer_certificate), so civetweb's
 // pointer to it is null and every TLS connection crashes the process
 // (SIGSEGV at address 0) right after the handshake. Before the first TLS
-// exposer, this library therefore loads two small stand-ins built with the
+// server, this library therefore loads two small stand-ins built with the
 // service and carried inside its binary: one whose soname is "libssl.so"
 // (OpenSSL 3's libssl plus that one function) and one whose soname is
 // "libcrypto.so". The dynamic loader answers civetweb's dlopen by soname
@@ -17,8 +17,8 @@
 // Example:
 //   MetricsTls tls{.cert_file = "metrics.pem", .key_file = "metrics.key"};
 //   if (absl::Status s = CheckMetricsTls(tls); !s.ok()) { ... }
-//   absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
-//       StartTlsExposer("0.0.0.0:9464", tls);
+//   absl::StatusOr<std::unique_ptr<CivetServer>> server =
+//       StartTlsCivetServer("0.0.0.0:9464", tls);
 #ifndef ORGPULSE_COMMON_SERVER_METRICS_TLS_H_
 #define ORGPULSE_COMMON_SERVER_METRICS_TLS_H_
 
@@ -28,9 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace prometheus {
-class Exposer;
-}  // namespace prometheus
+class CivetServer;
 
 namespace orgpulse {
 
@@ -48,12 +46,12 @@ struct MetricsTls {
 // certificate's; NOT_FOUND for a file that cannot be read.
 absl::Status CheckMetricsTls(const MetricsTls& tls);
 
-// An exposer serving HTTPS only (TLS 1.2 or later) on `address`
-// (host:port, port 0 for a free one); a plain HTTP request on that port is
-// dropped. The files are read once, here. UNAVAILABLE when the port cannot
-// be bound; FAILED_PRECONDITION when civetweb cannot be given OpenSSL.
-// REQUIRES: CheckMetricsTls(tls) is OK.
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartTlsExposer(
+// A civetweb server (2 threads, no handler yet) serving HTTPS only (TLS 1.2 or
+// later) on `address` (host:port, port 0 for a free one); a plain HTTP request
+// on that port is dropped. The files are read once, here. UNAVAILABLE when the
+// port cannot be bound; FAILED_PRECONDITION when civetweb cannot be given
+// OpenSSL. REQUIRES: CheckMetricsTls(tls) is OK.
+absl::StatusOr<std::unique_ptr<CivetServer>> StartTlsCivetServer(
     const std::string& address, const MetricsTls& tls);
 
 }  // namespace orgpulse

@@ -44,7 +44,7 @@ ServerScaffold::~ServerScaffold() = default;
 
 absl::Status ServerScaffold::Serve(
     const std::vector<grpc::Service*>& services,
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+    std::vector<std::shared_ptr<MetricCollector>> collectables,
     StoreHealth& store, absl::string_view details) {
   collectables.push_back(
       std::make_shared<StoreCollector>([&store] { return store.writable(); }));

@@ -29,12 +29,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/auth/call_authorizer.h"
+#include "common/metrics/metric_collector.h"
 #include "common/server/running_server.h"
 #include "common/server/server_options.h"
 #include "common/storage/store_health.h"
 #include "grpcpp/impl/service_type.h"
 #include "grpcpp/security/server_credentials.h"
-#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
 namespace orgpulse {
@@ -65,7 +65,7 @@ class ServerScaffold {
   // REQUIRES: called once.
   [[nodiscard]] absl::Status Serve(
       const std::vector<grpc::Service*>& services,
-      std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+      std::vector<std::shared_ptr<MetricCollector>> collectables,
       StoreHealth& store, absl::string_view details);
 
   int grpc_port() const;

@@ -1,24 +1,22 @@
 #include "common/server/service_host.h"
 
-#include <exception>
 #include <optional>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "common/metrics/grpc_server_metrics.h"
 #include "common/metrics/process_collector.h"
+#include "common/metrics/text_exposition.h"
 #include "common/server/listen_address.h"
 #include "common/server/message_codec.h"
+#include "common/server/metrics_endpoint.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
-#include "prometheus/exposer.h"
 
 namespace orgpulse {
 namespace {
@@ -40,16 +38,6 @@ std::string CannotListen(absl::string_view what, absl::string_view address,
                          absl::string_view why) {
   return absl::StrCat("cannot listen for ", what, " on ", address,
                       why.empty() ? "" : ": ", why);
-}
-
-// UNAVAILABLE with civetweb's words when it cannot listen.
-absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartPlainExposer(
-    const std::string& address) {
-  try {
-    return std::make_unique<prometheus::Exposer>(address);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(e.what());
-  }
 }
 
 }  // namespace
@@ -106,7 +94,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServiceHostOptions& options,
     const std::vector<grpc::Service*>& services,
     std::shared_ptr<prometheus::Registry> registry,
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
+    std::vector<std::shared_ptr<MetricCollector>> collectables) {
   if (options.credentials == nullptr) {
     return absl::InvalidArgumentError("no credentials for the gRPC port");
   }
@@ -116,7 +104,6 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->collectables_.push_back(std::make_shared<ProcessCollector>());
   host->grpc_metrics_ = std::make_unique<GrpcServerMetrics>(*host->registry_);
   host->live_calls_ = std::make_unique<LiveCalls>();
-  host->metrics_address_ = options.metrics_address;
 
   InstallDecodeErrorCapture();
   grpc::EnableDefaultHealthCheckService(true);
@@ -153,26 +140,28 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
   host->server_->GetHealthCheckService()->SetServingStatus(false);
 
-  absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
-      options.metrics_tls.enabled()
-          ? StartTlsExposer(options.metrics_address, options.metrics_tls)
-          : StartPlainExposer(options.metrics_address);
-  if (absl::IsUnavailable(exposer.status())) {
+  // The registry's few families through prometheus-cpp's serialiser, the
+  // collectors' (every team's figures) written directly.
+  std::vector<const MetricCollector*> collectors;
+  for (const auto& c : host->collectables_) collectors.push_back(c.get());
+  MetricsEndpoint::Body body = [registry = host->registry_.get(),
+                                collectors = std::move(collectors)] {
+    return ExpositionChunks(registry->Collect(), collectors);
+  };
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start({.address = options.metrics_address,
+                              .tls = options.metrics_tls,
+                              .auth = options.metrics_auth},
+                             *host->registry_, std::move(body));
+  if (absl::IsUnavailable(endpoint.status())) {
     const std::string why = WhyCannotBind(options.metrics_address, false);
     return absl::UnavailableError(
         CannotListen("metrics", options.metrics_address,
-                     why.empty() ? exposer.status().message() : why));
+                     why.empty() ? endpoint.status().message() : why));
   }
-  if (!exposer.ok()) return exposer.status();
-  host->exposer_ = *std::move(exposer);
-  // The exposer holds collectables by weak_ptr; this host keeps them alive.
-  host->exposer_->RegisterCollectable(host->registry_);
-  for (const auto& c : host->collectables_)
-    host->exposer_->RegisterCollectable(c);
-  if (options.metrics_auth) {
-    host->exposer_->RegisterAuth(options.metrics_auth, "orgpulse metrics");
-  }
-  host->metrics_port_ = host->exposer_->GetListeningPorts().front();
+  if (!endpoint.ok()) return endpoint.status();
+  host->metrics_endpoint_ = *std::move(endpoint);
+  host->metrics_port_ = host->metrics_endpoint_->port();
   return host;
 }
 
@@ -210,15 +199,7 @@ absl::Duration ServiceHost::Shutdown(absl::Duration grace) {
   }
   grpc_completion_queue_destroy(notified);
 
-  absl::Notification stopped;
-  std::thread stopper([&] {
-    exposer_.reset();
-    stopped.Notify();
-  });
-  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(10))) {
-    Knock(metrics_address_, metrics_port_);
-  }
-  stopper.join();
+  metrics_endpoint_.reset();
   return drained;
 }
 

@@ -21,20 +21,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/metrics/metric_collector.h"
 #include "common/server/abuse_limits.h"
 #include "common/server/metrics_tls.h"
 #include "grpcpp/grpcpp.h"
-#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
-
-namespace prometheus {
-class Exposer;
-}
 
 namespace orgpulse {
 
 class GrpcServerMetrics;
 class LiveCalls;
+class MetricsEndpoint;
 
 struct ServiceHostOptions {
   std::string grpc_address = "127.0.0.1:0";
@@ -66,7 +63,7 @@ class ServiceHost {
       const ServiceHostOptions& options,
       const std::vector<grpc::Service*>& services,
       std::shared_ptr<prometheus::Registry> registry,
-      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+      std::vector<std::shared_ptr<MetricCollector>> collectables);
   ~ServiceHost();
 
   int grpc_port() const { return grpc_port_; }
@@ -83,14 +80,13 @@ class ServiceHost {
   ServiceHost() = default;
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::vector<std::shared_ptr<MetricCollector>> collectables_;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
   std::unique_ptr<LiveCalls> live_calls_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
-  std::string metrics_address_;
   bool shut_down_ = false;
 };
 

@@ -42,6 +42,9 @@ int64_t NewEpoch() {
 
 constexpr absl::string_view kComponent = "storage";
 
+// Each frame of the write-ahead log is a page and this header.
+constexpr int64_t kWalFrameHeader = 24;
+
 // The probe writes as much as the failed append needed, up to this (a larger
 // batch then fails again, but does not keep a nearly empty disk "full"),
 // plus room for the log's own growth.
@@ -252,9 +255,24 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   if (!background.ok()) return log->Located(background.status());
   log->background_db_ = *std::move(background);
   sqlite3_busy_timeout(log->background_db_.get(), 1000);
+  // A connection attaches to the write-ahead log at its first read; until
+  // then a checkpoint on it copies nothing and still returns OK.
+  if (absl::StatusOr<int64_t> read = log->background_db_.QueryInt64(
+          "SELECT count(*) FROM sqlite_master", "attach to the log");
+      !read.ok()) {
+    return log->Located(read.status());
+  }
   if (options.checkpoint_interval > absl::ZeroDuration()) {
-    log->db_.Exec("PRAGMA wal_autocheckpoint=0", "checkpoint setting")
-        .IgnoreError();
+    // Replaces SQLite's automatic checkpoints (themselves a WAL hook).
+    sqlite3_wal_hook(
+        log->db_.get(),
+        +[](void* self, sqlite3*, const char*, int frames) {
+          static_cast<SqliteLog*>(self)->wal_frames_ = frames;
+          return SQLITE_OK;
+        },
+        log.get());
+    log->wal_restart_frames_ =
+        options.wal_restart_bytes / (log->page_size_ + kWalFrameHeader);
   }
   log->background_ = std::thread([l = log.get(), options] {
     l->BackgroundLoop(options.checkpoint_interval, options.full_probe_interval);
@@ -291,9 +309,13 @@ void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
       // connection; the next append then restarts the log from its
       // beginning. When it fails (a full disk cannot take the pages) the
       // log keeps everything and grows; nothing is lost.
-      const int rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
-                                               SQLITE_CHECKPOINT_PASSIVE,
-                                               nullptr, nullptr);
+      int rc = SQLITE_OK;
+      {
+        absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+        rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
+                                       SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY && !checkpoint_failing) {
         checkpoint_failing = true;
         Log(LogLevel::kWarning, kComponent,
@@ -374,6 +396,14 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
   const absl::Status appended = insert_.Run();
   if (appended.ok()) {
     last_seq_ = sqlite3_last_insert_rowid(db_.get());
+    if (wal_restart_frames_ > 0 && wal_frames_ > wal_restart_frames_) {
+      // See SqliteLogOptions::wal_restart_bytes. After the background's
+      // checkpoint in progress, if any (else this one would be BUSY); an
+      // error (a full disk) is tried again at the next append.
+      absl::MutexLock lock(&checkpoint_mu_);
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+    }
     return appended;
   }
   // SQLite rolls the statement's transaction back itself; make sure, so the

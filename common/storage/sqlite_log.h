@@ -51,6 +51,14 @@ struct SqliteLogOptions {
   // stalls that append, and every request waiting on it, by tens of
   // milliseconds. Zero keeps SQLite's default.
   absl::Duration checkpoint_interval = absl::Milliseconds(250);
+  // With background checkpoints: when the write-ahead log holds more than
+  // this after an append, the appending connection copies what the
+  // background has not yet copied (a PASSIVE checkpoint: it never waits), so
+  // that the next append starts the log over. Under appends that never
+  // pause, the background copies the log but cannot restart it: by the time
+  // it is done the next append has added to it, and the log would grow with
+  // every append. Zero: never.
+  int64_t wal_restart_bytes = 16 << 20;
   // While appends are refused for lack of space, how often the background
   // probe checks whether space has returned.
   absl::Duration full_probe_interval = absl::Seconds(1);
@@ -175,6 +183,10 @@ class SqliteLog {
   int64_t max_page_count_ = 0;  // 0: no max_bytes
   int64_t last_seq_ = 0;
   uint64_t epoch_ = 0;
+  // Frames in the write-ahead log after the last commit on db_ (its WAL
+  // hook), and the count past which Append checkpoints; 0: never.
+  int64_t wal_frames_ = 0;
+  int64_t wal_restart_frames_ = 0;
 
   // Serialises changes of `writable_` with their notifications.
   mutable absl::Mutex state_mu_;
@@ -188,6 +200,9 @@ class SqliteLog {
   std::thread background_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Held around each checkpoint of the background and of Append: one at a
+  // time, so Append's never finds the background's in its way.
+  absl::Mutex checkpoint_mu_;
 };
 
 }  // namespace orgpulse

@@ -45,6 +45,9 @@ std::string AbslUnparseFlag(RetentionPeriod p) {
 
 ABSL_FLAG(int64_t, max_teams, kDefaults.max_teams,
           "most teams accepted; pushes adding more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_sources, kDefaults.max_sources,
+          "most event sources accepted; pushes adding more get "
+          "RESOURCE_EXHAUSTED");
 ABSL_FLAG(int64_t, max_store_bytes, kDefaults.max_store_bytes,
           "cap on the event store's size in bytes (0: none); past it pushes "
           "get RESOURCE_EXHAUSTED");
@@ -79,6 +82,7 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   IngestServerOptions options;
   static_cast<orgpulse::ServerOptions&>(options) = shared;
   options.max_teams = absl::GetFlag(FLAGS_max_teams);
+  options.max_sources = absl::GetFlag(FLAGS_max_sources);
   options.max_store_bytes = absl::GetFlag(FLAGS_max_store_bytes);
   options.postgres = absl::GetFlag(FLAGS_postgres);
   options.retain_events_for = absl::GetFlag(FLAGS_retain_events_for).period;

@@ -18,6 +18,7 @@ namespace orgpulse::ingest {
 namespace {
 
 using ::orgpulse::testing::ServerProcess;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Field;
@@ -207,6 +208,23 @@ TEST_F(IngestServerTest, TeamCapGivesResourceExhaustedAndStoresNothing) {
   EXPECT_EQ(figures.events(), 1);  // "a2" was not stored either
 }
 
+TEST_F(IngestServerTest, SourceCapGivesResourceExhaustedAndIsCounted) {
+  StartServer({"--max_sources=1"});
+  const absl::Time now = Now();
+  v1::PushResponse response;
+  ASSERT_TRUE(Push({TaskCreatedEvent("a", "eng/a", now, now)}, &response).ok());
+  v1::Event erp = TaskCreatedEvent("b", "eng/a", now, now);
+  erp.set_source("erp");
+  const grpc::Status status = Push({erp}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(),
+              AllOf(HasSubstr("(erp)"), HasSubstr("--max_sources")));
+  const std::string metrics = Scrape();
+  EXPECT_THAT(metrics, HasSubstr("orgpulse_ingest_events_rejected_total{"
+                                 "reason=\"source_limit\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("orgpulse_sources 1\n"));
+}
+
 TEST_F(IngestServerTest,
        OversizeAndGarbageRequestsAreRefusedAndServerKeepsServing) {
   StartServer({"--max_message_bytes=65536"});
@@ -333,6 +351,7 @@ TEST_F(IngestServerTest, ScrapePassesPromtoolAndCarriesTheFigures) {
         "orgpulse_kpi_attainment_ratio{team=\"sales/na\",kpi=\"revenue\"}",
         "orgpulse_ingest_events_total{result=\"accepted\"}",
         "orgpulse_ingest_events_rejected_total{reason=\"invalid\"} 1",
+        "orgpulse_source_last_event_timestamp_seconds{source=\"jira\"} ",
         "orgpulse_store_commit_seconds_bucket{",
         "grpc_server_handled_total{grpc_code=\"INVALID_ARGUMENT\",grpc_method="
         "\"Push\"",
@@ -415,7 +434,7 @@ TEST_F(IngestServerTest, HelpListsEveryFlag) {
   pclose(pipe);
   for (const char* flag :
        {"--grpc_address", "--metrics_address", "--data_dir", "--max_teams",
-        "--max_message_bytes", "--max_concurrent_streams",
+        "--max_sources", "--max_message_bytes", "--max_concurrent_streams",
         "--enable_reflection", "--sync", "--max_store_bytes", "--now",
         "--port_file", "--shutdown_grace"}) {
     EXPECT_THAT(help, HasSubstr(flag));

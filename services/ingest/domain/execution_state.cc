@@ -387,6 +387,10 @@ void ExecutionState::Apply(const Event& event, absl::uint128 fingerprint) {
   const Micros at = ToMicros(event.occurred_at);
   ++team.events;
   team.last_event_at = std::max(team.last_event_at, at);
+  auto [source, added] = sources_.try_emplace(event.source);
+  ++source->second.events;
+  source->second.last_event_at_us =
+      added ? at : std::max(source->second.last_event_at_us, at);
   std::visit(Applier{team, at, absl::Uint128Low64(fingerprint)}, event.payload);
 }
 
@@ -537,6 +541,15 @@ void ExecutionState::Encode(BinaryWriter& w) const {
       });
     });
   }
+  // Sources by name: the same state encodes to the same bytes.
+  const std::vector<SourceSummary> sources = Sources();
+  w.Varint(sources.size());
+  for (const SourceSummary& source : sources) {
+    const Source& s = sources_.at(source.source);
+    w.String(source.source);
+    w.Int(s.events);
+    w.Int(s.last_event_at_us);
+  }
 }
 
 absl::StatusOr<ExecutionState> ExecutionState::Decode(BinaryReader& r) {
@@ -614,7 +627,41 @@ absl::StatusOr<ExecutionState> ExecutionState::Decode(BinaryReader& r) {
         absl::StrCat("execution state: cut short or damaged after ",
                      state.teams_.size(), " of ", teams, " teams"));
   }
+  const uint64_t sources = r.Varint();
+  for (uint64_t i = 0; i < sources && r.ok(); ++i) {
+    std::string name;
+    r.String(name);
+    Source source;
+    source.events = r.Int();
+    source.last_event_at_us = r.Int();
+    if (r.ok() && !state.sources_.emplace(std::move(name), source).second) {
+      return absl::DataLossError("execution state: a source twice");
+    }
+  }
+  if (!r.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("execution state: cut short or damaged after ",
+                     state.sources_.size(), " of ", sources, " sources"));
+  }
   return state;
 }
+std::vector<SourceSummary> ExecutionState::Sources() const {
+  std::vector<SourceSummary> out;
+  out.reserve(sources_.size());
+  for (const auto& [name, s] : sources_) {
+    out.push_back({name, s.events, FromMicros(s.last_event_at_us)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SourceSummary& a, const SourceSummary& b) {
+              return a.source < b.source;
+            });
+  return out;
+}
+
+bool ExecutionState::HasSource(absl::string_view source) const {
+  return sources_.contains(source);
+}
+
+size_t ExecutionState::source_count() const { return sources_.size(); }
 
 }  // namespace orgpulse::ingest

@@ -34,6 +34,13 @@
 
 namespace orgpulse::ingest {
 
+// A source's stored events: how many, and the latest occurred_at.
+struct SourceSummary {
+  std::string source;
+  int64_t events = 0;
+  absl::Time last_event_at;
+};
+
 class ExecutionState {
  public:
   ExecutionState();
@@ -69,12 +76,22 @@ class ExecutionState {
   // Reads what Encode wrote. DATA_LOSS naming what is wrong if it cannot be
   // a state (bytes missing, teams out of order, a task table too full).
   static absl::StatusOr<ExecutionState> Decode(BinaryReader& in);
+  // Every source events came from, sorted by name (for the per-source
+  // metrics: a source that stops pushing is noticed by its latest event).
+  std::vector<SourceSummary> Sources() const;
+  bool HasSource(absl::string_view source) const;
+  size_t source_count() const;
 
   struct Team;
 
  private:
   // Sorted, so rollups and listings come out in a stable order.
   absl::btree_map<std::string, std::unique_ptr<Team>> teams_;
+  struct Source {
+    int64_t events = 0;
+    int64_t last_event_at_us = 0;
+  };
+  absl::flat_hash_map<std::string, Source> sources_;
 };
 
 }  // namespace orgpulse::ingest

@@ -61,6 +61,9 @@ namespace orgpulse::ingest {
 struct LedgerOptions {
   // Batches creating more teams than this are refused (RESOURCE_EXHAUSTED).
   size_t max_teams = 1000;
+  // Batches bringing events of more sources than this are refused
+  // (RESOURCE_EXHAUSTED): each source is a series of the per-source metrics.
+  size_t max_sources = 100;
   // A commit takes queued batches up to about this many events.
   size_t max_events_per_commit = 50'000;
   // Retention: events whose occurred_at is older than the clock's now minus
@@ -108,9 +111,10 @@ struct SnapshotReport {
 struct LedgerStats {
   int64_t accepted = 0;
   int64_t duplicates = 0;
-  int64_t rejected_invalid = 0;     // events in batches refused as invalid
-  int64_t rejected_team_limit = 0;  // events in batches over the team cap
-  int64_t rejected_storage = 0;     // events in batches the store refused
+  int64_t rejected_invalid = 0;       // events in batches refused as invalid
+  int64_t rejected_team_limit = 0;    // events in batches over the team cap
+  int64_t rejected_source_limit = 0;  // events in batches over the source cap
+  int64_t rejected_storage = 0;       // events in batches the store refused
   int64_t commits = 0;
   int64_t stored_events = 0;  // including those recovered at start
   size_t teams = 0;
@@ -176,6 +180,8 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   absl::StatusOr<TeamExecution> GetTeamExecution(
       absl::string_view prefix) const override;
   std::vector<TeamSummary> ListTeams(absl::string_view prefix) const override;
+  // Every source of stored events, sorted by name.
+  std::vector<SourceSummary> ListSources() const;
   // Holds the state lock for one node's figures at a time.
   TeamExecutionPage ListTeamExecutions(size_t page_size,
                                        absl::string_view after) const override;

@@ -1,18 +1,14 @@
 #include "services/ingest/metrics/ingest_collector.h"
 
 #include <string>
-
-#include "common/metrics/family_builder.h"
+#include <vector>
 
 namespace orgpulse::ingest {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-
-void AddTeam(FamilyBuilder& out, const std::string& team,
-             const TeamExecution& f, const TeamSummary& summary) {
-  const std::vector<ClientMetric::Label> t = {{"team", team}};
+void AddTeam(MetricSink& out, const std::string& team, const TeamExecution& f,
+             const TeamSummary& summary) {
+  const MetricLabel t[] = {{"team", team}};
   out.Gauge("orgpulse_team_events", "Stored events of the team.", t,
             static_cast<double>(summary.events));
   out.Gauge("orgpulse_team_last_event_timestamp_seconds",
@@ -50,8 +46,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
       {{0.5, k.cycle_time_p50_seconds}, {0.9, k.cycle_time_p90_seconds}});
 
   for (const ProjectBudget& p : f.projects) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"project", p.project}};
+    const MetricLabel l[] = {{"team", team}, {"project", p.project}};
     const EarnedValue& ev = p.figures;
     out.Gauge("orgpulse_project_actual_cost",
               "Actual cost (AC) of the project so far, in its currency.", l,
@@ -103,8 +98,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
             m.max_slip_days * 86400);
 
   for (const ProcedureCompliance& p : f.procedures) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"procedure", p.procedure}};
+    const MetricLabel l[] = {{"team", team}, {"procedure", p.procedure}};
     out.Gauge("orgpulse_procedure_checks", "Procedure checks recorded.", l,
               static_cast<double>(p.checks));
     out.Gauge("orgpulse_procedure_compliance_ratio",
@@ -112,8 +106,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
   }
 
   for (const KpiFigures& kpi : f.kpis) {
-    const std::vector<ClientMetric::Label> l = {{"team", team},
-                                                {"kpi", kpi.kpi}};
+    const MetricLabel l[] = {{"team", team}, {"kpi", kpi.kpi}};
     out.Gauge("orgpulse_kpi_actual", "The KPI's figure this month so far.", l,
               kpi.actual);
     out.Gauge("orgpulse_kpi_forecast", "The KPI's projected month-end figure.",
@@ -132,8 +125,7 @@ void AddTeam(FamilyBuilder& out, const std::string& team,
 
 }  // namespace
 
-std::vector<MetricFamily> IngestCollector::Collect() const {
-  FamilyBuilder out;
+void IngestCollector::CollectInto(MetricSink& out) const {
   const LedgerStats stats = ledger_.stats();
   out.Counter("orgpulse_ingest_events_total",
               "Events pushed and stored or recognised, by result.",
@@ -144,6 +136,7 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
   for (const auto& [reason, n] :
        {std::pair<const char*, int64_t>{"invalid", stats.rejected_invalid},
         {"team_limit", stats.rejected_team_limit},
+        {"source_limit", stats.rejected_source_limit},
         {"storage", stats.rejected_storage}}) {
     out.Counter("orgpulse_ingest_events_rejected_total",
                 "Events in refused batches, by reason.", {{"reason", reason}},
@@ -168,11 +161,24 @@ std::vector<MetricFamily> IngestCollector::Collect() const {
               "Retention sweeps that failed (tried again at the next one).", {},
               static_cast<double>(stats.retention_failures));
 
+  const std::vector<SourceSummary> sources = ledger_.ListSources();
+  out.Gauge("orgpulse_sources", "Sources of the stored events.", {},
+            static_cast<double>(sources.size()));
+  for (const SourceSummary& s : sources) {
+    const MetricLabel l[] = {{"source", s.source}};
+    out.Gauge("orgpulse_source_events", "Stored events of the source.", l,
+              static_cast<double>(s.events));
+    // By occurred_at, not arrival: the store keeps no arrival time, and a
+    // source that pushes as things happen stops advancing it when it stops.
+    out.Gauge("orgpulse_source_last_event_timestamp_seconds",
+              "occurred_at of the source's latest stored event, Unix seconds.",
+              l, absl::ToDoubleSeconds(s.last_event_at - absl::UnixEpoch()));
+  }
+
   ledger_.ForEachTeamOwnFigures(
       [&](const TeamSummary& summary, const TeamExecution& figures) {
         AddTeam(out, summary.team, figures, summary);
       });
-  return out.Take();
 }
 
 }  // namespace orgpulse::ingest

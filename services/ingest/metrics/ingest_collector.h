@@ -5,19 +5,16 @@
 #ifndef ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
 #define ORGPULSE_SERVICES_INGEST_METRICS_INGEST_COLLECTOR_H_
 
-#include <vector>
-
-#include "prometheus/collectable.h"
-#include "prometheus/metric_family.h"
+#include "common/metrics/metric_collector.h"
 #include "services/ingest/domain/ledger.h"
 
 namespace orgpulse::ingest {
 
-class IngestCollector final : public prometheus::Collectable {
+class IngestCollector final : public MetricCollector {
  public:
   // `ledger` must outlive the collector's registration.
   explicit IngestCollector(const Ledger& ledger) : ledger_(ledger) {}
-  std::vector<prometheus::MetricFamily> Collect() const override;
+  void CollectInto(MetricSink& out) const override;
 
  private:
   const Ledger& ledger_;

@@ -141,6 +141,10 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_teams must be at least 1, not ", options.max_teams));
   }
+  if (options.max_sources < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_sources must be at least 1, not ", options.max_sources));
+  }
   if (options.max_store_bytes < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--max_store_bytes must be 0 (no cap) or more, not ",
@@ -200,6 +204,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       *p->store, clock,
       LedgerOptions{
           .max_teams = static_cast<size_t>(options.max_teams),
+          .max_sources = static_cast<size_t>(options.max_sources),
           .retain_events_for = options.retain_events_for,
           .retention_sweep_interval = options.retention_sweep_interval,
           // PostgreSQL keeps no snapshots yet (PgEventStore: no

@@ -31,6 +31,8 @@ struct IngestServerOptions : ServerOptions {
   }
   // Pushes adding a team beyond this get RESOURCE_EXHAUSTED.
   int64_t max_teams = 1000;
+  // Pushes bringing events of a source beyond this get RESOURCE_EXHAUSTED.
+  int64_t max_sources = 100;
   // The event store's size cap in bytes (0: none).
   int64_t max_store_bytes = 0;
   // A libpq connection string: keep the events in PostgreSQL instead of

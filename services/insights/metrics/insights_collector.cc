@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "common/metrics/family_builder.h"
-
 namespace orgpulse::insights {
 namespace {
 
@@ -23,8 +21,8 @@ const char* QuadrantLabel(Quadrant q) {
   return "insufficient_data";
 }
 
-void AddTeam(FamilyBuilder& out, const TeamInsights& t) {
-  const FamilyBuilder::Labels team = {{"team", t.team}};
+void AddTeam(MetricSink& out, const TeamInsights& t) {
+  const MetricLabel team[] = {{"team", t.team}};
   for (Quadrant q :
        {Quadrant::kThriving, Quadrant::kBurnoutRisk, Quadrant::kExecutionGap,
         Quadrant::kAtRisk, Quadrant::kInsufficientData}) {
@@ -76,8 +74,7 @@ void AddTeam(FamilyBuilder& out, const TeamInsights& t) {
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> InsightsCollector::Collect() const {
-  FamilyBuilder out;
+void InsightsCollector::CollectInto(MetricSink& out) const {
   const InsightsStats stats = engine_.stats();
   out.Counter("orgpulse_survey_responses_total",
               "Survey responses submitted, by result.",
@@ -113,7 +110,6 @@ std::vector<prometheus::MetricFamily> InsightsCollector::Collect() const {
        engine_.ListTeamInsights("", InsightsOrder::kTeam)) {
     AddTeam(out, t);
   }
-  return out.Take();
 }
 
 }  // namespace orgpulse::insights

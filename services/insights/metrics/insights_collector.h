@@ -5,21 +5,18 @@
 #ifndef ORGPULSE_SERVICES_INSIGHTS_METRICS_INSIGHTS_COLLECTOR_H_
 #define ORGPULSE_SERVICES_INSIGHTS_METRICS_INSIGHTS_COLLECTOR_H_
 
-#include <vector>
-
-#include "prometheus/collectable.h"
-#include "prometheus/metric_family.h"
+#include "common/metrics/metric_collector.h"
 #include "services/insights/domain/execution_source.h"
 #include "services/insights/domain/insights_engine.h"
 
 namespace orgpulse::insights {
 
-class InsightsCollector final : public prometheus::Collectable {
+class InsightsCollector final : public MetricCollector {
  public:
   // Both must outlive the collector's registration.
   InsightsCollector(const InsightsEngine& engine, const ExecutionSource& source)
       : engine_(engine), source_(source) {}
-  std::vector<prometheus::MetricFamily> Collect() const override;
+  void CollectInto(MetricSink& out) const override;
 
  private:
   const InsightsEngine& engine_;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/storage/wal_check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -277,6 +280,54 @@ TEST_F(SqliteLogTest, CorruptDatabaseFileRefusesToOpen) {
   WriteFile(live(), db);
   EXPECT_THAT(SqliteLog::Open(live(), {}),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr(live())));
+}
+
+int64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? -1 : static_cast<int64_t>(size);
+}
+
+// The background checkpoints run on their own connection, which must be
+// attached to the write-ahead log to copy anything: before it read anything,
+// each checkpoint did nothing and returned OK, and the database file stayed
+// at its first pages while the log grew (a 4 KB events.db beside a 44 MB
+// log after a million events).
+TEST_F(SqliteLogTest, BackgroundCheckpointsCopyTheLogIntoTheDatabase) {
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+      SqliteLog::Open(live(), {.synchronous = SyncMode::kNormal,
+                               .checkpoint_interval = absl::Milliseconds(1)});
+  ASSERT_TRUE(log.ok()) << log.status();
+  const int64_t empty = FileSize(live());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE((*log)->Append(Row(i), 1).ok());
+  // The rows (about 130 KB) reach the database file within the deadline
+  // (milliseconds when it works).
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (FileSize(live()) < empty + 100'000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GE(FileSize(live()), empty + 100'000);
+}
+
+// Appends that never pause: a background checkpoint copies the log, but by
+// the time it is done the next append has added to it, so the log never
+// starts over and would grow with every append. Past wal_restart_bytes the
+// appending connection finishes the copy itself, and the log restarts.
+TEST_F(SqliteLogTest, TheLogStaysBoundedUnderAppendsThatNeverPause) {
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+      SqliteLog::Open(live(), {.synchronous = SyncMode::kNormal,
+                               .checkpoint_interval = absl::Milliseconds(1),
+                               .wal_restart_bytes = 1 << 20});
+  ASSERT_TRUE(log.ok()) << log.status();
+  const std::string blob(64 << 10, 'z');  // 17 pages a row
+  int64_t largest = 0;
+  for (int i = 0; i < 800; ++i) {  // 50 MiB
+    ASSERT_TRUE((*log)->Append(blob, 1).ok());
+    largest = std::max(largest, FileSize(live() + "-wal"));
+  }
+  // The limit and one append (50 MiB without the restarts).
+  EXPECT_LT(largest, 2 << 20);
+  EXPECT_EQ((*log)->ItemCount(), 800);
 }
 
 TEST_F(SqliteLogTest, OutOfSpaceRefusesAppendsAtOnceAndTellsTheObserver) {

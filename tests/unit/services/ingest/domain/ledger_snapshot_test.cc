@@ -62,6 +62,17 @@ TEST(LedgerSnapshotTest, RoundTripKeepsEveryFigureKeyAndCount) {
         decoded->keys->contains(EventFingerprint(e.source, e.event_id)));
   }
   EXPECT_FALSE(decoded->keys->contains(EventFingerprint("jira", "never")));
+  // The sources (orgpulse_source_last_event_timestamp_seconds) too.
+  auto render = [](const ExecutionState& s) {
+    std::string out;
+    for (const SourceSummary& source : s.Sources()) {
+      absl::StrAppend(&out, source.source, " ", source.events, " ",
+                      absl::FormatTime(source.last_event_at), "\n");
+    }
+    return out;
+  };
+  EXPECT_FALSE(render(state).empty());
+  EXPECT_EQ(render(decoded->state), render(state));
   // And the same bytes again: nothing of the state was lost or reordered.
   EXPECT_EQ(EncodeLedgerSnapshot(4242, static_cast<int64_t>(events.size()),
                                  decoded->state, &*decoded->keys),

@@ -24,6 +24,7 @@ using ::orgpulse::ingest::testing::DebugString;
 using ::orgpulse::ingest::testing::MakeEvent;
 using ::orgpulse::ingest::testing::Utc;
 using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -318,6 +319,89 @@ TEST_F(LedgerTest, TeamCapAppliesAcrossBatchesOfOneCommitGroup) {
   ExpectResult(a2.future.get(), 1, 0);
   EXPECT_THAT(store_.group_sizes(), ElementsAre(1u, 2u));
   EXPECT_EQ(ledger_->ListTeams("").size(), 2u);
+}
+
+TEST_F(LedgerTest, SourceCapRefusesTheWholeBatchNamingTheNewSources) {
+  Start({.max_sources = 2});
+  ExpectResult(ledger_->Push({Check("a1", "eng/a", true, "jira")}), 1, 0);
+  ExpectResult(ledger_->Push({Check("b1", "eng/a", true, "erp")}), 1, 0);
+  const std::string before = Figures("eng");
+
+  // A third and a fourth source: refused, with the known source's event.
+  EXPECT_THAT(ledger_->Push({Check("a2", "eng/a", true, "jira"),
+                             Check("c1", "eng/a", true, "ci"),
+                             Check("d1", "eng/a", true, "sheet")}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("2 new source(s) (ci, sheet) to 2 "
+                                       "known, over the limit of 2"),
+                             HasSubstr("--max_sources"),
+                             HasSubstr("nothing of the batch was stored"))));
+  EXPECT_EQ(store_.Stored().size(), 2u);
+  EXPECT_EQ(Figures("eng"), before);
+  EXPECT_EQ(ledger_->ListSources().size(), 2u);
+  EXPECT_EQ(ledger_->stats().rejected_source_limit, 3);
+  EXPECT_EQ(ledger_->stats().rejected_team_limit, 0);
+
+  // Its keys were not remembered, and known sources go on at the cap.
+  ExpectResult(ledger_->Push({Check("a2", "eng/a", true, "jira"),
+                              Check("b2", "eng/b", true, "erp")}),
+               2, 0);
+  // A fresh ledger over the same store counts the stored sources.
+  Start({.max_sources = 2});
+  EXPECT_THAT(ledger_->Push({Check("c1", "eng/a", true, "ci")}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST_F(LedgerTest, SourceCapAppliesAcrossBatchesOfOneCommitGroup) {
+  Start({.max_sources = 2});
+  store_.HoldNextAppend();
+  Submitted first;
+  SubmitTo(*ledger_, {Check("a1", "eng", true, "jira")}, first);
+  store_.AwaitHeld();
+  // Committed together as one group, in which only one more source fits.
+  Submitted erp, ci, jira;
+  SubmitTo(*ledger_, {Check("b1", "eng", true, "erp")}, erp);
+  SubmitTo(*ledger_, {Check("c1", "eng", true, "ci")}, ci);
+  SubmitTo(*ledger_, {Check("a2", "eng", true, "jira")}, jira);
+  store_.Release();
+
+  ExpectResult(first.future.get(), 1, 0);
+  ExpectResult(erp.future.get(), 1, 0);
+  EXPECT_THAT(ci.future.get(), StatusIs(absl::StatusCode::kResourceExhausted,
+                                        HasSubstr("(ci)")));
+  ExpectResult(jira.future.get(), 1, 0);
+  EXPECT_THAT(store_.group_sizes(), ElementsAre(1u, 2u));
+}
+
+// What orgpulse_source_last_event_timestamp_seconds shows: per source, its
+// stored events and the latest occurred_at, whatever the arrival order, and
+// the same after a restart (rebuilt from the store).
+TEST_F(LedgerTest, ListSourcesHasEachSourcesLatestEventAndSurvivesARestart) {
+  Start();
+  EXPECT_THAT(ledger_->ListSources(), IsEmpty());
+  ExpectResult(ledger_->Push({MakeEvent("j1", "eng", Utc(2026, 3, 5),
+                                        ProcedureCheck{"review", true}, "jira"),
+                              MakeEvent("e1", "ops", Utc(2026, 2, 1),
+                                        CostActual{"apollo", 5}, "erp")}),
+               2, 0);
+  // Back-dated: the latest stays 5 March.
+  ExpectResult(
+      ledger_->Push({MakeEvent("j0", "ops", Utc(2026, 1, 1),
+                               ProcedureCheck{"review", true}, "jira")}),
+      1, 0);
+  auto expect_sources = [&] {
+    const std::vector<SourceSummary> sources = ledger_->ListSources();
+    ASSERT_EQ(sources.size(), 2u);
+    EXPECT_EQ(sources[0].source, "erp");
+    EXPECT_EQ(sources[0].events, 1);
+    EXPECT_EQ(sources[0].last_event_at, Utc(2026, 2, 1));
+    EXPECT_EQ(sources[1].source, "jira");
+    EXPECT_EQ(sources[1].events, 2);
+    EXPECT_EQ(sources[1].last_event_at, Utc(2026, 3, 5));
+  };
+  expect_sources();
+  Start();  // a fresh ledger over the same store
+  expect_sources();
 }
 
 class StoreFailureTest

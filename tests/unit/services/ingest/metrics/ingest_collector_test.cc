@@ -14,9 +14,11 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock/clock.h"
+#include "common/metrics/text_exposition.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/metric_family.h"
+#include "prometheus/text_serializer.h"
 #include "services/ingest/domain/ledger.h"
 #include "tests/support/metric_families.h"
 #include "tests/unit/services/ingest/event_testing.h"
@@ -35,6 +37,7 @@ using ::orgpulse::testing::Gauge;
 using ::orgpulse::testing::SamplesWithLabel;
 using ::orgpulse::testing::ShapesOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
@@ -196,7 +199,7 @@ TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
   ASSERT_TRUE(ledger_.Push(KnownEvents()).ok());
   const Families f = Collect();
   ExpectWellFormed(f, {"result", "reason", "team", "timeliness", "project",
-                       "state", "procedure", "kpi"});
+                       "state", "procedure", "kpi", "source"});
   const std::map<std::string, std::string> pay = {{"team", "eng/payments"}};
 
   // Every family of the collector, with its type and label names.
@@ -209,6 +212,10 @@ TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
           {"orgpulse_store_commits_total", {T::Counter, {}}},
           {"orgpulse_store_events", {T::Gauge, {}}},
           {"orgpulse_teams", {T::Gauge, {}}},
+          {"orgpulse_sources", {T::Gauge, {}}},
+          {"orgpulse_source_events", {T::Gauge, {"source"}}},
+          {"orgpulse_source_last_event_timestamp_seconds",
+           {T::Gauge, {"source"}}},
           {"orgpulse_ingest_events_removed_total", {T::Counter, {"reason"}}},
           {"orgpulse_ingest_retention_failures_total", {T::Counter, {}}},
           {"orgpulse_team_events", {T::Gauge, {"team"}}},
@@ -367,6 +374,49 @@ TEST_F(IngestCollectorTest, FiguresFollowTheClockAtScrapeTime) {
   // PAY-1 falls due on the 20th: overdue from then on, with nothing pushed.
   clock_.Set(Utc(2026, 3, 21));
   EXPECT_EQ(Gauge(Collect(), "orgpulse_tasks_overdue", pay), 2);
+}
+
+// A source that stops pushing shows as its latest event getting old.
+TEST_F(IngestCollectorTest, EachSourceHasItsEventsAndLatestEventTime) {
+  EventBatch events = KnownEvents();  // all from "jira"
+  events.push_back(MakeEvent("x1", "eng/search", Utc(2026, 3, 2),
+                             CostActual{"infra", 5}, "finance-erp"));
+  ASSERT_TRUE(ledger_.Push(events).ok());
+  const Families f = Collect();
+  EXPECT_EQ(Gauge(f, "orgpulse_sources"), 2);
+  EXPECT_EQ(Gauge(f, "orgpulse_source_events", {{"source", "jira"}}), 23);
+  EXPECT_EQ(Gauge(f, "orgpulse_source_events", {{"source", "finance-erp"}}), 1);
+  // jira's latest occurred_at is c3's, 10 March 12:00.
+  EXPECT_EQ(Gauge(f, "orgpulse_source_last_event_timestamp_seconds",
+                  {{"source", "jira"}}),
+            absl::ToUnixSeconds(Utc(2026, 3, 10, 12)));
+  EXPECT_EQ(Gauge(f, "orgpulse_source_last_event_timestamp_seconds",
+                  {{"source", "finance-erp"}}),
+            absl::ToUnixSeconds(Utc(2026, 3, 2)));
+  EXPECT_EQ(Counter(f, "orgpulse_ingest_events_rejected_total",
+                    {{"reason", "source_limit"}}),
+            0);
+}
+
+// /metrics writes the collector's text directly (TextExposition); it must be
+// what prometheus-cpp makes of Collect(), label values to escape included.
+TEST_F(IngestCollectorTest, TheTextServedIsPrometheusCppsTextOfTheFamilies) {
+  EventBatch events = KnownEvents();
+  const std::string awkward = "say \"hi\" \\ back";
+  events.push_back(
+      MakeEvent("q1", "eng/search", Utc(2026, 3, 9), CostActual{awkward, 10}));
+  events.push_back(MakeEvent("q2", "eng/search", Utc(2026, 3, 9),
+                             ProcedureCheck{awkward, true}));
+  ASSERT_TRUE(ledger_.Push(events).ok());
+
+  TextExposition direct;
+  collector_.CollectInto(direct);
+  std::string text;
+  direct.AppendTo(text);
+  EXPECT_EQ(text, prometheus::TextSerializer().Serialize(Collect()));
+  EXPECT_THAT(text,
+              HasSubstr("orgpulse_project_actual_cost{team=\"eng/search\","
+                        "project=\"say \\\"hi\\\" \\\\ back\"} 10\n"));
 }
 
 }  // namespace
