@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/execution_figures.h"
@@ -109,6 +110,26 @@ class EventLedger {
   // REQUIRES: page_size > 0.
   virtual TeamExecutionPage ListTeamExecutions(
       size_t page_size, absl::string_view after) const = 0;
+
+  // The figures of `prefix` as GetTeamExecution would have given them at
+  // `as_of`: the stored events with occurred_at <= as_of, evaluated as of
+  // as_of (history.h). INVALID_ARGUMENT (field `as_of`) for a malformed time
+  // or one after the clock's now; NOT_FOUND if no team under `prefix` has an
+  // event by then. Reads the whole store: pushes wait meanwhile (a few
+  // seconds per million stored events), other reads do not.
+  // REQUIRES: `prefix` is a valid team id.
+  virtual absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(
+      absl::string_view prefix, absl::Time as_of) = 0;
+
+  // The figures of `prefix` at each time of TrendTimes(from, to), in one
+  // read of the store (as GetTeamExecutionAsOf). `to` defaults to the
+  // clock's now, `from` to DefaultTrendFrom(to). INVALID_ARGUMENT naming
+  // `from` or `to` as TrendTimes does; NOT_FOUND if no team matches
+  // `prefix` now. A point before the subtree's first event has no team and
+  // no event. REQUIRES: `prefix` is a valid team id.
+  virtual absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
+      absl::string_view prefix, std::optional<absl::Time> from,
+      std::optional<absl::Time> to) = 0;
 };
 
 }  // namespace orgpulse::ingest

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -117,6 +118,13 @@ class Ledger final : public EventLedger {
       absl::FunctionRef<void(const TeamSummary&, const TeamExecution&)> fn)
       const;
 
+  // History (ledger_history.cc).
+  absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(absl::string_view prefix,
+                                                     absl::Time as_of) override;
+  absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
+      absl::string_view prefix, std::optional<absl::Time> from,
+      std::optional<absl::Time> to) override;
+
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
 
@@ -175,6 +183,11 @@ class Ledger final : public EventLedger {
   // Appends a violation for each event of `batch` that retention would drop.
   void AddRetentionViolations(const EventBatch& batch,
                               std::vector<FieldViolation>& out) const;
+  // The stored events of `prefix`'s subtree with occurred_at <= until, read
+  // from the store while holding write_mu_ (the store takes one caller at a
+  // time).
+  absl::StatusOr<std::vector<Event>> SubtreeEvents(absl::string_view prefix,
+                                                   absl::Time until);
   // Before Recover replays: nothing is in memory yet.
   absl::Status DropExpiredFromStore();
   void StartMaintenance();
