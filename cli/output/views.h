@@ -17,6 +17,10 @@ namespace orgpulse::cli {
 
 std::string FormatTeams(const ingest::v1::ListTeamsResponse& teams);
 std::string FormatExecution(const ingest::v1::TeamExecution& figures);
+// A trend: one row per figure (on-time ratio, overdue, cycle time, CPI, SPI,
+// milestones, compliance, each KPI's attainment) with its first, last,
+// smallest and largest value over the points and a sparkline of them all.
+std::string FormatTrend(const ingest::v1::TeamTrend& trend);
 std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
 // What a removal of `source`'s events did (or, dry run, would do): a line of
 // counts, then per team the events removed and a few own figures before ->

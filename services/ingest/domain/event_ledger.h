@@ -23,6 +23,7 @@
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/execution_figures.h"
+#include "services/ingest/domain/history.h"
 
 namespace orgpulse::ingest {
 
@@ -121,15 +122,16 @@ class EventLedger {
   virtual absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(
       absl::string_view prefix, absl::Time as_of) = 0;
 
-  // The figures of `prefix` at each time of TrendTimes(from, to), in one
-  // read of the store (as GetTeamExecutionAsOf). `to` defaults to the
-  // clock's now, `from` to DefaultTrendFrom(to). INVALID_ARGUMENT naming
-  // `from` or `to` as TrendTimes does; NOT_FOUND if no team matches
-  // `prefix` now. A point before the subtree's first event has no team and
-  // no event. REQUIRES: `prefix` is a valid team id.
+  // The figures of `prefix` at each time of TrendTimes(from, to) (or, with
+  // a step, of StepTimes), in one read of the store (as
+  // GetTeamExecutionAsOf). `to` defaults to the clock's now, `from` to
+  // DefaultTrendFrom(to). With `own`, the figures of the team `prefix`
+  // alone. INVALID_ARGUMENT naming `from`, `to` or `step` as TrendTimes and
+  // StepTimes do; NOT_FOUND if no team matches `prefix` now (with `own`: no
+  // team is `prefix`). A point before the first event counted has no team
+  // and no event. REQUIRES: `prefix` is a valid team id.
   virtual absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
-      absl::string_view prefix, std::optional<absl::Time> from,
-      std::optional<absl::Time> to) = 0;
+      absl::string_view prefix, const TrendRequest& request) = 0;
 };
 
 }  // namespace orgpulse::ingest

@@ -30,14 +30,25 @@ std::string AsOfProblem(absl::Time t, absl::Time now) {
   return "";
 }
 
+// INVALID_ARGUMENT saying every violation.
+absl::Status Refusal(const std::vector<FieldViolation>& violations) {
+  std::vector<std::string> parts;
+  for (const FieldViolation& v : violations) {
+    parts.push_back(absl::StrCat(v.field, " ", v.description));
+  }
+  return InvalidArgumentWithViolations(absl::StrJoin(parts, "; "), violations);
+}
+
 }  // namespace
 
 std::vector<TeamExecution> FiguresAt(std::vector<Event> events,
                                      absl::string_view prefix,
-                                     absl::Span<const absl::Time> times) {
+                                     absl::Span<const absl::Time> times,
+                                     bool own) {
   events.erase(std::remove_if(events.begin(), events.end(),
                               [&](const Event& e) {
-                                return !IsInTeamTree(e.team, prefix);
+                                return own ? e.team != prefix
+                                           : !IsInTeamTree(e.team, prefix);
                               }),
                events.end());
   std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
@@ -77,6 +88,35 @@ absl::Time MonthEnd(absl::Time t) {
   return absl::FromCivil(month + 1, absl::UTCTimeZone()) - absl::Seconds(1);
 }
 
+absl::StatusOr<std::vector<absl::Time>> StepTimes(absl::Time from,
+                                                  absl::Time to,
+                                                  absl::Duration step,
+                                                  absl::Time now) {
+  std::vector<FieldViolation> violations;
+  if (std::string p = AsOfProblem(from, now); !p.empty()) {
+    violations.push_back({"from", p});
+  }
+  if (std::string p = AsOfProblem(to, now); !p.empty()) {
+    violations.push_back({"to", p});
+  }
+  if (step < absl::Seconds(1)) {
+    violations.push_back({"step", "must be at least one second"});
+  }
+  if (violations.empty() && to < from) {
+    violations.push_back({"to", absl::StrCat("must not be before from (",
+                                             FormatUtc(from), ")")});
+  }
+  if (violations.empty() && (to - from) / step >= kMaxStepPoints) {
+    violations.push_back(
+        {"step", absl::StrCat("gives more than ", kMaxStepPoints,
+                              " points from from to to; ask for a part")});
+  }
+  if (!violations.empty()) return Refusal(violations);
+  std::vector<absl::Time> times;
+  for (absl::Time t = from; t <= to; t += step) times.push_back(t);
+  return times;
+}
+
 absl::Time DefaultTrendFrom(absl::Time to) {
   if (to == absl::InfiniteFuture() || to == absl::InfinitePast()) return to;
   const absl::CivilMonth month = absl::ToCivilMonth(to, absl::UTCTimeZone());
@@ -97,14 +137,7 @@ absl::StatusOr<std::vector<absl::Time>> TrendTimes(absl::Time from,
     violations.push_back(
         {"to", absl::StrCat("must be after from (", FormatUtc(from), ")")});
   }
-  if (!violations.empty()) {
-    std::vector<std::string> parts;
-    for (const FieldViolation& v : violations) {
-      parts.push_back(absl::StrCat(v.field, " ", v.description));
-    }
-    return InvalidArgumentWithViolations(absl::StrJoin(parts, "; "),
-                                         violations);
-  }
+  if (!violations.empty()) return Refusal(violations);
   std::vector<absl::Time> times;
   for (absl::Time end = MonthEnd(from); end < to;
        end = MonthEnd(end + absl::Seconds(1))) {

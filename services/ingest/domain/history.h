@@ -16,6 +16,7 @@
 #ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_HISTORY_H_
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_HISTORY_H_
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,18 +29,37 @@
 
 namespace orgpulse::ingest {
 
-// A trend has at most this many points (20 years of months).
+// A trend has at most this many points (20 years of months), or with a
+// step (StepTimes) kMaxStepPoints.
 inline constexpr int kMaxTrendPoints = 240;
+inline constexpr int kMaxStepPoints = 2000;
+
+// What GetTeamTrend is asked for. Absent times default as the EventLedger
+// says; a malformed one is absl::InfiniteFuture() (refused by validation).
+struct TrendRequest {
+  std::optional<absl::Time> from;
+  std::optional<absl::Time> to;
+  // Points every `step` from `from` instead of at month ends.
+  std::optional<absl::Duration> step;
+  // The team's own figures, without the teams under it (as /metrics gives
+  // them per team).
+  bool own = false;
+
+  bool operator==(const TrendRequest&) const = default;
+};
 
 // The figures of `prefix` (a team or a prefix, as ExecutionState::Figures
 // takes it) at each of `times`, from `events`: at time t, those with
 // occurred_at <= t. A time before the subtree's first event gives figures
 // with no team and no event. `events` may be in any order and may hold
-// events of other teams (they are ignored).
+// events of other teams (they are ignored). With `own`, only the events of
+// the team `prefix` itself count (its own figures, without the teams under
+// it).
 // REQUIRES: `times` ascending; every event valid and stored once.
 std::vector<TeamExecution> FiguresAt(std::vector<Event> events,
                                      absl::string_view prefix,
-                                     absl::Span<const absl::Time> times);
+                                     absl::Span<const absl::Time> times,
+                                     bool own = false);
 
 // INVALID_ARGUMENT with a field violation on `field` when `as_of` is not a
 // time the figures can be asked for: malformed (absl::InfiniteFuture(), what
@@ -58,6 +78,15 @@ absl::Status ValidateAsOf(absl::string_view field, absl::Time as_of,
 absl::StatusOr<std::vector<absl::Time>> TrendTimes(absl::Time from,
                                                    absl::Time to,
                                                    absl::Time now);
+
+// The times from `from` every `step` up to `to` (inclusive when it falls on
+// one). INVALID_ARGUMENT naming `from`, `to` or `step` when a time fails
+// ValidateAsOf, `to` is before `from`, `step` is under a second, or there
+// would be more than kMaxStepPoints points.
+absl::StatusOr<std::vector<absl::Time>> StepTimes(absl::Time from,
+                                                  absl::Time to,
+                                                  absl::Duration step,
+                                                  absl::Time now);
 
 // The start of the calendar month (UTC) eleven months before the one of
 // `to`: a trend from there to `to` has twelve points, the last eleven

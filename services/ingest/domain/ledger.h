@@ -122,8 +122,7 @@ class Ledger final : public EventLedger {
   absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(absl::string_view prefix,
                                                      absl::Time as_of) override;
   absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
-      absl::string_view prefix, std::optional<absl::Time> from,
-      std::optional<absl::Time> to) override;
+      absl::string_view prefix, const TrendRequest& request) override;
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);

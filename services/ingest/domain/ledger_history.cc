@@ -42,23 +42,24 @@ absl::StatusOr<TeamExecution> Ledger::GetTeamExecutionAsOf(
 }
 
 absl::StatusOr<std::vector<TeamExecution>> Ledger::GetTeamTrend(
-    absl::string_view prefix, std::optional<absl::Time> from,
-    std::optional<absl::Time> to) {
+    absl::string_view prefix, const TrendRequest& request) {
   const absl::Time now = clock_.Now();
-  const absl::Time end = to.value_or(now);
+  const absl::Time end = request.to.value_or(now);
+  const absl::Time start = request.from.value_or(DefaultTrendFrom(end));
   absl::StatusOr<std::vector<absl::Time>> times =
-      TrendTimes(from.value_or(DefaultTrendFrom(end)), end, now);
+      request.step ? StepTimes(start, end, *request.step, now)
+                   : TrendTimes(start, end, now);
   if (!times.ok()) return times.status();
   {
     absl::ReaderMutexLock lock(&state_mu_);
-    if (state_.Teams(prefix).empty()) {
+    if (request.own ? !state_.HasTeam(prefix) : state_.Teams(prefix).empty()) {
       return absl::NotFoundError(
           absl::StrCat("no team matches '", prefix, "'"));
     }
   }
   absl::StatusOr<std::vector<Event>> events = SubtreeEvents(prefix, end);
   if (!events.ok()) return events.status();
-  return FiguresAt(*std::move(events), prefix, *times);
+  return FiguresAt(*std::move(events), prefix, *times, request.own);
 }
 
 }  // namespace orgpulse::ingest

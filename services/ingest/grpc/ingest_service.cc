@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
 #include "common/org/team_id.h"
+#include "common/proto/time_conversion.h"
 #include "common/server/message_codec.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
@@ -270,8 +271,11 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
         absl::Status status = ValidateTeamArgument("team", team, true);
         if (status.ok()) status = authorizer_.CheckReadPaths(caller, {team});
         if (status.ok()) {
+          const v1::GetTeamExecutionRequest& r = call.request();
           absl::StatusOr<TeamExecution> figures =
-              ledger_.GetTeamExecution(team);
+              r.has_as_of() ? ledger_.GetTeamExecutionAsOf(
+                                  team, FromProtoTime(true, r.as_of()))
+                            : ledger_.GetTeamExecution(team);
           if (figures.ok()) ToProto(*figures, call.response());
           status = figures.status();
         }
@@ -361,6 +365,28 @@ grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
             ToProto(f, *call.response().add_executions());
           }
           call.response().set_next_page_token(std::move(page.next_after));
+        }
+        call.Finish(status);
+      });
+}
+
+grpc::ServerUnaryReactor* IngestService::GetTeamTrend(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kIngestRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
+  return UnaryCall<v1::GetTeamTrendRequest, v1::TeamTrend>::Start(
+      *request, response, [this, caller = *caller](auto& call) {
+        const v1::GetTeamTrendRequest& r = call.request();
+        absl::Status status = ValidateTeamArgument("team", r.team(), true);
+        if (status.ok())
+          status = authorizer_.CheckReadPaths(caller, {r.team()});
+        if (status.ok()) {
+          absl::StatusOr<std::vector<TeamExecution>> points =
+              ledger_.GetTeamTrend(r.team(), FromProto(r));
+          if (points.ok()) ToProto(r.team(), *points, call.response());
+          status = points.status();
         }
         call.Finish(status);
       });

@@ -147,6 +147,51 @@ TEST(FiguresAtTest, DoesNotDependOnTheOrderOfTheEvents) {
   }
 }
 
+TEST(FiguresAtTest, OwnFiguresLeaveOutTheTeamsUnderIt) {
+  std::vector<Event> events = History();
+  events.push_back(MakeEvent("sub", "eng/a/x", Utc(2025, 2, 1),
+                             ProcedureCheck{"review", false}));
+  const std::vector<TeamExecution> own =
+      FiguresAt(events, "eng/a", {Utc(2025, 3, 1)}, /*own=*/true);
+  const std::vector<TeamExecution> rollup =
+      FiguresAt(events, "eng/a", {Utc(2025, 3, 1)});
+  EXPECT_THAT(own[0].teams, ElementsAre("eng/a"));
+  EXPECT_TRUE(own[0].procedures.empty());
+  EXPECT_THAT(rollup[0].teams, ElementsAre("eng/a", "eng/a/x"));
+  EXPECT_EQ(rollup[0].procedures.size(), 1u);
+  EXPECT_EQ(own[0].events + 1, rollup[0].events);
+}
+
+TEST(StepTimesTest, EveryStepFromFromUpToTo) {
+  const absl::Time now = Utc(2026, 3, 11);
+  absl::StatusOr<std::vector<absl::Time>> t =
+      StepTimes(Utc(2026, 3, 1), Utc(2026, 3, 1, 2, 30), absl::Hours(1), now);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(
+      *t, ElementsAre(Utc(2026, 3, 1), Utc(2026, 3, 1, 1), Utc(2026, 3, 1, 2)));
+  absl::StatusOr<std::vector<absl::Time>> one =
+      StepTimes(Utc(2026, 3, 1), Utc(2026, 3, 1), absl::Hours(1), now);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_THAT(*one, ElementsAre(Utc(2026, 3, 1)));
+
+  EXPECT_TRUE(StepTimes(Utc(2025, 1, 1), Utc(2025, 1, 1) + absl::Hours(1999),
+                        absl::Hours(1), now)
+                  .ok());  // 2,000 points
+  EXPECT_THAT(StepTimes(Utc(2025, 1, 1), Utc(2025, 1, 1) + absl::Hours(2000),
+                        absl::Hours(1), now)
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("more than 2000 points")));
+  absl::StatusOr<std::vector<absl::Time>> tiny =
+      StepTimes(Utc(2026, 1, 1), Utc(2026, 1, 2), absl::Milliseconds(10), now);
+  EXPECT_THAT(
+      GetFieldViolations(tiny.status()),
+      ElementsAre(FieldViolation{"step", "must be at least one second"}));
+  absl::StatusOr<std::vector<absl::Time>> backward =
+      StepTimes(Utc(2026, 1, 2), Utc(2026, 1, 1), absl::Hours(1), now);
+  EXPECT_EQ(GetFieldViolations(backward.status()).at(0).field, "to");
+}
+
 TEST(TrendTimesTest, MonthEndsBetweenFromAndToThenTo) {
   absl::StatusOr<std::vector<absl::Time>> t =
       TrendTimes(Utc(2025, 11, 15), Utc(2026, 2, 10), Utc(2026, 3, 1));

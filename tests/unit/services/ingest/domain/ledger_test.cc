@@ -607,7 +607,7 @@ TEST_F(LedgerTest, TrendGivesTheFiguresAtEachMonthEnd) {
                      CostActual{"apollo", 100})}),
       4, 0);
   absl::StatusOr<std::vector<TeamExecution>> trend =
-      ledger_->GetTeamTrend("eng", Utc(2025, 11, 1), std::nullopt);
+      ledger_->GetTeamTrend("eng", {.from = Utc(2025, 11, 1)});
   ASSERT_TRUE(trend.ok()) << trend.status();
   std::vector<absl::Time> times;
   std::vector<double> costs;
@@ -630,16 +630,41 @@ TEST_F(LedgerTest, TrendGivesTheFiguresAtEachMonthEnd) {
 
   // The default span: twelve points ending now.
   absl::StatusOr<std::vector<TeamExecution>> by_default =
-      ledger_->GetTeamTrend("eng", std::nullopt, std::nullopt);
+      ledger_->GetTeamTrend("eng", {});
   ASSERT_TRUE(by_default.ok()) << by_default.status();
   EXPECT_EQ(by_default->size(), 12u);
   EXPECT_EQ(by_default->back().as_of, kNow);
 
-  EXPECT_THAT(ledger_->GetTeamTrend("ops", std::nullopt, std::nullopt).status(),
+  EXPECT_THAT(ledger_->GetTeamTrend("ops", {}).status(),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(
-      ledger_->GetTeamTrend("eng", kNow, kNow + absl::Hours(1)).status(),
+      ledger_->GetTeamTrend("eng", {.from = kNow, .to = kNow + absl::Hours(1)})
+          .status(),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to")));
+}
+
+TEST_F(LedgerTest, TrendWithAStepGivesATeamsOwnFigures) {
+  Start();
+  ExpectResult(
+      ledger_->Push(
+          {MakeEvent("a", "eng", Utc(2026, 3, 1, 1), CostActual{"apollo", 1}),
+           MakeEvent("b", "eng/x", Utc(2026, 3, 1, 2), CostActual{"apollo", 2}),
+           MakeEvent("c", "eng", Utc(2026, 3, 1, 3), CostActual{"apollo", 4})}),
+      3, 0);
+  absl::StatusOr<std::vector<TeamExecution>> own =
+      ledger_->GetTeamTrend("eng", {.from = Utc(2026, 3, 1),
+                                    .to = Utc(2026, 3, 1, 4),
+                                    .step = absl::Hours(2),
+                                    .own = true});
+  ASSERT_TRUE(own.ok()) << own.status();
+  std::vector<double> costs;
+  for (const TeamExecution& p : *own) costs.push_back(p.budget.actual_cost);
+  EXPECT_THAT(costs, ElementsAre(0, 1, 5));  // at 0h, 2h, 4h; not eng/x's
+  // With `own`, the team itself must exist (a prefix that is none is not).
+  EXPECT_THAT(ledger_->GetTeamTrend("eng/x", {.own = true}).status(),
+              StatusIs(absl::StatusCode::kOk));
+  EXPECT_THAT(ledger_->GetTeamTrend("en", {.own = true}).status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace
