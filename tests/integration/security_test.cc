@@ -466,18 +466,19 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
           .ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
+  // One refusal of each kind per method (GetTeamTrend the seventh).
   const std::string metrics = Metrics(*ingest_);
   EXPECT_THAT(
       metrics,
-      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 6"));
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 7"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 6"));
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 7"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 6"));
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 7"));
   EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 6"));
   // No token, and no digest of one, ever reaches the logs or metrics.
   for (const std::string& t :
