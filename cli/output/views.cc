@@ -7,9 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "cli/output/table.h"
 #include "common/proto/time_conversion.h"
@@ -251,17 +253,11 @@ std::vector<TrendRow> TrendRows(const iv1::TeamTrend& trend) {
   return rows;
 }
 
-}  // namespace
-
-std::string FormatTrend(const iv1::TeamTrend& trend) {
-  if (trend.points().empty())
-    return absl::StrCat(trend.team(), ": no points\n");
-  std::string out = absl::StrCat(
-      trend.team(), ": ", trend.points_size(), " points (month ends) from ",
-      Time(trend.points(0).as_of()), " to ",
-      Time(trend.points(trend.points_size() - 1).as_of()), "\n\n");
+// One line per row: its first, last, smallest and largest value and a
+// sparkline of all.
+std::string RenderTrendRows(const std::vector<TrendRow>& trend_rows) {
   std::vector<std::vector<std::string>> rows;
-  for (const TrendRow& row : TrendRows(trend)) {
+  for (const TrendRow& row : trend_rows) {
     std::optional<double> first, last, lo, hi;
     for (const std::optional<double>& v : row.values) {
       if (!v) continue;
@@ -276,14 +272,78 @@ std::string FormatTrend(const iv1::TeamTrend& trend) {
     rows.push_back({row.name, text(first), text(last), text(lo), text(hi),
                     Sparkline(row.values)});
   }
-  absl::StrAppend(&out, RenderTable({{"FIGURE"},
-                                     {"FIRST", Align::kRight},
-                                     {"LAST", Align::kRight},
-                                     {"MIN", Align::kRight},
-                                     {"MAX", Align::kRight},
-                                     {"CHART"}},
-                                    rows));
-  return out;
+  return RenderTable({{"FIGURE"},
+                      {"FIRST", Align::kRight},
+                      {"LAST", Align::kRight},
+                      {"MIN", Align::kRight},
+                      {"MAX", Align::kRight},
+                      {"CHART"}},
+                     rows);
+}
+
+std::string FormatScore(double v) { return absl::StrFormat("%.0f", v); }
+std::string FormatSigned(double v) { return absl::StrFormat("%+.0f", v); }
+
+}  // namespace
+
+std::string FormatTrend(const iv1::TeamTrend& trend) {
+  if (trend.points().empty())
+    return absl::StrCat(trend.team(), ": no points\n");
+  return absl::StrCat(trend.team(), ": ", trend.points_size(),
+                      " points (month ends) from ",
+                      Time(trend.points(0).as_of()), " to ",
+                      Time(trend.points(trend.points_size() - 1).as_of()),
+                      "\n\n", RenderTrendRows(TrendRows(trend)));
+}
+
+std::string FormatSurveyRounds(const std::vector<sv1::TeamInsights>& rounds) {
+  if (rounds.empty()) return "\nno survey rounds\n";
+  std::vector<std::string> names;
+  for (const sv1::TeamInsights& r : rounds) {
+    names.push_back(r.morale().suppressed()
+                        ? absl::StrCat(r.morale().round(), " (suppressed)")
+                        : r.morale().round());
+  }
+  // A figure of each round; absent where the round is suppressed.
+  auto row = [&](std::string name, std::string (*format)(double), auto get) {
+    TrendRow out{std::move(name), format, {}};
+    for (const sv1::TeamInsights& r : rounds) {
+      out.values.push_back(r.morale().suppressed()
+                               ? std::nullopt
+                               : std::optional<double>(get(r.morale())));
+    }
+    return out;
+  };
+  std::vector<TrendRow> rows = {
+      row("respondents", &FormatCount,
+          [](const sv1::MoraleFigures& m) {
+            return static_cast<double>(m.respondents());
+          }),
+      row("eNPS", &FormatSigned,
+          [](const sv1::MoraleFigures& m) { return m.enps(); }),
+      row("intent to stay", &FormatScore,
+          [](const sv1::MoraleFigures& m) { return m.intent_to_stay(); })};
+  for (int d = sv1::DIMENSION_PSYCHOLOGICAL_SAFETY;
+       d <= sv1::DIMENSION_COLLABORATION; ++d) {
+    std::string name = absl::AsciiStrToLower(absl::StripPrefix(
+        sv1::Dimension_Name(static_cast<sv1::Dimension>(d)), "DIMENSION_"));
+    absl::StrReplaceAll({{"_", " "}}, &name);
+    TrendRow r{name, &FormatScore, {}};
+    bool any = false;
+    for (const sv1::TeamInsights& round : rounds) {
+      std::optional<double> v;
+      for (const sv1::DimensionScore& s : round.morale().dimensions()) {
+        if (s.dimension() == d) v = s.score();
+      }
+      any = any || v.has_value();
+      r.values.push_back(v);
+    }
+    if (any) rows.push_back(std::move(r));
+  }
+  return absl::StrCat("\nsurvey rounds (released figures only): ",
+                      absl::StrJoin(names, ", "), "\n\n", RenderTrendRows(rows),
+                      "quadrant now: ", Quadrant(rounds.back().quadrant()),
+                      " (the latest round with today's execution figures)\n");
 }
 
 std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {

@@ -644,6 +644,30 @@ TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
   EXPECT_THAT(teams,
               ::testing::ElementsAre("TEAM", "eng/payments", "eng/platform",
                                      "eng/search", "ops/support"));
+
+  // The leader view per round in a trend: released figures only.
+  const CliRun trend = Orgpulse({"trend", "eng/payments", "--survey"});
+  ASSERT_EQ(trend.code, 0) << trend.err;
+  EXPECT_THAT(trend.out,
+              AllOf(HasSubstr("\nsurvey rounds (released figures only): "
+                              "2026-q4\n"),
+                    ContainsRegex("\nrespondents +5 +5 +5 +5 +▄\n"),
+                    ContainsRegex("\neNPS +-100 +-100 +-100 +-100 +▄\n")));
+  const CliRun support = Orgpulse({"trend", "ops/support", "--survey"});
+  ASSERT_EQ(support.code, 0) << support.err;
+  EXPECT_THAT(support.out,
+              AllOf(HasSubstr("survey rounds (released figures only): "
+                              "2026-q4 (suppressed)\n"),
+                    ContainsRegex("\nrespondents +- +- +- +-\n")));
+  const CliRun trend_json =
+      Orgpulse({"trend", "ops/support", "--survey", "--json"});
+  ASSERT_EQ(trend_json.code, 0) << trend_json.err;
+  EXPECT_EQ(
+      JsonQuery(trend_json.out,
+                "len(d[\"trend\"][\"points\"]), "
+                "[(r[\"morale\"][\"round\"], r[\"morale\"][\"suppressed\"], "
+                "\"respondents\" in r[\"morale\"]) for r in d[\"rounds\"]]"),
+      "12 [('2026-q4', True, False)]\n");
 }
 
 // GitHub issues as gh and the REST API write them: teams from labels (or

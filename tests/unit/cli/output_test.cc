@@ -235,6 +235,37 @@ TEST(ViewsTest, TrendHasARowPerFigureWithItsChart) {
             "compliance             -      -      -      -\n");
 }
 
+TEST(ViewsTest, SurveyRoundsShowReleasedFiguresAndBlanksForSuppressed) {
+  std::vector<sv1::TeamInsights> rounds(3);
+  rounds[0].mutable_morale()->set_round("2026-q2");
+  rounds[0].mutable_morale()->set_respondents(6);
+  rounds[0].mutable_morale()->set_enps(-20);
+  sv1::DimensionScore& d = *rounds[0].mutable_morale()->add_dimensions();
+  d.set_dimension(sv1::DIMENSION_WELLBEING);
+  d.set_score(40);
+  rounds[1].mutable_morale()->set_round("2026-q3");
+  rounds[1].mutable_morale()->set_suppressed(true);
+  rounds[2].mutable_morale()->set_round("2026-q4");
+  rounds[2].mutable_morale()->set_respondents(7);
+  rounds[2].mutable_morale()->set_enps(30);
+  *rounds[2].mutable_morale()->add_dimensions() = d;
+  rounds[2].mutable_morale()->mutable_dimensions(0)->set_score(65);
+  rounds[2].set_quadrant(sv1::QUADRANT_THRIVING);
+  EXPECT_EQ(FormatSurveyRounds(rounds),
+            "\n"
+            "survey rounds (released figures only): 2026-q2, 2026-q3 "
+            "(suppressed), 2026-q4\n"
+            "\n"
+            "FIGURE          FIRST  LAST  MIN  MAX  CHART\n"
+            "respondents         6     7    6    7  ▁ █\n"
+            "eNPS              -20   +30  -20  +30  ▁ █\n"
+            "intent to stay      0     0    0    0  ▄ ▄\n"
+            "wellbeing          40    65   40   65  ▁ █\n"
+            "quadrant now: THRIVING (the latest round with today's execution "
+            "figures)\n");
+  EXPECT_EQ(FormatSurveyRounds({}), "\nno survey rounds\n");
+}
+
 TEST(OpenMetricsTest, WritesEachFamilyOnceWithItsSeriesInTimeOrder) {
   OpenMetricsHistory history(std::vector<std::pair<std::string, std::string>>{
       {"job", "orgpulse-ingest"}});
