@@ -500,10 +500,26 @@ absl::StatusOr<v1::TeamExecution> IngestClient::GetTeamExecution(
     absl::string_view team) {
   v1::GetTeamExecutionRequest request;
   request.set_team(std::string(team));
+  return GetTeamExecution(request);
+}
+
+absl::StatusOr<v1::TeamExecution> IngestClient::GetTeamExecution(
+    const v1::GetTeamExecutionRequest& request) {
   v1::TeamExecution response;
   const grpc::Status status = CallUnary([&](grpc::ClientContext* context) {
     response.Clear();
     return stub_->GetTeamExecution(context, request, &response);
+  });
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::TeamTrend> IngestClient::GetTeamTrend(
+    const v1::GetTeamTrendRequest& request) {
+  v1::TeamTrend response;
+  const grpc::Status status = CallUnary([&](grpc::ClientContext* context) {
+    response.Clear();
+    return stub_->GetTeamTrend(context, request, &response);
   });
   if (!status.ok()) return FromGrpcStatus(status);
   return response;

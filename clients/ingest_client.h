@@ -192,6 +192,9 @@ class IngestClient {
       absl::string_view prefix);
   absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
       absl::string_view team);
+  // With the request's options (as_of).
+  absl::StatusOr<ingest::v1::TeamExecution> GetTeamExecution(
+      const ingest::v1::GetTeamExecutionRequest& request);
   // Retried on UNAVAILABLE like the others: a removal is idempotent.
   absl::StatusOr<ingest::v1::RemoveEventsResponse> RemoveEvents(
       const ingest::v1::RemoveEventsRequest& request);
@@ -199,6 +202,10 @@ class IngestClient {
   // One page of every node's figures; `page_token` "" for the first.
   absl::StatusOr<ingest::v1::ListTeamExecutionsResponse> ListTeamExecutions(
       int page_size, absl::string_view page_token);
+
+  // The monthly figures of a team or prefix (see the proto).
+  absl::StatusOr<ingest::v1::TeamTrend> GetTeamTrend(
+      const ingest::v1::GetTeamTrendRequest& request);
 
   // The token of the calls that start from now on (a rotated one); calls
   // already sent keep theirs.

@@ -70,11 +70,15 @@ start insights "$BUILD_DIR/services/insights/orgpulse-insights" \
   --respondent_key_file="$WORK/respondent.key"
 echo "ingest:   gRPC 127.0.0.1:$INGEST_GRPC, metrics http://127.0.0.1:$INGEST_METRICS/metrics"
 echo "insights: gRPC 127.0.0.1:$INSIGHTS_GRPC, metrics http://127.0.0.1:$INSIGHTS_METRICS/metrics"
-start_prometheus
 echo
 
 "$BUILD_DIR/tools/orgpulse-demo" --ingest="127.0.0.1:$INGEST_GRPC" \
   --insights="127.0.0.1:$INSIGHTS_GRPC" --token_file="$WORK/loader.token"
+
+echo
+echo "=== Prometheus, with the sample organisation's past backfilled ==="
+backfill_prometheus 120
+start_prometheus
 
 echo
 echo "=== Survey results need a token with insights:read ==="

@@ -1,10 +1,12 @@
 #include "cli/app/cli.h"
 
 #include "absl/strings/str_cat.h"
+#include "cli/app/export.h"
 #include "cli/app/push.h"
 #include "cli/app/queries.h"
 #include "cli/app/remove.h"
 #include "cli/app/token.h"
+#include "cli/app/trend.h"
 
 namespace orgpulse::cli {
 namespace {
@@ -20,7 +22,9 @@ constexpr char kUsage[] =
     "  teams [PREFIX]        the teams the ingest service knows\n"
     "  execution TEAM        a team's manager view (tasks, budget, "
     "milestones,\n"
-    "                        procedures, KPIs)\n"
+    "                        procedures, KPIs), now or --as-of a past time\n"
+    "  trend TEAM            a team's manager view month by month, with "
+    "charts\n"
     "  insights [PREFIX]     where the manager and leader views meet, highest\n"
     "                        risk first\n"
     "  survey erase --respondent=ID\n"
@@ -28,6 +32,9 @@ constexpr char kUsage[] =
     "  token new NAME        make a bearer token and its tokens-file line\n"
     "  remove --source=S     undo an import: remove a source's events\n"
     "                        (--from, --to, --dry-run)\n"
+    "  export --openmetrics  the ingest series over the past, for a "
+    "Prometheus\n"
+    "                        backfill (--from, --to, --step)\n"
     "\n"
     "`orgpulse COMMAND --help` describes a command and its flags. Server\n"
     "addresses, TLS files and the token come from flags or from ORGPULSE_*\n"
@@ -69,6 +76,8 @@ int RunCli(const std::vector<std::string>& args, const CliContext& context) {
   if (command == "survey") return RunSurvey(rest, context);
   if (command == "token") return RunToken(rest, context);
   if (command == "remove") return RunRemove(rest, context);
+  if (command == "trend") return RunTrend(rest, context);
+  if (command == "export") return RunExport(rest, context);
   *context.err << "orgpulse: unknown command \"" << command
                << "\" (see orgpulse --help)\n";
   return kExitUsage;

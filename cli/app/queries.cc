@@ -7,6 +7,7 @@
 #include "cli/app/command.h"
 #include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
+#include "cli/app/trend.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
 #include "clients/insights_client.h"
@@ -79,7 +80,16 @@ int RunExecution(const std::vector<std::string>& args,
       .description =
           "Shows the manager view of a team, or of every team under a path\n"
           "(eng rolls up eng and eng/*): tasks, budgets (earned value),\n"
-          "milestones, procedure compliance and this month's KPIs."};
+          "milestones, procedure compliance and this month's KPIs. With\n"
+          "--as-of, the figures as they were then, computed from the stored\n"
+          "events (the service reads them all: a few seconds per million).",
+      .flags = {{.name = "as-of",
+                 .value_name = "TIME",
+                 .help = "a past time (2026-01-31 or 2026-01-31T23:59:59Z)"},
+                {.name = "timezone",
+                 .value_name = "ZONE",
+                 .help = "the time zone of --as-of when it has no offset",
+                 .default_value = "UTC"}}};
   ParsedArgs parsed;
   std::unique_ptr<IngestClient> client;
   std::string address;
@@ -91,9 +101,16 @@ int RunExecution(const std::vector<std::string>& args,
     return UsageError(*command, context,
                       "which team? (orgpulse execution TEAM)");
   }
+  ingest::v1::GetTeamExecutionRequest request;
+  request.set_team(parsed.positionals()[0]);
+  if (parsed.IsSet("as-of")) {
+    if (auto done = ParseTimeFlag(*command, parsed, context, "as-of",
+                                  *request.mutable_as_of())) {
+      return *done;
+    }
+  }
   return Answer(context, parsed, Service::kIngest, address,
-                client->GetTeamExecution(parsed.positionals()[0]),
-                &FormatExecution);
+                client->GetTeamExecution(request), &FormatExecution);
 }
 
 int RunInsights(const std::vector<std::string>& args,

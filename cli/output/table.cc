@@ -1,6 +1,7 @@
 #include "cli/output/table.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -62,6 +63,30 @@ std::string HumanDuration(absl::Duration d) {
 std::string FormatTimestamp(absl::Time t) {
   if (t == absl::UnixEpoch()) return "-";
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::string Sparkline(const std::vector<std::optional<double>>& values) {
+  static constexpr const char* kBars[] = {"▁", "▂", "▃", "▄",
+                                          "▅", "▆", "▇", "█"};
+  std::optional<double> lo, hi;
+  for (const std::optional<double>& v : values) {
+    if (!v) continue;
+    lo = lo ? std::min(*lo, *v) : *v;
+    hi = hi ? std::max(*hi, *v) : *v;
+  }
+  std::string out;
+  for (const std::optional<double>& v : values) {
+    if (!v) {
+      out += ' ';
+    } else if (*hi == *lo) {
+      out += kBars[3];
+    } else {
+      const int level =
+          static_cast<int>(std::lround((*v - *lo) / (*hi - *lo) * 7));
+      out += kBars[std::clamp(level, 0, 7)];
+    }
+  }
+  return out;
 }
 
 }  // namespace orgpulse::cli

@@ -10,6 +10,7 @@
 #define ORGPULSE_CLI_OUTPUT_TABLE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ std::string WithThousands(int64_t n);
 
 // A duration for people: "850ms", "42s", "3m05s", "2h10m".
 std::string HumanDuration(absl::Duration d);
+
+// A unicode sparkline, one character per value: ▁ for the smallest present
+// value to █ for the largest (▄ throughout when they are all equal), a space
+// for an absent one. "" for no values.
+std::string Sparkline(const std::vector<std::optional<double>>& values);
 
 // RFC 3339 in UTC, to the second; "-" for the epoch (an unset timestamp).
 std::string FormatTimestamp(absl::Time t);

@@ -1,11 +1,17 @@
 #include "cli/output/views.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "cli/output/table.h"
 #include "common/proto/time_conversion.h"
@@ -146,6 +152,198 @@ std::string FormatExecution(const iv1::TeamExecution& f) {
                                 rows));
   }
   return out;
+}
+
+namespace {
+
+// One row of a trend: a figure's value at each point (absent where it has
+// none) and how to print one.
+struct TrendRow {
+  std::string name;
+  std::string (*format)(double);
+  std::vector<std::optional<double>> values;
+};
+
+std::string FormatCount(double v) { return WithThousands(std::llround(v)); }
+std::string FormatRatio(double v) { return absl::StrFormat("%.2f", v); }
+std::string FormatDays(double seconds) { return Days(seconds); }
+std::string FormatPerWeek(double v) { return absl::StrFormat("%.1f", v); }
+
+std::vector<TrendRow> TrendRows(const iv1::TeamTrend& trend) {
+  using Get = std::optional<double> (*)(const iv1::TeamExecution&);
+  struct Figure {
+    const char* name;
+    std::string (*format)(double);
+    Get get;
+  };
+  static const Figure kFigures[] = {
+      {"on-time ratio", &Percent,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         if (!f.tasks().has_on_time_ratio()) return std::nullopt;
+         return f.tasks().on_time_ratio();
+       }},
+      {"open tasks", &FormatCount,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.tasks().open();
+       }},
+      {"overdue tasks", &FormatCount,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.tasks().overdue();
+       }},
+      {"cycle time p50", &FormatDays,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.tasks().cycle_time_p50_seconds();
+       }},
+      {"done per week", &FormatPerWeek,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.tasks().weekly_throughput();
+       }},
+      {"CPI", &FormatRatio,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         if (!f.budget().has_cpi()) return std::nullopt;
+         return f.budget().cost_performance_index();
+       }},
+      {"SPI", &FormatRatio,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         if (!f.budget().has_spi()) return std::nullopt;
+         return f.budget().schedule_performance_index();
+       }},
+      {"milestones met", &FormatCount,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.milestones().met();
+       }},
+      {"milestones missed", &FormatCount,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         return f.milestones().missed();
+       }},
+      {"compliance", &Percent,
+       [](const iv1::TeamExecution& f) -> std::optional<double> {
+         int64_t checks = 0, passed = 0;
+         for (const iv1::ProcedureCompliance& p : f.procedures()) {
+           checks += p.checks();
+           passed += p.passed();
+         }
+         if (checks == 0) return std::nullopt;
+         return static_cast<double>(passed) / checks;
+       }},
+  };
+  std::vector<TrendRow> rows;
+  for (const Figure& figure : kFigures) {
+    TrendRow row{figure.name, figure.format, {}};
+    for (const iv1::TeamExecution& p : trend.points()) {
+      // Before the team's first event there is nothing to show.
+      row.values.push_back(p.teams().empty() ? std::nullopt : figure.get(p));
+    }
+    rows.push_back(std::move(row));
+  }
+  // Each KPI's attainment of its month's target, in order of team and KPI.
+  std::map<std::pair<std::string, std::string>, TrendRow> kpis;
+  for (int i = 0; i < trend.points_size(); ++i) {
+    for (const iv1::KpiFigures& k : trend.points(i).kpis()) {
+      TrendRow& row = kpis[{k.team(), k.kpi()}];
+      if (row.values.empty()) {
+        row.name = absl::StrCat("KPI ", k.kpi(), " (", k.team(), ")");
+        row.format = &Percent;
+        row.values.resize(trend.points_size());
+      }
+      if (k.has_target()) row.values[i] = k.attainment_ratio();
+    }
+  }
+  for (auto& [key, row] : kpis) rows.push_back(std::move(row));
+  return rows;
+}
+
+// One line per row: its first, last, smallest and largest value and a
+// sparkline of all.
+std::string RenderTrendRows(const std::vector<TrendRow>& trend_rows) {
+  std::vector<std::vector<std::string>> rows;
+  for (const TrendRow& row : trend_rows) {
+    std::optional<double> first, last, lo, hi;
+    for (const std::optional<double>& v : row.values) {
+      if (!v) continue;
+      if (!first) first = v;
+      last = v;
+      lo = lo ? std::min(*lo, *v) : *v;
+      hi = hi ? std::max(*hi, *v) : *v;
+    }
+    auto text = [&](const std::optional<double>& v) {
+      return v ? row.format(*v) : std::string("-");
+    };
+    rows.push_back({row.name, text(first), text(last), text(lo), text(hi),
+                    Sparkline(row.values)});
+  }
+  return RenderTable({{"FIGURE"},
+                      {"FIRST", Align::kRight},
+                      {"LAST", Align::kRight},
+                      {"MIN", Align::kRight},
+                      {"MAX", Align::kRight},
+                      {"CHART"}},
+                     rows);
+}
+
+std::string FormatScore(double v) { return absl::StrFormat("%.0f", v); }
+std::string FormatSigned(double v) { return absl::StrFormat("%+.0f", v); }
+
+}  // namespace
+
+std::string FormatTrend(const iv1::TeamTrend& trend) {
+  if (trend.points().empty())
+    return absl::StrCat(trend.team(), ": no points\n");
+  return absl::StrCat(trend.team(), ": ", trend.points_size(),
+                      " points (month ends) from ",
+                      Time(trend.points(0).as_of()), " to ",
+                      Time(trend.points(trend.points_size() - 1).as_of()),
+                      "\n\n", RenderTrendRows(TrendRows(trend)));
+}
+
+std::string FormatSurveyRounds(const std::vector<sv1::TeamInsights>& rounds) {
+  if (rounds.empty()) return "\nno survey rounds\n";
+  std::vector<std::string> names;
+  for (const sv1::TeamInsights& r : rounds) {
+    names.push_back(r.morale().suppressed()
+                        ? absl::StrCat(r.morale().round(), " (suppressed)")
+                        : r.morale().round());
+  }
+  // A figure of each round; absent where the round is suppressed.
+  auto row = [&](std::string name, std::string (*format)(double), auto get) {
+    TrendRow out{std::move(name), format, {}};
+    for (const sv1::TeamInsights& r : rounds) {
+      out.values.push_back(r.morale().suppressed()
+                               ? std::nullopt
+                               : std::optional<double>(get(r.morale())));
+    }
+    return out;
+  };
+  std::vector<TrendRow> rows = {
+      row("respondents", &FormatCount,
+          [](const sv1::MoraleFigures& m) {
+            return static_cast<double>(m.respondents());
+          }),
+      row("eNPS", &FormatSigned,
+          [](const sv1::MoraleFigures& m) { return m.enps(); }),
+      row("intent to stay", &FormatScore,
+          [](const sv1::MoraleFigures& m) { return m.intent_to_stay(); })};
+  for (int d = sv1::DIMENSION_PSYCHOLOGICAL_SAFETY;
+       d <= sv1::DIMENSION_COLLABORATION; ++d) {
+    std::string name = absl::AsciiStrToLower(absl::StripPrefix(
+        sv1::Dimension_Name(static_cast<sv1::Dimension>(d)), "DIMENSION_"));
+    absl::StrReplaceAll({{"_", " "}}, &name);
+    TrendRow r{name, &FormatScore, {}};
+    bool any = false;
+    for (const sv1::TeamInsights& round : rounds) {
+      std::optional<double> v;
+      for (const sv1::DimensionScore& s : round.morale().dimensions()) {
+        if (s.dimension() == d) v = s.score();
+      }
+      any = any || v.has_value();
+      r.values.push_back(v);
+    }
+    if (any) rows.push_back(std::move(r));
+  }
+  return absl::StrCat("\nsurvey rounds (released figures only): ",
+                      absl::StrJoin(names, ", "), "\n\n", RenderTrendRows(rows),
+                      "quadrant now: ", Quadrant(rounds.back().quadrant()),
+                      " (the latest round with today's execution figures)\n");
 }
 
 std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {

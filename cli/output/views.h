@@ -7,6 +7,7 @@
 #define ORGPULSE_CLI_OUTPUT_VIEWS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -17,6 +18,16 @@ namespace orgpulse::cli {
 
 std::string FormatTeams(const ingest::v1::ListTeamsResponse& teams);
 std::string FormatExecution(const ingest::v1::TeamExecution& figures);
+// A trend: one row per figure (on-time ratio, overdue, cycle time, CPI, SPI,
+// milestones, compliance, each KPI's attainment) with its first, last,
+// smallest and largest value over the points and a sparkline of them all.
+std::string FormatTrend(const ingest::v1::TeamTrend& trend);
+// The leader view per survey round, oldest first (insights' answers for
+// each round: released figures only): respondents, eNPS, intent to stay and
+// each dimension as rows like FormatTrend's, a suppressed round a blank in
+// every chart; then the quadrant insights gives now.
+std::string FormatSurveyRounds(
+    const std::vector<insights::v1::TeamInsights>& rounds);
 std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);
 // What a removal of `source`'s events did (or, dry run, would do): a line of
 // counts, then per team the events removed and a few own figures before ->

@@ -5,6 +5,8 @@
 #ifndef ORGPULSE_COMMON_PROTO_TIME_CONVERSION_H_
 #define ORGPULSE_COMMON_PROTO_TIME_CONVERSION_H_
 
+#include <optional>
+
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -21,6 +23,14 @@ inline absl::Time FromProtoTime(bool present,
     return absl::InfiniteFuture();
   }
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// An optional time of a request: nullopt when absent, else as FromProtoTime
+// (a malformed one is absl::InfiniteFuture()).
+inline std::optional<absl::Time> OptionalFromProtoTime(
+    bool present, const google::protobuf::Timestamp& t) {
+  if (!present) return std::nullopt;
+  return FromProtoTime(true, t);
 }
 
 inline void ToProtoTime(absl::Time t, google::protobuf::Timestamp& out) {

@@ -165,6 +165,13 @@ class ReadSubtreeTest : public ::testing::Test {
            iv1::ListTeamsResponse response;
            return in->ListTeams(Context(token).get(), request, &response);
          }},
+        {"orgpulse.ingest.v1.IngestService.GetTeamTrend",
+         [in](const std::string& token, const std::string& path) {
+           iv1::GetTeamTrendRequest request;
+           request.set_team(path);
+           iv1::TeamTrend response;
+           return in->GetTeamTrend(Context(token).get(), request, &response);
+         }},
         {"orgpulse.insights.v1.InsightsService.GetTeamInsights",
          [si](const std::string& token, const std::string& path) {
            sv1::GetTeamInsightsRequest request;
@@ -267,9 +274,9 @@ TEST_F(ReadSubtreeTest, EveryReadRpcServesTheSubtreeAndRefusesTheRest) {
       ++refused;
     }
   }
-  EXPECT_EQ(refused, 10);
+  EXPECT_EQ(refused, 12);
   // Two of each kind refused per RPC, and the lists' "" once each.
-  EXPECT_EQ(RefusalsOutOfSubtree(*ingest_), "5");
+  EXPECT_EQ(RefusalsOutOfSubtree(*ingest_), "7");
   EXPECT_EQ(RefusalsOutOfSubtree(*insights_), "5");
 }
 

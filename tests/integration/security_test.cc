@@ -381,9 +381,11 @@ TEST_F(SecurityTest, RenewedCertificateIsServedWithoutRestart) {
 TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   StartIngest();
   // A new method must be added here (and given a scope) to pass.
-  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 6);
+  ASSERT_EQ(MethodCount("orgpulse.ingest.v1.IngestService"), 7);
   iv1::RemoveEventsRequest remove;
   remove.set_source("jira");
+  iv1::GetTeamTrendRequest trend;
+  trend.set_team("eng");
   auto with = [&](const std::string& token) {
     return Ingest(Options(*ingest_, token));
   };
@@ -409,6 +411,7 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
     EXPECT_THAT(client->GetTeamExecution("eng"), refused);
     EXPECT_THAT(client->RemoveEvents(remove), refused);
     EXPECT_THAT(client->ListTeamExecutions(0, ""), refused);
+    EXPECT_THAT(client->GetTeamTrend(trend), refused);
   }
   // Right token, wrong scope: PERMISSION_DENIED naming the scope.
   auto reader = with(tokens_.reader);
@@ -431,6 +434,9 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
   EXPECT_THAT(
       pusher->ListTeamExecutions(0, ""),
       StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ingest:read")));
+  EXPECT_THAT(
+      pusher->GetTeamTrend(trend),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("ingest:read")));
   // Right scope: served.
   const std::vector<iv1::Event> events = sample::SampleOrganisation(Now(), 1);
   VectorBatchSource source(events, 500);
@@ -447,6 +453,9 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
       reader->ListTeamExecutions(0, "");
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_GT(page->executions_size(), 0);
+  absl::StatusOr<iv1::TeamTrend> served_trend = reader->GetTeamTrend(trend);
+  ASSERT_TRUE(served_trend.ok()) << served_trend.status();
+  EXPECT_EQ(served_trend->points_size(), 12);
 
   // Health stays open: no token needed.
   auto health = grpc::health::v1::Health::NewStub(ingest_->Channel());
@@ -457,18 +466,19 @@ TEST_F(SecurityTest, EveryIngestMethodNeedsTheRightScope) {
           .ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
+  // One refusal of each kind per method (GetTeamTrend the seventh).
   const std::string metrics = Metrics(*ingest_);
   EXPECT_THAT(
       metrics,
-      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 6"));
+      HasSubstr("orgpulse_auth_refused_calls_total{reason=\"no_token\"} 7"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 6"));
+          "orgpulse_auth_refused_calls_total{reason=\"unknown_token\"} 7"));
   EXPECT_THAT(
       metrics,
       HasSubstr(
-          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 6"));
+          "orgpulse_auth_refused_calls_total{reason=\"missing_scope\"} 7"));
   EXPECT_THAT(metrics, HasSubstr("orgpulse_auth_tokens 6"));
   // No token, and no digest of one, ever reaches the logs or metrics.
   for (const std::string& t :

@@ -139,6 +139,8 @@ std::vector<Method> IngestMethods() {
   remove.set_source(kMarker);
   ingest::v1::ListTeamExecutionsRequest page;
   page.set_page_token(absl::StrCat("eng/", kMarker));
+  ingest::v1::GetTeamTrendRequest trend;
+  trend.set_team(absl::StrCat("eng/", kMarker));
   const std::string service = "/orgpulse.ingest.v1.IngestService/";
   return {
       {service + "Push", "orgpulse.ingest.v1.PushRequest",
@@ -159,6 +161,9 @@ std::vector<Method> IngestMethods() {
        "orgpulse.ingest.v1.ListTeamExecutionsRequest",
        "orgpulse.ingest.v1.ListTeamExecutionsRequest.page_token",
        page.SerializeAsString()},
+      {service + "GetTeamTrend", "orgpulse.ingest.v1.GetTeamTrendRequest",
+       "orgpulse.ingest.v1.GetTeamTrendRequest.team",
+       trend.SerializeAsString()},
   };
 }
 

@@ -21,6 +21,8 @@ ABSL_FLAG(std::string, ingest, "127.0.0.1:50051", "ingest service address");
 ABSL_FLAG(std::string, insights, "",
           "insights service address; empty: show the manager view only");
 ABSL_FLAG(int, batch, 1000, "events per PushStream request");
+ABSL_FLAG(int, history_days, orgpulse::sample::kDefaultHistoryDays,
+          "days of the sample organisation's history to push (30 or more)");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the bearer token for both services (scopes "
           "ingest:push, ingest:read, survey:submit, insights:read)");
@@ -266,8 +268,13 @@ int main(int argc, char** argv) {
   orgpulse::IngestClient& ingest = **client;
 
   const absl::Time now = absl::Now();
+  const int history_days = absl::GetFlag(FLAGS_history_days);
+  if (history_days < 30) {
+    std::cerr << "--history_days must be 30 or more\n";
+    return 1;
+  }
   const std::vector<v1::Event> events =
-      orgpulse::sample::SampleOrganisation(now);
+      orgpulse::sample::SampleOrganisation(now, 1, history_days);
   orgpulse::PushStats first, second;
   const absl::Time start = absl::Now();
   if (!PushAll(ingest, events, first)) return 1;

@@ -11,17 +11,17 @@ namespace {
 
 using ingest::v1::Event;
 
-constexpr int kHistoryDays = 120;
-
 void SetTime(absl::Time t, google::protobuf::Timestamp& out) {
   out.set_seconds(absl::ToUnixSeconds(t));
 }
 
 class Builder {
  public:
-  Builder(const TeamProfile& p, absl::Time now, std::mt19937& rng)
+  Builder(const TeamProfile& p, absl::Time now, int history_days,
+          std::mt19937& rng)
       : p_(p),
         now_(now),
+        history_days_(history_days),
         rng_(rng),
         slug_(absl::StrReplaceAll(p.team, {{"/", "-"}})) {}
 
@@ -49,12 +49,12 @@ class Builder {
   }
 
   void Tasks() {
-    const absl::Time start = now_ - absl::Hours(24 * kHistoryDays);
+    const absl::Time start = now_ - absl::Hours(24 * history_days_);
     std::poisson_distribution<int> per_day(p_.tasks_per_day);
     std::exponential_distribution<double> cycle(1.0 / p_.mean_cycle_days);
     static const char* kProcedures[] = {"code-review", "change-approval",
                                         "security-scan"};
-    for (int day = 0; day < kHistoryDays; ++day) {
+    for (int day = 0; day < history_days_; ++day) {
       const int n = per_day(rng_);
       for (int i = 0; i < n; ++i) {
         const std::string id = absl::StrCat(slug_, "-T", ++task_serial_);
@@ -110,7 +110,7 @@ class Builder {
 
   void Project() {
     project_ = absl::StrCat(p_.team.substr(p_.team.find('/') + 1), "-roadmap");
-    const absl::Time start = now_ - absl::Hours(24 * (kHistoryDays - 5));
+    const absl::Time start = now_ - absl::Hours(24 * (history_days_ - 5));
     const absl::Time end = now_ + absl::Hours(24 * 60);
     const double bac = 250'000 + 50'000 * (task_serial_ % 7);
     auto& plan = *Add("finance-erp", start).mutable_project_budget_plan();
@@ -136,7 +136,7 @@ class Builder {
 
   void Milestones() {
     static const char* kNames[] = {"design-review", "beta", "launch", "ga"};
-    const absl::Time start = now_ - absl::Hours(24 * (kHistoryDays - 5));
+    const absl::Time start = now_ - absl::Hours(24 * (history_days_ - 5));
     for (int i = 0; i < 4; ++i) {
       const absl::Time due = start + absl::Hours(24 * (30 + 45 * i));
       auto& m = *Add("jira", start).mutable_milestone_due();
@@ -158,10 +158,10 @@ class Builder {
     if (p_.kpi.empty()) return;
     const absl::TimeZone utc = absl::UTCTimeZone();
     const absl::CivilMonth last = absl::ToCivilMonth(now_, utc);
-    for (absl::CivilMonth m = last - 4; m <= last; ++m) {
+    for (absl::CivilMonth m = last - history_days_ / 30; m <= last; ++m) {
       const absl::Time month_start = absl::FromCivil(m, utc);
       auto& t = *Add("bi", std::max(month_start,
-                                    now_ - absl::Hours(24 * kHistoryDays)))
+                                    now_ - absl::Hours(24 * history_days_)))
                      .mutable_kpi_monthly_target();
       t.set_kpi(p_.kpi);
       t.set_year(static_cast<int>(m.year()));
@@ -182,6 +182,7 @@ class Builder {
 
   const TeamProfile& p_;
   absl::Time now_;
+  int history_days_;
   std::mt19937& rng_;
   std::string slug_;
   std::vector<Event>* out_ = nullptr;
@@ -213,11 +214,13 @@ const std::vector<TeamProfile>& SampleTeams() {
   return *teams;
 }
 
-std::vector<ingest::v1::Event> SampleOrganisation(absl::Time now,
-                                                  uint32_t seed) {
+std::vector<ingest::v1::Event> SampleOrganisation(absl::Time now, uint32_t seed,
+                                                  int history_days) {
   std::mt19937 rng(seed);
   std::vector<Event> out;
-  for (const TeamProfile& p : SampleTeams()) Builder(p, now, rng).Build(out);
+  for (const TeamProfile& p : SampleTeams()) {
+    Builder(p, now, history_days, rng).Build(out);
+  }
   return out;
 }
 

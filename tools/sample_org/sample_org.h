@@ -1,7 +1,8 @@
 // A realistic sample organisation's manager-view history, as API events:
-// three departments, seven teams, four months of tasks, projects (some over
-// budget, some late), milestones, procedure checks and monthly KPIs. The
-// demo pushes it; integration tests use it as realistic input.
+// three departments, seven teams, four months (or `history_days`) of tasks,
+// projects (some over budget, some late), milestones, procedure checks and
+// monthly KPIs. The demo pushes it; integration tests use it as realistic
+// input.
 //
 // Deterministic for a given (now, seed); every occurred_at is before `now`.
 //
@@ -37,8 +38,12 @@ struct TeamProfile {
 
 const std::vector<TeamProfile>& SampleTeams();
 
-std::vector<ingest::v1::Event> SampleOrganisation(absl::Time now,
-                                                  uint32_t seed = 1);
+// The default history: four months.
+inline constexpr int kDefaultHistoryDays = 120;
+
+// REQUIRES: history_days >= 30.
+std::vector<ingest::v1::Event> SampleOrganisation(
+    absl::Time now, uint32_t seed = 1, int history_days = kDefaultHistoryDays);
 
 }  // namespace orgpulse::sample
 

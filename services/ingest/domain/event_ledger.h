@@ -23,6 +23,7 @@
 #include "services/ingest/domain/event.h"
 #include "services/ingest/domain/event_filter.h"
 #include "services/ingest/domain/execution_figures.h"
+#include "services/ingest/domain/history.h"
 
 namespace orgpulse::ingest {
 
@@ -127,6 +128,27 @@ class EventLedger {
     (void)timeout;
     then(absl::OkStatus());
   }
+
+  // The figures of `prefix` as GetTeamExecution would have given them at
+  // `as_of`: the stored events with occurred_at <= as_of, evaluated as of
+  // as_of (history.h). INVALID_ARGUMENT (field `as_of`) for a malformed time
+  // or one after the clock's now; NOT_FOUND if no team under `prefix` has an
+  // event by then. Reads the whole store: pushes wait meanwhile (a few
+  // seconds per million stored events), other reads do not.
+  // REQUIRES: `prefix` is a valid team id.
+  virtual absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(
+      absl::string_view prefix, absl::Time as_of) = 0;
+
+  // The figures of `prefix` at each time of TrendTimes(from, to) (or, with
+  // a step, of StepTimes), in one read of the store (as
+  // GetTeamExecutionAsOf). `to` defaults to the clock's now, `from` to
+  // DefaultTrendFrom(to). With `own`, the figures of the team `prefix`
+  // alone. INVALID_ARGUMENT naming `from`, `to` or `step` as TrendTimes and
+  // StepTimes do; NOT_FOUND if no team matches `prefix` now (with `own`: no
+  // team is `prefix`). A point before the first event counted has no team
+  // and no event. REQUIRES: `prefix` is a valid team id.
+  virtual absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
+      absl::string_view prefix, const TrendRequest& request) = 0;
 };
 
 }  // namespace orgpulse::ingest

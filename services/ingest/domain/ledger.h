@@ -37,6 +37,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -199,6 +200,11 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
 
   void AfterLogPosition(int64_t position, absl::Duration timeout,
                         std::function<void(absl::Status)> then) override;
+  // History (ledger_history.cc).
+  absl::StatusOr<TeamExecution> GetTeamExecutionAsOf(absl::string_view prefix,
+                                                     absl::Time as_of) override;
+  absl::StatusOr<std::vector<TeamExecution>> GetTeamTrend(
+      absl::string_view prefix, const TrendRequest& request) override;
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
@@ -296,6 +302,11 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // Appends a violation for each event of `batch` that retention would drop.
   void AddRetentionViolations(const EventBatch& batch,
                               std::vector<FieldViolation>& out) const;
+  // The stored events of `prefix`'s subtree with occurred_at <= until, read
+  // from the store while holding write_mu_ (the store takes one caller at a
+  // time).
+  absl::StatusOr<std::vector<Event>> SubtreeEvents(absl::string_view prefix,
+                                                   absl::Time until);
   // Before Recover replays: nothing is in memory yet.
   absl::Status DropExpiredFromStore();
   void StartMaintenance();

@@ -188,6 +188,8 @@ void ToProto(const TeamExecution& f, v1::TeamExecution& out) {
   t.set_cycle_time_p90_seconds(f.tasks.cycle_time_p90_seconds);
   t.set_weekly_throughput(f.tasks.weekly_throughput);
   t.set_cancelled(f.tasks.cancelled);
+  t.set_completed(f.tasks.completed);
+  t.set_cycle_time_sum_seconds(f.tasks.cycle_time_sum_seconds);
 
   ToProto(f.budget, *out.mutable_budget());
   for (const ProjectBudget& p : f.projects) {
@@ -233,6 +235,26 @@ void ToProto(const TeamSummary& summary, v1::TeamSummary& out) {
   out.set_team(summary.team);
   out.set_events(summary.events);
   ToProtoTime(summary.last_event_at, *out.mutable_last_event_at());
+}
+
+void ToProto(absl::string_view team, const std::vector<TeamExecution>& points,
+             v1::TeamTrend& out) {
+  out.set_team(std::string(team));
+  for (const TeamExecution& p : points) ToProto(p, *out.add_points());
+}
+
+TrendRequest FromProto(const v1::GetTeamTrendRequest& proto) {
+  TrendRequest out;
+  out.from = OptionalFromProtoTime(proto.has_from(), proto.from());
+  out.to = OptionalFromProtoTime(proto.has_to(), proto.to());
+  if (proto.has_step()) {
+    const google::protobuf::Duration& d = proto.step();
+    const bool valid = d.nanos() > -1'000'000'000 && d.nanos() < 1'000'000'000;
+    out.step = valid ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos())
+                     : absl::ZeroDuration();
+  }
+  out.own = proto.own();
+  return out;
 }
 
 RemovalRequest FromProto(const v1::RemoveEventsRequest& proto) {

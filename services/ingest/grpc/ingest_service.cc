@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/log/log.h"
 #include "common/org/team_id.h"
+#include "common/proto/time_conversion.h"
 #include "common/server/message_codec.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
@@ -307,14 +308,17 @@ grpc::ServerUnaryReactor* IngestService::GetTeamExecution(
           call.Finish(status);
           return;
         }
-        ReadAfterPosition(ledger_, *context, call,
-                          call.request().min_log_position(), [this, &call] {
-                            absl::StatusOr<TeamExecution> figures =
-                                ledger_.GetTeamExecution(call.request().team());
-                            if (figures.ok())
-                              ToProto(*figures, call.response());
-                            call.Finish(figures.status());
-                          });
+        ReadAfterPosition(
+            ledger_, *context, call, call.request().min_log_position(),
+            [this, &call] {
+              const v1::GetTeamExecutionRequest& r = call.request();
+              absl::StatusOr<TeamExecution> figures =
+                  r.has_as_of() ? ledger_.GetTeamExecutionAsOf(
+                                      r.team(), FromProtoTime(true, r.as_of()))
+                                : ledger_.GetTeamExecution(r.team());
+              if (figures.ok()) ToProto(*figures, call.response());
+              call.Finish(figures.status());
+            });
       });
 }
 
@@ -414,6 +418,28 @@ grpc::ServerUnaryReactor* IngestService::ListTeamExecutions(
               call.response().set_next_page_token(std::move(page.next_after));
               call.Finish(absl::OkStatus());
             });
+      });
+}
+
+grpc::ServerUnaryReactor* IngestService::GetTeamTrend(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  absl::StatusOr<Caller> caller =
+      authorizer_.Authorize(*context, Scope::kIngestRead);
+  if (!caller.ok()) return RefuseCall(context, caller.status());
+  return UnaryCall<v1::GetTeamTrendRequest, v1::TeamTrend>::Start(
+      *request, response, [this, caller = *caller](auto& call) {
+        const v1::GetTeamTrendRequest& r = call.request();
+        absl::Status status = ValidateTeamArgument("team", r.team(), true);
+        if (status.ok())
+          status = authorizer_.CheckReadPaths(caller, {r.team()});
+        if (status.ok()) {
+          absl::StatusOr<std::vector<TeamExecution>> points =
+              ledger_.GetTeamTrend(r.team(), FromProto(r));
+          if (points.ok()) ToProto(r.team(), *points, call.response());
+          status = points.status();
+        }
+        call.Finish(status);
       });
 }
 

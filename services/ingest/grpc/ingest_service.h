@@ -21,7 +21,8 @@ using RawIngestService = v1::IngestService::WithRawCallbackMethod_Push<
             v1::IngestService::WithRawCallbackMethod_ListTeams<
                 v1::IngestService::WithRawCallbackMethod_RemoveEvents<
                     v1::IngestService::WithRawCallbackMethod_ListTeamExecutions<
-                        v1::IngestService::Service>>>>>>;
+                        v1::IngestService::WithRawCallbackMethod_GetTeamTrend<
+                            v1::IngestService::Service>>>>>>>;
 
 class IngestService final : public RawIngestService {
  public:
@@ -63,6 +64,11 @@ class IngestService final : public RawIngestService {
   grpc::ServerUnaryReactor* ListTeamExecutions(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
+
+  // GetTeamTrendRequest -> TeamTrend
+  grpc::ServerUnaryReactor* GetTeamTrend(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
   // ListTeamExecutions' page size when the request gives none, and the most
   // it serves.

@@ -299,6 +299,68 @@ TEST_F(CliEndToEndTest, RemoveUndoesTheImportOfOneSource) {
   EXPECT_EQ(Orgpulse({"teams", "--json"}).out, teams_with_jira);
 }
 
+// The past from the stored events: a month end's figures through
+// `execution --as-of` and the same point of `trend` agree, and each holds
+// only what had happened by then.
+TEST_F(CliEndToEndTest, TrendAndAsOfShowThePastOfTheStoredEvents) {
+  const CliRun pushed =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), kData + "/events.csv"});
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+
+  // By the end of October: the plan (Sep 1) and the cost (Oct 15) only.
+  const CliRun october = Orgpulse(
+      {"execution", "ops/support", "--as-of=2026-10-31T23:59:59Z", "--json"});
+  ASSERT_EQ(october.code, 0) << october.err;
+  EXPECT_EQ(JsonQuery(october.out,
+                      "d[\"events\"], d[\"budget\"][\"actual_cost\"], "
+                      "d[\"as_of\"]"),
+            "2 30000.5 2026-10-31T23:59:59Z\n");
+
+  const CliRun trend =
+      Orgpulse({"trend", "ops/support", "--from=2026-08-15", "--json"});
+  ASSERT_EQ(trend.code, 0) << trend.err;
+  EXPECT_EQ(JsonQuery(trend.out,
+                      "[(p[\"as_of\"], p.get(\"events\", \"0\")) "
+                      "for p in d[\"points\"]]"),
+            "[('2026-08-31T23:59:59Z', '0'), ('2026-09-30T23:59:59Z', '1'), "
+            "('2026-10-31T23:59:59Z', '2'), ('2026-11-20T12:00:00Z', '8')]\n");
+  EXPECT_EQ(JsonQuery(trend.out, "d[\"points\"][2]"),
+            JsonQuery(october.out, "d"));
+  // The last point is now: what `execution` shows.
+  EXPECT_EQ(
+      JsonQuery(trend.out, "d[\"points\"][3]"),
+      JsonQuery(Orgpulse({"execution", "ops/support", "--json"}).out, "d"));
+
+  const CliRun table = Orgpulse({"trend", "ops/support", "--from=2026-08-15"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_THAT(
+      table.out,
+      AllOf(StartsWith("ops/support: 4 points (month ends) from "
+                       "2026-08-31T23:59:59Z to 2026-11-20T12:00:00Z\n"),
+            // Nothing before the first event; no check until Nov.
+            ContainsRegex("\ncompliance +50% +50% +50% +50% +▄\n"),
+            ContainsRegex("\nKPI tickets-closed \\(ops/support\\) +"
+                          "38% +38% +38% +38% +▄\n")));
+
+  // Mistakes: one line each.
+  const CliRun unknown = Orgpulse({"trend", "sales"});
+  EXPECT_EQ(unknown.code, 3);
+  EXPECT_THAT(unknown.err, HasSubstr("no team matches 'sales'"));
+  const CliRun future = Orgpulse({"trend", "ops", "--to=2027-01-01"});
+  EXPECT_EQ(future.code, 3);
+  EXPECT_THAT(future.err, HasSubstr("--to: is in the future"));
+  const CliRun before =
+      Orgpulse({"execution", "ops/support", "--as-of=2026-01-01"});
+  EXPECT_EQ(before.code, 3);
+  EXPECT_THAT(before.err, HasSubstr("as of 2026-01-01"));
+  const CliRun no_team = Orgpulse({"trend"});
+  EXPECT_EQ(no_team.code, 2);
+  EXPECT_THAT(no_team.err, HasSubstr("which team?"));
+  const CliRun bad_time = Orgpulse({"trend", "ops", "--from=soon"});
+  EXPECT_EQ(bad_time.code, 2);
+  EXPECT_THAT(bad_time.err, HasSubstr("--from: "));
+}
+
 // A team field with a slash in it: one team, never a path; a second
 // spelling of the same id is refused until a team map says which is which.
 TEST_F(CliEndToEndTest, TeamNamesWithSlashesAreOneTeamAndCollisionsAreRefused) {
@@ -582,6 +644,30 @@ TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
   EXPECT_THAT(teams,
               ::testing::ElementsAre("TEAM", "eng/payments", "eng/platform",
                                      "eng/search", "ops/support"));
+
+  // The leader view per round in a trend: released figures only.
+  const CliRun trend = Orgpulse({"trend", "eng/payments", "--survey"});
+  ASSERT_EQ(trend.code, 0) << trend.err;
+  EXPECT_THAT(trend.out,
+              AllOf(HasSubstr("\nsurvey rounds (released figures only): "
+                              "2026-q4\n"),
+                    ContainsRegex("\nrespondents +5 +5 +5 +5 +▄\n"),
+                    ContainsRegex("\neNPS +-100 +-100 +-100 +-100 +▄\n")));
+  const CliRun support = Orgpulse({"trend", "ops/support", "--survey"});
+  ASSERT_EQ(support.code, 0) << support.err;
+  EXPECT_THAT(support.out,
+              AllOf(HasSubstr("survey rounds (released figures only): "
+                              "2026-q4 (suppressed)\n"),
+                    ContainsRegex("\nrespondents +- +- +- +-\n")));
+  const CliRun trend_json =
+      Orgpulse({"trend", "ops/support", "--survey", "--json"});
+  ASSERT_EQ(trend_json.code, 0) << trend_json.err;
+  EXPECT_EQ(
+      JsonQuery(trend_json.out,
+                "len(d[\"trend\"][\"points\"]), "
+                "[(r[\"morale\"][\"round\"], r[\"morale\"][\"suppressed\"], "
+                "\"respondents\" in r[\"morale\"]) for r in d[\"rounds\"]]"),
+      "12 [('2026-q4', True, False)]\n");
 }
 
 // GitHub issues as gh and the REST API write them: teams from labels (or

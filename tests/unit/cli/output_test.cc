@@ -1,5 +1,7 @@
+#include <sstream>
 #include <string>
 
+#include "cli/export/openmetrics.h"
 #include "cli/output/progress.h"
 #include "cli/output/table.h"
 #include "cli/output/views.h"
@@ -185,6 +187,142 @@ TEST(ProgressTest, BarAndLine) {
   s.rows = 1234;
   EXPECT_EQ(FormatProgressLine(s),
             "jira.csv: pushing 500,000 events (1,234 rows), 125,000 events/s");
+}
+
+TEST(TableTest, SparklineScalesFromTheSmallestToTheLargest) {
+  EXPECT_EQ(Sparkline({}), "");
+  EXPECT_EQ(Sparkline({std::nullopt, 1.0, 2.0, 3.0, std::nullopt}), " ▁▅█ ");
+  EXPECT_EQ(Sparkline({0.5, 0.5}), "▄▄");
+  EXPECT_EQ(Sparkline({8.0, 0.0, 4.0}), "█▁▅");
+}
+
+iv1::TeamExecution TrendPoint(int64_t at, int64_t open, bool on_time,
+                              double ratio) {
+  iv1::TeamExecution p;
+  p.set_team("eng/search");
+  p.add_teams("eng/search");
+  p.mutable_as_of()->set_seconds(at);
+  p.set_events(10);
+  p.mutable_tasks()->set_open(open);
+  p.mutable_tasks()->set_has_on_time_ratio(on_time);
+  p.mutable_tasks()->set_on_time_ratio(ratio);
+  return p;
+}
+
+TEST(ViewsTest, TrendHasARowPerFigureWithItsChart) {
+  iv1::TeamTrend trend;
+  trend.set_team("eng/search");
+  iv1::TeamExecution& before = *trend.add_points();  // before the first event
+  before.set_team("eng/search");
+  before.mutable_as_of()->set_seconds(1793491199);  // 2026-10-31T23:59:59Z
+  *trend.add_points() = TrendPoint(1796083199, 4, false, 0);
+  *trend.add_points() = TrendPoint(1796400000, 9, true, 0.5);
+  const std::string out = FormatTrend(trend);
+  EXPECT_EQ(out,
+            "eng/search: 3 points (month ends) from 2026-10-31T23:59:59Z to "
+            "2026-12-04T16:00:00Z\n"
+            "\n"
+            "FIGURE             FIRST   LAST    MIN    MAX  CHART\n"
+            "on-time ratio        50%    50%    50%    50%    ▄\n"
+            "open tasks             4      9      4      9   ▁█\n"
+            "overdue tasks          0      0      0      0   ▄▄\n"
+            "cycle time p50     0.0 d  0.0 d  0.0 d  0.0 d   ▄▄\n"
+            "done per week        0.0    0.0    0.0    0.0   ▄▄\n"
+            "CPI                    -      -      -      -\n"
+            "SPI                    -      -      -      -\n"
+            "milestones met         0      0      0      0   ▄▄\n"
+            "milestones missed      0      0      0      0   ▄▄\n"
+            "compliance             -      -      -      -\n");
+}
+
+TEST(ViewsTest, SurveyRoundsShowReleasedFiguresAndBlanksForSuppressed) {
+  std::vector<sv1::TeamInsights> rounds(3);
+  rounds[0].mutable_morale()->set_round("2026-q2");
+  rounds[0].mutable_morale()->set_respondents(6);
+  rounds[0].mutable_morale()->set_enps(-20);
+  sv1::DimensionScore& d = *rounds[0].mutable_morale()->add_dimensions();
+  d.set_dimension(sv1::DIMENSION_WELLBEING);
+  d.set_score(40);
+  rounds[1].mutable_morale()->set_round("2026-q3");
+  rounds[1].mutable_morale()->set_suppressed(true);
+  rounds[2].mutable_morale()->set_round("2026-q4");
+  rounds[2].mutable_morale()->set_respondents(7);
+  rounds[2].mutable_morale()->set_enps(30);
+  *rounds[2].mutable_morale()->add_dimensions() = d;
+  rounds[2].mutable_morale()->mutable_dimensions(0)->set_score(65);
+  rounds[2].set_quadrant(sv1::QUADRANT_THRIVING);
+  EXPECT_EQ(FormatSurveyRounds(rounds),
+            "\n"
+            "survey rounds (released figures only): 2026-q2, 2026-q3 "
+            "(suppressed), 2026-q4\n"
+            "\n"
+            "FIGURE          FIRST  LAST  MIN  MAX  CHART\n"
+            "respondents         6     7    6    7  ▁ █\n"
+            "eNPS              -20   +30  -20  +30  ▁ █\n"
+            "intent to stay      0     0    0    0  ▄ ▄\n"
+            "wellbeing          40    65   40   65  ▁ █\n"
+            "quadrant now: THRIVING (the latest round with today's execution "
+            "figures)\n");
+  EXPECT_EQ(FormatSurveyRounds({}), "\nno survey rounds\n");
+}
+
+TEST(OpenMetricsTest, WritesEachFamilyOnceWithItsSeriesInTimeOrder) {
+  OpenMetricsHistory history(std::vector<std::pair<std::string, std::string>>{
+      {"job", "orgpulse-ingest"}});
+  iv1::TeamExecution none;  // before the team's first event: nothing
+  none.set_team("eng/a\"b");
+  none.mutable_as_of()->set_seconds(100);
+  history.Add(none);
+  for (int64_t at : {200, 300}) {
+    iv1::TeamExecution p;
+    p.set_team("eng/a\"b");
+    p.add_teams("eng/a\"b");
+    p.mutable_as_of()->set_seconds(at);
+    p.set_events(at / 100);
+    p.mutable_tasks()->set_completed(2);
+    p.mutable_tasks()->set_cycle_time_sum_seconds(30);
+    p.mutable_tasks()->set_cycle_time_p50_seconds(10);
+    p.mutable_tasks()->set_cycle_time_p90_seconds(20);
+    iv1::KpiFigures& k = *p.add_kpis();
+    k.set_kpi("sales");
+    k.set_actual(at);
+    history.Add(p);
+  }
+  std::ostringstream out;
+  history.Write(out);
+  const std::string text = out.str();
+  EXPECT_THAT(
+      text,
+      AllOf(HasSubstr("# HELP orgpulse_team_events Stored events of the team.\n"
+                      "# TYPE orgpulse_team_events gauge\n"
+                      "orgpulse_team_events{team=\"eng/a\\\"b\",job=\"orgpulse-"
+                      "ingest\"} 2 200\n"
+                      "orgpulse_team_events{team=\"eng/a\\\"b\",job=\"orgpulse-"
+                      "ingest\"} 3 300\n#"),
+            HasSubstr(
+                "# TYPE orgpulse_task_cycle_time_seconds summary\n"
+                "orgpulse_task_cycle_time_seconds{team=\"eng/a\\\"b\","
+                "quantile=\"0.5\",job=\"orgpulse-ingest\"} 10 200\n"
+                "orgpulse_task_cycle_time_seconds{team=\"eng/a\\\"b\","
+                "quantile=\"0.9\",job=\"orgpulse-ingest\"} 20 200\n"
+                "orgpulse_task_cycle_time_seconds_sum{team=\"eng/a\\\"b\","
+                "job=\"orgpulse-ingest\"} 30 200\n"
+                "orgpulse_task_cycle_time_seconds_count{team=\"eng/a\\\"b\","
+                "job=\"orgpulse-ingest\"} 2 200\n"
+                "orgpulse_task_cycle_time_seconds{team=\"eng/a\\\"b\","
+                "quantile=\"0.5\",job=\"orgpulse-ingest\"} 10 300\n"),
+            HasSubstr("orgpulse_kpi_actual{team=\"eng/a\\\"b\",kpi=\"sales\","
+                      "job=\"orgpulse-ingest\"} 300 300\n"),
+            Not(HasSubstr("kpi_target")), Not(HasSubstr(" 100\n"))));
+  EXPECT_EQ(text.substr(text.size() - 6), "# EOF\n");
+  // Each family is written once.
+  size_t types = 0;
+  for (size_t at = 0; (at = text.find("# TYPE orgpulse_team_events ", at)) !=
+                      std::string::npos;
+       ++at) {
+    ++types;
+  }
+  EXPECT_EQ(types, 1u);
 }
 
 }  // namespace

@@ -618,5 +618,139 @@ TEST_F(LedgerTest, ListTeamExecutionsPagesEveryTeamAndPrefixInOrder) {
   EXPECT_THAT(ledger_->ListTeamExecutions(5, "ops").executions, IsEmpty());
 }
 
+// At now, the figures of the past are those of now: the same code.
+TEST_F(LedgerTest, AsOfNowGivesTheFiguresOfNow) {
+  Start();
+  ExpectResult(ledger_->Push({Cost("c1", "eng/a", 1), Check("k1", "eng/b"),
+                              Cost("c2", "ops", 8)}),
+               3, 0);
+  absl::StatusOr<TeamExecution> past =
+      ledger_->GetTeamExecutionAsOf("eng", kNow);
+  ASSERT_TRUE(past.ok()) << past.status();
+  EXPECT_EQ(DebugString(*past), Figures("eng"));
+}
+
+TEST_F(LedgerTest, AsOfLeavesOutWhatHappenedLaterAndIsEvaluatedThen) {
+  Start();
+  // Check() happens on Mar 1, Cost() on Mar 2.
+  ExpectResult(
+      ledger_->Push({Check("k1", "eng"), Cost("c1", "eng", 5),
+                     MakeEvent("t", "eng", Utc(2026, 2, 1),
+                               TaskCreated{"t1", Utc(2026, 3, 1, 12)})}),
+      3, 0);
+  absl::StatusOr<TeamExecution> f =
+      ledger_->GetTeamExecutionAsOf("eng", Utc(2026, 3, 1, 6));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->as_of, Utc(2026, 3, 1, 6));
+  EXPECT_EQ(f->events, 2);
+  EXPECT_EQ(f->budget.actual_cost, 0);
+  EXPECT_EQ(f->tasks.open, 1);
+  EXPECT_EQ(f->tasks.overdue, 0);  // due at noon: not yet overdue at 6
+  // Now, with every event, it is overdue.
+  EXPECT_EQ(ledger_->GetTeamExecution("eng")->tasks.overdue, 1);
+}
+
+TEST_F(LedgerTest, AsOfRefusesTheFutureAndATimeBeforeAnyEvent) {
+  Start();
+  ExpectResult(ledger_->Push({Check("k1", "eng")}), 1, 0);
+  absl::StatusOr<TeamExecution> future =
+      ledger_->GetTeamExecutionAsOf("eng", kNow + absl::Seconds(1));
+  EXPECT_THAT(future.status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("as_of is in the future")));
+  absl::StatusOr<TeamExecution> before =
+      ledger_->GetTeamExecutionAsOf("eng", Utc(2026, 2, 1));
+  EXPECT_THAT(before.status(),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("no team matches 'eng' as of 2026-02-01")));
+  EXPECT_THAT(ledger_->GetTeamExecutionAsOf("ops", kNow).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(LedgerTest, AsOfReadsTheStoreSoItSurvivesARestart) {
+  Start();
+  ExpectResult(ledger_->Push({Check("k1", "eng"), Cost("c1", "eng", 5)}), 2, 0);
+  ledger_->Stop();
+  Start();
+  absl::StatusOr<TeamExecution> f =
+      ledger_->GetTeamExecutionAsOf("eng", Utc(2026, 3, 1, 12));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->events, 1);
+  store_.FailReplay(absl::DataLossError("bad row"));
+  EXPECT_THAT(ledger_->GetTeamExecutionAsOf("eng", kNow).status(),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(LedgerTest, TrendGivesTheFiguresAtEachMonthEnd) {
+  Start();
+  ExpectResult(
+      ledger_->Push(
+          {MakeEvent("a", "eng/a", Utc(2025, 12, 5), CostActual{"apollo", 1}),
+           MakeEvent("b", "eng/b", Utc(2026, 1, 31, 23, 59, 59),
+                     CostActual{"apollo", 2}),
+           MakeEvent("c", "eng/a", Utc(2026, 2, 1), CostActual{"apollo", 4}),
+           MakeEvent("d", "engineering", Utc(2026, 1, 1),
+                     CostActual{"apollo", 100})}),
+      4, 0);
+  absl::StatusOr<std::vector<TeamExecution>> trend =
+      ledger_->GetTeamTrend("eng", {.from = Utc(2025, 11, 1)});
+  ASSERT_TRUE(trend.ok()) << trend.status();
+  std::vector<absl::Time> times;
+  std::vector<double> costs;
+  for (const TeamExecution& p : *trend) {
+    times.push_back(p.as_of);
+    costs.push_back(p.budget.actual_cost);
+    // Each point is what GetTeamExecutionAsOf gives.
+    absl::StatusOr<TeamExecution> at =
+        ledger_->GetTeamExecutionAsOf("eng", p.as_of);
+    EXPECT_EQ(DebugString(p), at.ok() ? DebugString(*at)
+                                      : DebugString(TeamExecution{
+                                            .team = "eng", .as_of = p.as_of}));
+  }
+  EXPECT_THAT(times, ElementsAre(Utc(2025, 11, 30, 23, 59, 59),
+                                 Utc(2025, 12, 31, 23, 59, 59),
+                                 Utc(2026, 1, 31, 23, 59, 59),
+                                 Utc(2026, 2, 28, 23, 59, 59), kNow));
+  EXPECT_THAT(costs, ElementsAre(0, 1, 3, 7, 7));
+  EXPECT_TRUE((*trend)[0].teams.empty());
+
+  // The default span: twelve points ending now.
+  absl::StatusOr<std::vector<TeamExecution>> by_default =
+      ledger_->GetTeamTrend("eng", {});
+  ASSERT_TRUE(by_default.ok()) << by_default.status();
+  EXPECT_EQ(by_default->size(), 12u);
+  EXPECT_EQ(by_default->back().as_of, kNow);
+
+  EXPECT_THAT(ledger_->GetTeamTrend("ops", {}).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      ledger_->GetTeamTrend("eng", {.from = kNow, .to = kNow + absl::Hours(1)})
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to")));
+}
+
+TEST_F(LedgerTest, TrendWithAStepGivesATeamsOwnFigures) {
+  Start();
+  ExpectResult(
+      ledger_->Push(
+          {MakeEvent("a", "eng", Utc(2026, 3, 1, 1), CostActual{"apollo", 1}),
+           MakeEvent("b", "eng/x", Utc(2026, 3, 1, 2), CostActual{"apollo", 2}),
+           MakeEvent("c", "eng", Utc(2026, 3, 1, 3), CostActual{"apollo", 4})}),
+      3, 0);
+  absl::StatusOr<std::vector<TeamExecution>> own =
+      ledger_->GetTeamTrend("eng", {.from = Utc(2026, 3, 1),
+                                    .to = Utc(2026, 3, 1, 4),
+                                    .step = absl::Hours(2),
+                                    .own = true});
+  ASSERT_TRUE(own.ok()) << own.status();
+  std::vector<double> costs;
+  for (const TeamExecution& p : *own) costs.push_back(p.budget.actual_cost);
+  EXPECT_THAT(costs, ElementsAre(0, 1, 5));  // at 0h, 2h, 4h; not eng/x's
+  // With `own`, the team itself must exist (a prefix that is none is not).
+  EXPECT_THAT(ledger_->GetTeamTrend("eng/x", {.own = true}).status(),
+              StatusIs(absl::StatusCode::kOk));
+  EXPECT_THAT(ledger_->GetTeamTrend("en", {.own = true}).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/proto/time_conversion.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "gmock/gmock.h"
@@ -87,6 +88,11 @@ class FakeLedger final : public EventLedger {
 
   MOCK_METHOD(TeamExecutionPage, ListTeamExecutions,
               (size_t page_size, absl::string_view after), (const, override));
+  MOCK_METHOD(absl::StatusOr<TeamExecution>, GetTeamExecutionAsOf,
+              (absl::string_view prefix, absl::Time as_of), (override));
+  MOCK_METHOD(absl::StatusOr<std::vector<TeamExecution>>, GetTeamTrend,
+              (absl::string_view prefix, const TrendRequest& request),
+              (override));
 
   // The `index`th batch (from 0) is answered `result` on the calling thread.
   void AnswerAtOnce(size_t index, absl::StatusOr<PushResult> result) {
@@ -879,6 +885,103 @@ TEST_F(IngestServiceTest, ListTeamExecutionsIsRefusedWithoutTheReadScope) {
       grpc::StatusCode::UNAUTHENTICATED);
   auto pusher = Context("pusher");
   EXPECT_EQ(stub_->ListTeamExecutions(pusher.get(), {}, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// --- the past ------------------------------------------------------------
+
+TEST_F(IngestServiceTest, GetTeamExecutionWithAsOfAsksForThePast) {
+  EXPECT_CALL(ledger_, GetTeamExecution).Times(0);
+  EXPECT_CALL(ledger_, GetTeamExecutionAsOf(absl::string_view("eng"),
+                                            Utc(2025, 6, 30, 23, 59, 59)))
+      .WillOnce(Return(TeamExecution{
+          .team = "eng", .as_of = Utc(2025, 6, 30, 23, 59, 59), .events = 7}));
+  v1::GetTeamExecutionRequest request;
+  request.set_team("eng");
+  ToProtoTime(Utc(2025, 6, 30, 23, 59, 59), *request.mutable_as_of());
+  v1::TeamExecution response;
+  auto context = Context("eng-reader");
+  const grpc::Status status =
+      stub_->GetTeamExecution(context.get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.events(), 7);
+  EXPECT_EQ(response.as_of().seconds(),
+            absl::ToUnixSeconds(Utc(2025, 6, 30, 23, 59, 59)));
+}
+
+TEST_F(IngestServiceTest, GetTeamExecutionPassesAMalformedAsOfToTheDomain) {
+  // Decoding is total; the domain names the field (ValidateAsOf).
+  EXPECT_CALL(ledger_, GetTeamExecutionAsOf(absl::string_view("eng"),
+                                            absl::InfiniteFuture()))
+      .WillOnce(Return(InvalidArgumentWithViolations(
+          "as_of is not a valid timestamp",
+          {{"as_of", "is not a valid timestamp"}})));
+  v1::GetTeamExecutionRequest request;
+  request.set_team("eng");
+  request.mutable_as_of()->set_nanos(-1);
+  v1::TeamExecution response;
+  auto context = Context("reader");
+  const grpc::Status status =
+      stub_->GetTeamExecution(context.get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+              ElementsAre(Field(&FieldViolation::field, "as_of")));
+}
+
+TEST_F(IngestServiceTest, GetTeamTrendAnswersTheDomainsPoints) {
+  EXPECT_CALL(ledger_, GetTeamTrend(absl::string_view("eng/payments"),
+                                    TrendRequest{.from = Utc(2025, 1, 1)}))
+      .WillOnce(Return(std::vector<TeamExecution>{
+          {.team = "eng/payments", .as_of = Utc(2025, 1, 31, 23, 59, 59)},
+          {.team = "eng/payments",
+           .teams = {"eng/payments"},
+           .as_of = Utc(2025, 2, 10),
+           .events = 3}}));
+  v1::GetTeamTrendRequest request;
+  request.set_team("eng/payments");
+  ToProtoTime(Utc(2025, 1, 1), *request.mutable_from());
+  v1::TeamTrend response;
+  auto context = Context("eng-reader");
+  const grpc::Status status =
+      stub_->GetTeamTrend(context.get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.team(), "eng/payments");
+  ASSERT_EQ(response.points_size(), 2);
+  EXPECT_EQ(response.points(0).teams_size(), 0);
+  EXPECT_EQ(response.points(1).events(), 3);
+  EXPECT_EQ(response.points(1).as_of().seconds(),
+            absl::ToUnixSeconds(Utc(2025, 2, 10)));
+}
+
+TEST_F(IngestServiceTest, GetTeamTrendRefusesOutsideTheSubtreeAndBadTeams) {
+  EXPECT_CALL(ledger_, GetTeamTrend).Times(0);
+  for (const auto& [client, team] :
+       {std::pair<std::string, std::string>{"eng-reader", "sales"},
+        {"payments-reader", "eng"}}) {
+    SCOPED_TRACE(client + " " + team);
+    v1::GetTeamTrendRequest request;
+    request.set_team(team);
+    v1::TeamTrend response;
+    auto context = Context(client);
+    const grpc::Status status =
+        stub_->GetTeamTrend(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(), HasSubstr("reads only the subtree"));
+  }
+  EXPECT_EQ(auth_.Refusals("out_of_subtree"), 2);
+
+  v1::GetTeamTrendRequest bad;
+  bad.set_team("Eng");
+  v1::TeamTrend response;
+  auto context = Context("reader");
+  const grpc::Status status =
+      stub_->GetTeamTrend(context.get(), bad, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolationsFromGrpcStatus(status),
+              ElementsAre(Field(&FieldViolation::field, "team")));
+
+  auto pusher = Context("pusher");
+  EXPECT_EQ(stub_->GetTeamTrend(pusher.get(), bad, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
