@@ -62,6 +62,11 @@ absl::StatusOr<v1::TeamInsights> InsightsClient::GetTeamInsights(
   v1::GetTeamInsightsRequest request;
   request.set_team(std::string(team));
   request.set_round(std::string(round));
+  return GetTeamInsights(request);
+}
+
+absl::StatusOr<v1::TeamInsights> InsightsClient::GetTeamInsights(
+    const v1::GetTeamInsightsRequest& request) {
   v1::TeamInsights response;
   const grpc::Status status = CallWithRetries(options_.retry, sleep_, [&] {
     grpc::ClientContext context;

@@ -59,6 +59,9 @@ class InsightsClient {
 
   absl::StatusOr<insights::v1::TeamInsights> GetTeamInsights(
       absl::string_view team, absl::string_view round = "");
+  // With the request's options (execution_at_round_end).
+  absl::StatusOr<insights::v1::TeamInsights> GetTeamInsights(
+      const insights::v1::GetTeamInsightsRequest& request);
   absl::StatusOr<insights::v1::ListTeamInsightsResponse> ListTeamInsights(
       absl::string_view prefix,
       insights::v1::ListTeamInsightsRequest::Order order =

@@ -62,8 +62,12 @@ std::optional<int> SurveyRounds(
       trend.points().empty() ? 0 : trend.points(0).as_of().seconds();
   std::string round;  // "" asks for the latest
   while (static_cast<int>(rounds.size()) < kMaxRounds) {
+    insights::v1::GetTeamInsightsRequest request;
+    request.set_team(trend.team());
+    request.set_round(round);
+    request.set_execution_at_round_end(true);  // each round's own quadrant
     absl::StatusOr<insights::v1::TeamInsights> r =
-        client->GetTeamInsights(trend.team(), round);
+        client->GetTeamInsights(request);
     if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound &&
         round.empty()) {
       break;  // insights knows nothing of the team
@@ -100,7 +104,9 @@ int RunTrend(const std::vector<std::string>& args, const CliContext& context) {
           "leader view of each survey round (respondents, eNPS, intent to\n"
           "stay, the dimensions), back to the first round before --from,\n"
           "as the insights service releases them: a suppressed round shows\n"
-          "no figure and ends the list (insights names no round before it).",
+          "no figure and ends the list (insights names no round before it);\n"
+          "and each round's quadrant, from its morale and the execution\n"
+          "figures as of the round's end (its latest response).",
       .flags = {
           {.name = "from",
            .value_name = "TIME",

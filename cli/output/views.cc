@@ -340,10 +340,15 @@ std::string FormatSurveyRounds(const std::vector<sv1::TeamInsights>& rounds) {
     }
     if (any) rows.push_back(std::move(r));
   }
+  std::vector<std::string> quadrants;
+  for (const sv1::TeamInsights& r : rounds) {
+    quadrants.push_back(
+        absl::StrCat(r.morale().round(), " ", Quadrant(r.quadrant())));
+  }
   return absl::StrCat("\nsurvey rounds (released figures only): ",
                       absl::StrJoin(names, ", "), "\n\n", RenderTrendRows(rows),
-                      "quadrant now: ", Quadrant(rounds.back().quadrant()),
-                      " (the latest round with today's execution figures)\n");
+                      "quadrant (execution as of each round's end): ",
+                      absl::StrJoin(quadrants, ", "), "\n");
 }
 
 std::string FormatInsights(const sv1::ListTeamInsightsResponse& org) {

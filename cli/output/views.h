@@ -25,7 +25,8 @@ std::string FormatTrend(const ingest::v1::TeamTrend& trend);
 // The leader view per survey round, oldest first (insights' answers for
 // each round: released figures only): respondents, eNPS, intent to stay and
 // each dimension as rows like FormatTrend's, a suppressed round a blank in
-// every chart; then the quadrant insights gives now.
+// every chart; then each round's quadrant (insights pairs each round with
+// ingest's figures as of the round's end; INSUFFICIENT_DATA when suppressed).
 std::string FormatSurveyRounds(
     const std::vector<insights::v1::TeamInsights>& rounds);
 std::string FormatInsights(const insights::v1::ListTeamInsightsResponse& org);

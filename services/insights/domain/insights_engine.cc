@@ -17,15 +17,31 @@ namespace {
 // An erasure on a shared store competing with other replicas' changes.
 constexpr int kEraseAttempts = 8;
 
+// The scores of released morale (none when suppressed or absent) with
+// `execution`, the one place both views meet.
+Assessment AssessViews(const MoraleView& morale,
+                       const std::optional<ExecutionSnapshot>& execution) {
+  std::optional<PeopleInputs> people;
+  if (morale.figures) {
+    const GroupMorale& m = *morale.figures;
+    people = PeopleInputs{m.dimensions, m.enps, m.intent_to_stay};
+  }
+  std::optional<ExecutionInputs> inputs;
+  if (execution) inputs = execution->inputs;
+  return Assess(people, inputs);
+}
+
 }  // namespace
 
 InsightsEngine::InsightsEngine(SurveyStore& store,
                                const ExecutionSource& source,
-                               const Clock& clock, InsightsOptions options)
+                               const Clock& clock, InsightsOptions options,
+                               const ExecutionHistory* history)
     : store_(store),
       source_(source),
       clock_(clock),
       options_(options),
+      history_(history),
       state_(options.min_group_size) {}
 
 absl::Status InsightsEngine::Recover() {
@@ -261,14 +277,7 @@ TeamInsights InsightsEngine::Build(absl::string_view node,
     ev.stale_reason = absl::StrCat("ingest unreachable: ", health.last_error);
   }
 
-  std::optional<PeopleInputs> people;
-  if (out.morale.figures) {
-    const GroupMorale& m = *out.morale.figures;
-    people = PeopleInputs{m.dimensions, m.enps, m.intent_to_stay};
-  }
-  std::optional<ExecutionInputs> execution;
-  if (ev.snapshot) execution = ev.snapshot->inputs;
-  out.assessment = Assess(people, execution);
+  out.assessment = AssessViews(out.morale, ev.snapshot);
   return out;
 }
 
@@ -290,6 +299,42 @@ absl::StatusOr<TeamInsights> InsightsEngine::GetTeamInsights(
         absl::StrCat("nothing is known of team '", node, "'"));
   }
   return Build(node, round, std::move(teams));
+}
+
+absl::StatusOr<TeamInsights> InsightsEngine::GetRoundInsights(
+    absl::string_view node, absl::string_view round) const {
+  if (history_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "insights has no reader of ingest's past figures");
+  }
+  absl::StatusOr<TeamInsights> out = GetTeamInsights(node, round);
+  if (!out.ok()) return out;
+  // Today's figures are replaced, not kept beside the round's: the answer
+  // pairs the round with its own time only.
+  out->execution = ExecutionView{};
+  if (out->morale.figures) {
+    // A response may be stamped up to a day ahead of the server's time;
+    // ingest answers for no time after its own.
+    const absl::Time end = std::min(out->morale.figures->as_of, clock_.Now());
+    absl::StatusOr<std::optional<ExecutionSnapshot>> then =
+        history_->GetAsOf(node, end);
+    if (!then.ok()) {
+      // Ingest's code is not the caller's: its PERMISSION_DENIED is
+      // insights' token, not theirs.
+      return absl::UnavailableError(absl::StrCat(
+          "ingest's figures of ", node, " as of ",
+          absl::FormatTime(absl::RFC3339_sec, end, absl::UTCTimeZone()), ": ",
+          absl::StatusCodeToString(then.status().code()), ": ",
+          then.status().message()));
+    }
+    out->execution.snapshot = *std::move(then);
+    if (out->execution.snapshot) {
+      out->execution.age_seconds = absl::ToDoubleSeconds(
+          clock_.Now() - out->execution.snapshot->fetched_at);
+    }
+  }
+  out->assessment = AssessViews(out->morale, out->execution.snapshot);
+  return out;
 }
 
 std::vector<TeamInsights> InsightsEngine::ListTeamInsights(

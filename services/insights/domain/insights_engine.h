@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock/clock.h"
+#include "services/insights/domain/execution_history.h"
 #include "services/insights/domain/execution_source.h"
 #include "services/insights/domain/scoring.h"
 #include "services/insights/domain/survey.h"
@@ -58,9 +59,11 @@ struct InsightsStats {
 
 class InsightsEngine final : public SurveyInsights {
  public:
-  // `store`, `source` and `clock` must outlive the engine.
+  // `store`, `source`, `clock` and `history` must outlive the engine.
+  // Without `history`, GetRoundInsights is FAILED_PRECONDITION.
   InsightsEngine(SurveyStore& store, const ExecutionSource& source,
-                 const Clock& clock, InsightsOptions options);
+                 const Clock& clock, InsightsOptions options,
+                 const ExecutionHistory* history = nullptr);
 
   // Replays the store, then drops the rounds retention does not keep.
   // REQUIRES: called once, before anything else.
@@ -81,6 +84,10 @@ class InsightsEngine final : public SurveyInsights {
   // `round` empty: the latest round. NOT_FOUND if neither survey nor
   // ingest knows anything under `node`.
   absl::StatusOr<TeamInsights> GetTeamInsights(
+      absl::string_view node, absl::string_view round) const override;
+
+  // Asks `history` outside the lock: a slow ingest holds up no other call.
+  absl::StatusOr<TeamInsights> GetRoundInsights(
       absl::string_view node, absl::string_view round) const override;
 
   // Each team under `prefix` ("" for all), each with its own insights.
@@ -123,6 +130,7 @@ class InsightsEngine final : public SurveyInsights {
   const ExecutionSource& source_;
   const Clock& clock_;
   const InsightsOptions options_;
+  const ExecutionHistory* const history_;  // may be null
 
   mutable absl::Mutex mu_;
   SurveyState state_ ABSL_GUARDED_BY(mu_);

@@ -81,6 +81,16 @@ class SurveyInsights {
   virtual absl::StatusOr<TeamInsights> GetTeamInsights(
       absl::string_view node, absl::string_view round) const = 0;
 
+  // The same, but paired with ingest's figures as of the round's end (the
+  // latest submitted_at among the group's released responses,
+  // morale.figures->as_of; ingest's time if that is later) instead of
+  // today's, so the quadrant is the round's own. A round whose figures are
+  // not released has no end to ask about: no execution figures, quadrant
+  // INSUFFICIENT_DATA. Errors as GetTeamInsights, and UNAVAILABLE (with
+  // ingest's code and message) when ingest cannot answer.
+  virtual absl::StatusOr<TeamInsights> GetRoundInsights(
+      absl::string_view node, absl::string_view round) const = 0;
+
   // The insights of each team under `prefix` ("" for all), riskiest first
   // (kRisk) or by team id (kTeam).
   virtual std::vector<TeamInsights> ListTeamInsights(

@@ -53,7 +53,9 @@ grpc::ServerUnaryReactor* InsightsService::GetTeamInsights(
         }
         if (status.ok()) {
           absl::StatusOr<TeamInsights> insights =
-              engine_.GetTeamInsights(request.team(), request.round());
+              request.execution_at_round_end()
+                  ? engine_.GetRoundInsights(request.team(), request.round())
+                  : engine_.GetTeamInsights(request.team(), request.round());
           if (insights.ok()) ToProto(*insights, call.response());
           status = insights.status();
         }

@@ -258,6 +258,22 @@ absl::Status IngestExecutionSource::FetchNodeByNode(Round& round) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<ExecutionSnapshot>> IngestExecutionSource::GetAsOf(
+    absl::string_view node, absl::Time as_of) const {
+  v1::GetTeamExecutionRequest request;
+  request.set_team(std::string(node));
+  const timespec t = absl::ToTimespec(as_of);
+  request.mutable_as_of()->set_seconds(t.tv_sec);
+  request.mutable_as_of()->set_nanos(static_cast<int32_t>(t.tv_nsec));
+  absl::StatusOr<v1::TeamExecution> figures =
+      client_->GetTeamExecution(request);
+  if (absl::IsNotFound(figures.status())) {
+    return std::optional<ExecutionSnapshot>();  // no event under node by then
+  }
+  if (!figures.ok()) return figures.status();
+  return ToExecutionSnapshot(*figures, clock_.Now());
+}
+
 void IngestExecutionSource::SetBearerToken(std::string token) {
   client_->SetToken(std::move(token));
   absl::MutexLock lock(&mu_);

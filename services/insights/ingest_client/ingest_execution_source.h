@@ -29,6 +29,10 @@
 //   source.Start();
 //   absl::Status first = source.RefreshNow(absl::Seconds(5));  // optional
 //   std::optional<ExecutionSnapshot> eng = source.Get("eng");
+//
+// It is also the ExecutionHistory: GetAsOf asks ingest there and then
+// (GetTeamExecution with as_of, one attempt within call_deadline, the same
+// token), never from the copy.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
 
@@ -49,6 +53,7 @@
 #include "clients/retry.h"
 #include "common/clock/clock.h"
 #include "grpcpp/channel.h"
+#include "services/insights/domain/execution_history.h"
 #include "services/insights/domain/execution_source.h"
 
 namespace orgpulse::insights {
@@ -68,7 +73,8 @@ struct IngestSourceOptions {
 };
 
 // Thread-safe, except that Start and Stop belong to the owner.
-class IngestExecutionSource final : public ExecutionSource {
+class IngestExecutionSource final : public ExecutionSource,
+                                    public ExecutionHistory {
  public:
   // `clock` must outlive this object. The calls go over `channel` (see
   // CreateClientChannel).
@@ -101,6 +107,10 @@ class IngestExecutionSource final : public ExecutionSource {
   std::optional<ExecutionSnapshot> Get(absl::string_view node) const override;
   std::vector<std::string> Teams() const override;
   SourceHealth Health() const override;
+
+  // Stop cancels a call in flight (CANCELLED).
+  absl::StatusOr<std::optional<ExecutionSnapshot>> GetAsOf(
+      absl::string_view node, absl::Time as_of) const override;
 
  private:
   struct Round {

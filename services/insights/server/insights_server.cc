@@ -162,7 +162,8 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
                       .max_teams = static_cast<size_t>(options.max_teams),
                       .stale_after = 2 * options.ingest_refresh +
                                      2 * options.ingest_deadline,
-                      .retain_rounds = options.retain_rounds});
+                      .retain_rounds = options.retain_rounds},
+      p->source.get());
   if (absl::Status s = p->engine->Recover(); !s.ok()) return s;
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat(

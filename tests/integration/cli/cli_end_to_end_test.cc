@@ -670,6 +670,76 @@ TEST_F(CliEndToEndTest, SurveyExportAndTheOrgView) {
       "12 [('2026-q4', True, False)]\n");
 }
 
+// Each survey round's quadrant is paired with ingest's figures as of the
+// round's end, not today's: a team delivering in the spring round and late
+// in the summer one is THRIVING, then EXECUTION_GAP, with the same morale.
+TEST_F(CliEndToEndTest, TrendGivesEachRoundTheQuadrantOfItsOwnTime) {
+  StartInsights();
+  const std::string events = dir_.path() + "/rounds_events.csv";
+  {
+    std::ofstream out(events);
+    out << "kind,source,team,occurred_at,task_id,due_at\n";
+    // Four tasks done on time in June; ten done late in September.
+    for (int i = 0; i < 14; ++i) {
+      const bool early = i < 4;
+      const std::string id = absl::StrCat("R-", i);
+      out << "task_created,jira,qa/rounds,"
+          << (early ? "2026-06-01T09:00:00Z," : "2026-08-01T09:00:00Z,") << id
+          << "," << (early ? "2026-06-10" : "2026-08-10") << "\n"
+          << "task_completed,jira,qa/rounds,"
+          << (early ? "2026-06-05T09:00:00Z," : "2026-09-20T09:00:00Z,") << id
+          << ",\n";
+    }
+  }
+  const CliRun pushed =
+      Orgpulse({"push", absl::StrCat("--now=", kNow), events});
+  ASSERT_EQ(pushed.code, 0) << pushed.err;
+
+  const std::string teams = dir_.path() + "/rounds_teams.csv";
+  std::ofstream(teams) << "name,team\nRounds,qa/rounds\n";
+  // Five happy respondents per round (the wellbeing item is reverse scored).
+  auto survey = [&](const std::string& round, const std::string& day) {
+    const std::string path = dir_.path() + "/" + round + ".csv";
+    std::ofstream out(path);
+    out << ReadAll(kData + "/survey_export.csv")
+               .substr(0, ReadAll(kData + "/survey_export.csv").find('\n') + 1);
+    for (int i = 0; i < 5; ++i) {
+      out << "p" << i << "@example.com,Rounds," << day << " 1" << i
+          << ":00:00,Firefox,5,5,5,5,1,5,5,5,5,10,5,\n";
+    }
+    out.close();
+    return Orgpulse({"push", "--format=survey",
+                     "--survey-mapping=" + kData + "/survey_mapping.csv",
+                     "--team-map=" + teams, "--round=" + round,
+                     "--response-key-file=" + response_key_file_,
+                     "--timezone=UTC", absl::StrCat("--now=", kNow), path});
+  };
+  const CliRun q2 = survey("2026-q2", "2026-06-20");
+  ASSERT_EQ(q2.code, 0) << q2.err;
+  const CliRun q3 = survey("2026-q3", "2026-09-25");
+  ASSERT_EQ(q3.code, 0) << q3.err;
+
+  const CliRun trend = Orgpulse({"trend", "qa/rounds", "--survey"});
+  ASSERT_EQ(trend.code, 0) << trend.err;
+  EXPECT_THAT(trend.out,
+              AllOf(HasSubstr("survey rounds (released figures only): "
+                              "2026-q2, 2026-q3\n"),
+                    HasSubstr("\nquadrant (execution as of each round's end): "
+                              "2026-q2 THRIVING, 2026-q3 EXECUTION_GAP\n")));
+  // The JSON says which figures each round was paired with: those as of its
+  // latest response.
+  const CliRun json = Orgpulse({"trend", "qa/rounds", "--survey", "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(JsonQuery(json.out,
+                      "[(r[\"morale\"][\"round\"], r[\"quadrant\"], "
+                      "r[\"execution\"][\"as_of\"], "
+                      "r[\"execution\"][\"on_time_ratio\"]) "
+                      "for r in d[\"rounds\"]]"),
+            "[('2026-q2', 'QUADRANT_THRIVING', '2026-06-20T14:00:00Z', 1), "
+            "('2026-q3', 'QUADRANT_EXECUTION_GAP', '2026-09-25T14:00:00Z', "
+            "0.2857142857142857)]\n");
+}
+
 // GitHub issues as gh and the REST API write them: teams from labels (or
 // the repository), due dates from milestones, pull requests skipped.
 TEST_F(CliEndToEndTest, GithubIssuesFromGhAndTheRestApi) {

@@ -250,6 +250,8 @@ TEST(ViewsTest, SurveyRoundsShowReleasedFiguresAndBlanksForSuppressed) {
   rounds[2].mutable_morale()->set_enps(30);
   *rounds[2].mutable_morale()->add_dimensions() = d;
   rounds[2].mutable_morale()->mutable_dimensions(0)->set_score(65);
+  rounds[0].set_quadrant(sv1::QUADRANT_AT_RISK);
+  rounds[1].set_quadrant(sv1::QUADRANT_INSUFFICIENT_DATA);
   rounds[2].set_quadrant(sv1::QUADRANT_THRIVING);
   EXPECT_EQ(FormatSurveyRounds(rounds),
             "\n"
@@ -261,8 +263,8 @@ TEST(ViewsTest, SurveyRoundsShowReleasedFiguresAndBlanksForSuppressed) {
             "eNPS              -20   +30  -20  +30  ▁ █\n"
             "intent to stay      0     0    0    0  ▄ ▄\n"
             "wellbeing          40    65   40   65  ▁ █\n"
-            "quadrant now: THRIVING (the latest round with today's execution "
-            "figures)\n");
+            "quadrant (execution as of each round's end): 2026-q2 "
+            "AT_RISK, 2026-q3 INSUFFICIENT_DATA, 2026-q4 THRIVING\n");
   EXPECT_EQ(FormatSurveyRounds({}), "\nno survey rounds\n");
 }
 

@@ -459,6 +459,134 @@ TEST_F(InsightsEngineTest, ExecutionFreshAndStale) {
   EXPECT_TRUE(t.execution.stale);
 }
 
+// ingest's figures of the past: on time until `change`, late after it.
+class FakeHistory final : public ExecutionHistory {
+ public:
+  absl::StatusOr<std::optional<ExecutionSnapshot>> GetAsOf(
+      absl::string_view node, absl::Time as_of) const override {
+    asked_.emplace_back(std::string(node), as_of);
+    if (!fail_.ok()) return fail_;
+    if (as_of < first_event_) return std::optional<ExecutionSnapshot>();
+    ExecutionSnapshot s = Snapshot(as_of < change_ ? 0.9 : 0.2, kNow);
+    s.as_of = as_of;
+    return s;
+  }
+
+  void FailWith(absl::Status s) { fail_ = std::move(s); }
+  absl::Time first_event_ = kNow - absl::Hours(24 * 90);
+  absl::Time change_ = kNow - absl::Hours(24 * 7);
+  mutable std::vector<std::pair<std::string, absl::Time>> asked_;
+
+ private:
+  absl::Status fail_;
+};
+
+// n respondents of `team` answering 5 everywhere (people score 100),
+// submitted at `at`.
+std::vector<SurveyResponse> HappyTeamAt(const std::string& team,
+                                        const std::string& round, int n,
+                                        absl::Time at) {
+  std::vector<SurveyResponse> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(Response(absl::StrCat(round, ":", team, ":", i), team, round,
+                           absl::StrCat(team, "#", i), 5, 10, 5,
+                           at - absl::Minutes(i)));
+  }
+  return out;
+}
+
+TEST_F(InsightsEngineTest, EachRoundIsPairedWithExecutionAsOfItsEnd) {
+  FakeHistory history;
+  // Today's figures are the late ones: pairing every round with them would
+  // give EXECUTION_GAP throughout.
+  source_.Set("eng/a", Snapshot(0.2, kNow));
+  engine_ = std::make_unique<InsightsEngine>(store_, source_, clock_,
+                                             InsightsOptions{}, &history);
+  ASSERT_TRUE(engine_->Recover().ok());
+  const absl::Time q1_end = kNow - absl::Hours(24 * 30);
+  const absl::Time q2_end = kNow - absl::Hours(1);
+  ASSERT_TRUE(engine_->Submit(HappyTeamAt("eng/a", "2026-q1", 5, q1_end)).ok());
+  ASSERT_TRUE(engine_->Submit(HappyTeamAt("eng/a", "2026-q2", 5, q2_end)).ok());
+  // A round stamped ahead of the server's time is asked about at its time.
+  ASSERT_TRUE(
+      engine_->Submit(HappyTeamAt("eng/a", "2026-q3", 5, kNow + absl::Hours(2)))
+          .ok());
+  // Three answered in q4: suppressed, so no end to ask about.
+  ASSERT_TRUE(engine_->Submit(HappyTeamAt("eng/a", "2026-q4", 3, kNow)).ok());
+
+  absl::StatusOr<TeamInsights> q1 =
+      engine_->GetRoundInsights("eng/a", "2026-q1");
+  ASSERT_TRUE(q1.ok()) << q1.status();
+  EXPECT_EQ(q1->assessment.quadrant, Quadrant::kThriving);
+  EXPECT_NEAR(*q1->assessment.execution_score, 90, kEps);
+  ASSERT_TRUE(q1->execution.snapshot.has_value());
+  EXPECT_EQ(q1->execution.snapshot->as_of, q1_end);
+  EXPECT_FALSE(q1->execution.stale);
+
+  absl::StatusOr<TeamInsights> q2 =
+      engine_->GetRoundInsights("eng/a", "2026-q2");
+  ASSERT_TRUE(q2.ok()) << q2.status();
+  EXPECT_EQ(q2->assessment.quadrant, Quadrant::kExecutionGap);
+
+  absl::StatusOr<TeamInsights> q3 =
+      engine_->GetRoundInsights("eng/a", "2026-q3");
+  ASSERT_TRUE(q3.ok()) << q3.status();
+  EXPECT_EQ(q3->assessment.quadrant, Quadrant::kExecutionGap);
+
+  absl::StatusOr<TeamInsights> q4 =
+      engine_->GetRoundInsights("eng/a", "2026-q4");
+  ASSERT_TRUE(q4.ok()) << q4.status();
+  EXPECT_TRUE(q4->morale.suppressed);
+  EXPECT_EQ(q4->assessment.quadrant, Quadrant::kInsufficientData);
+  EXPECT_FALSE(q4->execution.snapshot.has_value());
+  EXPECT_FALSE(q4->assessment.execution_score.has_value());
+
+  EXPECT_THAT(history.asked_,
+              ElementsAre(std::pair<std::string, absl::Time>("eng/a", q1_end),
+                          std::pair<std::string, absl::Time>("eng/a", q2_end),
+                          std::pair<std::string, absl::Time>("eng/a", kNow)));
+  // GetTeamInsights still pairs the round with today's figures.
+  EXPECT_EQ(engine_->GetTeamInsights("eng/a", "2026-q1")->assessment.quadrant,
+            Quadrant::kExecutionGap);
+}
+
+TEST_F(InsightsEngineTest, ARoundBeforeAnyEventHasNoExecution) {
+  FakeHistory history;
+  history.first_event_ = kNow - absl::Hours(24);
+  engine_ = std::make_unique<InsightsEngine>(store_, source_, clock_,
+                                             InsightsOptions{}, &history);
+  ASSERT_TRUE(engine_->Recover().ok());
+  ASSERT_TRUE(engine_
+                  ->Submit(HappyTeamAt("eng/a", "2026-q1", 5,
+                                       kNow - absl::Hours(24 * 30)))
+                  .ok());
+  absl::StatusOr<TeamInsights> t = engine_->GetRoundInsights("eng/a", "");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_FALSE(t->execution.snapshot.has_value());
+  EXPECT_EQ(t->assessment.quadrant, Quadrant::kInsufficientData);
+  EXPECT_NEAR(*t->assessment.people_score, 100, kEps);
+}
+
+TEST_F(InsightsEngineTest, RoundInsightsSayWhenIngestCannotAnswer) {
+  FakeHistory history;
+  history.FailWith(absl::PermissionDeniedError("needs ingest:read"));
+  engine_ = std::make_unique<InsightsEngine>(store_, source_, clock_,
+                                             InsightsOptions{}, &history);
+  ASSERT_TRUE(engine_->Recover().ok());
+  ASSERT_TRUE(engine_->Submit(HappyTeamAt("eng/a", "r1", 5, kNow)).ok());
+  EXPECT_THAT(
+      engine_->GetRoundInsights("eng/a", "r1"),
+      StatusIs(absl::StatusCode::kUnavailable,
+               AllOf(HasSubstr("ingest's figures of eng/a as of "),
+                     HasSubstr("PERMISSION_DENIED: needs ingest:read"))));
+  // Without a reader of the past there is no answer at all.
+  InsightsEngine& without = Engine();
+  EXPECT_THAT(without.GetRoundInsights("eng/a", "r1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(without.GetRoundInsights("nope", ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(InsightsEngineTest, ListOrdersByRiskWithSuppressedAndUnknownLast) {
   source_.AddTeam("fin/y");  // execution only
   InsightsEngine& engine = Engine();

@@ -43,6 +43,9 @@ class MockSurveyInsights : public SurveyInsights {
   MOCK_METHOD(absl::StatusOr<TeamInsights>, GetTeamInsights,
               (absl::string_view node, absl::string_view round),
               (const, override));
+  MOCK_METHOD(absl::StatusOr<TeamInsights>, GetRoundInsights,
+              (absl::string_view node, absl::string_view round),
+              (const, override));
   MOCK_METHOD(std::vector<TeamInsights>, ListTeamInsights,
               (absl::string_view prefix, InsightsOrder order),
               (const, override));
@@ -365,6 +368,30 @@ TEST_F(InsightsServiceTest, GetTeamInsightsAsksForTheTeamAndRound) {
   EXPECT_TRUE(response.has_people_score());
   EXPECT_EQ(response.people_score(), 80);
   EXPECT_EQ(response.quadrant(), v1::QUADRANT_THRIVING);
+}
+
+TEST_F(InsightsServiceTest, ExecutionAtRoundEndAsksForTheRoundsOwnPairing) {
+  EXPECT_CALL(insights_, GetTeamInsights(_, _)).Times(0);
+  EXPECT_CALL(insights_, GetRoundInsights(absl::string_view("eng/payments"),
+                                          absl::string_view("2026-q2")))
+      .WillOnce(Return(Released("eng/payments", 80)))
+      .WillOnce(Return(absl::UnavailableError("ingest's figures of ...")));
+  v1::GetTeamInsightsRequest request;
+  request.set_team("eng/payments");
+  request.set_round("2026-q2");
+  request.set_execution_at_round_end(true);
+  v1::TeamInsights response;
+  grpc::Status status =
+      stub_->GetTeamInsights(Context("analyst").get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.quadrant(), v1::QUADRANT_THRIVING);
+  status = stub_->GetTeamInsights(Context("analyst").get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Out of the caller's subtree: refused before the domain is asked.
+  request.set_team("ops");
+  status =
+      stub_->GetTeamInsights(Context("eng-lead").get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(InsightsServiceTest, ASuppressedGroupAnswersNoSurveyFigures) {

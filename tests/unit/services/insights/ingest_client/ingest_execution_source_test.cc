@@ -128,6 +128,8 @@ class FakeIngest final : public v1::IngestService::Service {
     if (teams == 0) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no team");
     response->set_team(request->team());
     response->mutable_as_of()->set_seconds(absl::ToUnixSeconds(kAsOf));
+    // Asked for a past time: answers for that time, as ingest does.
+    if (request->has_as_of()) *response->mutable_as_of() = request->as_of();
     response->mutable_tasks()->set_open(teams);
     response->mutable_tasks()->set_overdue(generation_);
     response->mutable_tasks()->set_has_on_time_ratio(true);
@@ -419,6 +421,29 @@ TEST_F(IngestExecutionSourceTest, SkipsInvalidAndVanishedTeams) {
   EXPECT_EQ(source->Get("ops"), std::nullopt);
   EXPECT_TRUE(source->Get("eng").has_value());
   EXPECT_TRUE(source->Health().reachable);
+}
+
+TEST_F(IngestExecutionSourceTest, GetAsOfAsksIngestForThePastThereAndThen) {
+  auto source = MakeSource();  // not started: GetAsOf needs no copy
+  const absl::Time then =
+      kAsOf - absl::Hours(24 * 30) + absl::Milliseconds(250);
+  absl::StatusOr<std::optional<ExecutionSnapshot>> eng =
+      source->GetAsOf("eng", then);
+  ASSERT_TRUE(eng.ok()) << eng.status();
+  ASSERT_TRUE(eng->has_value());
+  EXPECT_EQ((*eng)->as_of, then);  // to the nanosecond
+  EXPECT_EQ((*eng)->fetched_at, kStart);
+  EXPECT_THAT((*eng)->inputs.on_time_ratio, Optional(0.5));
+  EXPECT_EQ(source->Get("eng"), std::nullopt);  // the copy is left alone
+  // NOT_FOUND: no team under the node had an event by then.
+  absl::StatusOr<std::optional<ExecutionSnapshot>> sales =
+      source->GetAsOf("sales", then);
+  ASSERT_TRUE(sales.ok()) << sales.status();
+  EXPECT_EQ(*sales, std::nullopt);
+  fake_.FailEveryCall(
+      grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "needs ingest:read"));
+  EXPECT_THAT(source->GetAsOf("eng", then),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 // --- ListTeamExecutions: one call per page -------------------------------
