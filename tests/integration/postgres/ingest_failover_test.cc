@@ -216,6 +216,7 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_GT(refused_unavailable.load(), refused_before + 2);
+  const auto refusing_at = std::chrono::steady_clock::now();
   EXPECT_EQ(Health(channel), HealthCheckResponse::NOT_SERVING);
   const int64_t acknowledged_in_outage = acknowledged;
 
@@ -268,7 +269,9 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
       << " stored; " << refused_unavailable.load()
       << " pushes refused UNAVAILABLE; NOT_SERVING "
       << std::chrono::duration_cast<ms>(not_serving_at - killed_at).count()
-      << " ms after the kill; SERVING "
+      << " ms after the kill, pushes refused "
+      << std::chrono::duration_cast<ms>(refusing_at - killed_at).count()
+      << " ms after it; SERVING "
       << std::chrono::duration_cast<ms>(serving_at - promoted_at).count()
       << " ms after the promotion returned\n";
 }
