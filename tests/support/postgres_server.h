@@ -6,7 +6,12 @@
 // user it runs as that user.
 //
 // Stop() and Start() again keep the data (a restart under load); Kill() is
-// an immediate shutdown, as a crash would be.
+// an immediate shutdown, as a crash would be; KillPostmaster() is SIGKILL.
+//
+// A streaming standby: StartStandbyOf(primary) copies the running primary
+// (pg_basebackup -R: standby.signal and primary_conninfo) and starts it
+// read-only; Promote() makes it a primary. For a synchronous standby, start
+// the primary with set_extra_options("-c synchronous_standby_names='*'").
 //
 // Example:
 //   PostgresServer pg;
@@ -82,6 +87,46 @@ class PostgresServer {
                                  ServerLog());
     }
     started_ = true;
+    return absl::OkStatus();
+  }
+
+  // Makes this (not yet initialised) cluster a streaming standby of the
+  // running `primary`, and starts it.
+  absl::Status StartStandbyOf(const PostgresServer& primary) {
+    if (dir_.empty()) return absl::InternalError("no temporary directory");
+    if (initialised_) return absl::FailedPreconditionError("already a cluster");
+    if (geteuid() == 0) {
+      CommandResult chown =
+          RunCommand(absl::StrCat("chown postgres:postgres '", dir_, "' 2>&1"));
+      if (chown.exit_code != 0) {
+        return absl::InternalError("chown to postgres: " + chown.output);
+      }
+    }
+    CommandResult backup = RunAsServer(
+        absl::StrCat("pg_basebackup -h '", primary.socket_dir(),
+                     "' -p 5432 -U postgres -D data -R -X stream --no-sync"));
+    if (backup.exit_code != 0) {
+      return absl::InternalError("pg_basebackup failed: " + backup.output);
+    }
+    initialised_ = true;
+    database_ = primary.database_;
+    return Start();
+  }
+
+  // Ends recovery on a standby and waits until it takes writes.
+  absl::Status Promote() {
+    CommandResult r = RunAsServer("pg_ctl -D data -w -t 60 promote");
+    if (r.exit_code != 0) return absl::InternalError("promote: " + r.output);
+    return absl::OkStatus();
+  }
+
+  // SIGKILL of the postmaster, as the machine's OOM killer or a crash would
+  // do it; its backends notice and exit on their own.
+  absl::Status KillPostmaster() {
+    CommandResult r = RunCommand(absl::StrCat("kill -9 $(head -1 '", dir_,
+                                              "/data/postmaster.pid') 2>&1"));
+    if (r.exit_code != 0) return absl::InternalError("kill: " + r.output);
+    started_ = false;
     return absl::OkStatus();
   }
 

@@ -3,7 +3,8 @@
 // exactly the same figures, equal to those of a replica started afterwards
 // from the database; an erasure through one is honoured by the other; a
 // replica with another k is refused; PostgreSQL stopped and restarted turns a
-// replica NOT_SERVING and UNAVAILABLE, and it resumes by itself.
+// replica NOT_SERVING and UNAVAILABLE, and it resumes by itself; so does a
+// primary SIGKILLed and its synchronous standby promoted.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/storage/pg_connection.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -132,7 +134,8 @@ class InsightsOnPostgresTest : public ::testing::Test {
     more.push_back("--ingest_address=" + no_ingest_.address());
     more.push_back("--ingest_deadline=200ms");
     more.push_back("--respondent_key_file=" + key_file_);
-    more.push_back("--postgres=" + pg_.conninfo());
+    more.push_back("--postgres=" +
+                   (conninfo_.empty() ? pg_.conninfo() : conninfo_));
     return more;
   }
 
@@ -149,6 +152,7 @@ class InsightsOnPostgresTest : public ::testing::Test {
   }
 
   PostgresServer pg_;
+  std::string conninfo_;  // the replicas' --postgres, if not pg_'s
   TempDir keys_;
   std::string key_file_;
   TakenPort no_ingest_;  // listens, never answers: ingest is down
@@ -283,6 +287,80 @@ TEST_F(InsightsOnPostgresTest, ADatabaseRestartIsUnavailableThenResumes) {
   Replica fresh = StartReplica();
   ASSERT_TRUE(fresh.stub);
   EXPECT_EQ(fresh.Figures(rounds_), after);
+  EXPECT_EQ(fresh.process->Terminate(), 0);
+  EXPECT_EQ(a.process->Terminate(), 0);
+}
+
+// pg_ gets a synchronous standby, the replica both hosts in its connection
+// string; the primary is SIGKILLed and the standby promoted: the replica
+// refuses submissions meanwhile, follows to the new primary by itself, and
+// every acknowledged response is there.
+TEST_F(InsightsOnPostgresTest, FollowsThePromotedSynchronousStandby) {
+  {
+    auto pg = PgConnection::Connect(pg_.conninfo());
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    // ALTER SYSTEM refuses a transaction block: two statements apart.
+    ASSERT_TRUE(
+        (*pg)->Exec("ALTER SYSTEM SET synchronous_standby_names = '*'").ok());
+    ASSERT_TRUE((*pg)->Exec("SELECT pg_reload_conf()").ok());
+  }
+  PostgresServer standby;
+  // It copies the primary's settings, ALTER SYSTEM's too; once promoted it
+  // has no standby of its own to wait for.
+  standby.set_extra_options("-c synchronous_standby_names=''");
+  absl::Status standby_started = standby.StartStandbyOf(pg_);
+  ASSERT_TRUE(standby_started.ok()) << standby_started;
+  {
+    auto pg = PgConnection::Connect(pg_.conninfo());
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    EXPECT_TRUE(Eventually([&] {
+      absl::StatusOr<PgResult> r =
+          (*pg)->Exec("SELECT sync_state FROM pg_stat_replication");
+      return r.ok() && r->rows() == 1 && r->Get(0, 0) == "sync";
+    })) << "the standby is not synchronous";
+  }
+  conninfo_ = absl::StrCat("host=", pg_.socket_dir(), ",", standby.socket_dir(),
+                           " port=5432,5432 user=postgres dbname=postgres "
+                           "target_session_attrs=read-write");
+  Replica a = StartReplica();
+  ASSERT_TRUE(a.stub);
+  const size_t half = survey_.size() / 2;
+  const std::vector<v1::SurveyResponse> first(survey_.begin(),
+                                              survey_.begin() + half);
+  const std::vector<v1::SurveyResponse> second(survey_.begin() + half,
+                                               survey_.end());
+  ASSERT_TRUE(a.Submit(first).ok());
+
+  ASSERT_TRUE(pg_.KillPostmaster().ok());
+  std::shared_ptr<grpc::Channel> channel = a.process->Channel();
+  EXPECT_TRUE(Eventually([&] {
+    return Health(*channel) ==
+           grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  })) << "the replica did not notice the primary going away";
+  const grpc::Status refused = a.Submit(second);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << refused.error_message();
+
+  ASSERT_TRUE(standby.Promote().ok());
+  EXPECT_TRUE(Eventually([&] {
+    return Health(*channel) == grpc::health::v1::HealthCheckResponse::SERVING;
+  })) << "the replica did not follow to the promoted standby";
+  const grpc::Status resumed = a.Submit(second);
+  ASSERT_TRUE(resumed.ok()) << resumed.error_message() << a.process->Log();
+  const std::map<std::string, std::string> after = a.Figures(rounds_);
+  // A replica started now reads only the new primary: the same figures, so
+  // every acknowledged response is there.
+  Replica fresh = StartReplica();
+  ASSERT_TRUE(fresh.stub);
+  EXPECT_EQ(fresh.Figures(rounds_), after);
+  {
+    auto pg = PgConnection::Connect(standby.conninfo());
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    absl::StatusOr<PgResult> stored =
+        (*pg)->Exec("SELECT count(*) FROM insights_responses");
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->Get(0, 0), absl::StrCat(survey_.size()));
+  }
   EXPECT_EQ(fresh.process->Terminate(), 0);
   EXPECT_EQ(a.process->Terminate(), 0);
 }

@@ -1,0 +1,280 @@
+// orgpulse-ingest, the real binary, on a PostgreSQL 15 primary with a
+// synchronous streaming standby, given both hosts in one multi-host
+// connection string (target_session_attrs=read-write). Under load the
+// primary is SIGKILLed and the standby promoted: the service answers
+// UNAVAILABLE and reports NOT_SERVING meanwhile, follows the connection
+// string to the new primary by itself, and every acknowledged event is
+// there exactly once, counted as stored.
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/storage/pg_connection.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "orgpulse/ingest/v1/ingest.grpc.pb.h"
+#include "services/ingest/grpc/conversion.h"
+#include "services/ingest/store/pg_event_log.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/server_process.h"
+
+namespace orgpulse::ingest {
+namespace {
+
+using ::grpc::health::v1::HealthCheckResponse;
+using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::ServerProcess;
+
+constexpr int kTeams = 5;
+constexpr int kBatch = 50;
+
+std::string Key(int client, int n) { return absl::StrCat("c", client, "-", n); }
+
+v1::PushRequest Request(int client, int from) {
+  v1::PushRequest request;
+  for (int n = from; n < from + kBatch; ++n) {
+    Event e;
+    e.source = "jira";
+    e.event_id = Key(client, n);
+    e.team = absl::StrCat("eng/team-", n % kTeams);
+    e.occurred_at = absl::FromUnixSeconds(1780000000);  // 2026-05-28
+    e.payload =
+        TaskCreated{absl::StrCat(e.event_id, "-T"),
+                    absl::FromUnixSeconds(1780000000 + 86400 * (n % 60)), 3};
+    *request.add_events() = ToProto(e);
+  }
+  return request;
+}
+
+HealthCheckResponse::ServingStatus Health(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckRequest request;
+  HealthCheckResponse response;
+  if (!stub->Check(&context, request, &response).ok()) {
+    return HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+// Polls health every 10 ms until it equals `want`, for at most 30 s.
+bool WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
+                   HealthCheckResponse::ServingStatus want) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+    if (Health(channel) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// The key (event_id) of every stored event; a key stored twice fails.
+std::set<std::string> KeysInDatabase(const std::string& conninfo) {
+  std::set<std::string> keys;
+  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
+  EXPECT_TRUE(log.ok()) << log.status();
+  if (!log.ok()) return keys;
+  int64_t rows = 0;
+  EXPECT_TRUE((*log)
+                  ->ReadAfter(0, 1 << 30,
+                              [&](int64_t, const Event& e) {
+                                keys.insert(e.event_id);
+                                ++rows;
+                              })
+                  .ok());
+  EXPECT_EQ(static_cast<int64_t>(keys.size()), rows) << "a key stored twice";
+  return keys;
+}
+
+// Every team's figures, once the replica holds `position`.
+std::vector<std::string> AllFigures(v1::IngestService::Stub& stub,
+                                    int64_t position) {
+  std::vector<std::string> out;
+  for (int t = -1; t < kTeams; ++t) {
+    grpc::ClientContext context;
+    v1::GetTeamExecutionRequest request;
+    request.set_team(t < 0 ? "eng" : absl::StrCat("eng/team-", t));
+    request.set_min_log_position(position);
+    v1::TeamExecution figures;
+    grpc::Status s = stub.GetTeamExecution(&context, request, &figures);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    out.push_back(figures.SerializeAsString());
+  }
+  return out;
+}
+
+TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
+  // The primary acknowledges a commit only once the standby has it.
+  PostgresServer primary;
+  primary.set_extra_options(
+      "-c synchronous_standby_names='*' -c synchronous_commit=on");
+  ASSERT_TRUE(primary.Start().ok());
+  PostgresServer standby;
+  absl::Status standby_started = standby.StartStandbyOf(primary);
+  ASSERT_TRUE(standby_started.ok()) << standby_started;
+  {
+    // The standby streams from the primary, and synchronously (once it has
+    // caught up: until then the primary counts it "async").
+    auto pg = PgConnection::Connect(primary.conninfo());
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    std::string state;
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (state != "sync" && std::chrono::steady_clock::now() < until) {
+      absl::StatusOr<PgResult> replication =
+          (*pg)->Exec("SELECT sync_state FROM pg_stat_replication");
+      ASSERT_TRUE(replication.ok()) << replication.status();
+      state = replication->rows() == 1 ? std::string(replication->Get(0, 0))
+                                       : "none";
+      if (state != "sync") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    ASSERT_EQ(state, "sync") << primary.ServerLog();
+  }
+
+  const std::string conninfo =
+      absl::StrCat("host=", primary.socket_dir(), ",", standby.socket_dir(),
+                   " port=5432,5432 user=postgres dbname=postgres "
+                   "target_session_attrs=read-write connect_timeout=2");
+  // A fixed clock, so that the figures of two processes compare.
+  const std::vector<std::string> flags = {"--postgres=" + conninfo,
+                                          "--now=2026-07-01T00:00:00Z"};
+  ServerProcess server(ORGPULSE_INGEST_BINARY, flags);
+  ASSERT_TRUE(server.Start().ok()) << server.Log();
+  std::shared_ptr<grpc::Channel> channel = server.Channel();
+
+  // Two clients push distinct batches until told to stop, and retry a
+  // refused batch (as real clients do) until it is acknowledged.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> acknowledged{0};
+  std::atomic<int64_t> refused_unavailable{0};
+  std::atomic<int64_t> other_errors{0};
+  std::atomic<int64_t> last_position{0};
+  std::vector<std::vector<std::string>> acked_keys(2);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::IngestService::NewStub(server.NewChannel());
+      for (int batch = 0; !stop; ++batch) {
+        const v1::PushRequest request = Request(c, batch * kBatch);
+        for (int attempt = 0; attempt < 3000; ++attempt) {
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(10));
+          v1::PushResponse response;
+          grpc::Status s = stub->Push(&context, request, &response);
+          if (s.ok()) {
+            acknowledged += kBatch;
+            for (int n = 0; n < kBatch; ++n) {
+              acked_keys[c].push_back(Key(c, batch * kBatch + n));
+            }
+            int64_t seen = last_position;
+            while (response.log_position() > seen &&
+                   !last_position.compare_exchange_weak(
+                       seen, response.log_position())) {
+            }
+            break;
+          }
+          if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+            ++refused_unavailable;
+          } else {
+            ++other_errors;
+            ADD_FAILURE() << s.error_code() << ": " << s.error_message();
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  }
+  while (acknowledged < 2000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  // The primary dies mid-load.
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(primary.KillPostmaster().ok());
+  EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::NOT_SERVING))
+      << "the service did not notice the primary going away";
+  const auto not_serving_at = std::chrono::steady_clock::now();
+  // Meanwhile (only a read-only standby left) pushes are refused.
+  const int64_t refused_before = refused_unavailable;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (refused_unavailable <= refused_before + 2 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(refused_unavailable.load(), refused_before + 2);
+  const auto refusing_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(Health(channel), HealthCheckResponse::NOT_SERVING);
+  const int64_t acknowledged_in_outage = acknowledged;
+
+  // The standby is promoted: the service finds it through the connection
+  // string.
+  ASSERT_TRUE(standby.Promote().ok());
+  const auto promoted_at = std::chrono::steady_clock::now();
+  EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::SERVING))
+      << "the service did not follow to the promoted standby\n"
+      << server.Log();
+  const auto serving_at = std::chrono::steady_clock::now();
+  const int64_t at_promotion = acknowledged;
+  while (acknowledged < at_promotion + 2000 &&
+         std::chrono::steady_clock::now() <
+             serving_at + std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop = true;
+  for (std::thread& t : clients) t.join();
+  EXPECT_GE(acknowledged.load(), at_promotion + 2000)
+      << "pushes did not resume on the new primary";
+  EXPECT_EQ(other_errors.load(), 0);
+
+  // Every acknowledged event is on the new primary once, and nothing else.
+  const std::set<std::string> stored = KeysInDatabase(standby.conninfo());
+  int64_t lost = 0;
+  for (const std::vector<std::string>& keys : acked_keys) {
+    for (const std::string& key : keys) {
+      if (!stored.count(key)) ++lost;
+    }
+  }
+  EXPECT_EQ(lost, 0) << "acknowledged, then lost in the failover";
+  EXPECT_EQ(static_cast<int64_t>(stored.size()), acknowledged.load());
+
+  // The service's figures are those of the stored events: equal to what a
+  // process started now folds from the new primary alone.
+  auto stub = v1::IngestService::NewStub(channel);
+  const std::vector<std::string> served = AllFigures(*stub, last_position);
+  ServerProcess fresh(ORGPULSE_INGEST_BINARY, flags);
+  ASSERT_TRUE(fresh.Start().ok()) << fresh.Log();
+  EXPECT_EQ(AllFigures(*v1::IngestService::NewStub(fresh.Channel()), 0),
+            served);
+  EXPECT_EQ(fresh.Terminate(), 0);
+  EXPECT_EQ(server.Terminate(), 0);
+
+  using ms = std::chrono::milliseconds;
+  std::cout
+      << "acknowledged " << acknowledged.load() << " events ("
+      << acknowledged_in_outage << " before the promotion), " << stored.size()
+      << " stored; " << refused_unavailable.load()
+      << " pushes refused UNAVAILABLE; NOT_SERVING "
+      << std::chrono::duration_cast<ms>(not_serving_at - killed_at).count()
+      << " ms after the kill, pushes refused "
+      << std::chrono::duration_cast<ms>(refusing_at - killed_at).count()
+      << " ms after it; SERVING "
+      << std::chrono::duration_cast<ms>(serving_at - promoted_at).count()
+      << " ms after the promotion returned\n";
+}
+
+}  // namespace
+}  // namespace orgpulse::ingest
