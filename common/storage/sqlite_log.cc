@@ -489,7 +489,11 @@ absl::Status SqliteLog::ReplayAfter(
 }
 
 absl::Status SqliteLog::TruncateWal() {
-  // Waits for the background checkpoint, the only other user of the log.
+  // After the background's checkpoint in progress, if any: a checkpoint
+  // running on another connection makes this one fail with SQLITE_BUSY at
+  // once, without waiting (an erasure answered UNAVAILABLE for it).
+  absl::MutexLock lock(&checkpoint_mu_);
+  // Waits for readers, if any.
   sqlite3_busy_timeout(db_.get(), 5000);
   const int rc = sqlite3_wal_checkpoint_v2(
       db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);

@@ -537,6 +537,28 @@ TEST_F(SqliteLogTest, RewriteKeepsDeletesAndReplacesRowsInOrder) {
   EXPECT_EQ(*again, 0);
 }
 
+// A rewrite truncates the write-ahead log after its commit. A background
+// checkpoint in progress on the other connection would make that fail with
+// SQLITE_BUSY at once (busy timeouts do not wait for a checkpointer), and an
+// erasure would answer UNAVAILABLE: the two take turns instead.
+TEST_F(SqliteLogTest, RewritesSucceedBesideBackgroundCheckpoints) {
+  absl::StatusOr<std::unique_ptr<SqliteLog>> log =
+      SqliteLog::Open(live(), {.synchronous = SyncMode::kNormal,
+                               .checkpoint_interval = absl::Milliseconds(1)});
+  ASSERT_TRUE(log.ok()) << log.status();
+  const std::string blob(256 << 10, 'r');  // a checkpoint takes a while
+  for (int i = 0; i < 60; ++i) {
+    for (int j = 0; j < 8; ++j) ASSERT_TRUE((*log)->Append(blob, 1).ok());
+    absl::StatusOr<int64_t> rewritten = (*log)->Rewrite(
+        [](absl::string_view) -> absl::StatusOr<LogRowEdit> {
+          return LogRowEdit::Drop();
+        },
+        {});
+    ASSERT_TRUE(rewritten.ok())
+        << "rewrite " << i << ": " << rewritten.status();
+  }
+}
+
 TEST_F(SqliteLogTest, RewriteThatFailsHalfwayChangesNothing) {
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(live(), {});
   ASSERT_TRUE(log.ok()) << log.status();
