@@ -311,7 +311,7 @@ void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
       // log keeps everything and grows; nothing is lost.
       int rc = SQLITE_OK;
       {
-        absl::MutexLock checkpoint_lock(&checkpoint_mu_);
+        absl::MutexLock wal_lock(&wal_mu_);
         rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
                                        SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        nullptr);
@@ -390,6 +390,7 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
         ": out of space (the disk is full, or max_bytes is reached); nothing "
         "was stored. Appends resume by themselves once there is room again"));
   }
+  absl::ReleasableMutexLock wal_lock(&wal_mu_);
   // A single INSERT is its own transaction: atomic, and durable on return.
   insert_.BindInt64(1, items);
   insert_.BindBlob(2, blob);
@@ -397,15 +398,14 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
   if (appended.ok()) {
     last_seq_ = sqlite3_last_insert_rowid(db_.get());
     if (wal_restart_frames_ > 0 && wal_frames_ > wal_restart_frames_) {
-      // See SqliteLogOptions::wal_restart_bytes. After the background's
-      // checkpoint in progress, if any (else this one would be BUSY); an
-      // error (a full disk) is tried again at the next append.
-      absl::MutexLock lock(&checkpoint_mu_);
+      // See SqliteLogOptions::wal_restart_bytes. An error (a full disk) is
+      // tried again at the next append.
       sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                 nullptr, nullptr);
     }
     return appended;
   }
+  wal_lock.Release();
   // SQLite rolls the statement's transaction back itself; make sure, so the
   // next append starts clean.
   if (!sqlite3_get_autocommit(db_.get())) {
@@ -492,7 +492,7 @@ absl::Status SqliteLog::TruncateWal() {
   // After the background's checkpoint in progress, if any: a checkpoint
   // running on another connection makes this one fail with SQLITE_BUSY at
   // once, without waiting (an erasure answered UNAVAILABLE for it).
-  absl::MutexLock lock(&checkpoint_mu_);
+  absl::MutexLock lock(&wal_mu_);
   // Waits for readers, if any.
   sqlite3_busy_timeout(db_.get(), 5000);
   const int rc = sqlite3_wal_checkpoint_v2(
@@ -524,6 +524,7 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
     }
   }
   if (!edits.empty() || !append.empty()) {
+    absl::MutexLock wal_lock(&wal_mu_);
     absl::Status s = db_.Exec("BEGIN IMMEDIATE", "rewrite: begin");
     if (!s.ok()) return Located(s);
     const int64_t new_epoch = NewEpoch();

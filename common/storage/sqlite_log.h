@@ -200,9 +200,12 @@ class SqliteLog {
   std::thread background_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Held around each checkpoint of the background and of Append: one at a
-  // time, so Append's never finds the background's in its way.
-  absl::Mutex checkpoint_mu_;
+  // Held around every checkpoint and every write: they take turns. SQLite
+  // up to 3.51.2 (Debian 12 ships 3.40.1) corrupts the database when a
+  // checkpoint starts on one connection while another commits the write
+  // that restarts the log (the "WAL-reset bug"); a write then waits for a
+  // background checkpoint in progress, if any.
+  absl::Mutex wal_mu_;
 };
 
 }  // namespace orgpulse
