@@ -13,6 +13,7 @@
 #include "common/status/field_violations.h"
 #include "services/ingest/domain/event_key.h"
 #include "services/ingest/domain/ledger_snapshot.h"
+#include "services/ingest/domain/new_name_caps.h"
 #include "services/ingest/domain/validation.h"
 
 namespace orgpulse::ingest {
@@ -347,13 +348,11 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
   int64_t rejected_source_limit = 0;
   {
     absl::ReaderMutexLock lock(&state_mu_);
-    absl::flat_hash_set<absl::string_view> new_teams;
-    absl::flat_hash_set<absl::string_view> new_sources;
+    NewNameCaps caps(state_, options_.max_teams, options_.max_sources);
     for (size_t i = 0; i < group.size(); ++i) {
       PushResult result;
       std::vector<Accepted> candidates;
-      std::vector<absl::string_view> batch_new_teams;
-      std::vector<absl::string_view> batch_new_sources;
+      std::vector<const Event*> candidate_events;
       bool repeats_group_event = false;
       for (const Event& event : group[i].batch) {
         const absl::uint128 key =
@@ -365,52 +364,18 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         }
         group_keys.insert(key);
         candidates.push_back({&event, key});
-        if (!state_.HasTeam(event.team) && !new_teams.contains(event.team)) {
-          new_teams.insert(event.team);
-          batch_new_teams.push_back(event.team);
-        }
-        if (!state_.HasSource(event.source) &&
-            !new_sources.contains(event.source)) {
-          new_sources.insert(event.source);
-          batch_new_sources.push_back(event.source);
-        }
+        candidate_events.push_back(&event);
       }
-      // All or nothing: a refused batch's keys, teams and sources are
-      // forgotten.
-      auto forget_batch = [&] {
+      if (std::optional<CapRefusal> refused = caps.Admit(candidate_events)) {
+        // All or nothing: a refused batch's keys are forgotten.
         for (const Accepted& c : candidates) {
           stored_keys_.erase(c.key);
           group_keys.erase(c.key);
         }
-        for (absl::string_view t : batch_new_teams) new_teams.erase(t);
-        for (absl::string_view s : batch_new_sources) new_sources.erase(s);
-      };
-      const size_t teams_before =
-          state_.team_count() + new_teams.size() - batch_new_teams.size();
-      if (teams_before + batch_new_teams.size() > options_.max_teams) {
-        forget_batch();
-        rejected_team_limit += static_cast<int64_t>(group[i].batch.size());
-        results[i] = absl::ResourceExhaustedError(absl::StrCat(
-            "team limit reached: this batch would add ", batch_new_teams.size(),
-            " new team(s) to ", teams_before, " known, over the limit of ",
-            options_.max_teams,
-            " (--max_teams); nothing of the batch was stored"));
-        continue;
-      }
-      const size_t sources_before =
-          state_.source_count() + new_sources.size() - batch_new_sources.size();
-      if (sources_before + batch_new_sources.size() > options_.max_sources) {
-        forget_batch();
-        rejected_source_limit += static_cast<int64_t>(group[i].batch.size());
-        const size_t named = std::min<size_t>(batch_new_sources.size(), 3);
-        results[i] = absl::ResourceExhaustedError(absl::StrCat(
-            "source limit reached: this batch would add ",
-            batch_new_sources.size(), " new source(s) (",
-            absl::StrJoin(batch_new_sources.begin(),
-                          batch_new_sources.begin() + named, ", "),
-            named < batch_new_sources.size() ? ", ..." : "", ") to ",
-            sources_before, " known, over the limit of ", options_.max_sources,
-            " (--max_sources); nothing of the batch was stored"));
+        (refused->cap == CapRefusal::Cap::kTeams ? rejected_team_limit
+                                                 : rejected_source_limit) +=
+            static_cast<int64_t>(group[i].batch.size());
+        results[i] = std::move(refused->status);
         continue;
       }
       result.accepted = static_cast<int64_t>(candidates.size());

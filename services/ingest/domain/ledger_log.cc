@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/ingest/domain/event_key.h"
 #include "services/ingest/domain/ledger.h"
+#include "services/ingest/domain/new_name_caps.h"
 
 namespace orgpulse::ingest {
 
@@ -55,33 +56,25 @@ void Ledger::CommitGroupToLog(std::vector<Pending>& group) {
   std::vector<const Event*> events;
   std::vector<size_t> begin(group.size() + 1, 0);
   int64_t rejected_team_limit = 0;
+  int64_t rejected_source_limit = 0;
   {
-    // The team cap against what this replica has folded: teams that other
-    // replicas' commits are adding right now are not counted yet.
+    // The caps against what this replica has folded: teams and sources that
+    // other replicas' commits are adding right now are not counted yet.
     absl::ReaderMutexLock lock(&state_mu_);
-    absl::flat_hash_set<absl::string_view> new_teams;
+    NewNameCaps caps(state_, options_.max_teams, options_.max_sources);
+    std::vector<const Event*> batch_events;
     for (size_t i = 0; i < group.size(); ++i) {
       begin[i] = events.size();
-      std::vector<absl::string_view> batch_new_teams;
-      for (const Event& event : group[i].batch) {
-        if (!state_.HasTeam(event.team) && !new_teams.contains(event.team)) {
-          new_teams.insert(event.team);
-          batch_new_teams.push_back(event.team);
-        }
-      }
-      const size_t teams_before =
-          state_.team_count() + new_teams.size() - batch_new_teams.size();
-      if (teams_before + batch_new_teams.size() > options_.max_teams) {
-        for (absl::string_view t : batch_new_teams) new_teams.erase(t);
-        rejected_team_limit += static_cast<int64_t>(group[i].batch.size());
-        results[i] = absl::ResourceExhaustedError(absl::StrCat(
-            "team limit reached: this batch would add ", batch_new_teams.size(),
-            " new team(s) to ", teams_before, " known, over the limit of ",
-            options_.max_teams,
-            " (--max_teams); nothing of the batch was stored"));
+      batch_events.clear();
+      for (const Event& event : group[i].batch) batch_events.push_back(&event);
+      if (std::optional<CapRefusal> refused = caps.Admit(batch_events)) {
+        (refused->cap == CapRefusal::Cap::kTeams ? rejected_team_limit
+                                                 : rejected_source_limit) +=
+            static_cast<int64_t>(group[i].batch.size());
+        results[i] = std::move(refused->status);
         continue;
       }
-      for (const Event& event : group[i].batch) events.push_back(&event);
+      events.insert(events.end(), batch_events.begin(), batch_events.end());
       results[i] = PushResult{};
     }
     begin[group.size()] = events.size();
@@ -98,6 +91,7 @@ void Ledger::CommitGroupToLog(std::vector<Pending>& group) {
   {
     absl::MutexLock lock(&state_mu_);
     stats_.rejected_team_limit += rejected_team_limit;
+    stats_.rejected_source_limit += rejected_source_limit;
     if (appended.ok() && !events.empty()) ++stats_.commits;
     for (size_t i = 0; i < group.size(); ++i) {
       if (!results[i].ok()) continue;

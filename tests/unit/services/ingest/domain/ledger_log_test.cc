@@ -24,6 +24,7 @@ namespace {
 using ::orgpulse::ingest::testing::MakeEvent;
 using ::orgpulse::ingest::testing::Utc;
 using ::orgpulse::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 const absl::Time kNow = Utc(2026, 3, 11);
@@ -248,6 +249,36 @@ TEST_F(LedgerLogTest, CommitsAndReadinessWaitUntilCaughtUpWithTheHead) {
   EXPECT_EQ(late.ledger.folded_position(), 5);
   EXPECT_THAT(refused.get_future().get(),
               StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// --max_sources holds on a shared log as on the embedded store: a batch
+// bringing a source over the cap is refused whole, naming it, and stores
+// nothing; known sources go on.
+TEST_F(LedgerLogTest, TheSourceCapRefusesAWholeBatchOnASharedLog) {
+  Replica r(log_, clock_, {.max_sources = 1});
+  ASSERT_TRUE(r.ledger.Recover().ok());
+  auto push = [&](EventBatch batch) {
+    std::promise<absl::StatusOr<PushResult>> done;
+    r.ledger.Submit(std::move(batch), [&](absl::StatusOr<PushResult> result) {
+      done.set_value(std::move(result));
+    });
+    auto future = done.get_future();
+    while (future.wait_for(std::chrono::milliseconds(1)) !=
+           std::future_status::ready) {
+      r.follower.Deliver();
+    }
+    return future.get();
+  };
+  ASSERT_TRUE(push(Batch("a", 2)).ok());
+  EventBatch mixed = Batch("b", 2);
+  mixed[1].source = "erp";
+  EXPECT_THAT(push(mixed), StatusIs(absl::StatusCode::kResourceExhausted,
+                                    AllOf(HasSubstr("1 new source(s) (erp)"),
+                                          HasSubstr("--max_sources"))));
+  EXPECT_EQ(log_.head(), 2) << "a refused batch reached the log";
+  EXPECT_EQ(r.ledger.stats().rejected_source_limit, 2);
+  ASSERT_TRUE(push(Batch("c", 1)).ok());
+  EXPECT_EQ(r.ledger.stats().stored_events, 3);
 }
 
 TEST_F(LedgerLogTest, ARefoldReplacesTheFiguresOnlyWhenWhole) {
