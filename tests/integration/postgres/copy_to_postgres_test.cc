@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "services/ingest/store/pg_event_log.h"
 #include "services/ingest/store/sqlite_event_store.h"
+#include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
@@ -26,6 +27,7 @@ namespace {
 using ::orgpulse::testing::CommandResult;
 using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::RunCommand;
+using ::orgpulse::testing::StoredEventKeys;
 using ::orgpulse::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -73,21 +75,6 @@ std::vector<std::string> EmbeddedKeys(const std::string& dir) {
   return keys;
 }
 
-std::vector<std::string> PostgresKeys(const std::string& conninfo) {
-  std::vector<std::string> keys;
-  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
-  EXPECT_TRUE(log.ok()) << log.status();
-  if (!log.ok()) return keys;
-  EXPECT_TRUE((*log)
-                  ->ReadAfter(0, 1 << 30,
-                              [&](int64_t, const Event& e) {
-                                keys.push_back(
-                                    absl::StrCat(e.source, "/", e.event_id));
-                              })
-                  .ok());
-  return keys;
-}
-
 class CopyToPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -112,7 +99,7 @@ TEST_F(CopyToPostgresTest, CopiesEveryEventInOrderAndOnlyOnce) {
                                                    kEvents, " new")));
   const std::vector<std::string> embedded = EmbeddedKeys(data_.path());
   ASSERT_EQ(embedded.size(), size_t{kEvents});
-  EXPECT_EQ(PostgresKeys(pg_.conninfo()), embedded);
+  EXPECT_EQ(StoredEventKeys(pg_.conninfo()), embedded);
 
   CommandResult again = Copy();
   ASSERT_EQ(again.exit_code, 0) << again.output;
@@ -121,7 +108,7 @@ TEST_F(CopyToPostgresTest, CopiesEveryEventInOrderAndOnlyOnce) {
   ASSERT_EQ(from_start.exit_code, 0) << from_start.output;
   EXPECT_THAT(from_start.output,
               HasSubstr(absl::StrCat(kEvents, " events read, 0 new")));
-  EXPECT_EQ(PostgresKeys(pg_.conninfo()).size(), size_t{kEvents});
+  EXPECT_EQ(StoredEventKeys(pg_.conninfo()).size(), size_t{kEvents});
 }
 
 TEST_F(CopyToPostgresTest, AKilledCopyResumesWithNothingLostOrDoubled) {
@@ -153,14 +140,14 @@ TEST_F(CopyToPostgresTest, AKilledCopyResumesWithNothingLostOrDoubled) {
   waitpid(pid, &status, 0);
   close(out[0]);
   ASSERT_THAT(seen, HasSubstr("copied 500 "));
-  const size_t partial = PostgresKeys(pg_.conninfo()).size();
+  const size_t partial = StoredEventKeys(pg_.conninfo()).size();
   EXPECT_GE(partial, 500u);
   EXPECT_LT(partial, size_t{kEvents});
 
   CommandResult resumed = Copy();
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming after"));
-  EXPECT_EQ(PostgresKeys(pg_.conninfo()), EmbeddedKeys(data_.path()));
+  EXPECT_EQ(StoredEventKeys(pg_.conninfo()), EmbeddedKeys(data_.path()));
 }
 
 TEST_F(CopyToPostgresTest, RefusesAMissingStoreOrServerInOneLine) {

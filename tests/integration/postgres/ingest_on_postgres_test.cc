@@ -19,14 +19,18 @@
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
+#include "tests/support/health_check.h"
+#include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
 
 namespace orgpulse::ingest {
 namespace {
 
+using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::WaitForHealth;
 
 v1::PushRequest Request(const std::string& prefix, int from, int count) {
   v1::PushRequest request;
@@ -62,48 +66,6 @@ std::string Figures(v1::IngestService::Stub& stub, const std::string& team) {
   return figures.SerializeAsString();
 }
 
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(
-    grpc::Channel& channel) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  if (!stub->Check(&context, request, &response).ok()) {
-    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
-  }
-  return response.status();
-}
-
-// Polls `health` until it equals `want`, for at most 20 s.
-bool WaitForHealth(grpc::Channel& channel,
-                   grpc::health::v1::HealthCheckResponse::ServingStatus want) {
-  for (int i = 0; i < 400; ++i) {
-    if (Health(channel) == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-int64_t EventsInDatabase(const std::string& conninfo) {
-  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
-  EXPECT_TRUE(log.ok()) << log.status();
-  if (!log.ok()) return -1;
-  std::set<std::string> keys;
-  int64_t rows = 0;
-  EXPECT_TRUE((*log)
-                  ->ReadAfter(0, 1 << 30,
-                              [&](int64_t, const Event& e) {
-                                keys.insert(e.source + "/" + e.event_id);
-                                ++rows;
-                              })
-                  .ok());
-  EXPECT_EQ(static_cast<int64_t>(keys.size()), rows) << "a key stored twice";
-  return rows;
-}
-
 class IngestOnPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -133,7 +95,7 @@ TEST_F(IngestOnPostgresTest, StoresServesAndRecoversFromTheDatabase) {
     }
     EXPECT_EQ(server.Terminate(), 0);
   }
-  EXPECT_EQ(EventsInDatabase(pg_.conninfo()), 400);
+  EXPECT_EQ(static_cast<int64_t>(KeysStoredOnce(pg_.conninfo()).size()), 400);
 
   // A new process (and a fresh data directory): everything comes from the
   // database.
@@ -174,7 +136,7 @@ TEST_F(IngestOnPostgresTest, UndoingAnImportRemovesItFromTheDatabase) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(removed.removed(), 50);
   EXPECT_EQ(Figures(*stub, "eng"), only_good);
-  EXPECT_EQ(EventsInDatabase(pg_.conninfo()), 100);
+  EXPECT_EQ(static_cast<int64_t>(KeysStoredOnce(pg_.conninfo()).size()), 100);
   EXPECT_EQ(server.Terminate(), 0);
 
   // From the database alone, after a restart: the same.
@@ -243,7 +205,8 @@ TEST_F(IngestOnPostgresTest, ADatabaseRestartUnderLoadLosesNothing) {
 
   // Every acknowledged event is in the database once, and the service counts
   // exactly those.
-  EXPECT_EQ(EventsInDatabase(pg_.conninfo()), acknowledged.load());
+  EXPECT_EQ(static_cast<int64_t>(KeysStoredOnce(pg_.conninfo()).size()),
+            acknowledged.load());
   auto stub = v1::IngestService::NewStub(channel);
   grpc::ClientContext context;
   v1::GetTeamExecutionRequest request;

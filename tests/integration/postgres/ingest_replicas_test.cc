@@ -24,12 +24,14 @@
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
+#include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
 
 namespace orgpulse::ingest {
 namespace {
 
+using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::ServerProcess;
 using ::testing::HasSubstr;
@@ -102,24 +104,6 @@ int64_t CountedEvents(v1::IngestService::Stub& stub, int64_t position,
   return events;
 }
 
-// (source/event_id) of every stored event; a key stored twice fails.
-std::set<std::string> KeysInDatabase(const std::string& conninfo) {
-  std::set<std::string> keys;
-  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
-  EXPECT_TRUE(log.ok()) << log.status();
-  if (!log.ok()) return keys;
-  int64_t rows = 0;
-  EXPECT_TRUE((*log)
-                  ->ReadAfter(0, 1 << 30,
-                              [&](int64_t, const Event& e) {
-                                keys.insert(e.source + "/" + e.event_id);
-                                ++rows;
-                              })
-                  .ok());
-  EXPECT_EQ(static_cast<int64_t>(keys.size()), rows) << "a key stored twice";
-  return keys;
-}
-
 class IngestReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -169,7 +153,7 @@ TEST_F(IngestReplicasTest, TheSameEventsPushedThroughTwoReplicasCountOnce) {
   constexpr int64_t kDistinct = (kBatches + 1) * kPerBatch / 2;
   EXPECT_EQ(accepted.load(), kDistinct);
   EXPECT_EQ(accepted + duplicates, 2 * kBatches * kPerBatch);
-  EXPECT_EQ(KeysInDatabase(pg_.conninfo()).size(), size_t{kDistinct});
+  EXPECT_EQ(KeysStoredOnce(pg_.conninfo()).size(), size_t{kDistinct});
 
   // Both count each event once and serve the same figures.
   auto stub_a = v1::IngestService::NewStub(a.Channel());
@@ -345,7 +329,7 @@ TEST_F(IngestReplicasTest, KillingAReplicaUnderLoadLosesNothingAcknowledged) {
 
   // Nothing acknowledged lost; whatever the killed replica committed without
   // answering is there once, and B counts exactly what is stored.
-  const std::set<std::string> stored = KeysInDatabase(pg_.conninfo());
+  const std::set<std::string> stored = KeysStoredOnce(pg_.conninfo());
   for (const std::string& key : acknowledged_keys) {
     ASSERT_TRUE(stored.count(key)) << key << " was acknowledged, then lost";
   }

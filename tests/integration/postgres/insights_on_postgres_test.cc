@@ -22,6 +22,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
+#include "tests/support/health_check.h"
 #include "tests/support/loopback.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
@@ -34,6 +35,7 @@ using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TakenPort;
 using ::orgpulse::testing::TempDir;
+using ::orgpulse::testing::WaitForHealth;
 using ::testing::HasSubstr;
 
 constexpr char kNow[] = "2026-11-20T12:00:00Z";
@@ -94,21 +96,6 @@ struct Replica {
     return out;
   }
 };
-
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(
-    grpc::Channel& channel) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  if (!stub->Check(&context, request, &response).ok()) {
-    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
-  }
-  return response.status();
-}
 
 // Polls until `done` holds, for at most 20 s.
 template <typename Done>
@@ -267,10 +254,9 @@ TEST_F(InsightsOnPostgresTest, ADatabaseRestartIsUnavailableThenResumes) {
 
   ASSERT_TRUE(pg_.Kill().ok());
   std::shared_ptr<grpc::Channel> channel = a.process->Channel();
-  EXPECT_TRUE(Eventually([&] {
-    return Health(*channel) ==
-           grpc::health::v1::HealthCheckResponse::NOT_SERVING;
-  })) << "the replica did not notice PostgreSQL going away";
+  EXPECT_TRUE(WaitForHealth(*channel,
+                            grpc::health::v1::HealthCheckResponse::NOT_SERVING))
+      << "the replica did not notice PostgreSQL going away";
   const grpc::Status refused = a.Submit(second);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
       << refused.error_message();
@@ -279,9 +265,9 @@ TEST_F(InsightsOnPostgresTest, ADatabaseRestartIsUnavailableThenResumes) {
   EXPECT_NE(during.at("eng@" + rounds_[1]), "status 14");
 
   ASSERT_TRUE(pg_.Start().ok());
-  EXPECT_TRUE(Eventually([&] {
-    return Health(*channel) == grpc::health::v1::HealthCheckResponse::SERVING;
-  })) << "the replica did not resume by itself";
+  EXPECT_TRUE(
+      WaitForHealth(*channel, grpc::health::v1::HealthCheckResponse::SERVING))
+      << "the replica did not resume by itself";
   ASSERT_TRUE(a.Submit(second).ok());
   const std::map<std::string, std::string> after = a.Figures(rounds_);
   Replica fresh = StartReplica();
@@ -333,18 +319,17 @@ TEST_F(InsightsOnPostgresTest, FollowsThePromotedSynchronousStandby) {
 
   ASSERT_TRUE(pg_.KillPostmaster().ok());
   std::shared_ptr<grpc::Channel> channel = a.process->Channel();
-  EXPECT_TRUE(Eventually([&] {
-    return Health(*channel) ==
-           grpc::health::v1::HealthCheckResponse::NOT_SERVING;
-  })) << "the replica did not notice the primary going away";
+  EXPECT_TRUE(WaitForHealth(*channel,
+                            grpc::health::v1::HealthCheckResponse::NOT_SERVING))
+      << "the replica did not notice the primary going away";
   const grpc::Status refused = a.Submit(second);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE)
       << refused.error_message();
 
   ASSERT_TRUE(standby.Promote().ok());
-  EXPECT_TRUE(Eventually([&] {
-    return Health(*channel) == grpc::health::v1::HealthCheckResponse::SERVING;
-  })) << "the replica did not follow to the promoted standby";
+  EXPECT_TRUE(
+      WaitForHealth(*channel, grpc::health::v1::HealthCheckResponse::SERVING))
+      << "the replica did not follow to the promoted standby";
   const grpc::Status resumed = a.Submit(second);
   ASSERT_TRUE(resumed.ok()) << resumed.error_message() << a.process->Log();
   const std::map<std::string, std::string> after = a.Figures(rounds_);
