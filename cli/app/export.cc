@@ -16,7 +16,7 @@
 #include "cli/app/command.h"
 #include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
-#include "cli/app/trend.h"
+#include "cli/app/time_flags.h"
 #include "cli/export/openmetrics.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -57,34 +57,27 @@ int RunExport(const std::vector<std::string>& args, const CliContext& context) {
           "Each team costs the service a read of its whole store per 2,000\n"
           "points (a few seconds per million events, during which pushes\n"
           "wait). Nothing is written if any team fails.",
-      .flags = {{.name = "openmetrics",
-                 .help = "write OpenMetrics text (the only format; required)"},
-                {.name = "from",
-                 .value_name = "TIME",
-                 .help = "the first sample's time (required)"},
-                {.name = "to",
-                 .value_name = "TIME",
-                 .help = "the last sample at or before TIME; default: now"},
-                {.name = "step",
-                 .value_name = "DURATION",
-                 .help = "between samples (1h, 30m, 1d is 24h)",
-                 .default_value = "1h"},
-                {.name = "prefix",
-                 .value_name = "TEAM",
-                 .help = "only the teams equal to or under TEAM"},
-                {.name = "labels",
-                 .value_name = "NAME=VALUE,...",
-                 .help = "labels for every series, e.g. the job and instance "
-                         "Prometheus scrapes ingest as "
-                         "(job=orgpulse-ingest,instance=ingest:9464)"},
-                {.name = "output",
-                 .value_name = "FILE",
-                 .help = "write there instead of to stdout"},
-                {.name = "timezone",
-                 .value_name = "ZONE",
-                 .help = "the time zone of --from and --to when they have no "
-                         "offset",
-                 .default_value = "UTC"}}};
+      .flags = {
+          {.name = "openmetrics",
+           .help = "write OpenMetrics text (the only format; required)"},
+          TimeFlag("from", "the first sample's time (required)"),
+          TimeFlag("to", "the last sample at or before TIME; default: now"),
+          {.name = "step",
+           .value_name = "DURATION",
+           .help = "between samples (1h, 30m, 1d is 24h)",
+           .default_value = "1h"},
+          {.name = "prefix",
+           .value_name = "TEAM",
+           .help = "only the teams equal to or under TEAM"},
+          {.name = "labels",
+           .value_name = "NAME=VALUE,...",
+           .help = "labels for every series, e.g. the job and instance "
+                   "Prometheus scrapes ingest as "
+                   "(job=orgpulse-ingest,instance=ingest:9464)"},
+          {.name = "output",
+           .value_name = "FILE",
+           .help = "write there instead of to stdout"},
+          TimeZoneFlag()}};
   ParsedArgs parsed;
   if (std::optional<int> done = ParseCommand(*command, args, context, parsed)) {
     return *done;

@@ -7,7 +7,7 @@
 #include "cli/app/command.h"
 #include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
-#include "cli/app/trend.h"
+#include "cli/app/time_flags.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
 #include "clients/insights_client.h"
@@ -83,13 +83,9 @@ int RunExecution(const std::vector<std::string>& args,
           "milestones, procedure compliance and this month's KPIs. With\n"
           "--as-of, the figures as they were then, computed from the stored\n"
           "events (the service reads them all: a few seconds per million).",
-      .flags = {{.name = "as-of",
-                 .value_name = "TIME",
-                 .help = "a past time (2026-01-31 or 2026-01-31T23:59:59Z)"},
-                {.name = "timezone",
-                 .value_name = "ZONE",
-                 .help = "the time zone of --as-of when it has no offset",
-                 .default_value = "UTC"}}};
+      .flags = {
+          TimeFlag("as-of", "a past time (2026-01-31 or 2026-01-31T23:59:59Z)"),
+          TimeZoneFlag("the time zone of --as-of when it has no offset")}};
   ParsedArgs parsed;
   std::unique_ptr<IngestClient> client;
   std::string address;

@@ -7,6 +7,7 @@
 #include "cli/app/command.h"
 #include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
+#include "cli/app/time_flags.h"
 #include "cli/import/values.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -34,18 +35,11 @@ int RunRemove(const std::vector<std::string>& args, const CliContext& context) {
           {.name = "source",
            .value_name = "SOURCE",
            .help = "the events' source (required)"},
-          {.name = "from",
-           .value_name = "TIME",
-           .help = "only events that occurred at or after TIME "
-                   "(2026-03-01 or 2026-03-01T09:00:00Z)"},
-          {.name = "to",
-           .value_name = "TIME",
-           .help = "only events that occurred before TIME"},
-          {.name = "timezone",
-           .value_name = "ZONE",
-           .help = "the time zone of --from and --to when they have no "
-                   "offset",
-           .default_value = "UTC"},
+          TimeFlag("from",
+                   "only events that occurred at or after TIME "
+                   "(2026-03-01 or 2026-03-01T09:00:00Z)"),
+          TimeFlag("to", "only events that occurred before TIME"),
+          TimeZoneFlag(),
           {.name = "dry-run", .help = "only show what would be removed"}}};
   ParsedArgs parsed;
   if (std::optional<int> done = ParseCommand(*command, args, context, parsed)) {
@@ -60,24 +54,20 @@ int RunRemove(const std::vector<std::string>& args, const CliContext& context) {
     return UsageError(*command, context,
                       "which source? (orgpulse remove --source=SOURCE)");
   }
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(parsed.Get("timezone"), &zone)) {
-    return UsageError(*command, context,
-                      absl::StrCat("--timezone: unknown time zone \"",
-                                   parsed.Get("timezone"), "\""));
-  }
   ingest::v1::RemoveEventsRequest request;
   request.set_source(parsed.Get("source"));
   request.set_dry_run(parsed.Flag("dry-run"));
-  for (const char* bound : {"from", "to"}) {
-    if (!parsed.IsSet(bound)) continue;
-    absl::StatusOr<ParsedTime> t = ParseTime(parsed.Get(bound), zone);
-    if (!t.ok()) {
-      return UsageError(*command, context,
-                        absl::StrCat("--", bound, ": ", t.status().message()));
+  if (parsed.IsSet("from")) {
+    if (auto done = ParseTimeFlag(*command, parsed, context, "from",
+                                  *request.mutable_from())) {
+      return *done;
     }
-    ToProtoTime(t->time, std::string(bound) == "from" ? *request.mutable_from()
-                                                      : *request.mutable_to());
+  }
+  if (parsed.IsSet("to")) {
+    if (auto done = ParseTimeFlag(*command, parsed, context, "to",
+                                  *request.mutable_to())) {
+      return *done;
+    }
   }
 
   std::unique_ptr<IngestClient> client;

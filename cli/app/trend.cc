@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "cli/app/connect_client.h"
 #include "cli/app/connection.h"
+#include "cli/app/time_flags.h"
 #include "cli/import/values.h"
 #include "cli/output/views.h"
 #include "clients/ingest_client.h"
@@ -18,26 +19,6 @@
 #include "common/status/field_violations.h"
 
 namespace orgpulse::cli {
-
-std::optional<int> ParseTimeFlag(const CommandSpec& command,
-                                 const ParsedArgs& parsed,
-                                 const CliContext& context,
-                                 const std::string& name,
-                                 google::protobuf::Timestamp& out) {
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(parsed.Get("timezone"), &zone)) {
-    return UsageError(command, context,
-                      absl::StrCat("--timezone: unknown time zone \"",
-                                   parsed.Get("timezone"), "\""));
-  }
-  absl::StatusOr<ParsedTime> t = ParseTime(parsed.Get(name), zone);
-  if (!t.ok()) {
-    return UsageError(command, context,
-                      absl::StrCat("--", name, ": ", t.status().message()));
-  }
-  ToProtoTime(t->time, out);
-  return std::nullopt;
-}
 
 namespace {
 
@@ -108,18 +89,11 @@ int RunTrend(const std::vector<std::string>& args, const CliContext& context) {
           "and each round's quadrant, from its morale and the execution\n"
           "figures as of the round's end (its latest response).",
       .flags = {
-          {.name = "from",
-           .value_name = "TIME",
-           .help = "the start (2025-01-01 or 2025-01-01T00:00:00Z); default: "
-                   "the start of the month eleven months before --to"},
-          {.name = "to",
-           .value_name = "TIME",
-           .help = "the last point; default: now"},
-          {.name = "timezone",
-           .value_name = "ZONE",
-           .help = "the time zone of --from and --to when they have no "
-                   "offset",
-           .default_value = "UTC"},
+          TimeFlag("from",
+                   "the start (2025-01-01 or 2025-01-01T00:00:00Z); default: "
+                   "the start of the month eleven months before --to"),
+          TimeFlag("to", "the last point; default: now"),
+          TimeZoneFlag(),
           {.name = "survey",
            .help = "also the leader view of each survey round from the "
                    "insights service (released figures only)"}}};
