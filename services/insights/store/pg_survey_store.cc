@@ -341,6 +341,71 @@ absl::StatusOr<int64_t> PgSurveyStore::Remove(
   return removed;
 }
 
+absl::StatusOr<int64_t> PgSurveyStore::ImportLog(
+    absl::Span<const Record> records,
+    absl::FunctionRef<absl::Status(PgConnection&)> in_transaction) {
+  if (absl::Status s = health_.CheckWritable("the survey store"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  int64_t stored = 0;
+  absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
+    stored = 0;
+    absl::StatusOr<SurveyLogCursor> head = LockHead(*pg_);
+    if (!head.ok()) return head.status();
+    if (head->position != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "PostgreSQL's survey log is not empty (position ", head->position,
+          "): a survey log is copied only into an empty one, because release "
+          "steps follow the order of the log and two logs merged would "
+          "release figures that neither released"));
+    }
+    // Runs of responses go as one Append statement each, resets one by one,
+    // each at the head as it stands.
+    size_t i = 0;
+    while (i < records.size()) {
+      PgArrayLiteral first, second, third, fourth;
+      absl::string_view statement;
+      int64_t count = 0;
+      if (const auto* reset = std::get_if<RoundReset>(&records[i])) {
+        first.AddBytes(reset->round);
+        second.AddBytes(EncodeReset(*reset));
+        statement = kAppendResets;
+        count = 1;
+        ++i;
+      } else {
+        for (; i < records.size() &&
+               std::holds_alternative<ScoredResponse>(records[i]);
+             ++i) {
+          const ScoredResponse& r = std::get<ScoredResponse>(records[i]);
+          first.AddBytes(r.response_id);
+          second.AddBytes(r.respondent);
+          third.AddBytes(r.round);
+          fourth.AddBytes(EncodeResponses({r}));
+          ++count;
+        }
+        statement = kAppend;
+      }
+      const std::string before = absl::StrCat(head->position);
+      std::vector<PgParam> params = {PgParam::Text(first.Close()),
+                                     PgParam::Text(second.Close())};
+      if (statement == kAppend) {
+        params.push_back(PgParam::Text(third.Close()));
+        params.push_back(PgParam::Text(fourth.Close()));
+      }
+      params.push_back(PgParam::Text(before));
+      absl::StatusOr<PgResult> inserted = pg_->Exec(statement, params);
+      if (!inserted.ok()) return inserted.status();
+      stored += statement == kAppend ? inserted->rows() : count;
+      head->position += count;
+    }
+    if (absl::Status s = in_transaction(*pg_); !s.ok()) return s;
+    return MoveHead(*pg_, *head);
+  });
+  if (!status.ok()) return Noted(status);
+  return stored;
+}
+
 PgSurveyLogWatcher::PgSurveyLogWatcher(std::string conninfo,
                                        absl::Duration poll_interval,
                                        std::function<void()> on_change)

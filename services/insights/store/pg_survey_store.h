@@ -43,8 +43,10 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -92,6 +94,17 @@ class PgSurveyStore final : public SurveyStore {
   void SetWritableObserver(std::function<void(bool)> observer) override {
     health_.SetWritableObserver(std::move(observer));
   }
+
+  // A survey log from elsewhere (orgpulse-copy-to-postgres copies the
+  // embedded store), appended in its order in one transaction, together
+  // with what `in_transaction` writes (the copy's record that it is done):
+  // all or nothing. Only into an empty log (FAILED_PRECONDITION otherwise):
+  // release steps follow the order of the log, and two logs merged would
+  // release figures neither released. Returns the records stored.
+  using Record = std::variant<ScoredResponse, RoundReset>;
+  absl::StatusOr<int64_t> ImportLog(
+      absl::Span<const Record> records,
+      absl::FunctionRef<absl::Status(PgConnection&)> in_transaction);
 
  private:
   PgSurveyStore(const std::string& conninfo, std::unique_ptr<PgConnection> pg,

@@ -1,7 +1,9 @@
 // orgpulse-copy-to-postgres, the real binary, from a real embedded data
 // directory into a real PostgreSQL 15: the same events in the same order,
 // nothing twice when run again, and a copy killed halfway finishes on the
-// next run with nothing lost or doubled.
+// next run with nothing lost or doubled. The survey log: the same responses
+// and round resets in the same order, once, and never into a survey log that
+// already holds records.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +18,9 @@
 #include "gtest/gtest.h"
 #include "services/ingest/store/pg_event_log.h"
 #include "services/ingest/store/sqlite_event_store.h"
+#include "services/insights/store/pg_survey_store.h"
+#include "services/insights/store/sqlite_survey_store.h"
+#include "services/insights/store/survey_codec.h"
 #include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/run_command.h"
@@ -164,6 +169,116 @@ TEST_F(CopyToPostgresTest, RefusesAMissingStoreOrServerInOneLine) {
                    "' --postgres='", absent.conninfo(), "' 2>&1"));
   EXPECT_EQ(no_server.exit_code, 1);
   EXPECT_THAT(no_server.output, HasSubstr("cannot connect"));
+}
+
+// Every record of a survey log, encoded, in order ("r:" responses, "x:"
+// resets).
+std::vector<std::string> SurveyLog(insights::SurveyStore& store) {
+  std::vector<std::string> records;
+  EXPECT_TRUE(store
+                  .Replay(
+                      [&](const insights::ScoredResponse& r) {
+                        records.push_back("r:" +
+                                          insights::EncodeResponses({r}));
+                      },
+                      [&](const insights::RoundReset& r) {
+                        records.push_back("x:" + insights::EncodeReset(r));
+                      })
+                  .ok());
+  return records;
+}
+
+insights::ScoredResponse Response(int n, const std::string& round) {
+  insights::ScoredResponse r;
+  r.response_id = absl::StrCat("resp-", round, "-", n);
+  r.team = absl::StrCat("eng/team-", n % 3);
+  r.round = round;
+  r.respondent = absl::StrCat("keyed-hash-", n);
+  r.submitted_at = absl::FromUnixSeconds(1780000000 + n);
+  for (size_t d = 0; d < r.dimension_scores.size(); ++d) {
+    r.dimension_scores[d] = (n * 7 + d * 13) % 101;
+  }
+  r.enps = n % 11;
+  r.intent_to_stay = 1 + n % 5;
+  return r;
+}
+
+class CopySurveysToPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::Status started = pg_.Start();
+    ASSERT_TRUE(started.ok()) << started;
+    absl::StatusOr<std::unique_ptr<insights::SqliteSurveyStore>> store =
+        insights::SqliteSurveyStore::Open(data_.path(), {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    // Two rounds, then an erasure that leaves a reset of the first, then
+    // more responses after it.
+    for (const char* round : {"2026-q1", "2026-q2"}) {
+      std::vector<insights::ScoredResponse> batch;
+      for (int n = 0; n < 40; ++n) batch.push_back(Response(n, round));
+      ASSERT_TRUE((*store)->Append(batch).ok());
+    }
+    insights::RoundReset reset{.round = "2026-q1", .steps = 3};
+    ASSERT_TRUE((*store)->Erase("keyed-hash-7", {reset}).ok());
+    ASSERT_TRUE((*store)->Append({Response(50, "2026-q2")}).ok());
+    embedded_ = SurveyLog(**store);
+  }
+  CommandResult Copy() {
+    return RunCommand(absl::StrCat(ORGPULSE_COPY_BINARY,
+                                   " --insights_data_dir='", data_.path(),
+                                   "' --postgres='", pg_.conninfo(), "' 2>&1"));
+  }
+  std::vector<std::string> InPostgres() {
+    absl::StatusOr<std::unique_ptr<insights::PgSurveyStore>> store =
+        insights::PgSurveyStore::Open(pg_.conninfo(), {});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? SurveyLog(**store) : std::vector<std::string>{};
+  }
+
+  PostgresServer pg_;
+  TempDir data_;
+  std::vector<std::string> embedded_;
+};
+
+TEST_F(CopySurveysToPostgresTest, CopiesResponsesAndResetsInOrderOnce) {
+  ASSERT_EQ(embedded_.size(), 79u + 1u);  // 80 - 2 erased + 1 + the reset
+  CommandResult first = Copy();
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_THAT(first.output, HasSubstr("80 survey records read, 80 stored"));
+  EXPECT_EQ(InPostgres(), embedded_);
+
+  CommandResult again = Copy();
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("nothing to do"));
+  EXPECT_EQ(InPostgres(), embedded_);
+}
+
+TEST_F(CopySurveysToPostgresTest, RefusesASurveyLogThatIsNotEmpty) {
+  {
+    absl::StatusOr<std::unique_ptr<insights::PgSurveyStore>> store =
+        insights::PgSurveyStore::Open(pg_.conninfo(), {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append({Response(99, "2026-q3")}).ok());
+  }
+  CommandResult refused = Copy();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("survey log is not empty"));
+  EXPECT_EQ(InPostgres().size(), 1u) << "a refused copy stored something";
+  // Nothing recorded either: once the log is emptied the copy could go on.
+  EXPECT_THAT(Copy().output, HasSubstr("not empty"));
+}
+
+TEST_F(CopySurveysToPostgresTest, RefusesAnotherMinGroupSizeThanTheReplicas) {
+  {
+    absl::StatusOr<std::unique_ptr<insights::PgSurveyStore>> store =
+        insights::PgSurveyStore::Open(pg_.conninfo(), {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CheckSetting("min_group_size", "7").ok());
+  }
+  CommandResult refused = Copy();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("min_group_size=7"));
+  EXPECT_TRUE(InPostgres().empty());
 }
 
 }  // namespace
