@@ -55,8 +55,8 @@ int RunExport(const std::vector<std::string>& args, const CliContext& context) {
           "(ending in # EOF): a Prometheus backfill, for\n"
           "  promtool tsdb create-blocks-from openmetrics FILE DATA_DIR\n"
           "Each team costs the service a read of its whole store per 2,000\n"
-          "points (a few seconds per million events, during which pushes\n"
-          "wait). Nothing is written if any team fails.",
+          "points (a few seconds per million events; pushes go on\n"
+          "meanwhile). Nothing is written if any team fails.",
       .flags = {
           {.name = "openmetrics",
            .help = "write OpenMetrics text (the only format; required)"},

@@ -583,4 +583,27 @@ absl::StatusOr<int64_t> SqliteLog::Rewrite(
   return static_cast<int64_t>(edits.size());
 }
 
+absl::Status SqliteLog::ReplayOnReader(
+    absl::FunctionRef<absl::Status(absl::string_view blob)> fn) {
+  absl::MutexLock lock(&reader_mu_);
+  if (reader_db_.get() == nullptr) {
+    absl::StatusOr<SqliteConnection> reader = SqliteConnection::Open(
+        path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    if (!reader.ok()) return Located(reader.status());
+    reader_db_ = *std::move(reader);
+    // A read waits out a log restart in progress instead of failing.
+    sqlite3_busy_timeout(reader_db_.get(), 5000);
+  }
+  // One statement is one read transaction: one state of the log.
+  absl::StatusOr<SqliteStatement> select = SqliteStatement::Prepare(
+      reader_db_.get(), "SELECT blob FROM log ORDER BY seq", "replay (reader)");
+  if (!select.ok()) return Located(select.status());
+  while (true) {
+    absl::StatusOr<bool> row = select->Step();
+    if (!row.ok()) return Located(row.status());
+    if (!*row) return absl::OkStatus();
+    if (absl::Status s = fn(select->ColumnBlob(0)); !s.ok()) return s;
+  }
+}
+
 }  // namespace orgpulse

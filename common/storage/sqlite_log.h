@@ -114,6 +114,12 @@ class SqliteLog {
   // for a call in progress, so clear it before what it refers to goes away.
   void SetWritableObserver(std::function<void(bool writable)> observer);
 
+  // As Replay, on a read connection of its own (opened at the first call):
+  // may run beside Append, Rewrite and the other calls, and sees the log as
+  // it was when it began. One such read at a time (others wait).
+  [[nodiscard]] absl::Status ReplayOnReader(
+      absl::FunctionRef<absl::Status(absl::string_view blob)> fn);
+
   // The sum of `items` over all rows; 0 on error.
   int64_t ItemCount();
 
@@ -193,6 +199,12 @@ class SqliteLog {
   bool writable_ ABSL_GUARDED_BY(state_mu_) = true;
   int64_t failed_bytes_ ABSL_GUARDED_BY(state_mu_) = 0;
   std::function<void(bool)> observer_ ABSL_GUARDED_BY(state_mu_);
+
+  // ReplayOnReader's connection. Only reads: it never checkpoints or
+  // writes, so it takes no turn in wal_mu_; declared after db_, so it closes
+  // before it and db_ stays the last connection (the one that checkpoints).
+  absl::Mutex reader_mu_;
+  SqliteConnection reader_db_ ABSL_GUARDED_BY(reader_mu_);
 
   // The background thread (checkpoints, the space probe) and its own
   // connection.

@@ -78,6 +78,16 @@ class EventStore : public StoreHealth {
   [[nodiscard]] virtual absl::Status Replay(
       absl::FunctionRef<void(const Event&)> fn) = 0;
 
+  // As Replay, but may run beside Append, Remove and snapshots, so that a
+  // long read (a trend, a past figure) does not hold up commits: a reader of
+  // its own, which sees the log as it was when it began. UNIMPLEMENTED for a
+  // store that cannot; the caller then holds commits while it Replays.
+  [[nodiscard]] virtual absl::Status ReplayBesideCommits(
+      absl::FunctionRef<void(const Event&)> fn) {
+    return absl::UnimplementedError(
+        "this event store reads only between commits");
+  }
+
   // The same events, handed over in groups the caller owns (recovery moves
   // them to another thread without copying). The default groups Replay's
   // events; stores that keep groups override it to decode straight into

@@ -18,7 +18,9 @@ absl::StatusOr<std::unique_ptr<PgEventStore>> PgEventStore::Open(
 PgEventStore::PgEventStore(const std::string& conninfo,
                            std::unique_ptr<PgEventLog> log,
                            const PgEventStoreOptions& options)
-    : health_(conninfo, options.probe_interval), log_(std::move(log)) {}
+    : conninfo_(conninfo),
+      health_(conninfo, options.probe_interval),
+      log_(std::move(log)) {}
 
 absl::StatusOr<AppendResult> PgEventStore::Append(
     absl::Span<const Event* const> events) {
@@ -38,15 +40,33 @@ absl::StatusOr<AppendResult> PgEventStore::Append(
   return commit.status();
 }
 
-absl::Status PgEventStore::Replay(absl::FunctionRef<void(const Event&)> fn) {
+namespace {
+
+// Every event of `log`, a page at a time.
+absl::Status ReadWholeLog(PgEventLog& log,
+                          absl::FunctionRef<void(const Event&)> fn) {
   int64_t position = 0;
   while (true) {
-    absl::StatusOr<int64_t> last = log_->ReadAfter(
+    absl::StatusOr<int64_t> last = log.ReadAfter(
         position, 8192, [&](int64_t, const Event& event) { fn(event); });
     if (!last.ok()) return last.status();
     if (*last == position) return absl::OkStatus();
     position = *last;
   }
+}
+
+}  // namespace
+
+absl::Status PgEventStore::Replay(absl::FunctionRef<void(const Event&)> fn) {
+  return ReadWholeLog(*log_, fn);
+}
+
+absl::Status PgEventStore::ReplayBesideCommits(
+    absl::FunctionRef<void(const Event&)> fn) {
+  absl::StatusOr<std::unique_ptr<PgEventLog>> reader =
+      PgEventLog::Open(conninfo_);
+  if (!reader.ok()) return reader.status();
+  return ReadWholeLog(**reader, fn);
 }
 
 absl::StatusOr<int64_t> PgEventStore::Remove(const EventFilter& filter) {

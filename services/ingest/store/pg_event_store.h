@@ -51,6 +51,9 @@ class PgEventStore final : public EventStore {
       absl::Span<const Event* const> events) override;
   bool decides_duplicates() const override { return true; }
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
+  // On a connection of its own for the read (opened per call).
+  absl::Status ReplayBesideCommits(
+      absl::FunctionRef<void(const Event&)> fn) override;
   absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override;
   bool writable() const override { return health_.writable(); }
@@ -62,6 +65,7 @@ class PgEventStore final : public EventStore {
   PgEventStore(const std::string& conninfo, std::unique_ptr<PgEventLog> log,
                const PgEventStoreOptions& options);
 
+  const std::string conninfo_;
   PgHealthProbe health_;
   std::unique_ptr<PgEventLog> log_;  // the appending thread's
 };

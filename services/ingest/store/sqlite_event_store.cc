@@ -40,6 +40,12 @@ absl::Status SqliteEventStore::Replay(
       [&](absl::string_view blob) { return DecodeEvents(blob, fn); });
 }
 
+absl::Status SqliteEventStore::ReplayBesideCommits(
+    absl::FunctionRef<void(const Event&)> fn) {
+  return log_->ReplayOnReader(
+      [&](absl::string_view blob) { return DecodeEvents(blob, fn); });
+}
+
 }  // namespace orgpulse::ingest
 
 namespace orgpulse::ingest {

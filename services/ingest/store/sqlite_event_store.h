@@ -36,6 +36,8 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<AppendResult> Append(
       absl::Span<const Event* const> events) override;
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override;
+  absl::Status ReplayBesideCommits(
+      absl::FunctionRef<void(const Event&)> fn) override;
   absl::Status ReplayGroups(
       absl::FunctionRef<void(EventBatch&& group)> fn) override;
   absl::Status ReplayGroupsAfter(

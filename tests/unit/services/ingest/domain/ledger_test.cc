@@ -54,9 +54,37 @@ class FakeEventStore final : public EventStore {
   }
 
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {
+    WaitIfReadHeld();
     absl::MutexLock lock(&mu_);
     for (const Event& e : events_) fn(e);
     return replay_status_;
+  }
+  // A reader of its own: a copy of the events, read outside mu_.
+  absl::Status ReplayBesideCommits(
+      absl::FunctionRef<void(const Event&)> fn) override {
+    std::vector<Event> copy;
+    absl::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      copy = events_;
+      status = replay_status_;
+    }
+    WaitIfReadHeld();
+    for (const Event& e : copy) fn(e);
+    return status;
+  }
+  // The next read (either kind) waits, once it began, until ReleaseRead.
+  void HoldNextRead() {
+    absl::MutexLock lock(&read_mu_);
+    hold_read_ = true;
+  }
+  void AwaitReadHeld() {
+    absl::MutexLock lock(&read_mu_);
+    read_mu_.Await(absl::Condition(&read_held_));
+  }
+  void ReleaseRead() {
+    absl::MutexLock lock(&read_mu_);
+    read_held_ = false;
   }
 
   void FailNextAppend(absl::Status status) {
@@ -109,6 +137,17 @@ class FakeEventStore final : public EventStore {
   bool hold_next_ ABSL_GUARDED_BY(mu_) = false;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int appends_ ABSL_GUARDED_BY(mu_) = 0;
+
+  void WaitIfReadHeld() {
+    absl::MutexLock lock(&read_mu_);
+    if (!std::exchange(hold_read_, false)) return;
+    read_held_ = true;
+    read_mu_.Await(absl::Condition(
+        +[](bool* held) { return !*held; }, &read_held_));
+  }
+  absl::Mutex read_mu_;
+  bool hold_read_ ABSL_GUARDED_BY(read_mu_) = false;
+  bool read_held_ ABSL_GUARDED_BY(read_mu_) = false;
 };
 
 Event Check(const std::string& id, const std::string& team, bool passed = true,
@@ -350,6 +389,25 @@ TEST_F(LedgerTest, SourceCapRefusesTheWholeBatchNamingTheNewSources) {
   Start({.max_sources = 2});
   EXPECT_THAT(ledger_->Push({Check("c1", "eng/a", true, "ci")}),
               StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// A figure of the past refolds the stored events (seconds per million): it
+// reads beside commits, and pushes meanwhile are stored and acknowledged.
+TEST_F(LedgerTest, APastReadDoesNotHoldUpPushes) {
+  Start();
+  ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
+  store_.HoldNextRead();
+  std::thread reader(
+      [&] { EXPECT_TRUE(ledger_->GetTeamExecutionAsOf("eng", kNow).ok()); });
+  store_.AwaitReadHeld();
+  Submitted push;
+  SubmitTo(*ledger_, {Check("e2", "eng")}, push);
+  const bool acknowledged = push.future.wait_for(std::chrono::seconds(10)) ==
+                            std::future_status::ready;
+  store_.ReleaseRead();
+  reader.join();
+  EXPECT_TRUE(acknowledged) << "a push waited for a past read to end";
+  ExpectResult(push.future.get(), 1, 0);
 }
 
 TEST_F(LedgerTest, SourceCapAppliesAcrossBatchesOfOneCommitGroup) {
