@@ -31,6 +31,10 @@ ABSL_FLAG(absl::Duration, ingest_refresh, kDefaults.ingest_refresh,
           "how often ingest's figures are read again");
 ABSL_FLAG(absl::Duration, ingest_deadline, kDefaults.ingest_deadline,
           "deadline of each call to ingest");
+ABSL_FLAG(absl::Duration, ingest_history_deadline,
+          kDefaults.ingest_history_deadline,
+          "deadline of each read of ingest's past figures (ingest refolds its "
+          "stored events for it: a few seconds per million)");
 ABSL_FLAG(std::string, respondent_key_file, "",
           "file holding the secret (at least 16 bytes) of the keyed hash that "
           "pseudonymises respondent ids; required");
@@ -65,6 +69,8 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   options.ingest_token_file = absl::GetFlag(FLAGS_ingest_token_file);
   options.ingest_refresh = absl::GetFlag(FLAGS_ingest_refresh);
   options.ingest_deadline = absl::GetFlag(FLAGS_ingest_deadline);
+  options.ingest_history_deadline =
+      absl::GetFlag(FLAGS_ingest_history_deadline);
   options.respondent_key_file = absl::GetFlag(FLAGS_respondent_key_file);
   options.min_group_size = absl::GetFlag(FLAGS_min_group_size);
   options.max_teams = absl::GetFlag(FLAGS_max_teams);

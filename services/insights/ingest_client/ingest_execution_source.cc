@@ -35,9 +35,10 @@ absl::Status RoundError(absl::string_view method, const absl::Status& status) {
 
 // The client as the source uses it: one attempt per call (a failed round is
 // retried as a whole), with the source's deadline and token.
-ClientOptions SourceClientOptions(const IngestSourceOptions& options) {
+ClientOptions SourceClientOptions(const IngestSourceOptions& options,
+                                  absl::Duration deadline) {
   ClientOptions client;
-  client.timeout = options.call_deadline;
+  client.timeout = deadline;
   client.token = options.bearer_token;
   client.retry.max_attempts = 1;
   return client;
@@ -48,8 +49,11 @@ ClientOptions SourceClientOptions(const IngestSourceOptions& options) {
 IngestExecutionSource::IngestExecutionSource(
     std::shared_ptr<grpc::Channel> channel, const Clock& clock,
     IngestSourceOptions options)
-    : client_(std::make_unique<IngestClient>(std::move(channel),
-                                             SourceClientOptions(options))),
+    : client_(std::make_unique<IngestClient>(
+          channel, SourceClientOptions(options, options.call_deadline))),
+      history_client_(std::make_unique<IngestClient>(
+          std::move(channel),
+          SourceClientOptions(options, options.history_deadline))),
       clock_(clock),
       options_(std::move(options)),
       backoff_{.initial_backoff = options_.initial_backoff,
@@ -266,7 +270,7 @@ absl::StatusOr<std::optional<ExecutionSnapshot>> IngestExecutionSource::GetAsOf(
   request.mutable_as_of()->set_seconds(t.tv_sec);
   request.mutable_as_of()->set_nanos(static_cast<int32_t>(t.tv_nsec));
   absl::StatusOr<v1::TeamExecution> figures =
-      client_->GetTeamExecution(request);
+      history_client_->GetTeamExecution(request);
   if (absl::IsNotFound(figures.status())) {
     return std::optional<ExecutionSnapshot>();  // no event under node by then
   }
@@ -275,6 +279,7 @@ absl::StatusOr<std::optional<ExecutionSnapshot>> IngestExecutionSource::GetAsOf(
 }
 
 void IngestExecutionSource::SetBearerToken(std::string token) {
+  history_client_->SetToken(token);
   client_->SetToken(std::move(token));
   absl::MutexLock lock(&mu_);
   ++requested_;  // try it now rather than after the backoff

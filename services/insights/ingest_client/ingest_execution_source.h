@@ -31,8 +31,8 @@
 //   std::optional<ExecutionSnapshot> eng = source.Get("eng");
 //
 // It is also the ExecutionHistory: GetAsOf asks ingest there and then
-// (GetTeamExecution with as_of, one attempt within call_deadline, the same
-// token), never from the copy.
+// (GetTeamExecution with as_of, one attempt within history_deadline, the
+// same token), never from the copy.
 #ifndef ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
 #define ORGPULSE_SERVICES_INSIGHTS_INGEST_CLIENT_INGEST_EXECUTION_SOURCE_H_
 
@@ -63,6 +63,9 @@ struct IngestSourceOptions {
   absl::Duration refresh_interval = absl::Seconds(15);
   // Deadline of each RPC.
   absl::Duration call_deadline = absl::Seconds(2);
+  // Deadline of each GetAsOf: ingest refolds its stored events for it, a
+  // few seconds per million.
+  absl::Duration history_deadline = absl::Seconds(30);
   // Wait after the first failed round; doubles per further failure, times a
   // random factor in [0.8, 1.2] that keeps replicas from retrying in step.
   absl::Duration initial_backoff = absl::Milliseconds(200);
@@ -126,8 +129,10 @@ class IngestExecutionSource final : public ExecutionSource,
   // The reading of an ingest without ListTeamExecutions.
   absl::Status FetchNodeByNode(Round& round);
 
-  // One attempt per call, the deadline and the token of `options_`.
+  // One attempt per call, the deadline and the token of `options_`; the
+  // second with history_deadline, for GetAsOf.
   const std::unique_ptr<IngestClient> client_;
+  const std::unique_ptr<IngestClient> history_client_;
   const Clock& clock_;
   const IngestSourceOptions options_;
   // The wait after failed rounds.

@@ -49,9 +49,11 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
         "--ingest_key_file");
   }
   if (options.ingest_refresh <= absl::ZeroDuration() ||
-      options.ingest_deadline <= absl::ZeroDuration()) {
+      options.ingest_deadline <= absl::ZeroDuration() ||
+      options.ingest_history_deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "--ingest_refresh and --ingest_deadline must be positive");
+        "--ingest_refresh, --ingest_deadline and --ingest_history_deadline "
+        "must be positive");
   }
   return absl::OkStatus();
 }
@@ -155,6 +157,7 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
       *std::move(ingest_channel), clock,
       IngestSourceOptions{.refresh_interval = options.ingest_refresh,
                           .call_deadline = options.ingest_deadline,
+                          .history_deadline = options.ingest_history_deadline,
                           .bearer_token = ingest.token});
   p->engine = std::make_unique<InsightsEngine>(
       *p->store, *p->source, clock,

@@ -30,6 +30,8 @@ struct InsightsServerOptions : ServerOptions {
   int retain_rounds = 0;  // 0: keep every survey round
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
+  // Of each read of ingest's past figures (a round's quadrant in a trend).
+  absl::Duration ingest_history_deadline = absl::Seconds(30);
   // How to reach ingest: address, TLS files, and (from ingest_token_file)
   // this service's own token with ingest:read. TLS with the system's roots
   // unless told otherwise.

@@ -71,6 +71,11 @@ class FakeIngest final : public v1::IngestService::Service {
     absl::MutexLock lock(&mu_);
     hang_ = hang;
   }
+  // Answers for a past time only after `delay` (ingest refolds for them).
+  void SetPastDelay(absl::Duration delay) {
+    absl::MutexLock lock(&mu_);
+    past_delay_ = delay;
+  }
   int list_calls() const {
     absl::MutexLock lock(&mu_);
     return list_calls_;
@@ -117,6 +122,12 @@ class FakeIngest final : public v1::IngestService::Service {
   grpc::Status GetTeamExecution(grpc::ServerContext*,
                                 const v1::GetTeamExecutionRequest* request,
                                 v1::TeamExecution* response) override {
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&mu_);
+      if (request->has_as_of()) delay = past_delay_;
+    }
+    absl::SleepFor(delay);
     absl::MutexLock lock(&mu_);
     requested_nodes_.insert(request->team());
     if (!fail_every_call_.ok()) return fail_every_call_;
@@ -145,6 +156,7 @@ class FakeIngest final : public v1::IngestService::Service {
   std::string failing_node_ ABSL_GUARDED_BY(mu_);
   grpc::Status node_failure_ ABSL_GUARDED_BY(mu_);
   bool hang_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration past_delay_ ABSL_GUARDED_BY(mu_);
   int list_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int hanging_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::set<std::string> requested_nodes_ ABSL_GUARDED_BY(mu_);
@@ -444,6 +456,20 @@ TEST_F(IngestExecutionSourceTest, GetAsOfAsksIngestForThePastThereAndThen) {
       grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "needs ingest:read"));
   EXPECT_THAT(source->GetAsOf("eng", then),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// A read of the past has its own, longer deadline: ingest refolds its
+// stored events for it, which takes longer than a read of now may.
+TEST_F(IngestExecutionSourceTest, GetAsOfHasTheHistoryDeadline) {
+  fake_.SetPastDelay(absl::Milliseconds(600));
+  const absl::Time then = kAsOf - absl::Hours(24);
+  auto patient = MakeSource({.call_deadline = absl::Milliseconds(200),
+                             .history_deadline = absl::Seconds(20)});
+  EXPECT_TRUE(patient->GetAsOf("eng", then).ok());
+  auto hasty = MakeSource({.call_deadline = absl::Seconds(20),
+                           .history_deadline = absl::Milliseconds(200)});
+  EXPECT_THAT(hasty->GetAsOf("eng", then),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 // --- ListTeamExecutions: one call per page -------------------------------
