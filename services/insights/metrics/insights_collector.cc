@@ -92,6 +92,15 @@ void InsightsCollector::CollectInto(MetricSink& out) const {
   }
   out.Gauge("orgpulse_survey_responses_stored", "Survey responses stored.", {},
             static_cast<double>(stats.stored));
+  // Totals only: no team label, so they single nobody out.
+  out.Counter("orgpulse_survey_responses_erased_total",
+              "Survey responses erased on request (EraseRespondent) by this "
+              "process.",
+              {}, static_cast<double>(stats.erased));
+  out.Counter("orgpulse_survey_rounds_dropped_total",
+              "Survey rounds dropped by retention (--retain_rounds) by this "
+              "process.",
+              {}, static_cast<double>(stats.dropped_rounds));
 
   const SourceHealth health = source_.Health();
   out.Gauge("orgpulse_ingest_up",

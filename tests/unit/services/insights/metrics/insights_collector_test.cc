@@ -54,10 +54,15 @@ class InMemorySurveyStore final : public SurveyStore {
     for (const ScoredResponse& r : stored_) fn(r);
     return absl::OkStatus();
   }
-  // Not used here (insights_engine_test covers erasure and retention).
-  absl::StatusOr<int64_t> Erase(absl::string_view,
+  // Only what the counters need (insights_engine_test covers erasure and
+  // retention): the respondent's responses go, resets are not kept.
+  absl::StatusOr<int64_t> Erase(absl::string_view respondent,
                                 absl::Span<const RoundReset>) override {
-    return absl::UnimplementedError("not in this fake");
+    const size_t before = stored_.size();
+    std::erase_if(stored_, [&](const ScoredResponse& r) {
+      return r.respondent == respondent;
+    });
+    return static_cast<int64_t>(before - stored_.size());
   }
   absl::StatusOr<int64_t> DropRounds(const std::set<std::string>&) override {
     return absl::UnimplementedError("not in this fake");
@@ -183,6 +188,8 @@ TEST_F(InsightsCollectorTest, FamiliesHaveTheirNamesTypesAndLabels) {
           {"orgpulse_survey_responses_rejected_total",
            {T::Counter, {"reason"}}},
           {"orgpulse_survey_responses_stored", {T::Gauge, {}}},
+          {"orgpulse_survey_responses_erased_total", {T::Counter, {}}},
+          {"orgpulse_survey_rounds_dropped_total", {T::Counter, {}}},
           {"orgpulse_ingest_up", {T::Gauge, {}}},
           {"orgpulse_ingest_last_success_timestamp_seconds", {T::Gauge, {}}},
           {"orgpulse_ingest_partial_reads_total", {T::Counter, {}}},
@@ -317,6 +324,17 @@ TEST_F(InsightsCollectorTest, TheSurveyCountersCountResponsesByResult) {
                     {{"reason", "storage"}}),
             3);
   EXPECT_EQ(Gauge(f, "orgpulse_survey_responses_stored"), 15);
+}
+
+TEST_F(InsightsCollectorTest, ErasuresAreCountedWithoutATeam) {
+  SubmitKnownOrg();
+  EXPECT_EQ(Counter(Collect(), "orgpulse_survey_responses_erased_total", {}),
+            0);
+  ASSERT_TRUE(engine_.Erase("hash-of-eng/c-3").ok());
+  ASSERT_TRUE(engine_.Erase("hash-of-eng/c-3").ok());  // idempotent
+  const Families f = Collect();
+  EXPECT_EQ(Counter(f, "orgpulse_survey_responses_erased_total", {}), 1);
+  EXPECT_EQ(Counter(f, "orgpulse_survey_rounds_dropped_total", {}), 0);
 }
 
 TEST_F(InsightsCollectorTest, IngestReachabilityIsExposed) {
