@@ -391,6 +391,8 @@ void ExecutionState::Apply(const Event& event, absl::uint128 fingerprint) {
   ++source->second.events;
   source->second.last_event_at_us =
       added ? at : std::max(source->second.last_event_at_us, at);
+  source->second.first_event_at_us =
+      added ? at : std::min(source->second.first_event_at_us, at);
   std::visit(Applier{team, at, absl::Uint128Low64(fingerprint)}, event.payload);
 }
 
@@ -548,6 +550,7 @@ void ExecutionState::Encode(BinaryWriter& w) const {
     const Source& s = sources_.at(source.source);
     w.String(source.source);
     w.Int(s.events);
+    w.Int(s.first_event_at_us);
     w.Int(s.last_event_at_us);
   }
 }
@@ -633,6 +636,7 @@ absl::StatusOr<ExecutionState> ExecutionState::Decode(BinaryReader& r) {
     r.String(name);
     Source source;
     source.events = r.Int();
+    source.first_event_at_us = r.Int();
     source.last_event_at_us = r.Int();
     if (r.ok() && !state.sources_.emplace(std::move(name), source).second) {
       return absl::DataLossError("execution state: a source twice");
@@ -663,5 +667,13 @@ bool ExecutionState::HasSource(absl::string_view source) const {
 }
 
 size_t ExecutionState::source_count() const { return sources_.size(); }
+
+absl::Time ExecutionState::oldest_event() const {
+  absl::Time oldest = absl::InfiniteFuture();
+  for (const auto& [name, s] : sources_) {
+    oldest = std::min(oldest, absl::FromUnixMicros(s.first_event_at_us));
+  }
+  return oldest;
+}
 
 }  // namespace orgpulse::ingest

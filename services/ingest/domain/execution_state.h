@@ -81,6 +81,9 @@ class ExecutionState {
   std::vector<SourceSummary> Sources() const;
   bool HasSource(absl::string_view source) const;
   size_t source_count() const;
+  // The earliest occurred_at of any event folded in; InfiniteFuture when
+  // there is none. Retention sweeps only when it is past the cutoff.
+  absl::Time oldest_event() const;
 
   struct Team;
 
@@ -89,6 +92,7 @@ class ExecutionState {
   absl::btree_map<std::string, std::unique_ptr<Team>> teams_;
   struct Source {
     int64_t events = 0;
+    int64_t first_event_at_us = 0;
     int64_t last_event_at_us = 0;
   };
   absl::flat_hash_map<std::string, Source> sources_;

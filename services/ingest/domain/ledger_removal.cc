@@ -139,6 +139,12 @@ EventFilter Ledger::ExpiredFilter() const {
 absl::StatusOr<int64_t> Ledger::DropExpired() {
   if (options_.retain_events_for <= absl::ZeroDuration()) return 0;
   absl::MutexLock write_lock(&write_mu_);
+  {
+    // Nothing has expired yet: no refold of the whole store (pushes would
+    // wait for it at every sweep).
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (state_.oldest_event() >= ExpiredFilter().to) return 0;
+  }
   absl::StatusOr<RemovalReport> report =
       RemoveLocked({.filter = ExpiredFilter()}, /*retention=*/true);
   if (!report.ok()) {

@@ -30,7 +30,8 @@ namespace orgpulse::ingest {
 // The format this binary writes and the only one it reads. Bump it with
 // any change of ExecutionState's, FingerprintSet's or this file's encoding
 // (or of the layout of a slot that is copied as bytes).
-inline constexpr uint32_t kLedgerSnapshotVersion = 1;
+inline constexpr uint32_t kLedgerSnapshotVersion =
+    2;  // 2: sources' first event
 
 struct LedgerSnapshot {
   int64_t position = 0;       // the log position the state covers

@@ -56,8 +56,14 @@ class FakeEventStore final : public EventStore {
   absl::Status Replay(absl::FunctionRef<void(const Event&)> fn) override {
     WaitIfReadHeld();
     absl::MutexLock lock(&mu_);
+    ++replays_;
     for (const Event& e : events_) fn(e);
     return replay_status_;
+  }
+  absl::StatusOr<int64_t> Remove(const EventFilter& filter) override {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int64_t>(std::erase_if(
+        events_, [&](const Event& e) { return filter.Matches(e); }));
   }
   // A reader of its own: a copy of the events, read outside mu_.
   absl::Status ReplayBesideCommits(
@@ -127,6 +133,10 @@ class FakeEventStore final : public EventStore {
     absl::MutexLock lock(&mu_);
     return appends_;
   }
+  int replays() const {
+    absl::MutexLock lock(&mu_);
+    return replays_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -137,6 +147,7 @@ class FakeEventStore final : public EventStore {
   bool hold_next_ ABSL_GUARDED_BY(mu_) = false;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
   int appends_ ABSL_GUARDED_BY(mu_) = 0;
+  int replays_ ABSL_GUARDED_BY(mu_) = 0;
 
   void WaitIfReadHeld() {
     absl::MutexLock lock(&read_mu_);
@@ -389,6 +400,23 @@ TEST_F(LedgerTest, SourceCapRefusesTheWholeBatchNamingTheNewSources) {
   Start({.max_sources = 2});
   EXPECT_THAT(ledger_->Push({Check("c1", "eng/a", true, "ci")}),
               StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// A retention sweep refolds the whole store, and pushes wait meanwhile: it
+// does so only once some event is past the cutoff.
+TEST_F(LedgerTest, ARetentionSweepReadsTheStoreOnlyWhenSomethingExpired) {
+  Start({.retain_events_for = absl::Hours(24 * 30)});
+  ExpectResult(ledger_->Push({Check("e1", "eng"), Cost("c1", "ops", 5)}), 2, 0);
+  const int replays = store_.replays();
+  absl::StatusOr<int64_t> dropped = ledger_->DropExpired();
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 0);
+  EXPECT_EQ(store_.replays(), replays) << "refolded with nothing expired";
+  // e1 (March 1) is past the cutoff 30 days after March 31, c1 (March 2)
+  // not yet.
+  clock_.Set(Utc(2026, 4, 1) + absl::Hours(1));
+  (void)ledger_->DropExpired();
+  EXPECT_GT(store_.replays(), replays);
 }
 
 // A figure of the past refolds the stored events (seconds per million): it
