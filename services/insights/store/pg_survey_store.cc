@@ -228,15 +228,17 @@ absl::StatusOr<SurveyLogRead> PgSurveyStore::ReadAfter(
         pg_->Exec(kReadAfter, {PgParam::Text(after)}, /*binary_results=*/true);
     if (!rows.ok()) return rows.status();
     last = read.from_start ? ReadMark{} : *mark_;
-    for (int row = 0; row < rows->rows(); ++row) {
-      const absl::string_view body = rows->Get(row, 1);
+    if (const int row = rows->rows() - 1; row >= 0) {  // the last record
       if (!absl::SimpleAtoi(rows->Get(row, 0), &last.position) ||
           !absl::SimpleAtoi(rows->Get(row, 2), &last.xmin)) {
         return absl::DataLossError(absl::StrCat(
             "insights log: a position or xmin that is not a number: ",
             rows->Get(row, 0), ", ", rows->Get(row, 2)));
       }
-      last.body = std::string(body);
+      last.body = std::string(rows->Get(row, 1));
+    }
+    for (int row = 0; row < rows->rows(); ++row) {
+      const absl::string_view body = rows->Get(row, 1);
       absl::Status decoded;
       if (IsResetRecord(body)) {
         RoundReset reset;
