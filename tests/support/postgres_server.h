@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -219,8 +220,10 @@ class PostgresServer {
 
   // Polls `sql` every 10 ms until it returns `want`, for at most 30 s.
   absl::Status Await(const std::string& sql, const std::string& want) const {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
     absl::StatusOr<std::string> got;
-    for (int i = 0; i < 3000; ++i) {
+    while (std::chrono::steady_clock::now() < until) {
       got = Query(sql);
       if (!got.ok()) return got.status();
       if (*got == want) return absl::OkStatus();

@@ -68,8 +68,8 @@ class PgLogFollower final : public EventLogFollower {
   // Waits for a commit or the poll interval; false when stopping.
   bool Idle(bool connected);
   // Hands over the log from its start up to `until` (after Sink::StartRefold
-  // or StartOver); false when stopping first. Starts over again (a new
-  // `until`) if the log diverges meanwhile; returns where it ended.
+  // or StartOver); returns where it ended, nullopt when stopping first.
+  // Starts over again (a new `until`) if the log diverges meanwhile.
   std::optional<int64_t> RefoldUpTo(int64_t until, Sink& sink);
   // The log is not the one handed over (PgLogRead::diverged): position()
   // drops to 0 and the sink is told to start over up to `head`.
