@@ -37,7 +37,21 @@ class Applied final : public EventLogFollower::Sink {
     last_ = last;
     for (const Event& e : events) keys_.push_back(e.source + "/" + e.event_id);
   }
-  void StartRefold(int64_t) override { ADD_FAILURE() << "nothing was removed"; }
+  void StartRefold(int64_t position) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!removals_expected_) ADD_FAILURE() << "nothing was removed";
+    refolded_.push_back(position);
+    last_ = -1;
+    keys_.clear();
+  }
+  void ExpectRemovals() {
+    std::lock_guard<std::mutex> lock(mu_);
+    removals_expected_ = true;
+  }
+  std::vector<int64_t> refolded() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refolded_;
+  }
   // What was applied is forgotten (the log is another one now).
   void StartOver(int64_t position) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -59,6 +73,8 @@ class Applied final : public EventLogFollower::Sink {
   int64_t last_ = 0;
   std::vector<std::string> keys_;
   std::vector<int64_t> started_over_;
+  bool removals_expected_ = false;
+  std::vector<int64_t> refolded_;
 };
 
 // Commits `ids` (source "jira") through `log`.
@@ -168,6 +184,30 @@ TEST_F(PgLogFollowerTest, ARestartedServerIsTheSameLogAndNothingStartsOver) {
   ASSERT_TRUE((*follower)->WaitFor(after->head, absl::Seconds(20)));
   EXPECT_EQ(applied.keys(),
             (std::vector<std::string>{"jira/1", "jira/2", "jira/3"}));
+  EXPECT_TRUE(applied.started_over().empty());
+}
+
+TEST_F(PgLogFollowerTest,
+       ARemovalOfTheLastFoldedEventRefoldsWithoutStartingOver) {
+  std::unique_ptr<PgEventLog> log = Open();
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(CommitIds(*log, {"1", "2"}).ok());
+  Applied applied;
+  applied.ExpectRemovals();
+  auto follower = PgLogFollower::Open(
+      server_.conninfo(), {.poll_interval = absl::Milliseconds(200)});
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  (*follower)->Start(0, applied);
+  ASSERT_TRUE((*follower)->WaitFor(2, absl::Seconds(10)));
+  // Takes away the event the follower folded last (its anchor): the removal
+  // record explains it, so this is the same log.
+  absl::StatusOr<int64_t> removed = log->Remove("jira", 0, 1LL << 62);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(*removed, 2);
+  ASSERT_TRUE(CommitIds(*log, {"3"}).ok());
+  ASSERT_TRUE((*follower)->WaitFor(4, absl::Seconds(10)));
+  EXPECT_EQ(applied.keys(), std::vector<std::string>{"jira/3"});
+  EXPECT_EQ(applied.refolded(), std::vector<int64_t>{3});
   EXPECT_TRUE(applied.started_over().empty());
 }
 
