@@ -13,6 +13,11 @@
 // read-only; Promote() makes it a primary. For a synchronous standby, start
 // the primary with set_extra_options("-c synchronous_standby_names='*'").
 //
+// Commits the primary showed but the standby never got (what a failover
+// loses): with the standby stopped, a commit on the primary waits for it;
+// TerminateSyncRepWaiters() ends that session, and PostgreSQL then shows its
+// commit, committed locally, to everyone (its client gets an error).
+//
 // Example:
 //   PostgresServer pg;
 //   ASSERT_TRUE(pg.Start().ok());
@@ -24,10 +29,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/run_command.h"
 
@@ -130,6 +137,46 @@ class PostgresServer {
     return absl::OkStatus();
   }
 
+  // One SQL statement through psql as the superuser: its rows, one a line,
+  // columns separated by '|'.
+  absl::StatusOr<std::string> Query(const std::string& sql) const {
+    std::string quoted = "'";
+    for (char c : sql)
+      quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    quoted += "'";
+    CommandResult r = RunAsServer(
+        absl::StrCat("psql -X -h '", dir_, "' -p 5432 -U postgres -d ",
+                     database_, " -v ON_ERROR_STOP=1 -Atc ", quoted));
+    if (r.exit_code != 0) return absl::InternalError("psql: " + r.output);
+    while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
+    return r.output;
+  }
+
+  // Waits (up to 30 s) until this primary's one standby is synchronous (it
+  // is "async" until it has caught up).
+  absl::Status AwaitSynchronousStandby() const {
+    return Await("SELECT sync_state FROM pg_stat_replication", "sync");
+  }
+
+  // Waits (up to 30 s) until a session's commit waits for the synchronous
+  // standby.
+  absl::Status AwaitSyncRepWaiter() const {
+    return Await(
+        "SELECT count(*) > 0 FROM pg_stat_activity "
+        "WHERE wait_event = 'SyncRep'",
+        "t");
+  }
+
+  // AwaitSyncRepWaiter, then terminates every such session: their commits
+  // stay, visible, on this server only (see the header comment).
+  absl::Status TerminateSyncRepWaiters() const {
+    if (absl::Status s = AwaitSyncRepWaiter(); !s.ok()) return s;
+    return Query(
+               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               "WHERE wait_event = 'SyncRep'")
+        .status();
+  }
+
   // A fast shutdown (clients disconnected, everything committed kept).
   absl::Status Stop() { return StopWith("fast"); }
   // An immediate shutdown: no checkpoint, recovery on the next start.
@@ -169,6 +216,21 @@ class PostgresServer {
       return absl::InternalError("pg_ctl stop: " + r.output);
     started_ = false;
     return absl::OkStatus();
+  }
+
+  // Polls `sql` every 10 ms until it returns `want`, for at most 30 s.
+  absl::Status Await(const std::string& sql, const std::string& want) const {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    absl::StatusOr<std::string> got;
+    while (std::chrono::steady_clock::now() < until) {
+      got = Query(sql);
+      if (!got.ok()) return got.status();
+      if (*got == want) return absl::OkStatus();
+      usleep(10000);
+    }
+    return absl::DeadlineExceededError(absl::StrCat(
+        sql, ": ", *got, " after 30 s, not ", want, "\n", ServerLog()));
   }
 
   // Runs one of PostgreSQL's programs in the cluster's directory, as the

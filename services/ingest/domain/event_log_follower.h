@@ -36,6 +36,11 @@ class EventLogFollower {
     // up to `position` (the last of them with exactly `position`); then the
     // log goes on after it.
     virtual void StartRefold(int64_t position) = 0;
+    // The log no longer holds what was handed over (a failover to a standby
+    // that lacked commits the old primary had shown, whose positions now
+    // hold other commits): forget all of it. The next Folds hand over the
+    // log from its start up to `position`, as after StartRefold.
+    virtual void StartOver(int64_t position) = 0;
   };
 
   virtual ~EventLogFollower() = default;

@@ -161,6 +161,13 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // it (at once in Recover without a follower or for an empty log; else on
   // the follower's thread). REQUIRES: called before Recover.
   void OnCaughtUp(std::function<void()> fn);
+  // `fn` runs (on the follower's thread) when the follower finds that the
+  // log no longer holds what the figures were folded from (a failover to a
+  // standby that lacked commits the old primary had shown): the figures are
+  // folded again from the log's start, reads with a log position and
+  // acknowledgements wait for that, and OnCaughtUp's `fn` runs again once
+  // it is done. REQUIRES: called before Recover.
+  void OnStartOver(std::function<void()> fn);
   // The log position up to which the figures hold every commit.
   int64_t folded_position() const;
 
@@ -235,6 +242,7 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // EventLogFollower::Sink, on the follower's thread.
   void Fold(int64_t position, EventBatch&& events) override;
   void StartRefold(int64_t position) override;
+  void StartOver(int64_t position) override;
   // Runs `fn(true)` once position is folded, or `fn(false)` at `deadline`
   // (real time), on the acknowledging thread.
   void WhenFolded(int64_t position, absl::Time deadline,
@@ -279,7 +287,8 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(position_mu_);
   bool waiters_added_ ABSL_GUARDED_BY(position_mu_) = false;
   bool acks_stopping_ ABSL_GUARDED_BY(position_mu_) = false;
-  std::function<void()> on_caught_up_;  // set before Recover
+  std::function<void()> on_caught_up_;   // set before Recover
+  std::function<void()> on_start_over_;  // set before Recover
   std::thread acker_;
   // A refold in progress: the follower thread's only.
   std::unique_ptr<ExecutionState> refolding_;

@@ -45,6 +45,10 @@ void Ledger::OnCaughtUp(std::function<void()> fn) {
   on_caught_up_ = std::move(fn);
 }
 
+void Ledger::OnStartOver(std::function<void()> fn) {
+  on_start_over_ = std::move(fn);
+}
+
 int64_t Ledger::folded_position() const {
   absl::MutexLock lock(&position_mu_);
   return folded_position_;
@@ -172,6 +176,20 @@ void Ledger::StartRefold(int64_t position) {
   refolding_ = std::make_unique<ExecutionState>();
   refold_events_ = 0;
   refold_until_ = position;
+}
+
+void Ledger::StartOver(int64_t position) {
+  StartRefold(position);
+  {
+    // What was folded is not this log's: no position of it counts, and the
+    // replica is behind until the refold ends (Fold sets both back).
+    // Commits stay open: their acknowledgements wait for the refold.
+    absl::MutexLock lock(&position_mu_);
+    folded_position_ = 0;
+    catch_up_target_ = position;
+    caught_up_ = false;
+  }
+  if (on_start_over_) on_start_over_();
 }
 
 void Ledger::AfterLogPosition(int64_t position, absl::Duration timeout,

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -80,6 +81,12 @@ class CaughtUpHealth final : public StoreHealth {
     caught_up_ = true;
     if (observer_) observer_(store_writable_);
   }
+  // Folding the log again (Ledger::OnStartOver): not ready until MarkCaughtUp.
+  void MarkBehind() {
+    absl::MutexLock lock(&mu_);
+    caught_up_ = false;
+    if (observer_) observer_(false);
+  }
 
  private:
   StoreHealth& store_;
@@ -125,6 +132,8 @@ struct IngestServer::Parts {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<IngestService> service;
   std::atomic<int64_t> recovered{0};
+  // When the follower last started over (OnStartOver), if it did.
+  std::optional<absl::Time> started_over;  // the follower thread's
 };
 
 IngestServer::IngestServer(std::unique_ptr<ServerScaffold> scaffold,
@@ -220,6 +229,16 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
   // With a follower this runs later, on its thread, when it has folded the
   // log up to the head it saw at start; until then health is NOT_SERVING.
   p->ledger->OnCaughtUp([parts = p.get(), store_name, start, open_time] {
+    if (parts->started_over) {
+      Log(LogLevel::kInfo, kComponent,
+          absl::StrCat(
+              "folded the event log again: ",
+              parts->ledger->stats().stored_events, " events up to position ",
+              parts->ledger->folded_position(), " in ",
+              absl::FormatDuration(absl::Now() - *parts->started_over)));
+      parts->health->MarkCaughtUp();
+      return;
+    }
     parts->recovered = parts->ledger->stats().stored_events;
     Log(LogLevel::kInfo, kComponent,
         absl::StrCat("recovered ", parts->recovered.load(), " events of ",
@@ -236,6 +255,14 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                          : "",
                      ")"));
     parts->health->MarkCaughtUp();
+  });
+  p->ledger->OnStartOver([parts = p.get()] {
+    Log(LogLevel::kWarning, kComponent,
+        "the event log on the database is not the one this replica folded "
+        "(a failover to a standby that lacked commits it had folded): "
+        "folding it again from its start, NOT_SERVING until done");
+    parts->started_over = absl::Now();
+    parts->health->MarkBehind();
   });
   if (absl::Status s = p->ledger->Recover(); !s.ok()) return s;
   if (const RecoveryReport r = p->ledger->recovery();

@@ -52,6 +52,15 @@ struct PgCommit {
   int64_t head = 0;
 };
 
+// The last event a follower handed over, as the server stored it: a
+// follower passes it to each ReadLog, which checks in the same snapshot that
+// the log still holds it (see PgLogRead::diverged).
+struct PgLogAnchor {
+  int64_t position = 0;  // 0: no event handed over yet
+  int64_t xmin = 0;      // the storing transaction's id
+  std::string body;      // the stored bytes
+};
+
 // What one ReadLog covered.
 struct PgLogRead {
   // Every event after the read's start and up to here was handed over
@@ -63,6 +72,17 @@ struct PgLogRead {
   // The last removal record the read's snapshot saw: the events it handed
   // over are what was left after that removal.
   int64_t removals_seen = 0;
+  // The log's head in the read's snapshot.
+  int64_t head = 0;
+  // The server's log is not the one the reader handed over up to `after`
+  // (ReadLog with an anchor only): its head is below `after`, or the
+  // anchor's position holds another event or (with no removal record after
+  // `after` to explain it) none, or an event lies between the anchor and
+  // `after`. A failover to a standby that lacked commits the old primary
+  // had shown does that. Nothing was handed over; `head` is set.
+  bool diverged = false;
+  // The last event handed over by this read (position 0: none).
+  PgLogAnchor last;
 };
 
 struct PgSnapshot {
@@ -95,9 +115,11 @@ class PgEventLog {
   // A follower's read: as ReadAfter, but with `until` = 0 it stops at the
   // first removal record after `after` and says so (the reader must then
   // refold), and with `until` > 0 it reads no further than `until` and
-  // passes removal records (a refold up to one).
+  // passes removal records (a refold up to one). With `anchor` (the last
+  // event the reader handed over at or before `after`), it first checks
+  // that the log is still the one read up to `after` (PgLogRead::diverged).
   absl::StatusOr<PgLogRead> ReadLog(
-      int64_t after, int64_t until, int64_t limit,
+      int64_t after, int64_t until, int64_t limit, const PgLogAnchor* anchor,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
 
   // Deletes, in one transaction, the events of `source` (every source when
@@ -132,6 +154,7 @@ class PgEventLog {
   explicit PgEventLog(std::unique_ptr<PgConnection> pg) : pg_(std::move(pg)) {}
   absl::StatusOr<PgLogRead> Read(
       int64_t after, int64_t until, bool stop_at_removal, int64_t limit,
+      const PgLogAnchor* anchor,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
   // Reconnects if the last call lost the connection.
   absl::Status EnsureConnected();

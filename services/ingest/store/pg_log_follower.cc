@@ -24,6 +24,8 @@ void PgLogFollower::Start(int64_t from, Sink& sink) {
   }
   // Events folded from a snapshot predate any removal after it.
   if (from > 0) view_ = from;
+  // From the start, nothing has been handed over yet.
+  if (from == 0) anchor_ = PgLogAnchor{};
   thread_ = std::thread([this, &sink] { Loop(sink); });
 }
 
@@ -67,8 +69,17 @@ void PgLogFollower::Loop(Sink& sink) {
     absl::Status listening = log_->Listen();
     EventBatch chunk;
     absl::StatusOr<PgLogRead> read = log_->ReadLog(
-        position, 0, options_.read_batch,
+        position, 0, options_.read_batch, anchor_ ? &*anchor_ : nullptr,
         [&](int64_t, const Event& event) { chunk.push_back(event); });
+    if (read.ok() && read->diverged) {
+      // Not the log handed over: everything again, from this server's.
+      StartOver(read->head, sink);
+      std::optional<int64_t> ended = RefoldUpTo(read->head, sink);
+      if (!ended) return;
+      position = *ended;
+      Advance(position);
+      continue;
+    }
     if (!read.ok() || read->position == position) {
       if (!Idle(read.ok() && listening.ok())) return;
       continue;
@@ -77,33 +88,58 @@ void PgLogFollower::Loop(Sink& sink) {
     if (read->removal != 0 && view_ && *view_ < read->removal) {
       // Events the sink holds may be gone: everything again, up to it.
       sink.StartRefold(read->removal);
-      if (!RefoldUpTo(read->removal, sink)) return;
+      std::optional<int64_t> ended = RefoldUpTo(read->removal, sink);
+      if (!ended) return;
+      position = *ended;
     } else {
+      if (read->last.position != 0) anchor_ = std::move(read->last);
       sink.Fold(read->position, std::move(chunk));
+      position = read->position;
     }
-    position = read->position;
     Advance(position);
   }
 }
 
-bool PgLogFollower::RefoldUpTo(int64_t until, Sink& sink) {
+std::optional<int64_t> PgLogFollower::RefoldUpTo(int64_t until, Sink& sink) {
   view_.reset();
+  anchor_ = PgLogAnchor{};
   int64_t position = 0;
   while (!stopping()) {
+    if (position >= until) {  // an empty log (until 0): nothing to read
+      sink.Fold(until, {});
+      return until;
+    }
     EventBatch chunk;
     absl::StatusOr<PgLogRead> read = log_->ReadLog(
-        position, until, options_.read_batch,
+        position, until, options_.read_batch, &*anchor_,
         [&](int64_t, const Event& event) { chunk.push_back(event); });
     if (!read.ok()) {
-      if (!Idle(false)) return false;
+      if (!Idle(false)) return std::nullopt;
+      continue;
+    }
+    if (read->diverged) {  // the server changed again meanwhile
+      StartOver(read->head, sink);
+      until = read->head;
+      view_.reset();
+      anchor_ = PgLogAnchor{};
+      position = 0;
       continue;
     }
     if (!view_) view_ = read->removals_seen;
+    if (read->last.position != 0) anchor_ = std::move(read->last);
     sink.Fold(read->position, std::move(chunk));
     position = read->position;
-    if (position >= until) return true;
+    if (position >= until) return position;
   }
-  return false;
+  return std::nullopt;
+}
+
+void PgLogFollower::StartOver(int64_t head, Sink& sink) {
+  {
+    absl::MutexLock lock(&mu_);
+    position_ = 0;  // nothing handed over counts any more
+  }
+  sink.StartOver(head);
 }
 
 bool PgLogFollower::Idle(bool connected) {

@@ -10,6 +10,12 @@
 // start up to the record. Records that were already there when the events
 // were read need none (a replica starting from 0 refolds nothing).
 //
+// Every read also checks that the server's log is still the one handed over
+// (PgLogRead::diverged: the last event handed over is still there, the same
+// row, and nothing was added before the position reached). When it is not,
+// as after a failover to a standby that lacked commits the old primary had
+// shown, it hands over the log again from its start: Sink::StartOver.
+//
 // Example:
 //   auto follower = PgLogFollower::Open(conninfo, {});
 //   (*follower)->Start(snapshot_position, ledger);
@@ -61,9 +67,13 @@ class PgLogFollower final : public EventLogFollower {
   void Loop(Sink& sink);
   // Waits for a commit or the poll interval; false when stopping.
   bool Idle(bool connected);
-  // Hands over the log from its start up to `until` (after Sink::StartRefold);
-  // false when stopping first.
-  bool RefoldUpTo(int64_t until, Sink& sink);
+  // Hands over the log from its start up to `until` (after Sink::StartRefold
+  // or StartOver); returns where it ended, nullopt when stopping first.
+  // Starts over again (a new `until`) if the log diverges meanwhile.
+  std::optional<int64_t> RefoldUpTo(int64_t until, Sink& sink);
+  // The log is not the one handed over (PgLogRead::diverged): position()
+  // drops to 0 and the sink is told to start over up to `head`.
+  void StartOver(int64_t head, Sink& sink);
   bool stopping() const;
   void Advance(int64_t position);
 
@@ -73,6 +83,9 @@ class PgLogFollower final : public EventLogFollower {
   // over since the start or the last refold (none yet: nullopt). A record
   // after it removed events the sink may hold. Follower thread only.
   std::optional<int64_t> view_;
+  // The last event handed over, checked by every read (nullopt: unknown,
+  // after a start from a snapshot). Follower thread only.
+  std::optional<PgLogAnchor> anchor_;
 
   mutable absl::Mutex mu_;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;

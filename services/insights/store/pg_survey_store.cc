@@ -60,11 +60,30 @@ FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS r(round, body, idx))sql
 
 // Text positions in a binary result: the bytea bodies come as their bytes.
 constexpr absl::string_view kReadAfter = R"sql(
-SELECT log.position::text AS at, log.body FROM (
-  SELECT position, body FROM insights_responses WHERE position > $1
+SELECT log.position::text AS at, log.body, log.xmin::text FROM (
+  SELECT position, body, xmin FROM insights_responses WHERE position > $1
   UNION ALL
-  SELECT position, body FROM insights_resets WHERE position > $1) AS log
+  SELECT position, body, xmin FROM insights_resets WHERE position > $1) AS log
 ORDER BY log.position)sql";
+
+// Whether the log is still the one a reader read up to $2, whose last record
+// was at $1 (0: none) with xmin $3 and bytes $4: within one history
+// positions are never reused and only a rewrite (counted) deletes, so the
+// same log has that row at $1 and nothing in ($1, $2]. The record is
+// compared rather than the server's timeline, which changes at every
+// promotion (a refold for nothing when the standby had everything) and not
+// when a crashed server lost records it had shown (synchronous_commit=off).
+constexpr absl::string_view kHoldsMark = R"sql(
+SELECT NOT EXISTS (SELECT 1 FROM insights_responses
+                   WHERE position > $1::bigint AND position <= $2::bigint)
+   AND NOT EXISTS (SELECT 1 FROM insights_resets
+                   WHERE position > $1::bigint AND position <= $2::bigint)
+   AND ($1::bigint = 0 OR EXISTS (
+     SELECT 1 FROM (
+       SELECT xmin, body FROM insights_responses WHERE position = $1::bigint
+       UNION ALL
+       SELECT xmin, body FROM insights_resets WHERE position = $1::bigint) AS a
+     WHERE a.xmin = $3::xid AND a.body = $4::bytea)))sql";
 
 // The head row, locked until the transaction ends.
 absl::StatusOr<SurveyLogCursor> LockHead(PgConnection& pg) {
@@ -178,6 +197,7 @@ absl::StatusOr<SurveyLogRead> PgSurveyStore::ReadAfter(
     absl::FunctionRef<void(const RoundReset&)> on_reset) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   SurveyLogRead read;
+  ReadMark last;
   std::vector<std::variant<ScoredResponse, RoundReset>> records;
   absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
     // One snapshot: the head and the rows it covers.
@@ -194,10 +214,29 @@ absl::StatusOr<SurveyLogRead> PgSurveyStore::ReadAfter(
     read.cursor = {head->GetInt64(0, 0), head->GetInt64(0, 1)};
     read.from_start =
         from == SurveyLogCursor{} || from.rewrites != read.cursor.rewrites;
+    // A cursor this store did not hand out last cannot be vouched for.
+    if (!read.from_start && (!mark_ || mark_->cursor != from)) {
+      read.from_start = true;
+    }
+    if (!read.from_start) {
+      absl::StatusOr<bool> held = HoldsMark(read.cursor);
+      if (!held.ok()) return held.status();
+      read.from_start = !*held;
+    }
     const std::string after = absl::StrCat(read.from_start ? 0 : from.position);
     absl::StatusOr<PgResult> rows =
         pg_->Exec(kReadAfter, {PgParam::Text(after)}, /*binary_results=*/true);
     if (!rows.ok()) return rows.status();
+    last = read.from_start ? ReadMark{} : *mark_;
+    if (const int row = rows->rows() - 1; row >= 0) {  // the last record
+      if (!absl::SimpleAtoi(rows->Get(row, 0), &last.position) ||
+          !absl::SimpleAtoi(rows->Get(row, 2), &last.xmin)) {
+        return absl::DataLossError(absl::StrCat(
+            "insights log: a position or xmin that is not a number: ",
+            rows->Get(row, 0), ", ", rows->Get(row, 2)));
+      }
+      last.body = std::string(rows->Get(row, 1));
+    }
     for (int row = 0; row < rows->rows(); ++row) {
       const absl::string_view body = rows->Get(row, 1);
       absl::Status decoded;
@@ -218,6 +257,8 @@ absl::StatusOr<SurveyLogRead> PgSurveyStore::ReadAfter(
     return absl::OkStatus();
   });
   if (!status.ok()) return Noted(status);
+  last.cursor = read.cursor;
+  mark_ = std::move(last);
   for (const auto& record : records) {
     if (const auto* r = std::get_if<ScoredResponse>(&record)) {
       on_response(*r);
@@ -226,6 +267,18 @@ absl::StatusOr<SurveyLogRead> PgSurveyStore::ReadAfter(
     }
   }
   return read;
+}
+
+absl::StatusOr<bool> PgSurveyStore::HoldsMark(const SurveyLogCursor& head) {
+  if (head.position < mark_->cursor.position) return false;
+  const std::string position = absl::StrCat(mark_->position);
+  const std::string until = absl::StrCat(mark_->cursor.position);
+  const std::string xmin = absl::StrCat(mark_->xmin);
+  absl::StatusOr<PgResult> held = pg_->Exec(
+      kHoldsMark, {PgParam::Text(position), PgParam::Text(until),
+                   PgParam::Text(xmin), PgParam::Binary(mark_->body)});
+  if (!held.ok()) return held.status();
+  return held->Get(0, 0) == "t";
 }
 
 absl::Status PgSurveyStore::Replay(
@@ -291,6 +344,16 @@ absl::StatusOr<int64_t> PgSurveyStore::Remove(
           "the survey log moved (position ", at->position, " -> ",
           head->position, ", rewrites ", at->rewrites, " -> ", head->rewrites,
           ") since the erasure was computed: catch up and try again"));
+    }
+    if (at && mark_ && mark_->cursor == *at) {
+      absl::StatusOr<bool> held = HoldsMark(*head);
+      if (!held.ok()) return held.status();
+      if (!*held) {
+        return absl::AbortedError(absl::StrCat(
+            "the survey log is not the one read up to position ", at->position,
+            " (a failover lost records that were read): catch up and try "
+            "again"));
+      }
     }
     absl::StatusOr<PgResult> gone =
         respondent.empty()

@@ -25,6 +25,13 @@
 // erasure that is still open on the database keeps VACUUM FULL from dropping
 // the rows it can see.
 //
+// A read after a cursor first checks that the log is still the one read up
+// to it (the record read last there, the same row; nothing added before
+// it; the head not behind it), and reads from the start otherwise
+// (from_start): a failover to a standby that lacked records the old primary
+// had shown gives their positions to other records, which a reader going on
+// after its cursor would skip. EraseAt refuses (ABORTED) in that case.
+//
 // Health: PgHealthProbe (a probe thread on a connection of its own).
 //
 // One connection: one caller at a time (the engine serialises them).
@@ -122,6 +129,18 @@ class PgSurveyStore final : public SurveyStore {
                                  const std::set<std::string>& rounds,
                                  absl::Span<const RoundReset> resets);
 
+  // What the last ReadAfter handed over, to check that a read after its
+  // cursor continues the same log.
+  struct ReadMark {
+    SurveyLogCursor cursor;
+    int64_t position = 0;  // the last record read (0: none)
+    int64_t xmin = 0;      // its transaction
+    std::string body;      // its stored bytes
+  };
+  // Whether the log in the current transaction is the one `mark_` was read
+  // from, up to its cursor. REQUIRES: mark_ set, in a transaction.
+  absl::StatusOr<bool> HoldsMark(const SurveyLogCursor& head);
+
   PgHealthProbe health_;
   std::unique_ptr<PgConnection> pg_;
   // A removal committed but its VACUUM FULL failed: the next removal
@@ -129,6 +148,7 @@ class PgSurveyStore final : public SurveyStore {
   bool vacuum_owed_ = false;
   // health_.outages() when pg_ last (re)connected.
   int64_t outages_seen_ = 0;
+  std::optional<ReadMark> mark_;
 };
 
 // Calls `on_change` on a thread of its own after each change to the survey

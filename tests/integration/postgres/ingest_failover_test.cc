@@ -5,6 +5,12 @@
 // UNAVAILABLE and reports NOT_SERVING meanwhile, follows the connection
 // string to the new primary by itself, and every acknowledged event is
 // there exactly once, counted as stored.
+//
+// Before the kill, the primary shows a commit its standby never gets (the
+// standby stopped, the waiting session terminated), and the replica folds
+// it: the promoted standby hands those log positions to other commits, and
+// the replica must notice and fold the new primary's log from its start,
+// or its figures miss those commits for good (the bug this test found).
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -15,7 +21,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/storage/pg_connection.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
@@ -122,26 +127,10 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   PostgresServer standby;
   absl::Status standby_started = standby.StartStandbyOf(primary);
   ASSERT_TRUE(standby_started.ok()) << standby_started;
-  {
-    // The standby streams from the primary, and synchronously (once it has
-    // caught up: until then the primary counts it "async").
-    auto pg = PgConnection::Connect(primary.conninfo());
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    std::string state;
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (state != "sync" && std::chrono::steady_clock::now() < until) {
-      absl::StatusOr<PgResult> replication =
-          (*pg)->Exec("SELECT sync_state FROM pg_stat_replication");
-      ASSERT_TRUE(replication.ok()) << replication.status();
-      state = replication->rows() == 1 ? std::string(replication->Get(0, 0))
-                                       : "none";
-      if (state != "sync") {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-    ASSERT_EQ(state, "sync") << primary.ServerLog();
-  }
+  // The standby streams from the primary, and synchronously (once it has
+  // caught up: until then the primary counts it "async").
+  absl::Status sync = primary.AwaitSynchronousStandby();
+  ASSERT_TRUE(sync.ok()) << sync;
 
   const std::string conninfo =
       absl::StrCat("host=", primary.socket_dir(), ",", standby.socket_dir(),
@@ -162,52 +151,95 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   std::atomic<int64_t> other_errors{0};
   std::atomic<int64_t> last_position{0};
   std::vector<std::vector<std::string>> acked_keys(2);
+  std::vector<int> next_batch(2, 0);  // each client's, across its runs
   std::vector<std::thread> clients;
-  for (int c = 0; c < 2; ++c) {
-    clients.emplace_back([&, c] {
-      auto stub = v1::IngestService::NewStub(server.NewChannel());
-      for (int batch = 0; !stop; ++batch) {
-        const v1::PushRequest request = Request(c, batch * kBatch);
-        for (int attempt = 0; attempt < 3000; ++attempt) {
-          grpc::ClientContext context;
-          context.set_deadline(std::chrono::system_clock::now() +
-                               std::chrono::seconds(10));
-          v1::PushResponse response;
-          grpc::Status s = stub->Push(&context, request, &response);
-          if (s.ok()) {
-            acknowledged += kBatch;
-            for (int n = 0; n < kBatch; ++n) {
-              acked_keys[c].push_back(Key(c, batch * kBatch + n));
+  auto start_clients = [&] {
+    stop = false;
+    for (int c = 0; c < 2; ++c) {
+      clients.emplace_back([&, c] {
+        auto stub = v1::IngestService::NewStub(server.NewChannel());
+        for (int& batch = next_batch[c]; !stop; ++batch) {
+          const v1::PushRequest request = Request(c, batch * kBatch);
+          for (int attempt = 0; attempt < 3000; ++attempt) {
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(10));
+            v1::PushResponse response;
+            grpc::Status s = stub->Push(&context, request, &response);
+            if (s.ok()) {
+              acknowledged += kBatch;
+              for (int n = 0; n < kBatch; ++n) {
+                acked_keys[c].push_back(Key(c, batch * kBatch + n));
+              }
+              int64_t seen = last_position;
+              while (response.log_position() > seen &&
+                     !last_position.compare_exchange_weak(
+                         seen, response.log_position())) {
+              }
+              break;
             }
-            int64_t seen = last_position;
-            while (response.log_position() > seen &&
-                   !last_position.compare_exchange_weak(
-                       seen, response.log_position())) {
+            if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+              ++refused_unavailable;
+            } else {
+              ++other_errors;
+              ADD_FAILURE() << s.error_code() << ": " << s.error_message();
             }
-            break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
           }
-          if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-            ++refused_unavailable;
-          } else {
-            ++other_errors;
-            ADD_FAILURE() << s.error_code() << ": " << s.error_message();
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-      }
-    });
-  }
+      });
+    }
+  };
+  auto stop_clients = [&] {
+    stop = true;
+    for (std::thread& t : clients) t.join();
+    clients.clear();
+  };
+  start_clients();
   while (acknowledged < 2000) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  stop_clients();
 
+  // A commit the primary shows but the standby never gets: with the standby
+  // stopped, a push's commit waits for it; its session is terminated, so
+  // the push fails (UNAVAILABLE, not acknowledged) while the commit stays on
+  // the primary, visible, and the replica's follower folds it. The new
+  // primary will hand its log positions to other commits.
+  auto stub = v1::IngestService::NewStub(channel);
+  const std::vector<std::string> before_lost = AllFigures(*stub, last_position);
+  ASSERT_TRUE(standby.Stop().ok());
+  grpc::Status lost_push;
+  std::thread lost_client([&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    v1::PushResponse response;
+    lost_push = stub->Push(&context, Request(2, 0), &response);
+  });
+  absl::Status terminated = primary.TerminateSyncRepWaiters();
+  lost_client.join();
+  ASSERT_TRUE(terminated.ok()) << terminated;
+  EXPECT_EQ(lost_push.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << lost_push.error_message();
+  absl::StatusOr<std::string> lost_head =
+      primary.Query("SELECT position FROM ingest_log_head");
+  ASSERT_TRUE(lost_head.ok()) << lost_head.status();
+  ASSERT_NE(AllFigures(*stub, std::stoll(*lost_head)), before_lost)
+      << "the replica did not fold the commit the standby lacks";
+
+  // Pushes again (their commits wait for the stopped standby), and the
+  // primary dies under them.
+  start_clients();
+  absl::Status waiting = primary.AwaitSyncRepWaiter();
+  ASSERT_TRUE(waiting.ok()) << waiting;
   // The primary dies mid-load.
   const auto killed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(primary.KillPostmaster().ok());
   EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::NOT_SERVING))
       << "the service did not notice the primary going away";
   const auto not_serving_at = std::chrono::steady_clock::now();
-  // Meanwhile (only a read-only standby left) pushes are refused.
+  // Meanwhile (no primary) pushes are refused.
   const int64_t refused_before = refused_unavailable;
   const auto until =
       std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -220,8 +252,9 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   EXPECT_EQ(Health(channel), HealthCheckResponse::NOT_SERVING);
   const int64_t acknowledged_in_outage = acknowledged;
 
-  // The standby is promoted: the service finds it through the connection
-  // string.
+  // The standby is started again (it cannot reach the dead primary) and
+  // promoted: the service finds it through the connection string.
+  ASSERT_TRUE(standby.Start().ok());
   ASSERT_TRUE(standby.Promote().ok());
   const auto promoted_at = std::chrono::steady_clock::now();
   EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::SERVING))
@@ -234,8 +267,7 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
              serving_at + std::chrono::seconds(60)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  stop = true;
-  for (std::thread& t : clients) t.join();
+  stop_clients();
   EXPECT_GE(acknowledged.load(), at_promotion + 2000)
       << "pushes did not resume on the new primary";
   EXPECT_EQ(other_errors.load(), 0);
@@ -252,8 +284,8 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   EXPECT_EQ(static_cast<int64_t>(stored.size()), acknowledged.load());
 
   // The service's figures are those of the stored events: equal to what a
-  // process started now folds from the new primary alone.
-  auto stub = v1::IngestService::NewStub(channel);
+  // process started now folds from the new primary alone (the lost commit
+  // folded before the failover included nowhere).
   const std::vector<std::string> served = AllFigures(*stub, last_position);
   ServerProcess fresh(ORGPULSE_INGEST_BINARY, flags);
   ASSERT_TRUE(fresh.Start().ok()) << fresh.Log();

@@ -7,6 +7,7 @@
 
 #include <iostream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -315,6 +316,84 @@ TEST_F(PgSurveyStoreTest, TheWatcherIsWokenByAnotherReplicasChange) {
   EXPECT_TRUE(calls_reach(2));
   ASSERT_TRUE(store->Erase("p1", {}).ok());
   EXPECT_TRUE(calls_reach(3));
+}
+
+// A failover that loses records a reader has read: the primary shows an
+// append its synchronous standby never got, the reader reads it, the
+// primary dies, the standby is promoted and takes other appends at those
+// positions (and past them). The reader's next read starts over.
+TEST(PgSurveyStoreFailoverTest,
+     ReadsFromTheStartWhenThePromotedStandbyLacksARead) {
+  PostgresServer primary;
+  primary.set_extra_options(
+      "-c synchronous_standby_names='*' -c synchronous_commit=on");
+  ASSERT_TRUE(primary.Start().ok());
+  PostgresServer standby;
+  absl::Status standby_started = standby.StartStandbyOf(primary);
+  ASSERT_TRUE(standby_started.ok()) << standby_started;
+  absl::Status sync = primary.AwaitSynchronousStandby();
+  ASSERT_TRUE(sync.ok()) << sync;
+  auto open = [](const std::string& conninfo) {
+    absl::StatusOr<std::unique_ptr<PgSurveyStore>> store = PgSurveyStore::Open(
+        conninfo, {.probe_interval = absl::Milliseconds(50)});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  };
+  std::unique_ptr<PgSurveyStore> reader = open(
+      absl::StrCat("host=", primary.socket_dir(), ",", standby.socket_dir(),
+                   " port=5432,5432 user=postgres dbname=postgres "
+                   "target_session_attrs=read-write connect_timeout=2"));
+  std::unique_ptr<PgSurveyStore> writer = open(primary.conninfo());
+  std::unique_ptr<PgSurveyStore> lost_writer = open(primary.conninfo());
+  ASSERT_TRUE(reader && writer && lost_writer);
+  ASSERT_TRUE(writer->Append({Scored("r1", "p1"), Scored("r2", "p2")}).ok());
+  const SurveyLogCursor first = ReadLog(*reader).read.cursor;
+
+  ASSERT_TRUE(standby.Stop().ok());
+  absl::Status lost;
+  std::thread appender([&] {
+    lost = lost_writer->Append({Scored("lost3", "p3"), Scored("lost4", "p4")});
+  });
+  absl::Status terminated = primary.TerminateSyncRepWaiters();
+  appender.join();
+  ASSERT_TRUE(terminated.ok()) << terminated;
+  EXPECT_FALSE(lost.ok()) << "the append was confirmed";
+  LogContents seen = ReadLog(*reader, first);
+  ASSERT_THAT(seen.records, ElementsAre("lost3", "lost4"));
+
+  ASSERT_TRUE(primary.KillPostmaster().ok());
+  ASSERT_TRUE(standby.Start().ok());
+  ASSERT_TRUE(standby.Promote().ok());
+  std::unique_ptr<PgSurveyStore> promoted = open(standby.conninfo());
+  ASSERT_NE(promoted, nullptr);
+  ASSERT_TRUE(promoted->Append({Scored("n3", "p3"), Scored("n4", "p4")}).ok());
+
+  // The new log's head is the reader's cursor again: an erasure computed
+  // from the lost records is refused all the same. (The reader's session
+  // died with the old primary: it reconnects.)
+  absl::StatusOr<int64_t> erased = absl::UnavailableError("not yet");
+  for (int i = 0; i < 200 && absl::IsUnavailable(erased.status()); ++i) {
+    erased = reader->EraseAt(seen.read.cursor, "p1", {});
+    if (!erased.ok()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(erased, StatusIs(absl::StatusCode::kAborted,
+                               HasSubstr("not the one read up to position 4")));
+
+  // And now past it: the reader starts over.
+  ASSERT_TRUE(promoted->Append({Scored("n5", "p5")}).ok());
+  LogContents after;
+  absl::StatusOr<SurveyLogRead> read = reader->ReadAfter(
+      seen.read.cursor,
+      [&](const ScoredResponse& r) { after.records.push_back(r.response_id); },
+      [&](const RoundReset&) { after.records.push_back("reset"); });
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->from_start) << "the lost records' positions were skipped";
+  EXPECT_THAT(after.records, ElementsAre("r1", "r2", "n3", "n4", "n5"));
+  // The same log from then on: no start over.
+  ASSERT_TRUE(promoted->Append({Scored("n6", "p6")}).ok());
+  LogContents tail = ReadLog(*reader, read->cursor);
+  EXPECT_FALSE(tail.read.from_start);
+  EXPECT_THAT(tail.records, ElementsAre("n6"));
 }
 
 }  // namespace

@@ -300,5 +300,44 @@ TEST_F(LedgerLogTest, ARefoldReplacesTheFiguresOnlyWhenWhole) {
   EXPECT_EQ(teams[0].events, 2);
 }
 
+TEST_F(LedgerLogTest, StartingOverForgetsTheFoldedLogAndIsBehindUntilDone) {
+  Replica r(log_, clock_, {.fold_wait = absl::Seconds(10)});
+  int caught_up = 0;
+  int started_over = 0;
+  r.ledger.OnCaughtUp([&] { ++caught_up; });
+  r.ledger.OnStartOver([&] { ++started_over; });
+  ASSERT_TRUE(r.ledger.Recover().ok());
+  ASSERT_EQ(caught_up, 1);  // an empty log
+  // Positions 1-4 held a0-a3 on the old primary; the promoted standby has
+  // none of them, and its positions 1-3 hold b0-b2.
+  r.follower.sink().Fold(4, Batch("a", 4));
+  r.follower.sink().StartOver(3);
+  EXPECT_EQ(started_over, 1);
+  EXPECT_EQ(r.ledger.folded_position(), 0) << "a position of the old log";
+  std::promise<absl::Status> read;
+  r.ledger.AfterLogPosition(2, absl::Seconds(10),
+                            [&](absl::Status s) { read.set_value(s); });
+  auto answered = read.get_future();
+  EventBatch b = Batch("b", 3);
+  r.follower.sink().Fold(2, EventBatch{b[0], b[1]});
+  EXPECT_EQ(answered.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout)
+      << "answered from the old log's figures";
+  EXPECT_EQ(r.ledger.stats().stored_events, 4) << "a half refold was shown";
+  r.follower.sink().Fold(3, EventBatch{b[2]});
+  EXPECT_TRUE(answered.get().ok());
+  EXPECT_EQ(r.ledger.folded_position(), 3);
+  EXPECT_EQ(r.ledger.stats().stored_events, 3);
+  EXPECT_EQ(caught_up, 2) << "ready again once refolded";
+  absl::StatusOr<TeamExecution> figures = r.ledger.GetTeamExecution("eng");
+  ASSERT_TRUE(figures.ok()) << figures.status();
+  Replica fresh(log_, clock_);
+  ASSERT_TRUE(fresh.ledger.Recover().ok());
+  fresh.follower.sink().Fold(3, Batch("b", 3));
+  absl::StatusOr<TeamExecution> expected = fresh.ledger.GetTeamExecution("eng");
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  EXPECT_EQ(testing::DebugString(*figures), testing::DebugString(*expected));
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest
