@@ -26,6 +26,8 @@
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
+#include "tests/support/health_check.h"
+#include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
 
@@ -33,8 +35,11 @@ namespace orgpulse::ingest {
 namespace {
 
 using ::grpc::health::v1::HealthCheckResponse;
+using ::orgpulse::testing::HealthOf;
+using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::WaitForHealth;
 
 constexpr int kTeams = 5;
 constexpr int kBatch = 50;
@@ -55,50 +60,6 @@ v1::PushRequest Request(int client, int from) {
     *request.add_events() = ToProto(e);
   }
   return request;
-}
-
-HealthCheckResponse::ServingStatus Health(
-    const std::shared_ptr<grpc::Channel>& channel) {
-  auto stub = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  grpc::health::v1::HealthCheckRequest request;
-  HealthCheckResponse response;
-  if (!stub->Check(&context, request, &response).ok()) {
-    return HealthCheckResponse::UNKNOWN;
-  }
-  return response.status();
-}
-
-// Polls health every 10 ms until it equals `want`, for at most 30 s.
-bool WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
-                   HealthCheckResponse::ServingStatus want) {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < until) {
-    if (Health(channel) == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-// The key (event_id) of every stored event; a key stored twice fails.
-std::set<std::string> KeysInDatabase(const std::string& conninfo) {
-  std::set<std::string> keys;
-  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
-  EXPECT_TRUE(log.ok()) << log.status();
-  if (!log.ok()) return keys;
-  int64_t rows = 0;
-  EXPECT_TRUE((*log)
-                  ->ReadAfter(0, 1 << 30,
-                              [&](int64_t, const Event& e) {
-                                keys.insert(e.event_id);
-                                ++rows;
-                              })
-                  .ok());
-  EXPECT_EQ(static_cast<int64_t>(keys.size()), rows) << "a key stored twice";
-  return keys;
 }
 
 // Every team's figures, once the replica holds `position`.
@@ -236,7 +197,7 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   // The primary dies mid-load.
   const auto killed_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(primary.KillPostmaster().ok());
-  EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::NOT_SERVING))
+  EXPECT_TRUE(WaitForHealth(*channel, HealthCheckResponse::NOT_SERVING))
       << "the service did not notice the primary going away";
   const auto not_serving_at = std::chrono::steady_clock::now();
   // Meanwhile (no primary) pushes are refused.
@@ -249,7 +210,7 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   }
   EXPECT_GT(refused_unavailable.load(), refused_before + 2);
   const auto refusing_at = std::chrono::steady_clock::now();
-  EXPECT_EQ(Health(channel), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOf(*channel), HealthCheckResponse::NOT_SERVING);
   const int64_t acknowledged_in_outage = acknowledged;
 
   // The standby is started again (it cannot reach the dead primary) and
@@ -257,7 +218,7 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   ASSERT_TRUE(standby.Start().ok());
   ASSERT_TRUE(standby.Promote().ok());
   const auto promoted_at = std::chrono::steady_clock::now();
-  EXPECT_TRUE(WaitForHealth(channel, HealthCheckResponse::SERVING))
+  EXPECT_TRUE(WaitForHealth(*channel, HealthCheckResponse::SERVING))
       << "the service did not follow to the promoted standby\n"
       << server.Log();
   const auto serving_at = std::chrono::steady_clock::now();
@@ -273,11 +234,11 @@ TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   EXPECT_EQ(other_errors.load(), 0);
 
   // Every acknowledged event is on the new primary once, and nothing else.
-  const std::set<std::string> stored = KeysInDatabase(standby.conninfo());
+  const std::set<std::string> stored = KeysStoredOnce(standby.conninfo());
   int64_t lost = 0;
   for (const std::vector<std::string>& keys : acked_keys) {
     for (const std::string& key : keys) {
-      if (!stored.count(key)) ++lost;
+      if (!stored.count("jira/" + key)) ++lost;
     }
   }
   EXPECT_EQ(lost, 0) << "acknowledged, then lost in the failover";
