@@ -149,6 +149,11 @@ void IngestCollector::CollectInto(MetricSink& out) const {
             static_cast<double>(stats.stored_events));
   out.Gauge("orgpulse_teams", "Teams known to the service.", {},
             static_cast<double>(stats.teams));
+  // On PostgreSQL, replicas compare: one that stays below the others while
+  // they move is not following the log (alert OrgpulseReplicaBehind).
+  out.Gauge("orgpulse_log_folded_position",
+            "The event log position this process's figures cover.", {},
+            static_cast<double>(ledger_.folded_position()));
   for (const auto& [reason, n] :
        {std::pair<const char*, int64_t>{"request", stats.removed_by_request},
         {"retention", stats.removed_by_retention}}) {

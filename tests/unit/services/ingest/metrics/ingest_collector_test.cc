@@ -193,6 +193,8 @@ TEST_F(IngestCollectorTest, TheIngestCountersCountEventsByResult) {
   EXPECT_EQ(Counter(f, "orgpulse_store_commits_total"), 2);
   EXPECT_EQ(Gauge(f, "orgpulse_store_events"), 24);
   EXPECT_EQ(Gauge(f, "orgpulse_teams"), 2);
+  // This store's position is its event count.
+  EXPECT_EQ(Gauge(f, "orgpulse_log_folded_position"), 24);
 }
 
 TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
@@ -212,6 +214,7 @@ TEST_F(IngestCollectorTest, TeamFiguresHaveTheirNamesTypesLabelsAndValues) {
           {"orgpulse_store_commits_total", {T::Counter, {}}},
           {"orgpulse_store_events", {T::Gauge, {}}},
           {"orgpulse_teams", {T::Gauge, {}}},
+          {"orgpulse_log_folded_position", {T::Gauge, {}}},
           {"orgpulse_sources", {T::Gauge, {}}},
           {"orgpulse_source_events", {T::Gauge, {"source"}}},
           {"orgpulse_source_last_event_timestamp_seconds",
