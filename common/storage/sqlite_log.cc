@@ -118,7 +118,42 @@ absl::Status PrepareDirectory(const std::filesystem::path& dir,
   return absl::OkStatus();
 }
 
+// A POSIX record lock: held per process, so the same process may open the
+// log again (tests do); another process is refused.
+absl::StatusOr<int> LockAgainstOtherProcesses(const std::string& path) {
+  const std::string lock_path = path + "-lock";
+  const int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", lock_path, ": ", std::strerror(errno)));
+  }
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (fcntl(fd, F_SETLK, &lock) == 0) return fd;
+  const int error = errno;
+  struct flock holder = {};
+  holder.l_type = F_WRLCK;
+  holder.l_whence = SEEK_SET;
+  const bool known =
+      fcntl(fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK;
+  close(fd);
+  if (error != EACCES && error != EAGAIN) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(error)));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      path, " is in use by another process",
+      known ? absl::StrCat(" (pid ", holder.l_pid, ")") : std::string(),
+      ": stop it first (two processes writing one store would each count "
+      "only their own events)"));
+}
+
 }  // namespace
+
+SqliteLog::ProcessLock::~ProcessLock() {
+  if (fd >= 0) close(fd);
+}
 
 absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
     const std::string& path, const SqliteLogOptions& options) {
@@ -129,6 +164,11 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   absl::Status status =
       PrepareDirectory(parent.empty() ? "." : parent, probe_path);
   if (!status.ok()) return status;
+  // Before anything reads the files another process may be writing.
+  ProcessLock lock;
+  absl::StatusOr<int> locked = LockAgainstOtherProcesses(path);
+  if (!locked.ok()) return locked.status();
+  lock.fd = *locked;
 
   // Before SQLite reads the write-ahead log: would its recovery keep every
   // complete commit?
@@ -161,6 +201,7 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
 
   std::unique_ptr<SqliteLog> log(new SqliteLog());
   log->path_ = path;
+  log->process_lock_.fd = std::exchange(lock.fd, -1);
   absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
       path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   if (!db.ok()) return log->Located(db.status());

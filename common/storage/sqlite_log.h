@@ -92,7 +92,8 @@ class SqliteLog {
   // files, or when `path` is read-only. Before SQLite sees the write-ahead
   // log, checks that its recovery would keep every complete commit
   // (wal_check.h); then runs SQLite's quick_check. Refuses damage with
-  // DATA_LOSS and a message naming the file and offset.
+  // DATA_LOSS and a message naming the file and offset. FAILED_PRECONDITION
+  // naming the pid when another process has `path` open through SqliteLog.
   static absl::StatusOr<std::unique_ptr<SqliteLog>> Open(
       const std::string& path, const SqliteLogOptions& options);
   ~SqliteLog();
@@ -181,6 +182,18 @@ class SqliteLog {
   void BackgroundLoop(absl::Duration checkpoint_interval,
                       absl::Duration probe_interval);
 
+  // An advisory lock on `path`-lock while the log is open: a second process
+  // (another service on the same data directory, a copy while the service
+  // runs) is refused at Open instead of writing beside this one, where each
+  // would fold only its own commits. Declared first, released last.
+  struct ProcessLock {
+    int fd = -1;
+    ProcessLock() = default;
+    ProcessLock(const ProcessLock&) = delete;
+    ProcessLock& operator=(const ProcessLock&) = delete;
+    ~ProcessLock();
+  };
+  ProcessLock process_lock_;
   // Declared before the statement, which is finalized first.
   SqliteConnection db_;
   SqliteStatement insert_;

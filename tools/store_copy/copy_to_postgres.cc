@@ -21,8 +21,8 @@
 // --respondent_key_file, and --min_group_size as the embedded service ran
 // with (the copy records it for them).
 //
-// Run it while the embedded services are stopped (or accept that what they
-// store after the copy started is not copied).
+// Run it while the embedded services are stopped: a data directory in use is
+// refused (SqliteLog's lock), naming the process.
 //
 //   orgpulse-copy-to-postgres --ingest_data_dir=/var/lib/orgpulse/ingest \
 //     --insights_data_dir=/var/lib/orgpulse/insights \
