@@ -33,7 +33,10 @@
 #          [--push-clients N] [--push-runs N] [--restarts N] [--sync full|normal]
 #          [--source head|worktree] [--ref COMMIT] [--skip-peer] [--skip-push] [--skip-stream]
 #          [--profile] [--max-busy PCT] [--max-wait S] [--max-other CORES]
-#          [--attempts N] [--postgres CONNINFO]
+#          [--attempts N] [--postgres CONNINFO] [--paced-rate EVENTS_PER_S]
+#
+# --paced-rate: the open-loop Push runs at this rate instead of half the
+# median max (the same rate for two commits compared in one sitting).
 #
 # --postgres: the server keeps its events in that PostgreSQL database instead
 # of SQLite (bench/run_pg_ingest_bench.sh gives each run a fresh database);
@@ -70,6 +73,7 @@ MAX_OTHER=0.25  # cores used by other processes during a run before it is repeat
 ATTEMPTS=3
 TEAMS=1000
 PG_ARGS=()
+PACED_RATE_FIXED=''
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -94,6 +98,7 @@ while [[ $# -gt 0 ]]; do
     --max-other) MAX_OTHER=$2; shift 2 ;;
     --attempts) ATTEMPTS=$2; shift 2 ;;
     --postgres) PG_ARGS=(--postgres="$2"); shift 2 ;;
+    --paced-rate) PACED_RATE_FIXED=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -426,6 +431,7 @@ if [[ $SKIP_PUSH == 0 ]]; then
   done
   PUSH_MAX=$(printf '%s\n' "${PUSH_RATES[@]}" | median)
   HALF=$(awk -v m="$PUSH_MAX" 'BEGIN {printf "%.0f", m / 2}')
+  [[ -n $PACED_RATE_FIXED ]] && HALF=$PACED_RATE_FIXED
   PACED_EVENTS=$(( HALF * PACED_SECONDS / 100 * 100 ))
   for i in $(seq 1 "$PUSH_RUNS"); do
     push_run "push at half max ($HALF events/s) $i" --rate="$HALF" --events="$PACED_EVENTS"
