@@ -17,7 +17,8 @@
 # are "other processes" to run_ingest_bench.sh): the load is logged instead.
 #   bench/run_pg_ingest_bench.sh [--stream-events 10000000] [--rounds 1]
 #     [--clients 4] [--pgbench-seconds 20] [--source head|worktree]
-#     [--restarts 1]
+#     [--restarts 1] [--ref COMMIT] [--skip-pgbench]
+# BENCH_DIR (see run_ingest_bench.sh) is passed on: a tree per commit.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STREAM_EVENTS=10000000
@@ -26,6 +27,8 @@ CLIENTS=4
 PGBENCH_SECONDS=20
 SOURCE=head
 RESTARTS=1
+REF=HEAD
+SKIP_PGBENCH=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --stream-events) STREAM_EVENTS=$2; shift 2 ;;
@@ -34,6 +37,8 @@ while [[ $# -gt 0 ]]; do
     --pgbench-seconds) PGBENCH_SECONDS=$2; shift 2 ;;
     --source) SOURCE=$2; shift 2 ;;
     --restarts) RESTARTS=$2; shift 2 ;;
+    --ref) REF=$2; shift 2 ;;
+    --skip-pgbench) SKIP_PGBENCH=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -55,6 +60,8 @@ as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. pgbench
+PGBENCH_ROWS=0
+if [[ $SKIP_PGBENCH == 0 ]]; then
 as_pg "$PGBIN/createdb" -h "$WORK" -U postgres pgb
 as_pg "$PGBIN/psql" -q -h "$WORK" -U postgres -d pgb -c \
   "CREATE TABLE keys (k uuid PRIMARY KEY); CREATE TABLE blobs (id bigserial PRIMARY KEY, b bytea NOT NULL);"
@@ -71,6 +78,7 @@ tps=$(as_pg "$PGBIN/pgbench" -h "$WORK" -U postgres -n -c "$CLIENTS" -j "$CLIENT
 grep -E '^(tps|latency average|number of transactions actually)' "$WORK/pgbench.out" | sed 's/^/  /'
 PGBENCH_ROWS=$(awk -v t="$tps" 'BEGIN {printf "%.0f", t * 1000}')
 echo "pgbench: $PGBENCH_ROWS rows/s"
+fi
 
 # 2. the service, into a fresh database per round
 RATES=()
@@ -80,7 +88,7 @@ for r in $(seq 1 "$ROUNDS"); do
   out=$WORK/round$r.out
   bash "$HERE/run_ingest_bench.sh" --postgres "host=$WORK user=postgres dbname=$db" \
     --rounds 1 --skip-peer --skip-push --restarts "$RESTARTS" --stream-events "$STREAM_EVENTS" \
-    --source "$SOURCE" --max-other 99 --attempts 1 --max-wait 0 | tee "$out"
+    --source "$SOURCE" --ref "$REF" --max-other 99 --attempts 1 --max-wait 0 | tee "$out"
   rate=$(grep -o 'events_per_s=[0-9.]*' "$out" | head -1 | cut -d= -f2)
   RATES+=("$rate")
   echo "round $r: PushStream into PostgreSQL $rate events/s; ratio to pgbench rows/s" \
