@@ -286,7 +286,7 @@ store_note() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
-dir_mib() { du -sm "$1" | cut -f1; }
+dir_mib() { if [[ -d $1 ]]; then du -sm "$1" | cut -f1; else echo 0; fi; }  # no data dir with --postgres
 
 loadgen() {  # runs the load generator in the background (stoppable by pid), sets R
   local out=$WORK/loadgen.out
