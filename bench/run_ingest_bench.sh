@@ -2,7 +2,8 @@
 # Performance benchmark of the ingest service (not part of the test suite).
 #
 # Builds Release into build-bench/ (a snapshot of the sources in
-# build-bench/src, the build in build-bench/build), then, with every server
+# build-bench/src, the build in build-bench/build; BENCH_DIR=dir uses dir
+# instead, so that two commits can alternate without rebuilding), then, with every server
 # started by hand on free loopback ports (port 0 + --port_file) with a fresh
 # `mktemp -d` data directory:
 #
@@ -32,12 +33,19 @@
 #          [--push-clients N] [--push-runs N] [--restarts N] [--sync full|normal]
 #          [--source head|worktree] [--ref COMMIT] [--skip-peer] [--skip-push] [--skip-stream]
 #          [--profile] [--max-busy PCT] [--max-wait S] [--max-other CORES]
-#          [--attempts N]
+#          [--attempts N] [--postgres CONNINFO] [--paced-rate EVENTS_PER_S]
+#
+# --paced-rate: the open-loop Push runs at this rate instead of half the
+# median max (the same rate for two commits compared in one sitting).
+#
+# --postgres: the server keeps its events in that PostgreSQL database instead
+# of SQLite (bench/run_pg_ingest_bench.sh gives each run a fresh database);
+# the restart of round 1 is then a replica catching up on the whole log.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-BB=$REPO/build-bench
+BB=${BENCH_DIR:-$REPO/build-bench}  # BENCH_DIR: another tree, e.g. to alternate two commits
 SRC=$BB/src
 BUILD=$BB/build
 PEER_RUN=${PEER_RUN:-$(cd "$REPO/.." && pwd)/shared/peers/run.sh}  # shared/ beside the repository
@@ -64,6 +72,8 @@ MAX_WAIT=300
 MAX_OTHER=0.25  # cores used by other processes during a run before it is repeated
 ATTEMPTS=3
 TEAMS=1000
+PG_ARGS=()
+PACED_RATE_FIXED=''
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -87,6 +97,8 @@ while [[ $# -gt 0 ]]; do
     --max-wait) MAX_WAIT=$2; shift 2 ;;
     --max-other) MAX_OTHER=$2; shift 2 ;;
     --attempts) ATTEMPTS=$2; shift 2 ;;
+    --postgres) PG_ARGS=(--postgres="$2"); shift 2 ;;
+    --paced-rate) PACED_RATE_FIXED=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -192,9 +204,10 @@ snapshot() {
   fi
   rm -rf "$stage/bench"; mkdir -p "$stage/bench"
   cp -r "$HERE/." "$stage/bench/"
-  sed -i -E '/^add_subdirectory\((proto|common|services\/ingest|clients|bench)\)$/! {/^add_subdirectory\(/d}' \
+  # (indented ones too: bench and tests sit in if(ORGPULSE_BUILD_TESTS))
+  sed -i -E '/^ *add_subdirectory\((proto|common|services\/ingest|clients|bench)\)$/! {/^ *add_subdirectory\(/d}' \
     "$stage/CMakeLists.txt"
-  grep -qx 'add_subdirectory(bench)' "$stage/CMakeLists.txt" ||
+  grep -qE '^ *add_subdirectory\(bench\)$' "$stage/CMakeLists.txt" ||
     echo 'add_subdirectory(bench)' >>"$stage/CMakeLists.txt"
   mkdir -p "$SRC"
   local f
@@ -244,7 +257,7 @@ start_server() {
   PORT_FILE=$dir.port
   rm -f "$PORT_FILE"
   "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
-    --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
+    --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" "${PG_ARGS[@]}" \
     >>"$dir.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -273,7 +286,7 @@ store_note() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
-dir_mib() { du -sm "$1" | cut -f1; }
+dir_mib() { if [[ -d $1 ]]; then du -sm "$1" | cut -f1; else echo 0; fi; }  # no data dir with --postgres
 
 loadgen() {  # runs the load generator in the background (stoppable by pid), sets R
   local out=$WORK/loadgen.out
@@ -339,7 +352,7 @@ stream_round() {
       rm -f "$PORT_FILE"
       local t0; t0=$(date +%s%N)
       "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
-        --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
+        --data_dir="$dir" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" "${PG_ARGS[@]}" \
         >>"$dir.log" 2>&1 &
       SERVER_PID=$!
       PIDS+=("$SERVER_PID")
@@ -418,6 +431,7 @@ if [[ $SKIP_PUSH == 0 ]]; then
   done
   PUSH_MAX=$(printf '%s\n' "${PUSH_RATES[@]}" | median)
   HALF=$(awk -v m="$PUSH_MAX" 'BEGIN {printf "%.0f", m / 2}')
+  [[ -n $PACED_RATE_FIXED ]] && HALF=$PACED_RATE_FIXED
   PACED_EVENTS=$(( HALF * PACED_SECONDS / 100 * 100 ))
   for i in $(seq 1 "$PUSH_RUNS"); do
     push_run "push at half max ($HALF events/s) $i" --rate="$HALF" --events="$PACED_EVENTS"
@@ -467,7 +481,7 @@ if [[ $PROFILE == 1 ]]; then
   rm -f "$PORT_FILE"
   perf record -e cpu-clock -F 999 -g --call-graph dwarf,16384 -o "$BB/perf-recovery.data" -- \
     "$SERVER" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated \
-    --data_dir="$tmp/data" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" \
+    --data_dir="$tmp/data" --port_file="$PORT_FILE" --sync="$SYNC" --max_teams="$TEAMS" "${PG_ARGS[@]}" \
     >>"$tmp/data.log" 2>>"$BB/perf.log" &
   perf_pid=$!
   PIDS+=("$perf_pid")

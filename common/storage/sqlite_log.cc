@@ -296,6 +296,14 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
   if (!background.ok()) return log->Located(background.status());
   log->background_db_ = *std::move(background);
   sqlite3_busy_timeout(log->background_db_.get(), 1000);
+  log->sync_ = options.synchronous;
+  // Its checkpoints sync nothing: BackgroundCheckpoint syncs the files
+  // outside wal_mu_, while the pin keeps the log from restarting.
+  if (absl::Status s = log->background_db_.Exec("PRAGMA synchronous=OFF",
+                                                "background: synchronous");
+      !s.ok()) {
+    return log->Located(s);
+  }
   // A connection attaches to the write-ahead log at its first read; until
   // then a checkpoint on it copies nothing and still returns OK.
   if (absl::StatusOr<int64_t> read = log->background_db_.QueryInt64(
@@ -303,6 +311,10 @@ absl::StatusOr<std::unique_ptr<SqliteLog>> SqliteLog::Open(
       !read.ok()) {
     return log->Located(read.status());
   }
+  absl::StatusOr<SqliteConnection> pin =
+      SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+  if (!pin.ok()) return log->Located(pin.status());
+  log->pin_db_ = *std::move(pin);
   if (options.checkpoint_interval > absl::ZeroDuration()) {
     // Replaces SQLite's automatic checkpoints (themselves a WAL hook).
     sqlite3_wal_hook(
@@ -350,13 +362,7 @@ void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
       // connection; the next append then restarts the log from its
       // beginning. When it fails (a full disk cannot take the pages) the
       // log keeps everything and grows; nothing is lost.
-      int rc = SQLITE_OK;
-      {
-        absl::MutexLock wal_lock(&wal_mu_);
-        rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
-                                       SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr);
-      }
+      const int rc = BackgroundCheckpoint();
       if (rc != SQLITE_OK && rc != SQLITE_BUSY && !checkpoint_failing) {
         checkpoint_failing = true;
         Log(LogLevel::kWarning, kComponent,
@@ -380,6 +386,77 @@ void SqliteLog::BackgroundLoop(absl::Duration checkpoint_interval,
     }
     mu_.Lock();
   }
+}
+
+// SQLite's own checkpoint syncs the write-ahead log, copies its pages into
+// the database, syncs the database (tens to hundreds of milliseconds on a
+// slow disk) and only then lets the next write restart the log. Under
+// wal_mu_ all of that would stall every append. So the copy runs without
+// syncs (background_db_ is synchronous=OFF) under wal_mu_, and the
+// database is synced after wal_mu_ is released, while a read transaction on
+// pin_db_, begun in the same turn, keeps the log from restarting: a write
+// restarts it only when no reader holds a snapshot of it, so the copied
+// frames stay in the log until the database holds them durably. PASSIVE
+// copies no frame past the pin's snapshot; when the pin found the log fully
+// copied (it then reads the database only, and does not hold the log),
+// there is nothing to copy, as no write comes between it and the copy.
+int SqliteLog::BackgroundCheckpoint() {
+  // After a failed sync of the database the pin stays: the log keeps every
+  // frame (and grows), and the next start copies it all again.
+  {
+    absl::MutexLock pin_lock(&pin_mu_);
+    if (pin_stuck_) return SQLITE_IOERR_FSYNC;
+  }
+  const std::string wal_path = path_ + "-wal";
+  int rc = SQLITE_OK;
+  bool copied = false;
+  {
+    absl::MutexLock wal_lock(&wal_mu_);
+    const bool pinned =
+        pin_db_.Exec("BEGIN", "pin: begin").ok() &&
+        pin_db_.QueryInt64("SELECT count(*) FROM sqlite_master", "pin: read")
+            .ok();
+    if (!pinned) {
+      if (!sqlite3_get_autocommit(pin_db_.get())) {
+        pin_db_.Exec("ROLLBACK", "pin: end").IgnoreError();
+      }
+      return SQLITE_BUSY;  // tried again at the next tick
+    }
+    {
+      absl::MutexLock pin_lock(&pin_mu_);
+      pin_held_ = true;
+    }
+    // kNormal does not sync the log at commits: its frames reach the disk
+    // before their pages may reach the database (what SQLite's checkpoint
+    // does first). kFull synced them at each commit.
+    if (sync_ == SyncMode::kNormal) {
+      const int fd = open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || fdatasync(fd) != 0) rc = SQLITE_IOERR_FSYNC;
+      if (fd >= 0) close(fd);
+    }
+    if (rc == SQLITE_OK) {
+      copied = true;
+      rc = sqlite3_wal_checkpoint_v2(background_db_.get(), nullptr,
+                                     SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                     nullptr);
+    }
+  }
+  // The copied pages reach the disk (also after an error: some may have
+  // been copied); until then the pin holds the log.
+  if (copied) {
+    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0) {
+      if (fd >= 0) close(fd);
+      absl::MutexLock pin_lock(&pin_mu_);
+      pin_stuck_ = true;
+      return SQLITE_IOERR_FSYNC;
+    }
+    close(fd);
+  }
+  pin_db_.Exec("COMMIT", "pin: end").IgnoreError();
+  absl::MutexLock pin_lock(&pin_mu_);
+  pin_held_ = false;
+  return rc;
 }
 
 bool SqliteLog::SpaceReturned(int64_t failed_bytes) {
@@ -440,7 +517,17 @@ absl::Status SqliteLog::Append(absl::string_view blob, int64_t items) {
     last_seq_ = sqlite3_last_insert_rowid(db_.get());
     if (wal_restart_frames_ > 0 && wal_frames_ > wal_restart_frames_) {
       // See SqliteLogOptions::wal_restart_bytes. An error (a full disk) is
-      // tried again at the next append.
+      // tried again at the next append. The background's pin, if any, would
+      // keep the next append from restarting the log: wait for it (one
+      // sync of the database, once per wal_restart_bytes).
+      {
+        absl::MutexLock pin_lock(&pin_mu_);
+        pin_mu_.Await(absl::Condition(
+            +[](SqliteLog* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->pin_mu_) {
+              return !l->pin_held_ || l->pin_stuck_;
+            },
+            this));
+      }
       sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                 nullptr, nullptr);
     }

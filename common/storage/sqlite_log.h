@@ -219,9 +219,22 @@ class SqliteLog {
   absl::Mutex reader_mu_;
   SqliteConnection reader_db_ ABSL_GUARDED_BY(reader_mu_);
 
+  // The background's PASSIVE checkpoint; holds wal_mu_ only while it copies
+  // pages, not while they reach the disk (see the .cc).
+  int BackgroundCheckpoint();
+
   // The background thread (checkpoints, the space probe) and its own
-  // connection.
+  // connection (synchronous=OFF: BackgroundCheckpoint syncs the files
+  // itself), plus a connection whose read transaction pins the log while
+  // the checkpoint's pages are synced.
   SqliteConnection background_db_;
+  SqliteConnection pin_db_;
+  SyncMode sync_ = SyncMode::kFull;
+  // Whether pin_db_ holds the log (Append's own checkpoint waits for it to
+  // let go), or holds it for good after a failed sync.
+  absl::Mutex pin_mu_;
+  bool pin_held_ ABSL_GUARDED_BY(pin_mu_) = false;
+  bool pin_stuck_ ABSL_GUARDED_BY(pin_mu_) = false;
   std::thread background_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
