@@ -5,7 +5,8 @@ Starts PostgreSQL (deploy/postgres/Containerfile's image), two replicas of
 ingest and two of insights on it, and Prometheus, from the compose file,
 with the image built from deploy/Dockerfile. Then, from the host:
   - every replica reports gRPC health SERVING, and its healthcheck (the
-    caught-up flag on /metrics) passes;
+    caught-up flag on /metrics) passes, and so does the readiness probe of
+    deploy/k8s/postgres/ (the same image and ports) run inside it;
   - the sample organisation and its survey rounds (orgpulse-demo) and a CSV
     file (`orgpulse push`) go through the FIRST ingest and insights
     replicas; the SECOND ones serve them: the same teams and the same
@@ -18,7 +19,8 @@ with the image built from deploy/Dockerfile. Then, from the host:
     again, each is SERVING only with the stored figures folded (readiness
     means caught up);
   - PostgreSQL stopped: every replica turns NOT_SERVING and its healthcheck
-    fails; started again: SERVING and passing, by themselves;
+    and the Kubernetes readiness probe fail; started again: SERVING and
+    passing, by themselves;
   - `down -v` leaves no container or volume of the project.
 
 What differs from a user's `docker compose up`, and why: the project name
@@ -126,6 +128,21 @@ class Replicas:
                                check=False).returncode == 0
 
 
+def kube_readiness(repo):
+    """{compose service: the exec readiness probe of its Deployment in
+    deploy/k8s/postgres/}: the same image and metrics ports, so the command
+    runs as the kubelet would run it, inside a replica here."""
+    probes = {}
+    for service in REPLICATED:
+        with open(os.path.join(repo, "deploy", "k8s", "postgres",
+                               f"{service}.yaml")) as f:
+            for doc in yaml.safe_load_all(f):
+                if doc and doc["kind"] == "Deployment":
+                    (c,) = doc["spec"]["template"]["spec"]["containers"]
+                    probes[service] = c["readinessProbe"]["exec"]["command"]
+    return probes
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repo", required=True)
@@ -184,9 +201,23 @@ def main():
             return all(s == "SERVING" for s in states.values()) or \
                 log(f"health: {states}")
         wait_until("every replica SERVING", all_serving, 120, interval_s=1)
-        for name in containers:
-            if not replicas.healthcheck(name):
-                raise TestFailure(f"{name}'s healthcheck fails while SERVING")
+        probes = kube_readiness(repo)
+
+        def ready_everywhere(expected):
+            """Each replica's healthcheck, and the Kubernetes readiness probe
+            of its service run in it, give `expected`."""
+            for service in REPLICATED:
+                for name in replicas.containers(service):
+                    if replicas.healthcheck(name) != expected:
+                        return f"{name}'s healthcheck"
+                    probe = podman.run("exec", name, *probes[service],
+                                       check=False)
+                    if (probe.returncode == 0) != expected:
+                        return f"the Kubernetes readiness probe in {name}"
+            return None
+
+        if (wrong := ready_everywhere(True)) is not None:
+            raise TestFailure(f"{wrong} fails while SERVING")
 
         # Everything goes in through the first replicas ...
         env1 = dict(os.environ, ORGPULSE_INGEST=ingest[0],
@@ -291,17 +322,13 @@ def main():
             return all(s == "NOT_SERVING" for s in states.values())
         wait_until("every replica NOT_SERVING with PostgreSQL stopped",
                    none_serving, 30)
-        for name in containers:
-            if replicas.healthcheck(name):
-                raise TestFailure(f"{name}'s healthcheck passes while "
-                                  "NOT_SERVING")
+        if (wrong := ready_everywhere(False)) is not None:
+            raise TestFailure(f"{wrong} passes while NOT_SERVING")
         podman.run("start", pg)
         wait_until("every replica SERVING again by itself", all_serving, 60,
                    interval_s=1)
-        for name in containers:
-            if not replicas.healthcheck(name):
-                raise TestFailure(f"{name}'s healthcheck fails after the "
-                                  "database came back")
+        if (wrong := ready_everywhere(True)) is not None:
+            raise TestFailure(f"{wrong} fails after the database came back")
 
         if args.keep:
             log(f"left running: podman-compose -p {project} -f {file} down -v")
