@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The container tests (CTest label `containers`): builds the image from
-# deploy/Dockerfile with podman, runs deploy/compose.yaml with podman-compose
-# and deploy/k8s/ with `podman kube play`, and drives them with the host's
-# command line (tests/containers/). Needs root (debootstrap for the base
-# image, rootful podman) and Debian's mirror; no container registry.
+# deploy/Dockerfile with podman, runs deploy/compose.yaml and
+# deploy/compose-postgres.yaml (PostgreSQL and two replicas of each service)
+# with podman-compose and deploy/k8s/ with `podman kube play`, and drives
+# them with the host's command line (tests/containers/). Needs root
+# (debootstrap for the base image, rootful podman) and Debian's mirror; no
+# container registry.
 # Not part of scripts/test.sh: the image build compiles the project again
 # (about half an hour on 2 busy cores the first time; unchanged sources hit
 # podman's layer cache).
-#   scripts/test-containers.sh             build the images, run both tests
+#   scripts/test-containers.sh             build the images, run the tests
 #   scripts/test-containers.sh -R compose  any ctest arguments
+#   scripts/test-containers.sh -R postgres the PostgreSQL mode (ctest adds
+#                                          the image fixture)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

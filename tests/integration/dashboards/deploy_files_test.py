@@ -20,6 +20,14 @@ or Grafana (none of them runs here).
     flag naming a file points at a mounted secret (compose: declared and
     git-ignored; Kubernetes: read-only directory mount of a Secret key that
     deploy/README.md tells how to create); no grpc probe on a TLS port;
+  - the PostgreSQL mode (compose-postgres.yaml, k8s/postgres/): at least two
+    replicas of each service, no volume on them, the same flags as the
+    embedded mode with --postgres in place of --data_dir, no password in a
+    file (PGPASSWORD from a secret), readiness that means caught up (the
+    orgpulse_store_writable flag gRPC health reports, not an open port),
+    Prometheus finding every replica, PostgreSQL's password from the same
+    secret;
+  - every flag any deploy file passes exists in that binary's --help;
   - Dockerfile: Debian 12 bases, COPY sources exist and cover the top-level
     CMakeLists' subdirectories, the build packages are among
     scripts/install-deps.sh's, the binaries (services and the orgpulse command
@@ -27,7 +35,9 @@ or Grafana (none of them runs here).
 
 Uses Debian's python3-yaml (scripts/install-deps.sh).
 
-  /usr/bin/python3 deploy_files_test.py --repo REPO
+  /usr/bin/python3 deploy_files_test.py --repo REPO \
+      --ingest build/services/ingest/orgpulse-ingest \
+      --insights build/services/insights/orgpulse-insights
 """
 
 import argparse
@@ -37,12 +47,14 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import unittest
 
 import yaml
 
 REPO = None
+BINARIES = {}  # program name -> path of the built binary
 
 
 def path(*parts):
@@ -489,6 +501,368 @@ class Kubernetes(unittest.TestCase):
             self.assertEqual(targets[name], [f"{name}.{ns}.svc:{metrics}"])
 
 
+# ---- the PostgreSQL mode ----------------------------------------------------
+
+def conninfo(args):
+    """{keyword: value} of the libpq connection string in --postgres."""
+    value = flag(args, "postgres")
+    return dict(kv.split("=", 1) for kv in value.split()) if value else None
+
+
+def without_storage(args):
+    """The arguments minus the storage choice (--data_dir, --postgres)."""
+    return [a for a in args if not a.startswith(("--data_dir=", "--postgres="))]
+
+
+def reads_caught_up_flag(tc, command, metrics_port):
+    """A readiness check (a shell line) that fetches /metrics on the
+    service's own metrics port and requires orgpulse_store_writable 1: the
+    flag gRPC health reports (SERVING once caught up and writable)."""
+    tc.assertIn(f"/dev/tcp/127.0.0.1/{metrics_port}", command)
+    tc.assertIn("GET /metrics", command)
+    tc.assertRegex(command, r"grep -q ['\"]\^orgpulse_store_writable 1['\"]")
+
+
+class PostgresCompose(unittest.TestCase):
+    def setUp(self):
+        self.compose = load_yaml("deploy", "compose-postgres.yaml")
+        self.services = self.compose["services"]
+        self.embedded = load_yaml("deploy", "compose.yaml")["services"]
+
+    def test_services(self):
+        self.assertEqual(set(self.services),
+                         {"postgres", "ingest", "insights", "prometheus", "grafana"})
+        self.assertEqual(self.services["ingest"]["build"]["dockerfile"], "deploy/Dockerfile")
+        pg = self.services["postgres"]["build"]
+        self.assertTrue(os.path.isfile(path("deploy", pg["context"], pg["dockerfile"])))
+        self.assertEqual(self.services["ingest"]["image"], self.embedded["ingest"]["image"])
+        self.assertEqual(self.services["insights"]["image"], self.embedded["ingest"]["image"])
+
+    def test_at_least_two_replicas_of_each_service_without_volumes(self):
+        for svc in ("ingest", "insights"):
+            with self.subTest(service=svc):
+                s = self.services[svc]
+                self.assertGreaterEqual(s["deploy"]["replicas"], 2)
+                self.assertNotIn("volumes", s)
+                self.assertIsNone(flag(s["command"], "data_dir"))
+                # One fixed host port cannot serve two replicas.
+                for p in s["ports"]:
+                    self.assertRegex(p, r"^127\.0\.0\.1::\d+$")
+
+    def test_same_flags_as_the_embedded_mode_but_the_store(self):
+        for svc in ("ingest", "insights"):
+            with self.subTest(service=svc):
+                self.assertEqual(without_storage(self.services[svc]["command"]),
+                                 without_storage(self.embedded[svc]["command"]))
+                self.assertEqual(conninfo(self.services[svc]["command"]),
+                                 {"host": "postgres", "dbname": "orgpulse", "user": "orgpulse"})
+
+    def test_the_password_comes_from_the_secret_postgres_reads(self):
+        pg = self.services["postgres"]
+        password_file = pg["environment"]["ORGPULSE_DB_PASSWORD_FILE"]
+        self.assertEqual(password_file, "/run/secrets/db_password")
+        self.assertIn("db_password", pg["secrets"])
+        self.assertTrue(git_ignored(self.compose["secrets"]["db_password"]["file"],
+                                    gitignore_patterns()))
+        with open(path("deploy", "postgres", "entrypoint.sh")) as f:
+            self.assertIn("ORGPULSE_DB_PASSWORD_FILE", f.read())
+        for svc in ("ingest", "insights"):
+            with self.subTest(service=svc):
+                s = self.services[svc]
+                self.assertIn("db_password", s["secrets"])
+                self.assertNotIn("environment", s)
+                self.assertNotIn("password", conninfo(s["command"]))
+                bash, dash_c, script, argv0 = s["entrypoint"]
+                self.assertEqual((bash, dash_c), ("bash", "-c"))
+                # Compose turns $$ into $: PGPASSWORD from the secret, then
+                # the command (exec: the service stays PID 1, for signals).
+                self.assertIn("PGPASSWORD=$$(head -n 1 /run/secrets/db_password)", script)
+                self.assertIn("export PGPASSWORD", script)
+                self.assertTrue(script.endswith('exec "$$@"'), script)
+
+    def test_security_flags_and_secrets(self):
+        patterns = gitignore_patterns()
+        for svc in ("ingest", "insights"):
+            with self.subTest(service=svc):
+                s = self.services[svc]
+                check_security_flags(self, s["command"])
+                self.assertIsNotNone(flag(s["command"], "token_file"))
+                used = {"db_password"}
+                for name, value in file_flags(s["command"]).items():
+                    self.assertEqual(os.path.dirname(value), "/run/secrets", value)
+                    self.assertIn(os.path.basename(value), s["secrets"])
+                    used.add(os.path.basename(value))
+                self.assertEqual(set(s["secrets"]), used)
+                for secret in s["secrets"]:
+                    self.assertTrue(git_ignored(self.compose["secrets"][secret]["file"],
+                                                patterns), secret)
+
+    def test_ports_only_on_loopback(self):
+        for name, s in self.services.items():
+            for p in s.get("ports", []):
+                with self.subTest(service=name, port=p):
+                    self.assertTrue(p.startswith("127.0.0.1:"), p)
+
+    def test_insights_reaches_every_ingest_replica_by_the_service_name(self):
+        ingest = self.services["ingest"]["command"]
+        insights = self.services["insights"]["command"]
+        self.assertEqual(flag(insights, "ingest_address"),
+                         f"ingest:{port_of(flag(ingest, 'grpc_address'))}")
+        self.assertEqual(bool_flag(insights, "ingest_plaintext"), bool_flag(ingest, "plaintext"))
+
+    def test_healthchecks_mean_caught_up(self):
+        for svc in ("ingest", "insights"):
+            with self.subTest(service=svc):
+                s = self.services[svc]
+                test = s["healthcheck"]["test"]
+                # A string: podman-compose 1.0 pops a list's first item, once
+                # for all replicas sharing it.
+                self.assertIsInstance(test, str)
+                reads_caught_up_flag(self, test, port_of(flag(s["command"], "metrics_address")))
+                self.assertEqual(s["depends_on"]["postgres"]["condition"], "service_healthy")
+        self.assertIn("pg_isready", self.services["postgres"]["healthcheck"]["test"])
+        self.assertIn("-h 127.0.0.1", self.services["postgres"]["healthcheck"]["test"])
+
+    def test_prometheus_scrapes_every_replica(self):
+        prom = self.services["prometheus"]
+        self.assertIn("./prometheus:/etc/prometheus:ro", prom["volumes"])
+        config = flag(prom["command"], "config.file")
+        self.assertEqual(os.path.dirname(config), "/etc/prometheus")
+        scrape = load_yaml("deploy", "prometheus", os.path.basename(config))["scrape_configs"]
+        jobs = {c["job_name"]: c for c in scrape}
+        for svc, job in (("ingest", "orgpulse-ingest"), ("insights", "orgpulse-insights")):
+            with self.subTest(service=svc):
+                (sd,) = jobs[job]["dns_sd_configs"]
+                self.assertEqual(sd["names"], [svc])
+                self.assertEqual(sd["type"], "A")
+                self.assertEqual(sd["port"],
+                                 port_of(flag(self.services[svc]["command"], "metrics_address")))
+        self.assertEqual(self.services["grafana"], load_yaml("deploy", "compose.yaml")["services"]["grafana"])
+
+    def test_setup_commands_make_every_secret_file(self):
+        with open(path("deploy", "compose-postgres.yaml")) as f:
+            header = "".join(l for l in f if l.startswith("#"))
+        for name, decl in self.compose["secrets"].items():
+            with self.subTest(secret=name):
+                self.assertIn(f"deploy/{os.path.basename(decl['file'])}", header)
+        self.assertIn("token new insights --scopes=ingest:read", header)
+
+
+class PostgresKubernetes(unittest.TestCase):
+    def setUp(self):
+        self.kust = load_yaml("deploy", "k8s", "postgres", "kustomization.yaml")
+        self.by_kind = {}
+        for r in self.kust["resources"]:
+            for o in load_yaml_all("deploy", "k8s", "postgres", r):
+                self.assertIn("apiVersion", o)
+                self.by_kind.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+        self.embedded = {}
+        for r in load_yaml("deploy", "k8s", "kustomization.yaml")["resources"]:
+            for o in load_yaml_all("deploy", "k8s", r):
+                self.embedded.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+
+    def container(self, name, objects=None):
+        d = (objects or self.by_kind)["Deployment"][name]
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        return d, c
+
+    def test_every_manifest_file_is_in_the_kustomization(self):
+        files = {os.path.basename(f)
+                 for f in glob.glob(path("deploy", "k8s", "postgres", "*.yaml"))}
+        self.assertEqual(files - {"kustomization.yaml"}, set(self.kust["resources"]))
+        self.assertEqual(self.kust["namespace"],
+                         load_yaml("deploy", "k8s", "kustomization.yaml")["namespace"])
+        self.assertEqual({i["name"] for i in self.kust["images"]}, {"orgpulse", "orgpulse-postgres"})
+
+    def test_at_least_two_replicas_of_each_service_without_volumes(self):
+        self.assertEqual(set(self.by_kind["Deployment"]), {"orgpulse-ingest", "orgpulse-insights"})
+        self.assertNotIn("PersistentVolumeClaim", self.by_kind)
+        for name in ("orgpulse-ingest", "orgpulse-insights"):
+            with self.subTest(deployment=name):
+                d, c = self.container(name)
+                self.assertGreaterEqual(d["spec"]["replicas"], 2)
+                self.assertEqual(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0)
+                for v in d["spec"]["template"]["spec"]["volumes"]:
+                    self.assertEqual(set(v) - {"name"}, {"secret"}, f"volume {v['name']}")
+                for m in c["volumeMounts"]:
+                    self.assertTrue(m.get("readOnly"), m["name"])
+                self.assertIsNone(flag(c["args"], "data_dir"))
+                pdb = self.by_kind["PodDisruptionBudget"][name]
+                self.assertEqual(pdb["spec"]["selector"], d["spec"]["selector"])
+                self.assertLess(pdb["spec"]["minAvailable"], d["spec"]["replicas"])
+
+    def test_same_as_the_embedded_mode_but_the_store(self):
+        for name in ("orgpulse-ingest", "orgpulse-insights"):
+            with self.subTest(deployment=name):
+                d, c = self.container(name)
+                e, ec = self.container(name, self.embedded)
+                self.assertEqual(without_storage(c["args"]), without_storage(ec["args"]))
+                self.assertEqual(c["ports"], ec["ports"])
+                self.assertEqual(c["securityContext"], ec["securityContext"])
+                self.assertEqual(d["spec"]["template"]["spec"]["securityContext"],
+                                 e["spec"]["template"]["spec"]["securityContext"])
+                self.assertEqual(d["spec"]["template"]["metadata"],
+                                 e["spec"]["template"]["metadata"])
+                secret_mounts = [m for m in ec["volumeMounts"] if m["name"] not in ("data", "tmp")]
+                self.assertEqual(c["volumeMounts"], secret_mounts)
+                self.assertEqual(self.by_kind["Service"][name], self.embedded["Service"][name])
+
+    def test_the_database(self):
+        svc = self.by_kind["Service"]["orgpulse-postgres"]
+        sts = self.by_kind["StatefulSet"]["orgpulse-postgres"]
+        self.assertEqual(sts["spec"]["replicas"], 1)
+        tpl = sts["spec"]["template"]
+        for k, v in svc["spec"]["selector"].items():
+            self.assertEqual(tpl["metadata"]["labels"][k], v)
+        (c,) = tpl["spec"]["containers"]
+        self.assertEqual(c["image"], "orgpulse-postgres")
+        (port,) = svc["spec"]["ports"]
+        self.assertEqual(port["port"], 5432)
+        self.assertIn(port["targetPort"], {p["name"] for p in c["ports"]})
+        env = {e["name"]: e["value"] for e in c["env"]}
+        (claim,) = sts["spec"]["volumeClaimTemplates"]
+        data = next(m for m in c["volumeMounts"] if m["name"] == claim["metadata"]["name"])
+        # initdb wants a directory it owns: below the volume's root.
+        self.assertTrue(env["PGDATA"].startswith(data["mountPath"] + "/"))
+        password = env["ORGPULSE_DB_PASSWORD_FILE"]
+        mount = next(m for m in c["volumeMounts"] if m["mountPath"] == os.path.dirname(password))
+        self.assertTrue(mount["readOnly"])
+        volume = next(v for v in tpl["spec"]["volumes"] if v["name"] == mount["name"])
+        self.assertEqual(volume["secret"]["secretName"], "orgpulse-db")
+        self.assertEqual({i["key"]: i["path"] for i in volume["secret"]["items"]},
+                         {"password": os.path.basename(password)})
+        # The password file is readable through the group fsGroup sets.
+        self.assertEqual(tpl["spec"]["securityContext"]["fsGroup"],
+                         tpl["spec"]["securityContext"]["runAsGroup"])
+        self.assertTrue(tpl["spec"]["securityContext"]["runAsNonRoot"])
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            self.assertEqual(c[probe]["exec"]["command"][0], "pg_isready")
+            self.assertIn("127.0.0.1", c[probe]["exec"]["command"])
+        self.assertIn("-m", c["lifecycle"]["preStop"]["exec"]["command"])
+
+    def test_services_reach_the_database_with_the_secret_password(self):
+        pg = self.by_kind["Service"]["orgpulse-postgres"]
+        (port,) = pg["spec"]["ports"]
+        for name in ("orgpulse-ingest", "orgpulse-insights"):
+            with self.subTest(deployment=name):
+                _, c = self.container(name)
+                info = conninfo(c["args"])
+                self.assertEqual(info["host"], pg["metadata"]["name"])
+                self.assertEqual(int(info.get("port", 5432)), port["port"])
+                self.assertEqual((info["dbname"], info["user"]), ("orgpulse", "orgpulse"))
+                self.assertNotIn("password", info)
+                (env,) = c["env"]
+                self.assertEqual(env["name"], "PGPASSWORD")
+                self.assertEqual(env["valueFrom"]["secretKeyRef"],
+                                 {"name": "orgpulse-db", "key": "password"})
+
+    def test_readiness_means_caught_up(self):
+        for name in ("orgpulse-ingest", "orgpulse-insights"):
+            with self.subTest(deployment=name):
+                _, c = self.container(name)
+                ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+                tls, _ = check_security_flags(self, c["args"])
+                self.assertTrue(tls)
+                # The gRPC port opens before the replica has folded the log:
+                # an open port is not readiness here, nor can a grpc probe
+                # speak TLS.
+                ready = c["readinessProbe"]
+                self.assertEqual(set(ready) & {"grpc", "tcpSocket", "httpGet", "exec"}, {"exec"})
+                bash, dash_c, line = ready["exec"]["command"]
+                self.assertEqual((bash, dash_c), ("bash", "-c"))
+                reads_caught_up_flag(self, line, ports["metrics"])
+                self.assertIn(c["startupProbe"]["tcpSocket"]["port"], ("grpc", ports["grpc"]))
+                self.assertEqual(c["livenessProbe"]["httpGet"]["path"], "/metrics")
+                self.assertIn(c["livenessProbe"]["httpGet"]["port"], ("metrics", ports["metrics"]))
+
+    def test_prometheus_finds_every_replica(self):
+        prom = load_yaml("deploy", "prometheus", "prometheus-kubernetes-postgres.yml")
+        jobs = {c["job_name"]: c for c in prom["scrape_configs"]}
+        ns = self.kust["namespace"]
+        for name in ("orgpulse-ingest", "orgpulse-insights"):
+            with self.subTest(deployment=name):
+                d, c = self.container(name)
+                metrics = next(p["containerPort"] for p in c["ports"] if p["name"] == "metrics")
+                (sd,) = jobs[name]["dns_sd_configs"]
+                (dns,) = sd["names"]
+                svc_name, svc_ns, _ = dns.split(".", 2)
+                self.assertEqual(svc_ns, ns)
+                svc = self.by_kind["Service"][svc_name]
+                self.assertEqual(svc["spec"]["clusterIP"], "None")
+                self.assertTrue(svc["spec"]["publishNotReadyAddresses"])
+                self.assertEqual(svc["spec"]["selector"], d["spec"]["selector"]["matchLabels"])
+                self.assertEqual(sd["port"], metrics)
+
+    def test_the_readme_creates_every_secret(self):
+        documented, text = readme_secrets()
+        created = re.findall(r"create secret \S+ (\S+)", text)
+        self.assertNotIn("Secret", self.by_kind, "Secrets are made by the operator, not shipped")
+        used = set()
+        for kind in ("Deployment", "StatefulSet"):
+            for o in self.by_kind[kind].values():
+                spec = o["spec"]["template"]["spec"]
+                for v in spec.get("volumes", []):
+                    if "secret" in v:
+                        used |= {(v["secret"]["secretName"], i["key"]) for i in v["secret"]["items"]}
+                for c in spec["containers"]:
+                    for e in c.get("env", []):
+                        ref = e.get("valueFrom", {}).get("secretKeyRef")
+                        if ref:
+                            used.add((ref["name"], ref["key"]))
+        self.assertIn(("orgpulse-db", "password"), used)
+        for secret, key in sorted(used):
+            with self.subTest(secret=secret, key=key):
+                self.assertIn(secret, documented, "not in deploy/README.md's table of Secrets")
+                self.assertIn(key, documented[secret])
+                self.assertTrue(secret in created or
+                                re.sub(r"-(ingest|insights)-", "-$svc-", secret) in created,
+                                f"deploy/README.md never creates {secret}")
+
+
+def help_flags(binary):
+    """The flags `binary --help` lists."""
+    done = subprocess.run([binary, "--help"], capture_output=True, text=True)
+    return set(re.findall(r"^\s+--([a-z0-9_]+) \(", done.stdout + done.stderr, re.M))
+
+
+class FlagsExist(unittest.TestCase):
+    """Every flag a deploy file passes to a binary is one it knows (a typo
+    would stop the container at start)."""
+
+    def commands(self):
+        found = []  # (where, argv)
+        for f in ("compose.yaml", "compose-postgres.yaml"):
+            for name, s in load_yaml("deploy", f)["services"].items():
+                if isinstance(s.get("command"), list) and s["command"][0].startswith("orgpulse"):
+                    found.append((f"{f} {name}", s["command"]))
+        for d in (("k8s",), ("k8s", "postgres")):
+            for r in load_yaml("deploy", *d, "kustomization.yaml")["resources"]:
+                for o in load_yaml_all("deploy", *d, r):
+                    if o["kind"] == "Deployment":
+                        for c in o["spec"]["template"]["spec"]["containers"]:
+                            found.append((f"{'/'.join(d)}/{r}", c["args"]))
+        with open(path("deploy", "Dockerfile")) as f:
+            cmd = json.loads(re.search(r"^CMD\s+(\[.*?\])", f.read(), re.M | re.S)
+                             .group(1).replace("\\\n", ""))
+        found.append(("Dockerfile CMD", cmd))
+        return found
+
+    def test_every_flag_is_in_the_binarys_help(self):
+        self.assertEqual(set(BINARIES), {"orgpulse-ingest", "orgpulse-insights"},
+                         "pass --ingest and --insights")
+        known = {name: help_flags(b) for name, b in BINARIES.items()}
+        for name, flags in known.items():
+            self.assertIn("postgres", flags, f"{name} --help lists no --postgres")
+        commands = self.commands()
+        self.assertGreaterEqual(len(commands), 9)
+        for where, argv in commands:
+            with self.subTest(file=where, program=argv[0]):
+                self.assertIn(argv[0], known)
+                for a in argv[1:]:
+                    self.assertTrue(a.startswith("--"), a)
+                    self.assertIn(a[2:].split("=", 1)[0], known[argv[0]], a)
+
+
 class Dockerfile(unittest.TestCase):
     def setUp(self):
         with open(path("deploy", "Dockerfile")) as f:
@@ -597,8 +971,14 @@ def main():
     global REPO
     ap = argparse.ArgumentParser()
     ap.add_argument("--repo", required=True)
+    ap.add_argument("--ingest", help="the built orgpulse-ingest")
+    ap.add_argument("--insights", help="the built orgpulse-insights")
     args, rest = ap.parse_known_args()
     REPO = os.path.abspath(args.repo)
+    for name, binary in (("orgpulse-ingest", args.ingest),
+                         ("orgpulse-insights", args.insights)):
+        if binary:
+            BINARIES[name] = binary
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
 
