@@ -1,6 +1,7 @@
 // orgpulse_store_writable: 1 while the service's store takes writes, 0 while
-// it refuses them for lack of space (common/storage/store_health.h), read at
-// scrape time.
+// it refuses them (common/storage/store_health.h): for lack of space, or on
+// PostgreSQL while the database is unreachable or the replica has not caught
+// up. Read at scrape time.
 //
 // Example:
 //   std::make_shared<StoreCollector>([&store] { return store.writable(); });
@@ -22,8 +23,8 @@ class StoreCollector final : public MetricCollector {
 
   void CollectInto(MetricSink& out) const override {
     out.Gauge("orgpulse_store_writable",
-              "1 while the store takes writes, 0 while it refuses them for "
-              "lack of space.",
+              "1 while the store takes writes, 0 while it refuses them (no "
+              "space; on PostgreSQL also unreachable or not caught up).",
               {}, writable_() ? 1 : 0);
   }
 
