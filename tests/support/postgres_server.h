@@ -10,8 +10,8 @@
 //
 // A streaming standby: StartStandbyOf(primary) copies the running primary
 // (pg_basebackup -R: standby.signal and primary_conninfo) and starts it
-// read-only; Promote() makes it a primary. For a synchronous standby, start
-// the primary with set_extra_options("-c synchronous_standby_names='*'").
+// read-only; Promote() makes it a primary. StartWithSynchronousStandby
+// starts a primary with a synchronous standby.
 //
 // Commits the primary showed but the standby never got (what a failover
 // loses): with the standby stopped, a commit on the primary waits for it;
@@ -260,6 +260,17 @@ class PostgresServer {
   bool initialised_ = false;
   bool started_ = false;
 };
+
+// Starts `primary` so that it acknowledges a commit only once `standby` has
+// it, starts `standby` streaming from it, and waits until it is synchronous.
+inline absl::Status StartWithSynchronousStandby(PostgresServer& primary,
+                                                PostgresServer& standby) {
+  primary.set_extra_options(
+      "-c synchronous_standby_names='*' -c synchronous_commit=on");
+  if (absl::Status s = primary.Start(); !s.ok()) return s;
+  if (absl::Status s = standby.StartStandbyOf(primary); !s.ok()) return s;
+  return primary.AwaitSynchronousStandby();
+}
 
 }  // namespace orgpulse::testing
 

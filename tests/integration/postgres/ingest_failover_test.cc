@@ -39,6 +39,7 @@ using ::orgpulse::testing::HealthOf;
 using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
 using ::orgpulse::testing::ServerProcess;
+using ::orgpulse::testing::StartWithSynchronousStandby;
 using ::orgpulse::testing::WaitForHealth;
 
 constexpr int kTeams = 5;
@@ -82,16 +83,9 @@ std::vector<std::string> AllFigures(v1::IngestService::Stub& stub,
 TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {
   // The primary acknowledges a commit only once the standby has it.
   PostgresServer primary;
-  primary.set_extra_options(
-      "-c synchronous_standby_names='*' -c synchronous_commit=on");
-  ASSERT_TRUE(primary.Start().ok());
   PostgresServer standby;
-  absl::Status standby_started = standby.StartStandbyOf(primary);
-  ASSERT_TRUE(standby_started.ok()) << standby_started;
-  // The standby streams from the primary, and synchronously (once it has
-  // caught up: until then the primary counts it "async").
-  absl::Status sync = primary.AwaitSynchronousStandby();
-  ASSERT_TRUE(sync.ok()) << sync;
+  absl::Status started = StartWithSynchronousStandby(primary, standby);
+  ASSERT_TRUE(started.ok()) << started;
 
   const std::string conninfo =
       absl::StrCat("host=", primary.socket_dir(), ",", standby.socket_dir(),

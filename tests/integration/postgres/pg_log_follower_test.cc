@@ -18,6 +18,7 @@ namespace orgpulse::ingest {
 namespace {
 
 using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::StartWithSynchronousStandby;
 
 Event TaskEvent(const std::string& source, const std::string& id) {
   Event e;
@@ -218,14 +219,9 @@ TEST_F(PgLogFollowerTest,
 // head is past the follower's position, so only the anchor tells).
 TEST(PgLogFollowerFailoverTest, StartsOverWhenThePromotedStandbyLacksAFold) {
   PostgresServer primary;
-  primary.set_extra_options(
-      "-c synchronous_standby_names='*' -c synchronous_commit=on");
-  ASSERT_TRUE(primary.Start().ok());
   PostgresServer standby;
-  absl::Status standby_started = standby.StartStandbyOf(primary);
-  ASSERT_TRUE(standby_started.ok()) << standby_started;
-  absl::Status sync = primary.AwaitSynchronousStandby();
-  ASSERT_TRUE(sync.ok()) << sync;
+  absl::Status started = StartWithSynchronousStandby(primary, standby);
+  ASSERT_TRUE(started.ok()) << started;
   // The follower connects as its own role, so that the test can keep it
   // away from the new primary until that has committed (NOLOGIN).
   ASSERT_TRUE(primary.Query("CREATE ROLE follower LOGIN SUPERUSER").ok());

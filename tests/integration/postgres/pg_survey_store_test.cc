@@ -27,6 +27,7 @@ namespace {
 
 using ::orgpulse::testing::FilesContaining;
 using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::StartWithSynchronousStandby;
 using ::orgpulse::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -325,14 +326,9 @@ TEST_F(PgSurveyStoreTest, TheWatcherIsWokenByAnotherReplicasChange) {
 TEST(PgSurveyStoreFailoverTest,
      ReadsFromTheStartWhenThePromotedStandbyLacksARead) {
   PostgresServer primary;
-  primary.set_extra_options(
-      "-c synchronous_standby_names='*' -c synchronous_commit=on");
-  ASSERT_TRUE(primary.Start().ok());
   PostgresServer standby;
-  absl::Status standby_started = standby.StartStandbyOf(primary);
-  ASSERT_TRUE(standby_started.ok()) << standby_started;
-  absl::Status sync = primary.AwaitSynchronousStandby();
-  ASSERT_TRUE(sync.ok()) << sync;
+  absl::Status started = StartWithSynchronousStandby(primary, standby);
+  ASSERT_TRUE(started.ok()) << started;
   auto open = [](const std::string& conninfo) {
     absl::StatusOr<std::unique_ptr<PgSurveyStore>> store = PgSurveyStore::Open(
         conninfo, {.probe_interval = absl::Milliseconds(50)});
