@@ -57,17 +57,8 @@ int RunRemove(const std::vector<std::string>& args, const CliContext& context) {
   ingest::v1::RemoveEventsRequest request;
   request.set_source(parsed.Get("source"));
   request.set_dry_run(parsed.Flag("dry-run"));
-  if (parsed.IsSet("from")) {
-    if (auto done = ParseTimeFlag(*command, parsed, context, "from",
-                                  *request.mutable_from())) {
-      return *done;
-    }
-  }
-  if (parsed.IsSet("to")) {
-    if (auto done = ParseTimeFlag(*command, parsed, context, "to",
-                                  *request.mutable_to())) {
-      return *done;
-    }
+  if (auto done = ParseTimeRange(*command, parsed, context, request)) {
+    return *done;
   }
 
   std::unique_ptr<IngestClient> client;

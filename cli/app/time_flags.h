@@ -35,6 +35,24 @@ std::optional<int> ParseTimeFlag(const CommandSpec& command,
                                  const std::string& name,
                                  google::protobuf::Timestamp& out);
 
+// ParseTimeFlag for --from and --to into the request's `from` and `to`,
+// each only if set (an unset field stays absent).
+template <typename Request>
+std::optional<int> ParseTimeRange(const CommandSpec& command,
+                                  const ParsedArgs& parsed,
+                                  const CliContext& context, Request& request) {
+  if (parsed.IsSet("from")) {
+    if (auto done = ParseTimeFlag(command, parsed, context, "from",
+                                  *request.mutable_from())) {
+      return done;
+    }
+  }
+  if (parsed.IsSet("to")) {
+    return ParseTimeFlag(command, parsed, context, "to", *request.mutable_to());
+  }
+  return std::nullopt;
+}
+
 }  // namespace orgpulse::cli
 
 #endif  // ORGPULSE_CLI_APP_TIME_FLAGS_H_

@@ -111,17 +111,8 @@ int RunTrend(const std::vector<std::string>& args, const CliContext& context) {
   }
   ingest::v1::GetTeamTrendRequest request;
   request.set_team(parsed.positionals()[0]);
-  if (parsed.IsSet("from")) {
-    if (auto done = ParseTimeFlag(*command, parsed, context, "from",
-                                  *request.mutable_from())) {
-      return *done;
-    }
-  }
-  if (parsed.IsSet("to")) {
-    if (auto done = ParseTimeFlag(*command, parsed, context, "to",
-                                  *request.mutable_to())) {
-      return *done;
-    }
+  if (auto done = ParseTimeRange(*command, parsed, context, request)) {
+    return *done;
   }
 
   std::unique_ptr<IngestClient> client;

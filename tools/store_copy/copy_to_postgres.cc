@@ -29,6 +29,7 @@
 //     --postgres='host=db1,db2 dbname=orgpulse target_session_attrs=read-write'
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -150,6 +151,18 @@ absl::StatusOr<std::string> SourceDir(const std::string& dir,
   return std::filesystem::weakly_canonical(dir, ec).string();
 }
 
+// What an earlier copy of `source_dir` recorded: events (or survey records)
+// copied; nullopt if none ran.
+absl::StatusOr<std::optional<int64_t>> CopiedBefore(
+    PgConnection& progress, const std::string& source_dir) {
+  absl::StatusOr<PgResult> row = progress.Exec(
+      "SELECT events_copied FROM orgpulse_store_copies WHERE source_dir = $1",
+      {PgParam::Text(source_dir)});
+  if (!row.ok()) return row.status();
+  if (row->rows() == 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(row->GetInt64(0, 0));
+}
+
 absl::Status CopyEvents(const std::string& dir, const std::string& conninfo,
                         PgConnection& progress) {
   absl::StatusOr<std::string> source_dir =
@@ -160,14 +173,11 @@ absl::Status CopyEvents(const std::string& dir, const std::string& conninfo,
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Open(conninfo);
   if (!log.ok()) return log.status();
-  absl::StatusOr<PgResult> done = progress.Exec(
-      "SELECT events_copied FROM orgpulse_store_copies WHERE source_dir = $1",
-      {PgParam::Text(*source_dir)});
+  absl::StatusOr<std::optional<int64_t>> done =
+      CopiedBefore(progress, *source_dir);
   if (!done.ok()) return done.status();
   const int64_t resume_from =
-      done->rows() == 0 || absl::GetFlag(FLAGS_from_start)
-          ? 0
-          : done->GetInt64(0, 0);
+      absl::GetFlag(FLAGS_from_start) ? 0 : done->value_or(0);
   if (resume_from > 0) {
     std::fprintf(stderr, "resuming after %lld events copied before\n",
                  static_cast<long long>(resume_from));
@@ -192,13 +202,12 @@ absl::Status CopySurveys(const std::string& dir, const std::string& conninfo,
   absl::StatusOr<std::string> source_dir =
       SourceDir(dir, "responses.db", "insights");
   if (!source_dir.ok()) return source_dir.status();
-  absl::StatusOr<PgResult> done = progress.Exec(
-      "SELECT events_copied FROM orgpulse_store_copies WHERE source_dir = $1",
-      {PgParam::Text(*source_dir)});
+  absl::StatusOr<std::optional<int64_t>> done =
+      CopiedBefore(progress, *source_dir);
   if (!done.ok()) return done.status();
-  if (done->rows() > 0) {
+  if (done->has_value()) {
     std::printf("%s was copied before (%lld survey records); nothing to do\n",
-                dir.c_str(), static_cast<long long>(done->GetInt64(0, 0)));
+                dir.c_str(), static_cast<long long>(**done));
     return absl::OkStatus();
   }
   absl::StatusOr<std::unique_ptr<insights::SqliteSurveyStore>> store =
