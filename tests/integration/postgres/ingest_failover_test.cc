@@ -27,6 +27,7 @@
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
 #include "tests/support/health_check.h"
+#include "tests/support/ingest_calls.h"
 #include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
@@ -35,6 +36,7 @@ namespace orgpulse::ingest {
 namespace {
 
 using ::grpc::health::v1::HealthCheckResponse;
+using ::orgpulse::testing::AllFigures;
 using ::orgpulse::testing::HealthOf;
 using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
@@ -61,23 +63,6 @@ v1::PushRequest Request(int client, int from) {
     *request.add_events() = ToProto(e);
   }
   return request;
-}
-
-// Every team's figures, once the replica holds `position`.
-std::vector<std::string> AllFigures(v1::IngestService::Stub& stub,
-                                    int64_t position) {
-  std::vector<std::string> out;
-  for (int t = -1; t < kTeams; ++t) {
-    grpc::ClientContext context;
-    v1::GetTeamExecutionRequest request;
-    request.set_team(t < 0 ? "eng" : absl::StrCat("eng/team-", t));
-    request.set_min_log_position(position);
-    v1::TeamExecution figures;
-    grpc::Status s = stub.GetTeamExecution(&context, request, &figures);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    out.push_back(figures.SerializeAsString());
-  }
-  return out;
 }
 
 TEST(IngestFailoverTest, FollowsThePromotedSynchronousStandbyLosingNothing) {

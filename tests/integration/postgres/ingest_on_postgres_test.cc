@@ -20,6 +20,7 @@
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
 #include "tests/support/health_check.h"
+#include "tests/support/ingest_calls.h"
 #include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
@@ -29,6 +30,7 @@ namespace {
 
 using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::Push;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::WaitForHealth;
 
@@ -46,14 +48,6 @@ v1::PushRequest Request(const std::string& prefix, int from, int count) {
     *request.add_events() = ToProto(e);
   }
   return request;
-}
-
-grpc::Status Push(v1::IngestService::Stub& stub, const v1::PushRequest& request,
-                  v1::PushResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  return stub.Push(&context, request, response);
 }
 
 std::string Figures(v1::IngestService::Stub& stub, const std::string& team) {

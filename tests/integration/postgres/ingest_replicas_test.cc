@@ -24,6 +24,7 @@
 #include "orgpulse/ingest/v1/ingest.grpc.pb.h"
 #include "services/ingest/grpc/conversion.h"
 #include "services/ingest/store/pg_event_log.h"
+#include "tests/support/ingest_calls.h"
 #include "tests/support/pg_stored_events.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/server_process.h"
@@ -31,8 +32,10 @@
 namespace orgpulse::ingest {
 namespace {
 
+using ::orgpulse::testing::AllFigures;
 using ::orgpulse::testing::KeysStoredOnce;
 using ::orgpulse::testing::PostgresServer;
+using ::orgpulse::testing::Push;
 using ::orgpulse::testing::ServerProcess;
 using ::testing::HasSubstr;
 
@@ -52,39 +55,6 @@ v1::PushRequest Request(const std::string& prefix, int from, int count) {
     *request.add_events() = ToProto(e);
   }
   return request;
-}
-
-grpc::Status Push(v1::IngestService::Stub& stub, const v1::PushRequest& request,
-                  v1::PushResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  return stub.Push(&context, request, response);
-}
-
-// Every node's figures, all pages, once the replica holds `position`.
-std::vector<std::string> AllFigures(v1::IngestService::Stub& stub,
-                                    int64_t position) {
-  std::vector<std::string> out;
-  std::string token;
-  do {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-    v1::ListTeamExecutionsRequest request;
-    request.set_page_size(3);
-    request.set_page_token(token);
-    request.set_min_log_position(position);
-    v1::ListTeamExecutionsResponse page;
-    grpc::Status s = stub.ListTeamExecutions(&context, request, &page);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    if (!s.ok()) break;
-    for (const v1::TeamExecution& f : page.executions()) {
-      out.push_back(f.SerializeAsString());
-    }
-    token = page.next_page_token();
-  } while (!token.empty());
-  return out;
 }
 
 // Stored events of every team, as the replica counts them; -1 on error.

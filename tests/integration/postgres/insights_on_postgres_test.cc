@@ -143,6 +143,14 @@ class InsightsOnPostgresTest : public ::testing::Test {
   TempDir keys_;
   std::string key_file_;
   TakenPort no_ingest_;  // listens, never answers: ingest is down
+  // The sample survey in two parts: before and after an outage.
+  std::vector<v1::SurveyResponse> FirstHalf() const {
+    return {survey_.begin(), survey_.begin() + survey_.size() / 2};
+  }
+  std::vector<v1::SurveyResponse> SecondHalf() const {
+    return {survey_.begin() + survey_.size() / 2, survey_.end()};
+  }
+
   const std::vector<v1::SurveyResponse> survey_ =
       sample::SampleSurveyResponses(Now());
   const std::vector<std::string> rounds_ = {
@@ -245,11 +253,8 @@ TEST_F(InsightsOnPostgresTest, AReplicaWithAnotherGroupSizeIsRefused) {
 TEST_F(InsightsOnPostgresTest, ADatabaseRestartIsUnavailableThenResumes) {
   Replica a = StartReplica();
   ASSERT_TRUE(a.stub);
-  const size_t half = survey_.size() / 2;
-  const std::vector<v1::SurveyResponse> first(survey_.begin(),
-                                              survey_.begin() + half);
-  const std::vector<v1::SurveyResponse> second(survey_.begin() + half,
-                                               survey_.end());
+  const std::vector<v1::SurveyResponse> first = FirstHalf();
+  const std::vector<v1::SurveyResponse> second = SecondHalf();
   ASSERT_TRUE(a.Submit(first).ok());
 
   ASSERT_TRUE(pg_.Kill().ok());
@@ -296,25 +301,15 @@ TEST_F(InsightsOnPostgresTest, FollowsThePromotedSynchronousStandby) {
   standby.set_extra_options("-c synchronous_standby_names=''");
   absl::Status standby_started = standby.StartStandbyOf(pg_);
   ASSERT_TRUE(standby_started.ok()) << standby_started;
-  {
-    auto pg = PgConnection::Connect(pg_.conninfo());
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    EXPECT_TRUE(Eventually([&] {
-      absl::StatusOr<PgResult> r =
-          (*pg)->Exec("SELECT sync_state FROM pg_stat_replication");
-      return r.ok() && r->rows() == 1 && r->Get(0, 0) == "sync";
-    })) << "the standby is not synchronous";
-  }
+  absl::Status sync = pg_.AwaitSynchronousStandby();
+  EXPECT_TRUE(sync.ok()) << "the standby is not synchronous: " << sync;
   conninfo_ = absl::StrCat("host=", pg_.socket_dir(), ",", standby.socket_dir(),
                            " port=5432,5432 user=postgres dbname=postgres "
                            "target_session_attrs=read-write");
   Replica a = StartReplica();
   ASSERT_TRUE(a.stub);
-  const size_t half = survey_.size() / 2;
-  const std::vector<v1::SurveyResponse> first(survey_.begin(),
-                                              survey_.begin() + half);
-  const std::vector<v1::SurveyResponse> second(survey_.begin() + half,
-                                               survey_.end());
+  const std::vector<v1::SurveyResponse> first = FirstHalf();
+  const std::vector<v1::SurveyResponse> second = SecondHalf();
   ASSERT_TRUE(a.Submit(first).ok());
 
   ASSERT_TRUE(pg_.KillPostmaster().ok());
