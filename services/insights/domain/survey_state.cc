@@ -52,13 +52,15 @@ bool SurveyState::Apply(ScoredResponse response) {
   const std::string respondent = response.respondent;
   const auto it =
       d.current.emplace(respondent, Contribution{std::move(response)}).first;
-  Add(round, d, it->second.response);
+  Add(round, d, it->second);
   MaybeStep(round);
   return true;
 }
 
-void SurveyState::Add(Round& round, Department& d, const ScoredResponse& r) {
+void SurveyState::Add(Round& round, Department& d, Contribution& c) {
+  const ScoredResponse& r = c.response;
   TeamCounts& t = d.teams[r.team];
+  c.team = &t;
   ++t.in_force;
   ++t.unpublished;
   ++d.unpublished;
@@ -138,6 +140,7 @@ void SurveyState::Evaluate(Department& d) const {
     for (const std::string& n : PathPrefixes(node)) out.insert(n);
   }
   d.candidate.clear();
+  d.candidate_is_last_step = false;
   d.fresh = false;
   for (auto& [node, r] : regions) {
     if (out.contains(node)) continue;
@@ -164,39 +167,56 @@ void SurveyState::MaybeStep(Round& round) {
     if (d.fresh) {
       // New figures. A department that is not fresh re-releases only
       // regions unchanged since the last step: the same figures.
-      std::map<std::string, Sums> sums;
-      // Iterating `current` in key order keeps floating sums deterministic.
-      for (auto& [respondent, c] : d.current) {
-        const ScoredResponse& r = c.response;
-        bool inside = false;
-        for (const std::string& node : PathPrefixes(r.team)) {
-          if (!d.candidate.contains(node)) continue;
-          inside = true;
-          Sums& s = sums[node];
-          ++s.respondents;
-          for (int i = 0; i < kDimensionCount; ++i) {
-            s.dimensions[i] += r.dimension_scores[i];
-          }
-          if (r.enps >= 9) ++s.promoters;
-          if (r.enps <= 6) ++s.detractors;
-          s.intent += (r.intent_to_stay - 1) * 25.0;
-          s.as_of = std::max(s.as_of, r.submitted_at);
-        }
-        if (inside && !c.published) {
-          c.published = true;
-          --d.teams[r.team].unpublished;
-          --d.unpublished;
-        }
-      }
-      for (const auto& [node, nearest] : d.candidate) {
-        round.published[node] = ToMorale(sums.at(node));
-      }
+      PublishCandidate(round, d);
     }
     // Evaluated again now, the department would give the same candidate,
-    // with nothing fresh.
-    d.last_step = d.candidate;
+    // with nothing fresh. Most departments did not change since the last
+    // step: their candidate is the last step already.
+    if (!d.candidate_is_last_step) {
+      d.last_step = d.candidate;
+      d.candidate_is_last_step = true;
+    }
     d.changed_teams.clear();
     d.fresh = false;
+  }
+}
+
+// Every candidate node's figures, summed over the contributions in force in
+// its subtree in respondent order (so floating sums are the same on every
+// replica and replay). A step costs a pass over the department: the nodes
+// on each team's path are found once per team, not once per respondent.
+void SurveyState::PublishCandidate(Round& round, Department& d) {
+  std::map<std::string, Sums> sums;
+  std::vector<std::vector<Sums*>> paths;  // by TeamCounts::path
+  paths.reserve(d.teams.size());
+  for (auto& [team, counts] : d.teams) {
+    counts.path = static_cast<int>(paths.size());
+    std::vector<Sums*>& nodes = paths.emplace_back();
+    for (const std::string& node : PathPrefixes(team)) {
+      if (d.candidate.contains(node)) nodes.push_back(&sums[node]);
+    }
+  }
+  for (auto& [respondent, c] : d.current) {
+    const ScoredResponse& r = c.response;
+    const std::vector<Sums*>& nodes = paths[c.team->path];
+    for (Sums* s : nodes) {
+      ++s->respondents;
+      for (int i = 0; i < kDimensionCount; ++i) {
+        s->dimensions[i] += r.dimension_scores[i];
+      }
+      if (r.enps >= 9) ++s->promoters;
+      if (r.enps <= 6) ++s->detractors;
+      s->intent += (r.intent_to_stay - 1) * 25.0;
+      s->as_of = std::max(s->as_of, r.submitted_at);
+    }
+    if (!nodes.empty() && !c.published) {
+      c.published = true;
+      --c.team->unpublished;
+      --d.unpublished;
+    }
+  }
+  for (const auto& [node, nearest] : d.candidate) {
+    round.published[node] = ToMorale(sums.at(node));
   }
 }
 
@@ -239,6 +259,7 @@ void SurveyState::ApplyReset(const RoundReset& reset) {
     d.last_step.clear();
     d.changed_teams.clear();
     d.candidate.clear();
+    d.candidate_is_last_step = true;  // both empty
     d.evaluated = false;
     d.fresh = false;
   }

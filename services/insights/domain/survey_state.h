@@ -105,6 +105,12 @@ class SurveyState {
  public:
   // REQUIRES: min_group_size >= kMinGroupSizeFloor.
   explicit SurveyState(int min_group_size) : min_group_size_(min_group_size) {}
+  // Moves only: contributions point into their department's team map, whose
+  // nodes a move keeps and a copy would not.
+  SurveyState(SurveyState&&) = default;
+  SurveyState& operator=(SurveyState&&) = default;
+  SurveyState(const SurveyState&) = delete;
+  SurveyState& operator=(const SurveyState&) = delete;
 
   // False (and no change) if the response id was applied before. Otherwise
   // folds the response in and takes a release step of its round if the
@@ -142,13 +148,17 @@ class SurveyState {
     double intent = 0;  // 0..100 scale
     absl::Time as_of = absl::InfinitePast();
   };
-  struct Contribution {
-    ScoredResponse response;
-    bool published = false;  // inside a group published at some step
-  };
   struct TeamCounts {
     int64_t in_force = 0;
     int64_t unpublished = 0;  // contributions never published
+    int path = 0;             // PublishCandidate's index of the team's nodes
+  };
+  struct Contribution {
+    ScoredResponse response;
+    bool published = false;  // inside a group published at some step
+    // Its team's entry in Department::teams (stays while the team has a
+    // contribution in force).
+    TeamCounts* team = nullptr;
   };
   // A department's (top-level node's) part of a round. Departments are
   // separate trees: their releases are decided apart, and a department that
@@ -165,6 +175,9 @@ class SurveyState {
     // What a step now would release, as of the last evaluation; `fresh` if
     // some region of it has k unpublished contributions.
     std::map<std::string, std::set<std::string>> candidate;
+    // Whether `candidate` equals `last_step` (a step took it and nothing
+    // evaluated the department since): the step need not copy it again.
+    bool candidate_is_last_step = true;
     bool evaluated = true;
     bool fresh = false;
   };
@@ -179,10 +192,11 @@ class SurveyState {
     int64_t steps = 0;
   };
   static GroupMorale ToMorale(const Sums& sums);
-  void Add(Round& round, Department& d, const ScoredResponse& response);
+  void Add(Round& round, Department& d, Contribution& contribution);
   void Remove(Round& round, Department& d, const Contribution& held);
   void Evaluate(Department& d) const;
   void MaybeStep(Round& round);
+  void PublishCandidate(Round& round, Department& d);
 
   int min_group_size_;
   std::map<std::string, Round> rounds_;  // ordered by round id
