@@ -381,9 +381,13 @@ ExecutionState::ExecutionState(ExecutionState&&) noexcept = default;
 ExecutionState& ExecutionState::operator=(ExecutionState&&) noexcept = default;
 
 void ExecutionState::Apply(const Event& event, absl::uint128 fingerprint) {
-  std::unique_ptr<Team>& slot = teams_[event.team];
-  if (!slot) slot = std::make_unique<Team>();
-  Team& team = *slot;
+  Team*& indexed = team_index_[event.team];
+  if (indexed == nullptr) {
+    std::unique_ptr<Team>& slot = teams_[event.team];
+    if (!slot) slot = std::make_unique<Team>();
+    indexed = slot.get();
+  }
+  Team& team = *indexed;
   const Micros at = ToMicros(event.occurred_at);
   ++team.events;
   team.last_event_at = std::max(team.last_event_at, at);
@@ -435,7 +439,7 @@ std::vector<TeamSummary> ExecutionState::Teams(absl::string_view prefix) const {
 }
 
 bool ExecutionState::HasTeam(absl::string_view team) const {
-  return teams_.contains(team);
+  return team_index_.contains(team);
 }
 
 size_t ExecutionState::team_count() const { return teams_.size(); }
@@ -622,6 +626,7 @@ absl::StatusOr<ExecutionState> ExecutionState::Decode(BinaryReader& r) {
       return absl::DataLossError(absl::StrCat(
           "execution state: entries out of order at team '", name, "'"));
     }
+    state.team_index_.emplace(name, team.get());
     state.teams_.emplace_hint(state.teams_.end(), std::move(name),
                               std::move(team));
   }

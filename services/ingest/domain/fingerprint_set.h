@@ -52,6 +52,13 @@ class FingerprintSet {
   bool contains(absl::uint128 key) const;
   // Removes `key`; false if it was not there.
   bool erase(absl::uint128 key);
+  // Starts loading the memory that a probe of `key` reads first, so that an
+  // insert or lookup of it a few keys later finds it in the cache. A hint:
+  // changes nothing.
+  void Prefetch(absl::uint128 key) const {
+    const Shard& shard = shards_[ShardOf(key)];
+    __builtin_prefetch(&shard.slots[Home(SlotOf(key), shard.capacity)]);
+  }
 
   size_t size() const { return size_; }
   // Heap bytes held (slots and shard headers), for the memory figures.
@@ -84,9 +91,21 @@ class FingerprintSet {
     uint8_t level = 0;  // capacity is CapacityAt(shard index, level)
   };
 
-  static Slot SlotOf(absl::uint128 key);
-  static size_t ShardOf(absl::uint128 key);
-  static uint32_t Home(const Slot& slot, uint32_t capacity);
+  static Slot SlotOf(absl::uint128 key) {
+    Slot s{absl::Uint128Low64(key),
+           static_cast<uint32_t>(absl::Uint128High64(key))};
+    // All-zero marks an empty slot; the key that would be stored so shares
+    // its slot with one other key of 2^106.
+    if (s.low == 0 && s.high == 0) s.high = 1;
+    return s;
+  }
+  static size_t ShardOf(absl::uint128 key) {
+    return static_cast<size_t>(absl::Uint128High64(key) >> (64 - kShardBits));
+  }
+  static uint32_t Home(const Slot& slot, uint32_t capacity) {
+    // Maps the key's top 32 low bits onto [0, capacity) without a division.
+    return static_cast<uint32_t>(((slot.low >> 32) * capacity) >> 32);
+  }
   static uint32_t CapacityAt(size_t shard, int level);
 
   // The slot holding `slot`'s key, or the empty slot where it would go.
