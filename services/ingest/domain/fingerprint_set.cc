@@ -22,7 +22,7 @@ constexpr double kMinCapacity = 64;
 // beyond it is damage.
 constexpr int kMaxLevel = 80;
 
-bool Empty(uint64_t low, uint32_t high) { return low == 0 && high == 0; }
+bool Empty(uint64_t low, uint16_t high) { return low == 0 && high == 0; }
 
 }  // namespace
 

@@ -362,11 +362,11 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     stored_keys_.Prefetch(keys[k]);
   }
   // A new key goes into stored_keys_ at once (and out again if its batch
-  // or the group's Append fails). The keys this group put in are also in
-  // group_keys (small, so cache-resident), which is looked at only for
-  // duplicates, to tell a repeat within the group.
+  // or the group's Append fails). To tell a duplicate that repeats an event
+  // of this group, group_keys holds the keys this group put in; it is built
+  // at the first duplicate only (most groups have none).
   absl::flat_hash_set<absl::uint128> group_keys;
-  group_keys.reserve(group_events);
+  bool group_keys_built = false;
   c.events.reserve(group_events);
   c.keys.reserve(group_events);
   {
@@ -395,10 +395,14 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         const absl::uint128 key = keys[k++];
         if (!stored_keys_.insert(key)) {
           ++result.duplicates;
+          if (!group_keys_built) {
+            group_keys.insert(c.keys.begin(), c.keys.end());
+            group_keys_built = true;
+          }
           if (group_keys.contains(key)) repeats_group_event = true;
           continue;
         }
-        group_keys.insert(key);
+        if (group_keys_built) group_keys.insert(key);
         c.events.push_back(&event);
         c.keys.push_back(key);
       }

@@ -26,18 +26,18 @@ std::optional<CapRefusal> NewNameCaps::Admit(
   std::vector<absl::string_view> batch_sources;
   absl::flat_hash_set<absl::string_view> seen_teams;
   absl::flat_hash_set<absl::string_view> seen_sources;
-  // A name is looked up in the state once per batch: most events repeat a
-  // team or source seen a few events before.
+  // Most events name a known team and source: one hash lookup each.
   for (const Event* event : events) {
-    if (seen_teams.insert(event->team).second && !state_.HasTeam(event->team) &&
+    if (!state_.HasTeam(event->team) &&
         !unfolded_teams_.contains(event->team) &&
-        !new_teams_.contains(event->team)) {
+        !new_teams_.contains(event->team) &&
+        seen_teams.insert(event->team).second) {
       batch_teams.push_back(event->team);
     }
-    if (seen_sources.insert(event->source).second &&
-        !state_.HasSource(event->source) &&
+    if (!state_.HasSource(event->source) &&
         !unfolded_sources_.contains(event->source) &&
-        !new_sources_.contains(event->source)) {
+        !new_sources_.contains(event->source) &&
+        seen_sources.insert(event->source).second) {
       batch_sources.push_back(event->source);
     }
   }
