@@ -4,7 +4,9 @@
 //
 // One committer thread owns writes. Batches submitted while a commit is in
 // flight are grouped into the next one (group commit), so one fsync serves
-// many requests. Each batch is all-or-nothing: it is rejected whole, or
+// many requests. A second thread folds each durable group into the figures
+// and acknowledges its batches, in commit order, while the committer works
+// on the next group. Each batch is all-or-nothing: it is rejected whole, or
 // every event in it is stored or recognised as a duplicate.
 //
 // Over a store that several replicas share (decides_duplicates(), with an
