@@ -90,6 +90,9 @@ class ExecutionState {
  private:
   // Sorted, so rollups and listings come out in a stable order.
   absl::btree_map<std::string, std::unique_ptr<Team>> teams_;
+  // The same teams by name, for the commit path (a hash lookup instead of
+  // a walk of string comparisons down the tree).
+  absl::flat_hash_map<std::string, Team*> team_index_;
   struct Source {
     int64_t events = 0;
     int64_t first_event_at_us = 0;

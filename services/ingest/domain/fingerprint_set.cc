@@ -22,7 +22,7 @@ constexpr double kMinCapacity = 64;
 // beyond it is damage.
 constexpr int kMaxLevel = 80;
 
-bool Empty(uint64_t low, uint32_t high) { return low == 0 && high == 0; }
+bool Empty(uint64_t low, uint16_t high) { return low == 0 && high == 0; }
 
 }  // namespace
 
@@ -32,24 +32,6 @@ FingerprintSet::FingerprintSet() : shards_(kShards) {
 FingerprintSet::FingerprintSet(FingerprintSet&&) noexcept = default;
 FingerprintSet& FingerprintSet::operator=(FingerprintSet&&) noexcept = default;
 FingerprintSet::~FingerprintSet() = default;
-
-FingerprintSet::Slot FingerprintSet::SlotOf(absl::uint128 key) {
-  Slot s{absl::Uint128Low64(key),
-         static_cast<uint32_t>(absl::Uint128High64(key))};
-  // All-zero marks an empty slot; the key that would be stored so shares
-  // its slot with one other key of 2^106.
-  if (Empty(s.low, s.high)) s.high = 1;
-  return s;
-}
-
-size_t FingerprintSet::ShardOf(absl::uint128 key) {
-  return static_cast<size_t>(absl::Uint128High64(key) >> (64 - kShardBits));
-}
-
-uint32_t FingerprintSet::Home(const Slot& slot, uint32_t capacity) {
-  // Maps the key's top 32 low bits onto [0, capacity) without a division.
-  return static_cast<uint32_t>(((slot.low >> 32) * capacity) >> 32);
-}
 
 uint32_t FingerprintSet::CapacityAt(size_t shard, int level) {
   // Shard i sits i/kShards of a growth step above shard 0, so the shards

@@ -121,15 +121,24 @@ absl::Status Ledger::Recover() {
       ReplayChunk chunk{std::move(group), {}};
       chunk.keys.reserve(chunk.events.size());
       for (const Event& event : chunk.events) {
-        absl::uint128 key = EventFingerprint(event.source, event.event_id);
+        chunk.keys.push_back(EventFingerprint(event.source, event.event_id));
+      }
+      // As in CommitGroup: the probes prefetched a few keys ahead.
+      constexpr size_t kPrefetchAhead = 8;
+      for (size_t i = 0; i < std::min(kPrefetchAhead, chunk.keys.size()); ++i) {
+        stored_keys_.Prefetch(chunk.keys[i]);
+      }
+      for (size_t i = 0; i < chunk.keys.size(); ++i) {
+        if (i + kPrefetchAhead < chunk.keys.size()) {
+          stored_keys_.Prefetch(chunk.keys[i + kPrefetchAhead]);
+        }
         // The store holds each key once; a repeat would mean a corrupt
         // store, and skipping it keeps the figures right.
-        if (stored_keys_.insert(key)) {
+        if (stored_keys_.insert(chunk.keys[i])) {
           ++folded;
         } else {
-          key = 0;
+          chunk.keys[i] = 0;
         }
-        chunk.keys.push_back(key);
       }
       replayed += static_cast<int64_t>(chunk.events.size());
       queue.Push(std::move(chunk));
@@ -147,7 +156,9 @@ absl::Status Ledger::Recover() {
     // A push of only duplicates answers this position until the next commit.
     absl::MutexLock lock(&position_mu_);
     folded_position_ = store_.Mark().position;
+    appended_head_ = folded_position_;
   }
+  folder_ = std::thread([this] { FoldLoop(); });
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
   if (on_caught_up_) on_caught_up_();
@@ -184,6 +195,7 @@ absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
     // No commit or removal runs while the state is encoded: the state, the
     // keys and the mark agree.
     absl::MutexLock write_lock(&write_mu_);
+    AwaitFolds();
     absl::MutexLock lock(&state_mu_);
     const absl::Time start = absl::Now();
     mark = store_.Mark();
@@ -276,6 +288,7 @@ void Ledger::Stop() {
     committer_.join();
     was_running = true;
   }
+  StopFolds();
   // A clean stop leaves a snapshot of everything, so the next start
   // replays nothing.
   if (was_running && SnapshotDue(absl::Now(), /*any_change=*/true)) {
@@ -326,109 +339,210 @@ void Ledger::CommitLoop() {
 }
 
 void Ledger::CommitGroup(std::vector<Pending>& group) {
-  struct Accepted {
-    const Event* event;
-    absl::uint128 key;
-  };
-  std::vector<Accepted> accepted;
-  std::vector<absl::StatusOr<PushResult>> results(group.size());
+  Committed c;
+  c.id = ++committed_groups_;
+  c.results.resize(group.size());
   // Whether batch i's result depends on this group's Append: it has events
   // to store, or repeats one that an earlier batch of the group will store.
   std::vector<bool> needs_store(group.size(), false);
-  // Each key is probed once in stored_keys_: a new key goes in at once (and
-  // out again if its batch or the group's Append fails). The keys this
-  // group put in are also in group_keys (small, so cache-resident), which
-  // is looked at only for duplicates, to tell a repeat within the group.
   size_t group_events = 0;
   for (const Pending& p : group) group_events += p.batch.size();
+  // Every key first, then one probe each in stored_keys_, prefetched a few
+  // keys ahead: the probes are cache misses into a table of hundreds of
+  // MiB, and this way several are in flight at once.
+  std::vector<absl::uint128> keys;
+  keys.reserve(group_events);
+  for (const Pending& p : group) {
+    for (const Event& event : p.batch) {
+      keys.push_back(EventFingerprint(event.source, event.event_id));
+    }
+  }
+  constexpr size_t kPrefetchAhead = 8;
+  for (size_t k = 0; k < std::min(kPrefetchAhead, keys.size()); ++k) {
+    stored_keys_.Prefetch(keys[k]);
+  }
+  // A new key goes into stored_keys_ at once (and out again if its batch
+  // or the group's Append fails). To tell a duplicate that repeats an event
+  // of this group, group_keys holds the keys this group put in; it is built
+  // at the first duplicate only (most groups have none).
   absl::flat_hash_set<absl::uint128> group_keys;
-  group_keys.reserve(group_events);
-  accepted.reserve(group_events);
-  int64_t rejected_team_limit = 0;
-  int64_t rejected_source_limit = 0;
+  bool group_keys_built = false;
+  c.events.reserve(group_events);
+  c.keys.reserve(group_events);
   {
     absl::ReaderMutexLock lock(&state_mu_);
+    // Groups folded since the last commit have their names in state_ now.
+    while (!unfolded_names_.empty() &&
+           unfolded_names_.front().id <= folded_groups_) {
+      unfolded_names_.pop_front();
+    }
     NewNameCaps caps(state_, options_.max_teams, options_.max_sources);
+    for (const UnfoldedNames& names : unfolded_names_) {
+      for (const std::string& team : names.teams) caps.AddUnfoldedTeam(team);
+      for (const std::string& source : names.sources) {
+        caps.AddUnfoldedSource(source);
+      }
+    }
+    size_t k = 0;  // index into keys
     for (size_t i = 0; i < group.size(); ++i) {
       PushResult result;
-      std::vector<Accepted> candidates;
-      std::vector<const Event*> candidate_events;
+      const size_t first_candidate = c.events.size();
       bool repeats_group_event = false;
       for (const Event& event : group[i].batch) {
-        const absl::uint128 key =
-            EventFingerprint(event.source, event.event_id);
+        if (k + kPrefetchAhead < keys.size()) {
+          stored_keys_.Prefetch(keys[k + kPrefetchAhead]);
+        }
+        const absl::uint128 key = keys[k++];
         if (!stored_keys_.insert(key)) {
           ++result.duplicates;
+          if (!group_keys_built) {
+            group_keys.insert(c.keys.begin(), c.keys.end());
+            group_keys_built = true;
+          }
           if (group_keys.contains(key)) repeats_group_event = true;
           continue;
         }
-        group_keys.insert(key);
-        candidates.push_back({&event, key});
-        candidate_events.push_back(&event);
+        if (group_keys_built) group_keys.insert(key);
+        c.events.push_back(&event);
+        c.keys.push_back(key);
       }
-      if (std::optional<CapRefusal> refused = caps.Admit(candidate_events)) {
+      const absl::Span<const Event* const> candidates =
+          absl::MakeConstSpan(c.events).subspan(first_candidate);
+      if (std::optional<CapRefusal> refused = caps.Admit(candidates)) {
         // All or nothing: a refused batch's keys are forgotten.
-        for (const Accepted& c : candidates) {
-          stored_keys_.erase(c.key);
-          group_keys.erase(c.key);
+        for (size_t j = first_candidate; j < c.keys.size(); ++j) {
+          stored_keys_.erase(c.keys[j]);
+          group_keys.erase(c.keys[j]);
         }
-        (refused->cap == CapRefusal::Cap::kTeams ? rejected_team_limit
-                                                 : rejected_source_limit) +=
+        c.events.resize(first_candidate);
+        c.keys.resize(first_candidate);
+        (refused->cap == CapRefusal::Cap::kTeams ? c.rejected_team_limit
+                                                 : c.rejected_source_limit) +=
             static_cast<int64_t>(group[i].batch.size());
-        results[i] = std::move(refused->status);
+        c.results[i] = std::move(refused->status);
         continue;
       }
-      result.accepted = static_cast<int64_t>(candidates.size());
-      needs_store[i] = !candidates.empty() || repeats_group_event;
-      accepted.insert(accepted.end(), candidates.begin(), candidates.end());
-      results[i] = result;
+      result.accepted = static_cast<int64_t>(c.events.size() - first_candidate);
+      needs_store[i] = result.accepted > 0 || repeats_group_event;
+      c.results[i] = result;
+    }
+    if (!caps.new_teams().empty() || !caps.new_sources().empty()) {
+      UnfoldedNames names{c.id, {}, {}};
+      for (absl::string_view t : caps.new_teams()) names.teams.emplace_back(t);
+      for (absl::string_view s : caps.new_sources()) {
+        names.sources.emplace_back(s);
+      }
+      unfolded_names_.push_back(std::move(names));
     }
   }
 
   absl::Status stored = absl::OkStatus();
-  int64_t head = folded_position();
-  if (!accepted.empty()) {
-    std::vector<const Event*> events;
-    events.reserve(accepted.size());
-    for (const Accepted& a : accepted) events.push_back(a.event);
+  if (!c.events.empty()) {
     const absl::Time start = absl::Now();
-    absl::StatusOr<AppendResult> appended = store_.Append(events);
-    if (commit_observer_) commit_observer_(absl::Now() - start, events.size());
+    absl::StatusOr<AppendResult> appended = store_.Append(c.events);
+    if (commit_observer_) {
+      commit_observer_(absl::Now() - start, c.events.size());
+    }
     stored = appended.status();
-    if (appended.ok()) head = appended->head;
+    if (appended.ok()) {
+      appended_head_ = appended->head;
+      c.appended = true;
+    }
   }
+  // A group of duplicates only answers the position of the last append: by
+  // the time it is acknowledged (in order), that one is folded.
+  c.head = appended_head_;
+  if (!stored.ok()) {
+    for (absl::uint128 key : c.keys) stored_keys_.erase(key);
+    c.events.clear();
+    c.keys.clear();
+    // Its names will not be folded: no later group may count them.
+    if (!unfolded_names_.empty() && unfolded_names_.back().id == c.id) {
+      unfolded_names_.pop_back();
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (!needs_store[i]) continue;
+      c.rejected_storage += static_cast<int64_t>(group[i].batch.size());
+      c.results[i] = stored;
+    }
+  }
+  c.group = std::move(group);
+  absl::MutexLock lock(&fold_mu_);
+  fold_mu_.Await(absl::Condition(
+      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
+        return l->unfolded_ < kMaxUnfolded;
+      },
+      this));
+  to_fold_.push_back(std::move(c));
+  ++unfolded_;
+}
 
+void Ledger::FoldLoop() {
+  while (true) {
+    Committed c;
+    {
+      absl::MutexLock lock(&fold_mu_);
+      fold_mu_.Await(absl::Condition(
+          +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
+            return l->folds_stopping_ || !l->to_fold_.empty();
+          },
+          this));
+      if (to_fold_.empty()) return;  // stopping, and drained
+      c = std::move(to_fold_.front());
+      to_fold_.pop_front();
+    }
+    FoldCommitted(c);
+    // The batches are freed here too, off the committer.
+    c = Committed();
+    absl::MutexLock lock(&fold_mu_);
+    --unfolded_;
+  }
+}
+
+void Ledger::FoldCommitted(Committed& c) {
   {
     absl::MutexLock lock(&state_mu_);
-    stats_.rejected_team_limit += rejected_team_limit;
-    stats_.rejected_source_limit += rejected_source_limit;
-    if (stored.ok()) {
-      for (const Accepted& a : accepted) state_.Apply(*a.event, a.key);
-      if (!accepted.empty()) ++stats_.commits;
-      stats_.stored_events += static_cast<int64_t>(accepted.size());
-      stats_.teams = state_.team_count();
-    } else {
-      for (const Accepted& a : accepted) stored_keys_.erase(a.key);
-      for (size_t i = 0; i < group.size(); ++i) {
-        if (!needs_store[i]) continue;
-        stats_.rejected_storage += static_cast<int64_t>(group[i].batch.size());
-        results[i] = stored;
-      }
+    stats_.rejected_team_limit += c.rejected_team_limit;
+    stats_.rejected_source_limit += c.rejected_source_limit;
+    stats_.rejected_storage += c.rejected_storage;
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      state_.Apply(*c.events[i], c.keys[i]);
     }
-    for (auto& r : results) {
+    if (c.appended) ++stats_.commits;
+    stats_.stored_events += static_cast<int64_t>(c.events.size());
+    stats_.teams = state_.team_count();
+    folded_groups_ = c.id;
+    for (auto& r : c.results) {
       if (!r.ok()) continue;
-      r->log_position = head;
+      r->log_position = c.head;
       stats_.accepted += r->accepted;
       stats_.duplicates += r->duplicates;
     }
   }
-  if (stored.ok()) {
+  if (c.appended) {
     absl::MutexLock lock(&position_mu_);
-    folded_position_ = head;
+    folded_position_ = c.head;
   }
-  for (size_t i = 0; i < group.size(); ++i) {
-    group[i].done(std::move(results[i]));
+  for (size_t i = 0; i < c.group.size(); ++i) {
+    c.group[i].done(std::move(c.results[i]));
   }
+}
+
+void Ledger::AwaitFolds() {
+  absl::MutexLock lock(&fold_mu_);
+  fold_mu_.Await(absl::Condition(
+      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
+        return l->unfolded_ == 0;
+      },
+      this));
+}
+
+void Ledger::StopFolds() {
+  {
+    absl::MutexLock lock(&fold_mu_);
+    folds_stopping_ = true;
+  }
+  if (folder_.joinable()) folder_.join();
 }
 
 absl::StatusOr<TeamExecution> Ledger::GetTeamExecution(

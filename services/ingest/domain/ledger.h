@@ -4,7 +4,9 @@
 //
 // One committer thread owns writes. Batches submitted while a commit is in
 // flight are grouped into the next one (group commit), so one fsync serves
-// many requests. Each batch is all-or-nothing: it is rejected whole, or
+// many requests. A second thread folds each durable group into the figures
+// and acknowledges its batches, in commit order, while the committer works
+// on the next group. Each batch is all-or-nothing: it is rejected whole, or
 // every event in it is stored or recognised as a duplicate.
 //
 // Over a store that several replicas share (decides_duplicates(), with an
@@ -38,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -232,8 +235,41 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
     Callback done;
   };
 
+  // A group the committer has decided (and the store has appended, or
+  // refused) on its way to the folding thread, which folds its accepted
+  // events, counts it and acknowledges its batches, in commit order.
+  struct Committed {
+    uint64_t id = 0;  // 1, 2, ... in commit order
+    std::vector<Pending> group;
+    std::vector<absl::StatusOr<PushResult>> results;  // one per batch
+    // The events stored (empty if the store refused the group).
+    std::vector<const Event*> events;
+    std::vector<absl::uint128> keys;  // keys[i] is events[i]'s
+    int64_t head = 0;                 // log position after it
+    bool appended = false;            // the store took events
+    int64_t rejected_team_limit = 0;
+    int64_t rejected_source_limit = 0;
+    int64_t rejected_storage = 0;
+  };
+  // Names of teams and sources that a committed group adds and that may
+  // not be folded yet: the caps count them for the groups after it.
+  struct UnfoldedNames {
+    uint64_t id;
+    std::vector<std::string> teams;
+    std::vector<std::string> sources;
+  };
+
   void CommitLoop();
+  // Decides and appends `group`, and hands it to the folding thread (waits
+  // while kMaxUnfolded groups are there). REQUIRES: write_mu_ held.
   void CommitGroup(std::vector<Pending>& group);
+  void FoldLoop();
+  void FoldCommitted(Committed& c);
+  // Returns once every committed group is folded and acknowledged, so that
+  // the state agrees with the store and stored_keys_.
+  // REQUIRES: write_mu_ held (no group commits meanwhile).
+  void AwaitFolds();
+  void StopFolds();
 
   // With a follower (ledger.cc): commit without deciding duplicates,
   // acknowledge once folded.
@@ -268,10 +304,28 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // and, while a group commits, its accepted keys (taken out again if the
   // store refuses the group).
   FingerprintSet stored_keys_;
+  // The committer's too (under write_mu_): the last Append's head, the
+  // last group's id, and the names of groups that may be unfolded.
+  int64_t appended_head_ = 0;
+  uint64_t committed_groups_ = 0;
+  std::deque<UnfoldedNames> unfolded_names_;
+
+  // The pipeline from the committer to the folding thread: while group N
+  // is folded and acknowledged, group N+1 is deduplicated and appended.
+  // Folding only after the append keeps the figures a fold of durable
+  // events; acknowledging only after the fold keeps reads after an ack
+  // seeing the push.
+  static constexpr size_t kMaxUnfolded = 2;
+  absl::Mutex fold_mu_;
+  std::deque<Committed> to_fold_ ABSL_GUARDED_BY(fold_mu_);
+  size_t unfolded_ ABSL_GUARDED_BY(fold_mu_) = 0;  // queued or being folded
+  bool folds_stopping_ ABSL_GUARDED_BY(fold_mu_) = false;
+  std::thread folder_;
 
   mutable absl::Mutex state_mu_;
   ExecutionState state_ ABSL_GUARDED_BY(state_mu_);
   LedgerStats stats_ ABSL_GUARDED_BY(state_mu_);
+  uint64_t folded_groups_ ABSL_GUARDED_BY(state_mu_) = 0;  // last id folded
 
   // What has been folded, and who waits for a position (with a follower).
   struct Waiter {

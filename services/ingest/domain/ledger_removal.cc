@@ -60,6 +60,7 @@ absl::StatusOr<RemovalReport> Ledger::RemoveNow(const RemovalRequest& request) {
         v);
   }
   absl::MutexLock write_lock(&write_mu_);
+  AwaitFolds();
   return RemoveLocked(request, /*retention=*/false);
 }
 
@@ -139,6 +140,7 @@ EventFilter Ledger::ExpiredFilter() const {
 absl::StatusOr<int64_t> Ledger::DropExpired() {
   if (options_.retain_events_for <= absl::ZeroDuration()) return 0;
   absl::MutexLock write_lock(&write_mu_);
+  AwaitFolds();
   {
     // Nothing has expired yet: no refold of the whole store (pushes would
     // wait for it at every sweep).

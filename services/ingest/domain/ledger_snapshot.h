@@ -31,7 +31,7 @@ namespace orgpulse::ingest {
 // any change of ExecutionState's, FingerprintSet's or this file's encoding
 // (or of the layout of a slot that is copied as bytes).
 inline constexpr uint32_t kLedgerSnapshotVersion =
-    2;  // 2: sources' first event
+    3;  // 2: sources' first event; 3: 48-byte tasks, 10-byte keys
 
 struct LedgerSnapshot {
   int64_t position = 0;       // the log position the state covers

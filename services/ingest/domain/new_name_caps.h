@@ -39,6 +39,20 @@ class NewNameCaps {
   // Refused: nothing of the batch is counted.
   std::optional<CapRefusal> Admit(absl::Span<const Event* const> events);
 
+  // Counts `team` / `source` as known though `state` lacks it: an earlier
+  // group adds it and is not folded yet. Call before Admit; the name must
+  // outlive this object.
+  void AddUnfoldedTeam(absl::string_view team);
+  void AddUnfoldedSource(absl::string_view source);
+
+  // The names the admitted batches add (views into their events).
+  const absl::flat_hash_set<absl::string_view>& new_teams() const {
+    return new_teams_;
+  }
+  const absl::flat_hash_set<absl::string_view>& new_sources() const {
+    return new_sources_;
+  }
+
  private:
   const ExecutionState& state_;
   const size_t max_teams_;
@@ -46,6 +60,8 @@ class NewNameCaps {
   // Names the group's admitted batches add; views into their events.
   absl::flat_hash_set<absl::string_view> new_teams_;
   absl::flat_hash_set<absl::string_view> new_sources_;
+  absl::flat_hash_set<absl::string_view> unfolded_teams_;
+  absl::flat_hash_set<absl::string_view> unfolded_sources_;
 };
 
 }  // namespace orgpulse::ingest

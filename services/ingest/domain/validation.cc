@@ -9,14 +9,24 @@
 namespace orgpulse::ingest {
 namespace {
 
-// Collects violations for one event, prefixing field names.
+// Collects violations for one event, prefixing field names. The prefix
+// ("events[3].task_created.") is built only for a field that fails: most
+// batches have none, and building it per event cost more than the checks.
 class Checker {
  public:
-  Checker(std::vector<FieldViolation>& out, std::string prefix, absl::Time now)
-      : out_(out), prefix_(std::move(prefix)), now_(now) {}
+  // `event`: the event's index in its batch; -1 for no "events[i]." prefix.
+  Checker(std::vector<FieldViolation>& out, int64_t event, absl::Time now)
+      : out_(out), event_(event), now_(now) {}
+
+  // Names the later fields as fields of `payload` ("task_created").
+  void EnterPayload(const char* payload) { payload_ = payload; }
 
   void Fail(absl::string_view field, std::string description) {
-    out_.push_back({absl::StrCat(prefix_, field), std::move(description)});
+    std::string name;
+    if (event_ >= 0) name = absl::StrCat("events[", event_, "].");
+    if (payload_ != nullptr) absl::StrAppend(&name, payload_, ".");
+    absl::StrAppend(&name, field);
+    out_.push_back({std::move(name), std::move(description)});
   }
 
   bool IsPrintable(absl::string_view s) {
@@ -59,7 +69,8 @@ class Checker {
     if (t == absl::InfiniteFuture()) {
       return Fail(field, "is not a valid timestamp");
     }
-    if (t < EarliestValidTime()) {
+    static const absl::Time kEarliest = EarliestValidTime();
+    if (t < kEarliest) {
       return Fail(field, "is before 2000-01-01T00:00:00Z");
     }
     if (t > now_ + ahead) {
@@ -83,17 +94,14 @@ class Checker {
 
  private:
   std::vector<FieldViolation>& out_;
-  std::string prefix_;
+  int64_t event_;
+  const char* payload_ = nullptr;
   absl::Time now_;
 };
 
+// Checks a payload's fields; the Checker names them as the payload's.
 struct PayloadValidator {
   Checker& c;
-  std::string p;  // "task_created."
-
-  std::string F(absl::string_view field) const {
-    return absl::StrCat(p, field);
-  }
 
   void operator()(const std::monostate&) const {
     c.Fail("payload",
@@ -101,30 +109,30 @@ struct PayloadValidator {
            "is required");
   }
   void operator()(const TaskCreated& e) const {
-    c.Name(F("task_id"), e.task_id, kMaxItemNameLength);
-    c.Time(F("due_at"), e.due_at, kMaxPlanningHorizon);
-    c.Number(F("estimate_hours"), e.estimate_hours, 0, 1e6, false,
+    c.Name("task_id", e.task_id, kMaxItemNameLength);
+    c.Time("due_at", e.due_at, kMaxPlanningHorizon);
+    c.Number("estimate_hours", e.estimate_hours, 0, 1e6, false,
              "between 0 and 1000000 hours");
   }
   void operator()(const TaskStarted& e) const {
-    c.Name(F("task_id"), e.task_id, kMaxItemNameLength);
+    c.Name("task_id", e.task_id, kMaxItemNameLength);
   }
   void operator()(const TaskCompleted& e) const {
-    c.Name(F("task_id"), e.task_id, kMaxItemNameLength);
+    c.Name("task_id", e.task_id, kMaxItemNameLength);
   }
   void operator()(const TaskCancelled& e) const {
-    c.Name(F("task_id"), e.task_id, kMaxItemNameLength);
+    c.Name("task_id", e.task_id, kMaxItemNameLength);
   }
   void operator()(const TaskDueDateChanged& e) const {
-    c.Name(F("task_id"), e.task_id, kMaxItemNameLength);
-    c.Time(F("due_at"), e.due_at, kMaxPlanningHorizon);
+    c.Name("task_id", e.task_id, kMaxItemNameLength);
+    c.Time("due_at", e.due_at, kMaxPlanningHorizon);
   }
   void operator()(const ProjectBudgetPlan& e) const {
-    c.Name(F("project"), e.project, kMaxLabelNameLength);
-    c.Number(F("budget_at_completion"), e.budget_at_completion, 0, kMaxAmount,
+    c.Name("project", e.project, kMaxLabelNameLength);
+    c.Number("budget_at_completion", e.budget_at_completion, 0, kMaxAmount,
              true, "greater than 0 and at most 1e12");
-    c.Time(F("planned_start"), e.planned_start, kMaxPlanningHorizon);
-    c.Time(F("planned_end"), e.planned_end, kMaxPlanningHorizon);
+    c.Time("planned_start", e.planned_start, kMaxPlanningHorizon);
+    c.Time("planned_end", e.planned_end, kMaxPlanningHorizon);
     // Unset or malformed times are reported above; comparing them would
     // report planned_end twice, or blame it for a bad planned_start.
     const bool both_set = e.planned_start != absl::InfinitePast() &&
@@ -132,55 +140,55 @@ struct PayloadValidator {
                           e.planned_end != absl::InfinitePast() &&
                           e.planned_end != absl::InfiniteFuture();
     if (both_set && e.planned_end <= e.planned_start) {
-      c.Fail(F("planned_end"), "must be after planned_start");
+      c.Fail("planned_end", "must be after planned_start");
     }
   }
   void operator()(const CostActual& e) const {
-    c.Name(F("project"), e.project, kMaxLabelNameLength);
-    c.Number(F("amount"), e.amount, 0, kMaxAmount, false,
+    c.Name("project", e.project, kMaxLabelNameLength);
+    c.Number("amount", e.amount, 0, kMaxAmount, false,
              "between 0 and 1e12 (money cannot be negative)");
   }
   void operator()(const ProjectProgress& e) const {
-    c.Name(F("project"), e.project, kMaxLabelNameLength);
-    c.Number(F("percent_complete"), e.percent_complete, 0, 100, false,
+    c.Name("project", e.project, kMaxLabelNameLength);
+    c.Number("percent_complete", e.percent_complete, 0, 100, false,
              "between 0 and 100");
   }
   void operator()(const MilestoneDue& e) const {
-    c.Name(F("project"), e.project, kMaxLabelNameLength);
-    c.Name(F("milestone"), e.milestone, kMaxItemNameLength);
-    c.Time(F("due_at"), e.due_at, kMaxPlanningHorizon);
+    c.Name("project", e.project, kMaxLabelNameLength);
+    c.Name("milestone", e.milestone, kMaxItemNameLength);
+    c.Time("due_at", e.due_at, kMaxPlanningHorizon);
   }
   void operator()(const MilestoneReached& e) const {
-    c.Name(F("project"), e.project, kMaxLabelNameLength);
-    c.Name(F("milestone"), e.milestone, kMaxItemNameLength);
+    c.Name("project", e.project, kMaxLabelNameLength);
+    c.Name("milestone", e.milestone, kMaxItemNameLength);
   }
   void operator()(const ProcedureCheck& e) const {
-    c.Name(F("procedure"), e.procedure, kMaxLabelNameLength);
+    c.Name("procedure", e.procedure, kMaxLabelNameLength);
   }
   void operator()(const KpiMonthlyTarget& e) const {
-    c.Name(F("kpi"), e.kpi, kMaxLabelNameLength);
+    c.Name("kpi", e.kpi, kMaxLabelNameLength);
     if (e.year < 2000 || e.year > 2100) {
-      c.Fail(F("year"), "must be between 2000 and 2100");
+      c.Fail("year", "must be between 2000 and 2100");
     }
     if (e.month < 1 || e.month > 12) {
-      c.Fail(F("month"), "must be between 1 and 12");
+      c.Fail("month", "must be between 1 and 12");
     }
     // Actuals are summed in millionths, so a smaller target means nothing,
     // and one far smaller (5e-324) would make the ratios infinite.
-    c.Number(F("target"), e.target, kMinKpiTarget, kMaxAmount, false,
+    c.Number("target", e.target, kMinKpiTarget, kMaxAmount, false,
              "at least 0.000001 and at most 1e12");
     const int a = static_cast<int>(e.aggregation);
     if (e.aggregation != KpiAggregation::kSum &&
         e.aggregation != KpiAggregation::kLast) {
-      c.Fail(F("aggregation"),
-             a == 0 ? std::string("must be KPI_AGGREGATION_SUM or "
-                                  "KPI_AGGREGATION_LAST")
-                    : absl::StrCat("unknown enum value ", a));
+      c.Fail("aggregation", a == 0
+                                ? std::string("must be KPI_AGGREGATION_SUM or "
+                                              "KPI_AGGREGATION_LAST")
+                                : absl::StrCat("unknown enum value ", a));
     }
   }
   void operator()(const KpiActual& e) const {
-    c.Name(F("kpi"), e.kpi, kMaxLabelNameLength);
-    c.Number(F("value"), e.value, -kMaxAmount, kMaxAmount, false,
+    c.Name("kpi", e.kpi, kMaxLabelNameLength);
+    c.Number("value", e.value, -kMaxAmount, kMaxAmount, false,
              "between -1e12 and 1e12");
   }
 };
@@ -225,23 +233,23 @@ std::vector<FieldViolation> ValidateBatch(const EventBatch& batch,
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     const Event& e = batch[i];
-    Checker c(out, absl::StrCat("events[", i, "]."), now);
+    Checker c(out, static_cast<int64_t>(i), now);
     c.Name("event_id", e.event_id, kMaxEventIdLength);
     c.Source("source", e.source);
     if (std::string why = TeamIdError(e.team); !why.empty()) {
       c.Fail("team", std::move(why));
     }
     c.Time("occurred_at", e.occurred_at, kMaxClockSkew);
-    std::visit(
-        PayloadValidator{c, absl::StrCat(PayloadFieldName(e.payload), ".")},
-        e.payload);
+    // Without a payload the violation is of "payload" itself.
+    if (e.payload.index() != 0) c.EnterPayload(PayloadFieldName(e.payload));
+    std::visit(PayloadValidator{c}, e.payload);
   }
   return out;
 }
 
 std::vector<FieldViolation> ValidateRemoval(const EventFilter& filter) {
   std::vector<FieldViolation> out;
-  Checker c(out, "", absl::InfiniteFuture());
+  Checker c(out, -1, absl::InfiniteFuture());
   c.Source("source", filter.source);
   const bool from_valid = filter.from != absl::InfiniteFuture();
   const bool to_valid = filter.to != absl::InfinitePast();

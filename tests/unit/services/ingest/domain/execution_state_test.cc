@@ -115,6 +115,33 @@ TEST(ExecutionStateTest, TaskFigures) {
   EXPECT_EQ(f.events, 17);
 }
 
+// A task keeps its latest completion and its latest cancellation in one
+// field; the later decides, a completion wins a tie, in any arrival order.
+TEST(ExecutionStateTest, TheLaterOfCompletionAndCancellationDecides) {
+  for (bool completion_first : {true, false}) {
+    SCOPED_TRACE(completion_first ? "completion first" : "cancellation first");
+    Log log;
+    log.Add("eng", Utc(2026, 3, 1), TaskCreated{"tie", Utc(2026, 3, 20), 1})
+        .Add("eng", Utc(2026, 3, 1), TaskCreated{"late", Utc(2026, 3, 20), 1});
+    const absl::Time tie = Utc(2026, 3, 4) + absl::Microseconds(7);
+    const Payload tie_events[] = {TaskCompleted{"tie"}, TaskCancelled{"tie"}};
+    log.Add("eng", tie, tie_events[completion_first ? 0 : 1])
+        .Add("eng", tie, tie_events[completion_first ? 1 : 0]);
+    // Completed twice, cancelled between: the latest completion counts.
+    const Payload late_events[] = {TaskCompleted{"late"},
+                                   TaskCancelled{"late"}};
+    log.Add("eng", Utc(2026, 3, 2), late_events[completion_first ? 0 : 1])
+        .Add("eng", Utc(2026, 3, 3), late_events[completion_first ? 1 : 0])
+        .Add("eng", Utc(2026, 3, 5), TaskCompleted{"late"});
+    const TaskFigures t = FiguresOrDie(log.Fold(), "eng").tasks;
+    EXPECT_EQ(t.open, 0);
+    EXPECT_EQ(t.cancelled, 0);
+    EXPECT_EQ(t.completed, 2);
+    EXPECT_EQ(t.completed_on_time, 2);
+    EXPECT_EQ(t.cycle_time_sum_seconds, (3 * kDay + 7e-6) + 4 * kDay);
+  }
+}
+
 TEST(ExecutionStateTest, NoCompletedTaskLeavesRatioAbsent) {
   Log log;
   log.Add("eng", Utc(2026, 3, 1), TaskCreated{"t1", Utc(2026, 3, 11), 1});

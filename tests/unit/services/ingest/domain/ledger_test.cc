@@ -556,6 +556,99 @@ TEST_F(LedgerTest, StoreFailureFailsBatchesThatDependOnTheFailedGroup) {
   ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
 }
 
+// A batch whose acknowledgement holds the folding thread until released:
+// the groups committed after it wait, appended but not yet folded.
+struct HeldAck {
+  absl::Notification entered;
+  absl::Notification release;
+  absl::StatusOr<PushResult> result;
+  void SubmitTo(Ledger& ledger, EventBatch batch) {
+    ledger.Submit(std::move(batch), [this](absl::StatusOr<PushResult> r) {
+      result = std::move(r);
+      entered.Notify();
+      release.WaitForNotification();
+    });
+  }
+};
+
+// Counts the store's appends through the commit observer.
+class CommitCounter {
+ public:
+  Ledger::CommitObserver Observer() {
+    return [this](absl::Duration, size_t) {
+      absl::MutexLock lock(&mu_);
+      ++commits_;
+    };
+  }
+  void AwaitCommits(int n) {
+    absl::MutexLock lock(&mu_);
+    wanted_ = n;
+    mu_.Await(absl::Condition(this, &CommitCounter::Reached));
+  }
+
+ private:
+  bool Reached() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return commits_ >= wanted_;
+  }
+  absl::Mutex mu_;
+  int commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int wanted_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// While group N is folded, group N+1 is committed: its new teams count
+// against the cap for group N+2 although the figures do not hold them yet.
+TEST_F(LedgerTest, TeamCapCountsTheTeamsOfGroupsNotYetFolded) {
+  CommitCounter counter;
+  ledger_ =
+      std::make_unique<Ledger>(store_, clock_, LedgerOptions{.max_teams = 2});
+  ledger_->set_commit_observer(counter.Observer());
+  ASSERT_TRUE(ledger_->Recover().ok());
+  ExpectResult(ledger_->Push({Check("a1", "eng/a")}), 1, 0);
+  HeldAck held;
+  held.SubmitTo(*ledger_, {Check("a2", "eng/a")});
+  held.entered.WaitForNotification();
+  Submitted b, c;
+  SubmitTo(*ledger_, {Check("b1", "eng/b")}, b);
+  counter.AwaitCommits(3);  // b1 is stored, its fold waits behind a2's ack
+  SubmitTo(*ledger_, {Check("c1", "eng/c")}, c);
+  held.release.Notify();
+
+  ExpectResult(held.result, 1, 0);
+  ExpectResult(b.future.get(), 1, 0);
+  EXPECT_THAT(c.future.get(), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(ledger_->ListTeams("").size(), 2u);
+}
+
+// A removal (like a snapshot) waits for the groups being folded, so that
+// it refolds the store into a state that every later fold continues.
+TEST_F(LedgerTest, ARemovalWaitsForTheGroupsBeingFolded) {
+  CommitCounter counter;
+  ledger_ = std::make_unique<Ledger>(store_, clock_, LedgerOptions{});
+  ledger_->set_commit_observer(counter.Observer());
+  ASSERT_TRUE(ledger_->Recover().ok());
+  ExpectResult(ledger_->Push({Check("x1", "eng/a", true, "old")}), 1, 0);
+  HeldAck held;
+  held.SubmitTo(*ledger_, {Check("a1", "eng/a")});
+  held.entered.WaitForNotification();
+  Submitted b;
+  SubmitTo(*ledger_, {Check("b1", "eng/b")}, b);
+  counter.AwaitCommits(3);  // b1 is stored, not yet folded
+  absl::StatusOr<RemovalReport> removed;
+  std::thread removal(
+      [&] { removed = ledger_->RemoveNow({.filter = {.source = "old"}}); });
+  held.release.Notify();
+  removal.join();
+
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->removed, 1);
+  ExpectResult(b.future.get(), 1, 0);
+  // b1 is counted once: folded before the removal's refold, not again after.
+  absl::StatusOr<TeamExecution> eng_b = ledger_->GetTeamExecution("eng/b");
+  ASSERT_TRUE(eng_b.ok()) << eng_b.status();
+  EXPECT_EQ(eng_b->events, 1);
+  EXPECT_EQ(ledger_->stats().stored_events, 2);
+}
+
 TEST_F(LedgerTest, RecoverReplaysTheStore) {
   const Event task = MakeEvent("t1", "eng/a", Utc(2026, 3, 1),
                                TaskCreated{"t", Utc(2026, 3, 5), 1});
