@@ -131,7 +131,10 @@ class PgEventLog {
   // Calls `fn` for up to `limit` events with positions after `position`, in
   // position order; returns the position up to which the log was read: the
   // last event's when `limit` were read, else the head (`position` if there
-  // is nothing after it). DATA_LOSS if a stored body does not decode.
+  // is nothing after it), or, when the positions after `position` hold fewer
+  // events (gaps of duplicates), the end of the window of positions one read
+  // looks at (2 x limit, at least 1024): read again from there. DATA_LOSS if
+  // a stored body does not decode.
   absl::StatusOr<int64_t> ReadAfter(
       int64_t position, int64_t limit,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
