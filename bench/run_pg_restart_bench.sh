@@ -19,21 +19,24 @@
 #  4. --tail (1M) more events pushed through a replica with snapshots off,
 #     then --restarts replicas started from the snapshot: time to SERVING,
 #     and the tail's catch-up rate from the replica's start-up line (tail /
-#     (recovery time - store open - snapshot load)).
+#     (recovery time - store open - snapshot load)); with --perf, the first
+#     of them under `perf record` (the service's top symbols, no call graph).
 # Everything it starts is stopped by pid; the temp dir is removed on exit.
 #
-# usage: bench/run_pg_restart_bench.sh [--events N] [--tail N] [--restarts N]
+# usage: bench/run_pg_restart_bench.sh [--events N] [--tail N] [--restarts N] [--perf]
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 EVENTS=10000000
 TAIL=1000000
 RESTARTS=3
+PERF=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --events) EVENTS=$2; shift 2 ;;
     --tail) TAIL=$2; shift 2 ;;
     --restarts) RESTARTS=$2; shift 2 ;;
+    --perf) PERF=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -126,7 +129,17 @@ if (( TAIL > 0 )); then
   stop KILL
   for i in $(seq 1 "$RESTARTS"); do
     start 1000000
+    perf_pid=
+    if (( PERF && i == 1 )); then
+      perf record -F 999 -o "$WORK/perf.data" -p "$PID" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
     s=$(probe)
+    if [[ -n $perf_pid ]]; then
+      kill -INT "$perf_pid"; wait "$perf_pid" || true
+      perf report -i "$WORK/perf.data" --stdio --sort dso,symbol 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | head -25 | cut -c1-160 | sed 's/ *$//; s/^/   perf: /'
+    fi
     line=$(last_line 'recovered ')
     echo "4. restart $i from the snapshot, $TAIL events after it: SERVING after $s s (load $(cut -d' ' -f1 /proc/loadavg))"
     echo "   $line"
