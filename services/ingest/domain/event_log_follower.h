@@ -7,18 +7,29 @@
 //
 // Example:
 //   absl::StatusOr<int64_t> head = follower.Head();   // what "caught up" is
-//   follower.Start(0, sink);   // sink.Fold(...) on the follower's thread
+//   follower.Start({}, sink);  // sink.Fold(...) on the follower's thread
 //   ...
 //   follower.Stop();
 #ifndef ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_LOG_FOLLOWER_H_
 #define ORGPULSE_SERVICES_INGEST_DOMAIN_EVENT_LOG_FOLLOWER_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "services/ingest/domain/event.h"
 
 namespace orgpulse::ingest {
+
+// Where a follower stands in the log, as a snapshot keeps it: the position
+// handed over up to, and the follower's own bytes for checking, when it is
+// started there again, that the log still holds what it handed over
+// (PostgreSQL: the last event's row and the last removal record up to
+// `position`). Opaque to the sink. {} is the log's start.
+struct LogCursor {
+  int64_t position = 0;
+  std::string check;
+};
 
 class EventLogFollower {
  public:
@@ -28,9 +39,11 @@ class EventLogFollower {
    public:
     virtual ~Sink() = default;
     // The log's events after the last position handed over and up to
-    // `position`, in position order (possibly none: positions of duplicates
-    // and removals hold no event).
-    virtual void Fold(int64_t position, EventBatch&& events) = 0;
+    // `cursor.position`, in position order (possibly none: positions of
+    // duplicates and removals hold no event). A state holding everything
+    // handed over so far may be snapshotted with `cursor`, and the follower
+    // started from it later (Start).
+    virtual void Fold(const LogCursor& cursor, EventBatch&& events) = 0;
     // Events already handed over were removed at log position `position`:
     // the next Folds hand over the log again from its start, as it is now,
     // up to `position` (the last of them with exactly `position`); then the
@@ -48,10 +61,12 @@ class EventLogFollower {
   // The log's head now: what a replica starting must fold to be caught up.
   // REQUIRES: before Start.
   virtual absl::StatusOr<int64_t> Head() = 0;
-  // Hands `sink` every event after `from` (0: the whole log), on a thread of
-  // the follower's own, and follows on as commits arrive; while the log is
-  // unreachable it keeps trying. REQUIRES: called once.
-  virtual void Start(int64_t from, Sink& sink) = 0;
+  // Hands `sink` every event after `from` (a cursor a Fold gave, kept with
+  // a snapshot; {}: the whole log), on a thread of the follower's own, and
+  // follows on as commits arrive; while the log is unreachable it keeps
+  // trying. If the log no longer holds what `from` covers, it starts over
+  // (Sink::StartOver). REQUIRES: called once.
+  virtual void Start(const LogCursor& from, Sink& sink) = 0;
   // Stops the thread; `sink` is not called afterwards. Idempotent.
   virtual void Stop() = 0;
 };

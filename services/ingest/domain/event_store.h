@@ -43,6 +43,9 @@ struct AppendResult {
 struct LogMark {
   int64_t position = 0;
   uint64_t epoch = 0;  // 0: unknown; no snapshot can be matched to it
+  // A shared log's follower's check at `position` (LogCursor::check): kept
+  // with the snapshot and checked against the log before it is loaded.
+  std::string check;
 };
 
 // A snapshot as the store keeps it (the bytes are the ledger's, see
@@ -50,6 +53,9 @@ struct LogMark {
 struct StoredSnapshot {
   int64_t position = 0;
   std::string bytes;
+  std::string check;  // as saved in its LogMark
+  // Why newer snapshots were passed over for this one (OK: none were).
+  absl::Status passed_over;
 };
 
 class EventStore : public StoreHealth {
@@ -123,10 +129,11 @@ class EventStore : public StoreHealth {
   virtual LogMark Mark() { return {}; }
 
   // Keeps `bytes`, the state folded from the log up to `mark` (taken with
-  // Mark() while the state covered exactly that), in place of the previous
-  // snapshot; atomically: after a crash at any point, the previous one or
-  // this one is kept whole. May run beside Append and Remove: a snapshot
-  // whose mark a removal has replaced is kept but never loaded.
+  // Mark() while the state covered exactly that, or a follower's cursor),
+  // in place of the previous snapshot (or of the oldest of the few it
+  // keeps); atomically: after a crash at any point, the previous ones or
+  // this one too are kept whole. May run beside Append and Remove: a
+  // snapshot whose mark a removal has replaced is kept but never loaded.
   // UNIMPLEMENTED by default.
   [[nodiscard]] virtual absl::Status SaveSnapshot(const LogMark& mark,
                                                   absl::string_view bytes) {
@@ -135,7 +142,8 @@ class EventStore : public StoreHealth {
     return absl::UnimplementedError("this event store keeps no snapshots");
   }
 
-  // The latest snapshot, if the log still holds exactly what it covers.
+  // The latest snapshot, if the log still holds exactly what it covers (a
+  // store that keeps several may hand back an older one that does).
   // NOT_FOUND when there is none; FAILED_PRECONDITION, saying why, when it
   // is of another log or from before a removal (start-up then replays the
   // whole log). REQUIRES: before the first Append.

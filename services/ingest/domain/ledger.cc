@@ -70,6 +70,37 @@ class ChunkQueue {
 
 }  // namespace
 
+LogCursor Ledger::LoadSnapshotLocked() {
+  if (!snapshots_on()) return {};
+  const absl::Time start = absl::Now();
+  absl::StatusOr<StoredSnapshot> stored = store_.LoadSnapshot();
+  absl::StatusOr<LedgerSnapshot> snapshot =
+      stored.ok() ? DecodeLedgerSnapshot(stored->bytes) : stored.status();
+  const bool wants_keys = !store_.decides_duplicates();
+  if (snapshot.ok() && (snapshot->position != stored->position ||
+                        snapshot->keys.has_value() != wants_keys)) {
+    snapshot = absl::FailedPreconditionError(
+        absl::StrCat("the snapshot does not fit the store (position ",
+                     snapshot->position, " vs ", stored->position, ", keys ",
+                     snapshot->keys.has_value(), " vs ", wants_keys, ")"));
+  }
+  if (!snapshot.ok()) {
+    if (!absl::IsNotFound(snapshot.status())) {
+      recovery_.snapshot_refused = snapshot.status();
+    }
+    return {};
+  }
+  state_ = std::move(snapshot->state);
+  if (wants_keys) stored_keys_ = *std::move(snapshot->keys);
+  stats_.stored_events = snapshot->stored_events;
+  recovery_.from_snapshot = true;
+  recovery_.snapshot_position = snapshot->position;
+  recovery_.snapshot_events = snapshot->stored_events;
+  recovery_.snapshot_load_time = absl::Now() - start;
+  recovery_.snapshot_refused = stored->passed_over;
+  return {snapshot->position, std::move(stored->check)};
+}
+
 absl::Status Ledger::Recover() {
   if (absl::Status s = DropExpiredFromStore(); !s.ok()) return s;
   if (follower_ != nullptr) return RecoverFromLog();
@@ -77,33 +108,8 @@ absl::Status Ledger::Recover() {
   int64_t folded = 0;    // of which new (not repeats of stored keys)
   {
     absl::MutexLock lock(&state_mu_);
-    int64_t after = 0;  // the log position the state covers so far
-    if (snapshots_on()) {
-      const absl::Time start = absl::Now();
-      absl::StatusOr<StoredSnapshot> stored = store_.LoadSnapshot();
-      absl::StatusOr<LedgerSnapshot> snapshot =
-          stored.ok() ? DecodeLedgerSnapshot(stored->bytes) : stored.status();
-      const bool wants_keys = !store_.decides_duplicates();
-      if (snapshot.ok() && (snapshot->position != stored->position ||
-                            snapshot->keys.has_value() != wants_keys)) {
-        snapshot = absl::FailedPreconditionError(absl::StrCat(
-            "the snapshot does not fit the store (position ",
-            snapshot->position, " vs ", stored->position, ", keys ",
-            snapshot->keys.has_value(), " vs ", wants_keys, ")"));
-      }
-      if (snapshot.ok()) {
-        after = snapshot->position;
-        state_ = std::move(snapshot->state);
-        if (wants_keys) stored_keys_ = *std::move(snapshot->keys);
-        stats_.stored_events = snapshot->stored_events;
-        recovery_.from_snapshot = true;
-        recovery_.snapshot_position = snapshot->position;
-        recovery_.snapshot_events = snapshot->stored_events;
-        recovery_.snapshot_load_time = absl::Now() - start;
-      } else if (!absl::IsNotFound(snapshot.status())) {
-        recovery_.snapshot_refused = snapshot.status();
-      }
-    }
+    // The log position the state covers so far.
+    const int64_t after = LoadSnapshotLocked().position;
     stored_keys_.reserve(static_cast<size_t>(store_.EventCountHint()));
     // Recovery time is time not serving: while this thread decodes and
     // deduplicates, a second one folds the events into the figures.
@@ -178,12 +184,17 @@ absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
   LogMark mark;
   const FingerprintSet* keys =
       store_.decides_duplicates() ? nullptr : &stored_keys_;
+  // Without a follower the committer changes the state, and holding
+  // write_mu_ keeps it, the keys and the store's mark together. With one,
+  // only Fold changes the state (under state_mu_, with its cursor), and
+  // write_mu_ would wait for a commit's round trip to the database.
+  absl::Mutex* const commits = follower_ == nullptr ? &write_mu_ : nullptr;
   // The buffer is sized and its pages touched before commits are held: at
   // 10M events it is ~350 MB, whose page faults cost as much as the copy.
   std::string bytes;
   size_t size_hint = 0;
   {
-    absl::MutexLock write_lock(&write_mu_);  // a moment: reads sizes only
+    absl::MutexLockMaybe write_lock(commits);  // a moment: reads sizes only
     absl::ReaderMutexLock lock(&state_mu_);
     size_hint = LedgerSnapshotSizeHint(state_, keys);
   }
@@ -192,13 +203,22 @@ absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
   bytes.resize(size_hint * 21 / 20 + (1 << 20));
   bytes.clear();
   {
-    // No commit or removal runs while the state is encoded: the state, the
-    // keys and the mark agree.
-    absl::MutexLock write_lock(&write_mu_);
-    AwaitFolds();
+    // No commit, fold or removal runs while the state is encoded: the
+    // state, the keys and the mark agree. (The folding thread runs only
+    // without a follower: the groups it has yet to fold are appended.)
+    absl::MutexLockMaybe write_lock(commits);
+    if (commits != nullptr) AwaitFolds();
     absl::MutexLock lock(&state_mu_);
     const absl::Time start = absl::Now();
-    mark = store_.Mark();
+    if (follower_ == nullptr) {
+      mark = store_.Mark();
+    } else if (folded_cursor_.has_value()) {
+      mark = {.position = folded_cursor_->position,
+              .check = folded_cursor_->check};
+    } else {
+      return absl::UnavailableError(
+          "the figures are being folded again from the log; no snapshot now");
+    }
     EncodeUnsealedLedgerSnapshot(mark.position, stats_.stored_events, state_,
                                  keys, bytes);
     report.encode_time = absl::Now() - start;
@@ -208,6 +228,7 @@ absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
     // another interval instead of stalling commits again at once.
     accepted_at_snapshot_ = stats_.accepted;
     unsnapshotted_at_start_ = 0;
+    folded_since_snapshot_ = 0;
     snapshot_forced_ = false;
     last_snapshot_at_ = absl::Now();
   }
@@ -228,10 +249,18 @@ absl::StatusOr<SnapshotReport> Ledger::WriteSnapshot() {
 
 bool Ledger::SnapshotDue(absl::Time now, bool any_change) {
   if (!snapshots_on()) return false;
+  if (follower_ != nullptr) {
+    // A replica that is still catching up has nothing worth keeping yet.
+    absl::MutexLock lock(&position_mu_);
+    if (!caught_up_) return false;
+  }
   absl::ReaderMutexLock lock(&state_mu_);
   if (snapshots_unsupported_) return false;
+  if (follower_ != nullptr && !folded_cursor_.has_value()) return false;
   const int64_t since =
-      stats_.accepted - accepted_at_snapshot_ + unsnapshotted_at_start_;
+      follower_ != nullptr
+          ? folded_since_snapshot_
+          : stats_.accepted - accepted_at_snapshot_ + unsnapshotted_at_start_;
   if (snapshot_forced_ || since >= options_.snapshot_every_events ||
       (any_change && since > 0)) {
     return true;

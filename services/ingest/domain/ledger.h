@@ -17,7 +17,9 @@
 // cap is checked against the folded figures before the commit: two replicas
 // adding different new teams at the same moment can together pass it by
 // the teams of one commit each. Commits start once the follower has caught
-// up with the log's head as it was at Recover.
+// up with the log's head as it was at Recover. Snapshots there hold the
+// folded state with the follower's cursor (LogCursor), taken between two
+// folds, and Recover starts the follower from the one it loads.
 //
 // Removals (undoing an import, retention) run apart from the committer, on
 // a maintenance thread, and exclude commits while they work: the store
@@ -81,9 +83,11 @@ struct LedgerOptions {
   absl::Duration fold_wait = absl::Seconds(5);
   // Snapshots of the folded state (the store's SaveSnapshot), so that
   // Recover replays only the log after the latest one. One is written once
-  // this many events were stored since the last, once
-  // snapshot_interval passed with any event stored since, after a removal,
-  // and at Stop. Zero: no snapshots are written or loaded.
+  // this many events were stored (with a follower: folded, whichever
+  // replica stored them) since the last, once snapshot_interval passed
+  // with any event stored since, after a removal, and at Stop (with a
+  // follower: once caught up, and not while refolding). Zero: no snapshots
+  // are written or loaded.
   int64_t snapshot_every_events = 0;
   // Zero: by count, removal and Stop only.
   absl::Duration snapshot_interval = absl::ZeroDuration();
@@ -95,9 +99,12 @@ struct RecoveryReport {
   int64_t snapshot_position = 0;  // the log position the snapshot covered
   int64_t snapshot_events = 0;    // events in it
   absl::Duration snapshot_load_time;
-  int64_t replayed_events = 0;  // read from the log, after the snapshot if any
+  // Read from the log, after the snapshot if any (with a follower: folded
+  // until first caught up).
+  int64_t replayed_events = 0;
   // Why a snapshot that was there was not used (OK if none was there, or
-  // it was used); the whole log was replayed instead.
+  // it was used); the whole log was replayed instead, or (from_snapshot)
+  // an older snapshot was loaded.
   absl::Status snapshot_refused;
 };
 
@@ -144,8 +151,8 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // log after it (all of it without one) into memory and starts the
   // committer. A snapshot that does not decode or does not match the log is
   // not used (recovery().snapshot_refused says why). With a follower, starts
-  // it from the log's start instead and returns: the figures catch up in the
-  // background (see OnCaughtUp); no snapshot is loaded or written yet.
+  // it from the snapshot's cursor (or the log's start) instead and returns:
+  // the figures catch up in the background (see OnCaughtUp).
   // REQUIRES: called once, before Submit.
   [[nodiscard]] absl::Status Recover();
   RecoveryReport recovery() const;
@@ -276,7 +283,7 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   absl::Status RecoverFromLog();
   void CommitGroupToLog(std::vector<Pending>& group);
   // EventLogFollower::Sink, on the follower's thread.
-  void Fold(int64_t position, EventBatch&& events) override;
+  void Fold(const LogCursor& cursor, EventBatch&& events) override;
   void StartRefold(int64_t position) override;
   void StartOver(int64_t position) override;
   // Runs `fn(true)` once position is folded, or `fn(false)` at `deadline`
@@ -348,6 +355,7 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   std::unique_ptr<ExecutionState> refolding_;
   int64_t refold_until_ = 0;
   int64_t refold_events_ = 0;
+  bool first_caught_up_ = false;  // the follower thread's
 
   // Removal and retention (ledger_removal.cc).
   struct Refold;
@@ -379,10 +387,10 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // `any_change`, because anything was stored since the last).
   bool SnapshotDue(absl::Time now, bool any_change = false)
       ABSL_LOCKS_EXCLUDED(state_mu_);
-  // Not yet with a follower (the log it follows is not this store's own).
-  bool snapshots_on() const {
-    return options_.snapshot_every_events > 0 && follower_ == nullptr;
-  }
+  bool snapshots_on() const { return options_.snapshot_every_events > 0; }
+  // Loads the store's snapshot into state_ (and stored_keys_), filling
+  // recovery_; the cursor it covers ({} when none was used).
+  LogCursor LoadSnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
 
   // Held by the committer around each group and by a removal throughout:
   // whoever holds it may change the store and stored_keys_.
@@ -393,6 +401,11 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   int64_t accepted_at_snapshot_ ABSL_GUARDED_BY(state_mu_) = 0;
   int64_t unsnapshotted_at_start_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool snapshot_forced_ ABSL_GUARDED_BY(state_mu_) = false;
+  // With a follower: the cursor that state_ holds the log up to (nullopt
+  // while a refold replaces it), and the events folded into it since the
+  // last snapshot.
+  std::optional<LogCursor> folded_cursor_ ABSL_GUARDED_BY(state_mu_);
+  int64_t folded_since_snapshot_ ABSL_GUARDED_BY(state_mu_) = 0;
   absl::Time last_snapshot_at_ ABSL_GUARDED_BY(state_mu_);
   bool snapshots_unsupported_ ABSL_GUARDED_BY(state_mu_) = false;
   RecoveryReport recovery_ ABSL_GUARDED_BY(state_mu_);

@@ -17,6 +17,16 @@
 namespace orgpulse::ingest {
 
 absl::Status Ledger::RecoverFromLog() {
+  LogCursor from;
+  {
+    // The store checked that the log still holds what the snapshot covers;
+    // the follower checks it again at its first read (a failover since).
+    absl::MutexLock lock(&state_mu_);
+    from = LoadSnapshotLocked();
+    if (from.position > 0) folded_cursor_ = from;
+    stats_.teams = state_.team_count();
+    last_snapshot_at_ = absl::Now();
+  }
   absl::StatusOr<int64_t> head = follower_->Head();
   if (!head.ok()) {
     return absl::Status(head.status().code(),
@@ -26,15 +36,17 @@ absl::Status Ledger::RecoverFromLog() {
   bool caught_up = false;
   {
     absl::MutexLock lock(&position_mu_);
+    folded_position_ = from.position;
     catch_up_target_ = *head;
-    caught_up = caught_up_ = *head == 0;
+    caught_up = caught_up_ = *head <= from.position;
   }
+  first_caught_up_ = caught_up;
   if (caught_up) {
     absl::MutexLock lock(&queue_mu_);
     commits_open_ = true;
   }
   acker_ = std::thread([this] { AckLoop(); });
-  follower_->Start(0, *this);
+  follower_->Start(from, *this);
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
   if (caught_up && on_caught_up_) on_caught_up_();
@@ -133,27 +145,41 @@ void Ledger::CommitGroupToLog(std::vector<Pending>& group) {
   WhenFolded(appended->head, absl::Now() + options_.fold_wait, std::move(run));
 }
 
-void Ledger::Fold(int64_t position, EventBatch&& events) {
+void Ledger::Fold(const LogCursor& cursor, EventBatch&& events) {
+  const int64_t position = cursor.position;
+  const auto count = static_cast<int64_t>(events.size());
   bool refolded = false;
   if (refolding_ != nullptr) {
     for (const Event& event : events) {
       refolding_->Apply(event, EventFingerprint(event.source, event.event_id));
     }
-    refold_events_ += static_cast<int64_t>(events.size());
+    refold_events_ += count;
+    if (!first_caught_up_) {
+      absl::MutexLock lock(&state_mu_);
+      recovery_.replayed_events += count;
+    }
     if (position < refold_until_) return;  // readers keep the old figures
     absl::MutexLock lock(&state_mu_);
     state_ = std::move(*refolding_);
     stats_.stored_events = refold_events_;
     stats_.teams = state_.team_count();
+    folded_cursor_ = cursor;
+    // Older snapshots hold what a removal took away, or another log's.
+    snapshot_forced_ = true;
     refolding_.reset();
     refolded = true;
-  } else if (!events.empty()) {
+  } else {
+    // State and cursor change together: a snapshot takes both under
+    // state_mu_.
     absl::MutexLock lock(&state_mu_);
     for (const Event& event : events) {
       state_.Apply(event, EventFingerprint(event.source, event.event_id));
     }
-    stats_.stored_events += static_cast<int64_t>(events.size());
+    stats_.stored_events += count;
     stats_.teams = state_.team_count();
+    folded_cursor_ = cursor;
+    folded_since_snapshot_ += count;
+    if (!first_caught_up_) recovery_.replayed_events += count;
   }
   bool caught_up_now = false;
   {
@@ -165,6 +191,7 @@ void Ledger::Fold(int64_t position, EventBatch&& events) {
     }
   }
   if (!caught_up_now) return;
+  first_caught_up_ = true;
   {
     absl::MutexLock lock(&queue_mu_);
     commits_open_ = true;
@@ -173,6 +200,10 @@ void Ledger::Fold(int64_t position, EventBatch&& events) {
 }
 
 void Ledger::StartRefold(int64_t position) {
+  {
+    absl::MutexLock lock(&state_mu_);
+    folded_cursor_.reset();  // no snapshot until the refold is swapped in
+  }
   refolding_ = std::make_unique<ExecutionState>();
   refold_events_ = 0;
   refold_until_ = position;

@@ -102,6 +102,7 @@ std::string DescribeRecovery(const RecoveryReport& r) {
   if (!r.from_snapshot) {
     return absl::StrCat("replayed ", r.replayed_events, " events, no snapshot");
   }
+  // With --postgres "replayed" is the tail the follower folded.
   return absl::StrCat("snapshot of ", r.snapshot_events,
                       " events at log position ", r.snapshot_position,
                       " loaded in ", absl::FormatDuration(r.snapshot_load_time),
@@ -225,10 +226,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
           .max_sources = static_cast<size_t>(options.max_sources),
           .retain_events_for = options.retain_events_for,
           .retention_sweep_interval = options.retention_sweep_interval,
-          // PostgreSQL keeps no snapshots yet (PgEventStore: no
-          // SaveSnapshot): the whole log is read at start.
-          .snapshot_every_events =
-              options.postgres.empty() ? options.snapshot_every_events : 0,
+          .snapshot_every_events = options.snapshot_every_events,
           .snapshot_interval = options.snapshot_interval},
       p->follower.get());
   p->ledger->set_commit_observer([&commit_seconds](absl::Duration d, size_t) {
@@ -258,11 +256,7 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
                                         parts->ledger->folded_position(), ")"),
                      " in ", absl::FormatDuration(absl::Now() - start),
                      " (store opened in ", absl::FormatDuration(open_time),
-                     parts->follower == nullptr
-                         ? absl::StrCat(", ", DescribeRecovery(
-                                                  parts->ledger->recovery()))
-                         : "",
-                     ")"));
+                     ", ", DescribeRecovery(parts->ledger->recovery()), ")"));
     parts->health->MarkCaughtUp();
   });
   p->ledger->OnStartOver([parts = p.get()] {
@@ -278,7 +272,8 @@ absl::StatusOr<std::unique_ptr<IngestServer>> IngestServer::Start(
       !r.snapshot_refused.ok()) {
     Log(LogLevel::kWarning, kComponent,
         absl::StrCat("snapshot not used: ", r.snapshot_refused.message(),
-                     "; replayed the whole log instead"));
+                     r.from_snapshot ? "; loaded an older one instead"
+                                     : "; replaying the whole log instead"));
   }
   if (options.retain_events_for > absl::ZeroDuration()) {
     Log(LogLevel::kInfo, kComponent,

@@ -10,7 +10,10 @@
 //     commit locks it first, so commits are serial and positions follow
 //     commit order (a sequence would not: its values are taken before
 //     commit). Duplicates leave gaps; readers do not mind.
-//   ingest_snapshots(position, written_by, written_at, body)
+//   ingest_snapshots(position, written_by, written_at, body, log_check)
+//     replicas' folded states; log_check is the writer's PgLogCursor at
+//     `position`, checked before a snapshot is loaded (CheckCursor). The
+//     newest few are kept.
 //
 // One connection, one caller at a time (the committer, or a follower): give
 // each thread its own PgEventLog. After UNAVAILABLE the next call reconnects
@@ -61,6 +64,18 @@ struct PgLogAnchor {
   std::string body;      // the stored bytes
 };
 
+// What a follower keeps with a snapshot of what it handed over up to a
+// position (as LogCursor::check), so that a replica starting from that
+// snapshot can check that the log still holds it: the last event handed
+// over, and the last removal record at or before the position.
+struct PgLogCursor {
+  PgLogAnchor anchor;
+  int64_t last_removal = 0;  // 0: none
+};
+std::string EncodePgLogCursor(const PgLogCursor& cursor);
+// DATA_LOSS for bytes that are not a cursor (an empty check included).
+absl::StatusOr<PgLogCursor> DecodePgLogCursor(absl::string_view bytes);
+
 // What one ReadLog covered.
 struct PgLogRead {
   // Every event after the read's start and up to here was handed over
@@ -72,6 +87,9 @@ struct PgLogRead {
   // The last removal record the read's snapshot saw: the events it handed
   // over are what was left after that removal.
   int64_t removals_seen = 0;
+  // The first removal record after the read's start in its snapshot (0:
+  // none), whatever the limit.
+  int64_t next_removal = 0;
   // The log's head in the read's snapshot.
   int64_t head = 0;
   // The server's log is not the one the reader handed over up to `after`
@@ -87,8 +105,14 @@ struct PgLogRead {
 
 struct PgSnapshot {
   int64_t position = 0;  // the log position the state covers
-  std::string body;
+  std::string body;      // empty from ListSnapshots
+  std::string check;     // as written (EncodePgLogCursor)
+  std::string written_by;
 };
+
+// How many snapshots WriteSnapshot keeps: the newest, and older ones to
+// fall back on when the newest no longer fits the log (CheckCursor).
+inline constexpr int kKeptPgSnapshots = 3;
 
 class PgEventLog {
  public:
@@ -107,7 +131,10 @@ class PgEventLog {
   // Calls `fn` for up to `limit` events with positions after `position`, in
   // position order; returns the position up to which the log was read: the
   // last event's when `limit` were read, else the head (`position` if there
-  // is nothing after it). DATA_LOSS if a stored body does not decode.
+  // is nothing after it), or, when the positions after `position` hold fewer
+  // events (gaps of duplicates), the end of the window of positions one read
+  // looks at (2 x limit, at least 1024): read again from there. DATA_LOSS if
+  // a stored body does not decode.
   absl::StatusOr<int64_t> ReadAfter(
       int64_t position, int64_t limit,
       absl::FunctionRef<void(int64_t position, const Event& event)> fn);
@@ -132,10 +159,24 @@ class PgEventLog {
   // The last position handed out.
   absl::StatusOr<int64_t> Head();
 
+  // Stores a snapshot of the state at `position` (another one at the same
+  // position is kept instead) and, in the same transaction, deletes all
+  // but the newest `keep`: a crash at any point keeps the older ones.
   absl::Status WriteSnapshot(int64_t position, absl::string_view body,
-                             absl::string_view written_by);
+                             absl::string_view written_by,
+                             absl::string_view check = {},
+                             int keep = kKeptPgSnapshots);
   // The snapshot with the highest position, if any.
   absl::StatusOr<std::optional<PgSnapshot>> LatestSnapshot();
+  // Every snapshot without its body, the highest position first.
+  absl::StatusOr<std::vector<PgSnapshot>> ListSnapshots();
+  // The body of the snapshot at `position`; nullopt if it is gone.
+  absl::StatusOr<std::optional<std::string>> ReadSnapshotBody(int64_t position);
+  // In one read: OK if the log still holds what a follower at `cursor`
+  // handed over up to `position`; FAILED_PRECONDITION saying why not: the
+  // log has diverged (PgLogRead::diverged), a removal record lies after
+  // `position`, or the records up to it are not those the follower saw.
+  absl::Status CheckCursor(int64_t position, const PgLogCursor& cursor);
 
   // Subscribes this log's connection to commit announcements (LISTEN; a
   // no-op while still subscribed, again after reconnecting). A follower calls

@@ -1,8 +1,11 @@
 #include "services/ingest/store/pg_event_store.h"
 
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/storage/pg_connection.h"
 
 namespace orgpulse::ingest {
@@ -82,6 +85,67 @@ absl::StatusOr<int64_t> PgEventStore::Remove(const EventFilter& filter) {
 int64_t PgEventStore::EventCountHint() {
   absl::StatusOr<int64_t> head = log_->Head();
   return head.ok() ? *head : 0;
+}
+
+absl::StatusOr<PgEventLog*> PgEventStore::SnapshotLog() {
+  if (snapshot_log_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<PgEventLog>> log =
+        PgEventLog::Open(conninfo_);
+    if (!log.ok()) return log.status();
+    snapshot_log_ = *std::move(log);
+  }
+  return snapshot_log_.get();
+}
+
+absl::Status PgEventStore::SaveSnapshot(const LogMark& mark,
+                                        absl::string_view bytes) {
+  if (mark.check.empty()) {
+    // Without its cursor no start could check it: never loaded.
+    return absl::InvalidArgumentError(
+        "a snapshot of a shared log needs its follower's cursor");
+  }
+  absl::MutexLock lock(&snapshot_mu_);
+  absl::StatusOr<PgEventLog*> log = SnapshotLog();
+  if (!log.ok()) return log.status();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return (*log)->WriteSnapshot(
+      mark.position, bytes, absl::StrCat(host, " pid ", getpid()), mark.check);
+}
+
+absl::StatusOr<StoredSnapshot> PgEventStore::LoadSnapshot() {
+  absl::MutexLock lock(&snapshot_mu_);
+  absl::StatusOr<PgEventLog*> log = SnapshotLog();
+  if (!log.ok()) return log.status();
+  absl::StatusOr<std::vector<PgSnapshot>> all = (*log)->ListSnapshots();
+  if (!all.ok()) return all.status();
+  if (all->empty()) return absl::NotFoundError("no snapshot in the database");
+  // Newest first: each refused one says why, in the answer.
+  std::vector<std::string> refused;
+  for (PgSnapshot& candidate : *all) {
+    absl::StatusOr<PgLogCursor> cursor = DecodePgLogCursor(candidate.check);
+    absl::Status fits = cursor.status();
+    if (fits.ok()) fits = (*log)->CheckCursor(candidate.position, *cursor);
+    if (absl::IsUnavailable(fits)) return fits;
+    if (fits.ok()) {
+      absl::StatusOr<std::optional<std::string>> body =
+          (*log)->ReadSnapshotBody(candidate.position);
+      if (!body.ok()) return body.status();
+      if (!body->has_value()) continue;  // replaced by a newer one meanwhile
+      StoredSnapshot out{.position = candidate.position,
+                         .bytes = **std::move(body),
+                         .check = std::move(candidate.check)};
+      if (!refused.empty()) {
+        out.passed_over =
+            absl::FailedPreconditionError(absl::StrJoin(refused, "; "));
+      }
+      return out;
+    }
+    refused.push_back(absl::StrCat(
+        "the snapshot at log position ", candidate.position, " (written by ",
+        candidate.written_by, "): ", fits.message()));
+  }
+  return absl::FailedPreconditionError(absl::StrJoin(refused, "; "));
 }
 
 }  // namespace orgpulse::ingest

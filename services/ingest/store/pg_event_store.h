@@ -7,6 +7,13 @@
 // PgLogFollower, not from what it commits. Remove writes a removal record
 // that every replica's follower refolds at.
 //
+// Snapshots: the ledger's folded state with its follower's cursor
+// (LogMark::check), in ingest_snapshots; the newest kKeptPgSnapshots are
+// kept. LoadSnapshot hands back the newest whose cursor the log still holds
+// (PgEventLog::CheckCursor), and says why it passed newer ones over. Both
+// run on a connection of their own, so a snapshot is written beside
+// commits.
+//
 // Health: a background probe asks the server every probe_interval whether
 // it takes writes (on a connection of its own; after a failure, every host
 // of the connection string in order). An unreachable server or a read-only
@@ -27,7 +34,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/storage/pg_health_probe.h"
 #include "services/ingest/domain/event_store.h"
@@ -56,6 +65,9 @@ class PgEventStore final : public EventStore {
       absl::FunctionRef<void(const Event&)> fn) override;
   absl::StatusOr<int64_t> Remove(const EventFilter& filter) override;
   int64_t EventCountHint() override;
+  absl::Status SaveSnapshot(const LogMark& mark,
+                            absl::string_view bytes) override;
+  absl::StatusOr<StoredSnapshot> LoadSnapshot() override;
   bool writable() const override { return health_.writable(); }
   void SetWritableObserver(std::function<void(bool)> observer) override {
     health_.SetWritableObserver(std::move(observer));
@@ -65,9 +77,15 @@ class PgEventStore final : public EventStore {
   PgEventStore(const std::string& conninfo, std::unique_ptr<PgEventLog> log,
                const PgEventStoreOptions& options);
 
+  // The snapshots' connection, opened at first use.
+  absl::StatusOr<PgEventLog*> SnapshotLog()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(snapshot_mu_);
+
   const std::string conninfo_;
   PgHealthProbe health_;
   std::unique_ptr<PgEventLog> log_;  // the appending thread's
+  absl::Mutex snapshot_mu_;
+  std::unique_ptr<PgEventLog> snapshot_log_ ABSL_GUARDED_BY(snapshot_mu_);
 };
 
 }  // namespace orgpulse::ingest

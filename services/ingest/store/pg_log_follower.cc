@@ -17,16 +17,36 @@ PgLogFollower::~PgLogFollower() { Stop(); }
 
 absl::StatusOr<int64_t> PgLogFollower::Head() { return log_->Head(); }
 
-void PgLogFollower::Start(int64_t from, Sink& sink) {
+void PgLogFollower::Start(const LogCursor& from, Sink& sink) {
   {
     absl::MutexLock lock(&mu_);
-    position_ = from;
+    position_ = from.position;
   }
   // Events folded from a snapshot predate any removal after it.
-  if (from > 0) view_ = from;
-  // From the start, nothing has been handed over yet.
-  if (from == 0) anchor_ = PgLogAnchor{};
+  if (from.position > 0) view_ = from.position;
+  if (from.position == 0) {
+    anchor_ = PgLogAnchor{};  // from the start, nothing handed over yet
+  } else if (absl::StatusOr<PgLogCursor> cursor = DecodePgLogCursor(from.check);
+             cursor.ok()) {
+    anchor_ = std::move(cursor->anchor);
+    last_removal_ = cursor->last_removal;
+  }
   thread_ = std::thread([this, &sink] { Loop(sink); });
+}
+
+LogCursor PgLogFollower::Cursor(int64_t position) const {
+  if (!anchor_) return {position, ""};  // unknown: no snapshot can use it
+  return {position, EncodePgLogCursor({*anchor_, last_removal_})};
+}
+
+void PgLogFollower::NoteRemovals(const PgLogRead& read) {
+  if (read.removal != 0) {
+    last_removal_ = read.removal;  // the read ended at it
+  } else if (read.removals_seen <= read.position) {
+    last_removal_ = std::max(last_removal_, read.removals_seen);
+  }
+  // Else the read stopped at its limit, before the first record after its
+  // start (it reads no further than that): none was passed.
 }
 
 void PgLogFollower::Stop() {
@@ -93,7 +113,8 @@ void PgLogFollower::Loop(Sink& sink) {
       position = *ended;
     } else {
       if (read->last.position != 0) anchor_ = std::move(read->last);
-      sink.Fold(read->position, std::move(chunk));
+      NoteRemovals(*read);
+      sink.Fold(Cursor(read->position), std::move(chunk));
       position = read->position;
     }
     Advance(position);
@@ -103,10 +124,11 @@ void PgLogFollower::Loop(Sink& sink) {
 std::optional<int64_t> PgLogFollower::RefoldUpTo(int64_t until, Sink& sink) {
   view_.reset();
   anchor_ = PgLogAnchor{};
+  last_removal_ = 0;
   int64_t position = 0;
   while (!stopping()) {
     if (position >= until) {  // an empty log (until 0): nothing to read
-      sink.Fold(until, {});
+      sink.Fold(Cursor(until), {});
       return until;
     }
     EventBatch chunk;
@@ -122,12 +144,14 @@ std::optional<int64_t> PgLogFollower::RefoldUpTo(int64_t until, Sink& sink) {
       until = read->head;
       view_.reset();
       anchor_ = PgLogAnchor{};
+      last_removal_ = 0;
       position = 0;
       continue;
     }
     if (!view_) view_ = read->removals_seen;
     if (read->last.position != 0) anchor_ = std::move(read->last);
-    sink.Fold(read->position, std::move(chunk));
+    NoteRemovals(*read);
+    sink.Fold(Cursor(read->position), std::move(chunk));
     position = read->position;
     if (position >= until) return position;
   }

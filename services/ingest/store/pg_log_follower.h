@@ -16,9 +16,14 @@
 // as after a failover to a standby that lacked commits the old primary had
 // shown, it hands over the log again from its start: Sink::StartOver.
 //
+// Each Fold carries the follower's cursor (PgLogCursor: the last event
+// handed over, the last removal record up to the position), which a
+// snapshot keeps; started from it, the follower checks it at its first read
+// like any other, and starts over if the log no longer holds it.
+//
 // Example:
 //   auto follower = PgLogFollower::Open(conninfo, {});
-//   (*follower)->Start(snapshot_position, ledger);
+//   (*follower)->Start(snapshot_cursor, ledger);
 //   (*follower)->WaitFor(push_response.log_position(), absl::Seconds(5));
 #ifndef ORGPULSE_SERVICES_INGEST_STORE_PG_LOG_FOLLOWER_H_
 #define ORGPULSE_SERVICES_INGEST_STORE_PG_LOG_FOLLOWER_H_
@@ -52,7 +57,7 @@ class PgLogFollower final : public EventLogFollower {
   ~PgLogFollower() override;  // Stop()
 
   absl::StatusOr<int64_t> Head() override;
-  void Start(int64_t from, Sink& sink) override;
+  void Start(const LogCursor& from, Sink& sink) override;
   void Stop() override;
 
   // The position up to which every event has been handed over.
@@ -76,6 +81,10 @@ class PgLogFollower final : public EventLogFollower {
   void StartOver(int64_t head, Sink& sink);
   bool stopping() const;
   void Advance(int64_t position);
+  // What Sink::Fold gets with the events up to `position`.
+  LogCursor Cursor(int64_t position) const;
+  // After a read that handed over events up to read.position.
+  void NoteRemovals(const PgLogRead& read);
 
   std::unique_ptr<PgEventLog> log_;  // the follower thread's (and Head's)
   const PgLogFollowerOptions options_;
@@ -86,6 +95,9 @@ class PgLogFollower final : public EventLogFollower {
   // The last event handed over, checked by every read (nullopt: unknown,
   // after a start from a snapshot). Follower thread only.
   std::optional<PgLogAnchor> anchor_;
+  // The last removal record at or before the position handed over (0:
+  // none). Follower thread only.
+  int64_t last_removal_ = 0;
 
   mutable absl::Mutex mu_;
   int64_t position_ ABSL_GUARDED_BY(mu_) = 0;

@@ -32,7 +32,8 @@ Event TaskEvent(const std::string& source, const std::string& id) {
 
 class Applied final : public EventLogFollower::Sink {
  public:
-  void Fold(int64_t last, EventBatch&& events) override {
+  void Fold(const LogCursor& cursor, EventBatch&& events) override {
+    const int64_t last = cursor.position;
     std::lock_guard<std::mutex> lock(mu_);
     EXPECT_GT(last, last_) << "positions went backwards";
     last_ = last;
@@ -112,7 +113,7 @@ TEST_F(PgLogFollowerTest, AppliesEveryCommitOnceInOrderSoonAfterIt) {
   auto follower = PgLogFollower::Open(server_.conninfo(),
                                       {.poll_interval = absl::Seconds(30)});
   ASSERT_TRUE(follower.ok()) << follower.status();
-  (*follower)->Start(0, applied);
+  (*follower)->Start({}, applied);
 
   std::vector<absl::Duration> visible_after;
   for (int i = 0; i < 40; ++i) {
@@ -153,7 +154,7 @@ TEST_F(PgLogFollowerTest, StartsFromAPositionAndFollowsOnAfterARestart) {
   auto follower = PgLogFollower::Open(
       server_.conninfo(), {.poll_interval = absl::Milliseconds(200)});
   ASSERT_TRUE(follower.ok()) << follower.status();
-  (*follower)->Start(c1->head, applied);
+  (*follower)->Start({c1->head}, applied);
 
   ASSERT_TRUE(server_.Kill().ok());
   ASSERT_TRUE(server_.Start().ok());
@@ -174,7 +175,7 @@ TEST_F(PgLogFollowerTest, ARestartedServerIsTheSameLogAndNothingStartsOver) {
   auto follower = PgLogFollower::Open(
       server_.conninfo(), {.poll_interval = absl::Milliseconds(200)});
   ASSERT_TRUE(follower.ok()) << follower.status();
-  (*follower)->Start(0, applied);
+  (*follower)->Start({}, applied);
   ASSERT_TRUE((*follower)->WaitFor(2, absl::Seconds(10)));
 
   ASSERT_TRUE(server_.Kill().ok());
@@ -198,7 +199,7 @@ TEST_F(PgLogFollowerTest,
   auto follower = PgLogFollower::Open(
       server_.conninfo(), {.poll_interval = absl::Milliseconds(200)});
   ASSERT_TRUE(follower.ok()) << follower.status();
-  (*follower)->Start(0, applied);
+  (*follower)->Start({}, applied);
   ASSERT_TRUE((*follower)->WaitFor(2, absl::Seconds(10)));
   // Takes away the event the follower folded last (its anchor): the removal
   // record explains it, so this is the same log.
@@ -237,7 +238,7 @@ TEST(PgLogFollowerFailoverTest, StartsOverWhenThePromotedStandbyLacksAFold) {
                    "target_session_attrs=read-write connect_timeout=2"),
       {.poll_interval = absl::Milliseconds(100)});
   ASSERT_TRUE(follower.ok()) << follower.status();
-  (*follower)->Start(0, applied);
+  (*follower)->Start({}, applied);
   ASSERT_TRUE((*follower)->WaitFor(common->head, absl::Seconds(10)));
   ASSERT_TRUE(primary.Query("ALTER ROLE follower NOLOGIN").ok());
 

@@ -101,14 +101,14 @@ class DrivenFollower final : public EventLogFollower {
  public:
   explicit DrivenFollower(SharedLog& log) : log_(log) {}
   absl::StatusOr<int64_t> Head() override { return log_.head(); }
-  void Start(int64_t from, Sink& sink) override {
-    position_ = from;
+  void Start(const LogCursor& from, Sink& sink) override {
+    position_ = from.position;
     sink_ = &sink;
   }
   void Stop() override {}
   void Deliver() {
     auto [events, head] = log_.After(position_);
-    sink_->Fold(head, std::move(events));
+    sink_->Fold({head}, std::move(events));
     position_ = head;
   }
   Sink& sink() { return *sink_; }
@@ -284,15 +284,15 @@ TEST_F(LedgerLogTest, TheSourceCapRefusesAWholeBatchOnASharedLog) {
 TEST_F(LedgerLogTest, ARefoldReplacesTheFiguresOnlyWhenWhole) {
   Replica r(log_, clock_);
   ASSERT_TRUE(r.ledger.Recover().ok());
-  r.follower.sink().Fold(4, Batch("a", 4));
+  r.follower.sink().Fold({4}, Batch("a", 4));
   ASSERT_EQ(r.ledger.stats().stored_events, 4);
   // Removed at position 6: the log up to it now holds a0 and a1 only.
   r.follower.sink().StartRefold(6);
   EventBatch kept = Batch("a", 2);
-  r.follower.sink().Fold(2, EventBatch{kept[0], kept[1]});
+  r.follower.sink().Fold({2}, EventBatch{kept[0], kept[1]});
   EXPECT_EQ(r.ledger.stats().stored_events, 4) << "a half refold was shown";
   EXPECT_EQ(r.ledger.folded_position(), 4);
-  r.follower.sink().Fold(6, {});
+  r.follower.sink().Fold({6}, {});
   EXPECT_EQ(r.ledger.stats().stored_events, 2);
   EXPECT_EQ(r.ledger.folded_position(), 6);
   std::vector<TeamSummary> teams = r.ledger.ListTeams("");
@@ -310,7 +310,7 @@ TEST_F(LedgerLogTest, StartingOverForgetsTheFoldedLogAndIsBehindUntilDone) {
   ASSERT_EQ(caught_up, 1);  // an empty log
   // Positions 1-4 held a0-a3 on the old primary; the promoted standby has
   // none of them, and its positions 1-3 hold b0-b2.
-  r.follower.sink().Fold(4, Batch("a", 4));
+  r.follower.sink().Fold({4}, Batch("a", 4));
   r.follower.sink().StartOver(3);
   EXPECT_EQ(started_over, 1);
   EXPECT_EQ(r.ledger.folded_position(), 0) << "a position of the old log";
@@ -319,12 +319,12 @@ TEST_F(LedgerLogTest, StartingOverForgetsTheFoldedLogAndIsBehindUntilDone) {
                             [&](absl::Status s) { read.set_value(s); });
   auto answered = read.get_future();
   EventBatch b = Batch("b", 3);
-  r.follower.sink().Fold(2, EventBatch{b[0], b[1]});
+  r.follower.sink().Fold({2}, EventBatch{b[0], b[1]});
   EXPECT_EQ(answered.wait_for(std::chrono::milliseconds(0)),
             std::future_status::timeout)
       << "answered from the old log's figures";
   EXPECT_EQ(r.ledger.stats().stored_events, 4) << "a half refold was shown";
-  r.follower.sink().Fold(3, EventBatch{b[2]});
+  r.follower.sink().Fold({3}, EventBatch{b[2]});
   EXPECT_TRUE(answered.get().ok());
   EXPECT_EQ(r.ledger.folded_position(), 3);
   EXPECT_EQ(r.ledger.stats().stored_events, 3);
@@ -333,7 +333,7 @@ TEST_F(LedgerLogTest, StartingOverForgetsTheFoldedLogAndIsBehindUntilDone) {
   ASSERT_TRUE(figures.ok()) << figures.status();
   Replica fresh(log_, clock_);
   ASSERT_TRUE(fresh.ledger.Recover().ok());
-  fresh.follower.sink().Fold(3, Batch("b", 3));
+  fresh.follower.sink().Fold({3}, Batch("b", 3));
   absl::StatusOr<TeamExecution> expected = fresh.ledger.GetTeamExecution("eng");
   ASSERT_TRUE(expected.ok()) << expected.status();
   EXPECT_EQ(testing::DebugString(*figures), testing::DebugString(*expected));
