@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/crypto/digest.h"
@@ -68,17 +70,16 @@ ALTER TABLE ingest_events DROP CONSTRAINT ingest_events_source_event_id_key;
 constexpr absl::string_view kLogChannel = "orgpulse_ingest_log";
 
 // The positions of a group are head + its 1-based index, so a duplicate's
-// position is simply skipped. ON CONFLICT also drops a key that appears twice
-// in the group (the first one is stored).
+// position is simply skipped. A key twice in the group never gets here
+// (Commit sends the first only): rows are inserted in whatever order the
+// plan reads them, with no sort, and ON CONFLICT only meets stored events.
 constexpr absl::string_view kInsert = R"sql(
 INSERT INTO ingest_events
   (position, event_key, source, event_id, team, occurred_us, body)
-SELECT $7::bigint + idx, event_key, source, event_id, team, occurred_us, body
+SELECT $8::bigint + idx, event_key, source, event_id, team, occurred_us, body
 FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[],
-            $6::bytea[])
-     WITH ORDINALITY AS incoming(event_key, source, event_id, team, occurred_us,
-                                 body, idx)
-ORDER BY idx
+            $6::bytea[], $7::bigint[])
+     AS incoming(event_key, source, event_id, team, occurred_us, body, idx)
 ON CONFLICT (event_key) DO NOTHING
 RETURNING position)sql";
 
@@ -147,9 +148,13 @@ class PgBinaryArray {
   void AddInt64(int64_t value) {
     ++count_;
     PutInt32(8);
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      data_.push_back(static_cast<char>(static_cast<uint64_t>(value) >> shift));
-    }
+    PutInt64(static_cast<uint64_t>(value));
+  }
+  void AddUuid(absl::uint128 value) {
+    ++count_;
+    PutInt32(16);
+    PutInt64(absl::Uint128High64(value));
+    PutInt64(absl::Uint128Low64(value));
   }
   // The parameter's bytes: the header (one dimension, no NULLs, this many
   // elements from index 1) before the elements.
@@ -169,6 +174,11 @@ class PgBinaryArray {
  private:
   void PutInt32(uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8) {
+      data_.push_back(static_cast<char>(v >> shift));
+    }
+  }
+  void PutInt64(uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
       data_.push_back(static_cast<char>(v >> shift));
     }
   }
@@ -195,8 +205,8 @@ int64_t BigEndianInt64(absl::string_view bytes) {
 // silently drop that event as a duplicate; finding any 128-bit collision
 // takes about 2^64 hashes, a given one 2^128, and among 10^9 distinct events
 // the chance of any collision is about 10^-21.
-void AppendEventKey(absl::string_view source, absl::string_view event_id,
-                    std::string& input, PgBinaryArray& keys) {
+absl::uint128 EventKey(absl::string_view source, absl::string_view event_id,
+                       std::string& input) {
   input.clear();
   const uint32_t length = static_cast<uint32_t>(source.size());
   for (int shift = 24; shift >= 0; shift -= 8) {
@@ -204,7 +214,11 @@ void AppendEventKey(absl::string_view source, absl::string_view event_id,
   }
   input.append(source.data(), source.size());
   input.append(event_id.data(), event_id.size());
-  keys.Add(absl::string_view(Sha256(input)).substr(0, 16));
+  const std::string digest = Sha256(input);
+  const absl::string_view bytes = digest;
+  return absl::MakeUint128(
+      static_cast<uint64_t>(BigEndianInt64(bytes.substr(0, 8))),
+      static_cast<uint64_t>(BigEndianInt64(bytes.substr(8, 8))));
 }
 
 }  // namespace
@@ -253,16 +267,23 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
       sources(PgBinaryArray::kBytea, n * 16),
       event_ids(PgBinaryArray::kBytea, n * 24),
       teams(PgBinaryArray::kText, n * 24), times(PgBinaryArray::kInt8, n * 12),
-      bodies(PgBinaryArray::kBytea, n * 96);
+      bodies(PgBinaryArray::kBytea, n * 96),
+      indexes(PgBinaryArray::kInt8, n * 12);
+  absl::flat_hash_set<absl::uint128> in_group;
+  in_group.reserve(n);
   std::string key_input;
-  for (const Event* e : events) {
-    AppendEventKey(e->source, e->event_id, key_input, keys);
+  for (size_t i = 0; i < n; ++i) {
+    const Event* e = events[i];
+    const absl::uint128 key = EventKey(e->source, e->event_id, key_input);
+    if (!in_group.insert(key).second) continue;  // the first one is stored
+    keys.AddUuid(key);
     sources.Add(e->source);
     event_ids.Add(e->event_id);
     teams.Add(e->team);
     times.AddInt64(absl::ToUnixMicros(e->occurred_at));
     const Event* one[] = {e};
     bodies.Add(EncodeEvents(one));
+    indexes.AddInt64(static_cast<int64_t>(i) + 1);
   }
   const std::string& keys_bin = keys.Close();
   const std::string& sources_bin = sources.Close();
@@ -270,6 +291,7 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
   const std::string& teams_bin = teams.Close();
   const std::string& times_bin = times.Close();
   const std::string& bodies_bin = bodies.Close();
+  const std::string& indexes_bin = indexes.Close();
 
   PgCommit commit;
   commit.stored.assign(events.size(), false);
@@ -283,7 +305,7 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
         kInsert, {PgParam::Binary(keys_bin), PgParam::Binary(sources_bin),
                   PgParam::Binary(event_ids_bin), PgParam::Binary(teams_bin),
                   PgParam::Binary(times_bin), PgParam::Binary(bodies_bin),
-                  PgParam::Text(before_text)});
+                  PgParam::Binary(indexes_bin), PgParam::Text(before_text)});
     if (!inserted.ok()) return inserted.status();
     for (int row = 0; row < inserted->rows(); ++row) {
       const int64_t index = inserted->GetInt64(row, 0) - before - 1;
