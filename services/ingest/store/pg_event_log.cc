@@ -6,10 +6,8 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/crypto/digest.h"
 #include "services/ingest/store/event_codec.h"
 
 namespace orgpulse::ingest {
@@ -51,19 +49,22 @@ CREATE TABLE ingest_removals (
 -- Every commit paid for it (one more B-tree insert per event).
 DROP INDEX IF EXISTS ingest_events_team;
 )sql"},
-    {4, "duplicates decided by a 128-bit key of (source, event_id)",
+    {4, "duplicates decided by one key column: (source, event_id) as bytes",
      R"sql(
--- One fixed-size key compared with memcmp in place of the B-tree on two
--- bytea columns, which took a quarter of the backend's time in a commit.
--- EventKey (pg_event_log.cc) computes the same bytes for new events. A
--- generated column fills the existing rows in the table's one rewrite (no
--- dead row per event, as an UPDATE would leave), then becomes a plain one.
-ALTER TABLE ingest_events ADD COLUMN event_key uuid NOT NULL GENERATED ALWAYS AS (
-  CAST(encode(substring(sha256(int4send(length(source)) || source || event_id)
-                        FROM 1 FOR 16), 'hex') AS uuid)) STORED;
+-- One bytea column compared with one memcmp, in place of the B-tree on two
+-- (each comparison two function calls, and the second column's offset
+-- recomputed per tuple): a quarter of the backend's time in a commit. The
+-- source's length first keeps the join unambiguous; ids that follow each
+-- other stay together in the index, as they did. EventKey computes the same
+-- bytes for new events. A generated column fills the existing rows in the
+-- table's one rewrite (no dead row per event, as an UPDATE would leave),
+-- then becomes a plain one. event_id is in the key (and the body) already.
+ALTER TABLE ingest_events ADD COLUMN event_key bytea NOT NULL
+  GENERATED ALWAYS AS (int4send(length(source)) || source || event_id) STORED;
 ALTER TABLE ingest_events ALTER COLUMN event_key DROP EXPRESSION;
 ALTER TABLE ingest_events ADD CONSTRAINT ingest_events_event_key UNIQUE (event_key);
 ALTER TABLE ingest_events DROP CONSTRAINT ingest_events_source_event_id_key;
+ALTER TABLE ingest_events DROP COLUMN event_id;
 )sql"},
 };
 
@@ -75,11 +76,11 @@ constexpr absl::string_view kLogChannel = "orgpulse_ingest_log";
 // plan reads them, with no sort, and ON CONFLICT only meets stored events.
 constexpr absl::string_view kInsert = R"sql(
 INSERT INTO ingest_events
-  (position, event_key, source, event_id, team, occurred_us, body)
-SELECT $8::bigint + idx, event_key, source, event_id, team, occurred_us, body
-FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[],
-            $6::bytea[], $7::bigint[])
-     AS incoming(event_key, source, event_id, team, occurred_us, body, idx)
+  (position, event_key, source, team, occurred_us, body)
+SELECT $7::bigint + idx, event_key, source, team, occurred_us, body
+FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[],
+            $6::bigint[])
+     AS incoming(event_key, source, team, occurred_us, body, idx)
 ON CONFLICT (event_key) DO NOTHING
 RETURNING position)sql";
 
@@ -150,12 +151,6 @@ class PgBinaryArray {
     PutInt32(8);
     PutInt64(static_cast<uint64_t>(value));
   }
-  void AddUuid(absl::uint128 value) {
-    ++count_;
-    PutInt32(16);
-    PutInt64(absl::Uint128High64(value));
-    PutInt64(absl::Uint128Low64(value));
-  }
   // The parameter's bytes: the header (one dimension, no NULLs, this many
   // elements from index 1) before the elements.
   const std::string& Close() {
@@ -169,7 +164,6 @@ class PgBinaryArray {
   static constexpr uint32_t kBytea = 17;
   static constexpr uint32_t kInt8 = 20;
   static constexpr uint32_t kText = 25;
-  static constexpr uint32_t kUuid = 2950;
 
  private:
   void PutInt32(uint32_t v) {
@@ -195,30 +189,18 @@ int64_t BigEndianInt64(absl::string_view bytes) {
   return static_cast<int64_t>(value);
 }
 
-// The key that decides duplicates: the first 128 bits of SHA-256 over the
-// source's length (4 bytes, big-endian), the source and the event id, as
-// migration 4 computes it in SQL. The length makes the join unambiguous
-// whatever bytes a source holds. A cryptographic hash rather than
-// EventFingerprint (FNV-1a, fine for one process's memory): the key is kept
-// for good and shared by every replica, so a client able to push must not be
-// able to craft an id whose key is another source's event, which would
-// silently drop that event as a duplicate; finding any 128-bit collision
-// takes about 2^64 hashes, a given one 2^128, and among 10^9 distinct events
-// the chance of any collision is about 10^-21.
-absl::uint128 EventKey(absl::string_view source, absl::string_view event_id,
-                       std::string& input) {
-  input.clear();
+// The key that decides duplicates, as migration 4 computes it: the source's
+// length (4 bytes, big-endian), the source, the event id. Exact (no hash to
+// collide), and unambiguous whatever bytes a source holds.
+void AppendEventKey(absl::string_view source, absl::string_view event_id,
+                    std::string& key) {
+  key.clear();
   const uint32_t length = static_cast<uint32_t>(source.size());
   for (int shift = 24; shift >= 0; shift -= 8) {
-    input.push_back(static_cast<char>(length >> shift));
+    key.push_back(static_cast<char>(length >> shift));
   }
-  input.append(source.data(), source.size());
-  input.append(event_id.data(), event_id.size());
-  const std::string digest = Sha256(input);
-  const absl::string_view bytes = digest;
-  return absl::MakeUint128(
-      static_cast<uint64_t>(BigEndianInt64(bytes.substr(0, 8))),
-      static_cast<uint64_t>(BigEndianInt64(bytes.substr(8, 8))));
+  key.append(source.data(), source.size());
+  key.append(event_id.data(), event_id.size());
 }
 
 }  // namespace
@@ -263,31 +245,30 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     absl::Span<const Event* const> events) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   const size_t n = events.size();
-  PgBinaryArray keys(PgBinaryArray::kUuid, n * 20),
+  std::vector<std::string> keys(n);
+  for (size_t i = 0; i < n; ++i) {
+    AppendEventKey(events[i]->source, events[i]->event_id, keys[i]);
+  }
+  PgBinaryArray key_array(PgBinaryArray::kBytea, n * 40),
       sources(PgBinaryArray::kBytea, n * 16),
-      event_ids(PgBinaryArray::kBytea, n * 24),
       teams(PgBinaryArray::kText, n * 24), times(PgBinaryArray::kInt8, n * 12),
       bodies(PgBinaryArray::kBytea, n * 96),
       indexes(PgBinaryArray::kInt8, n * 12);
-  absl::flat_hash_set<absl::uint128> in_group;
+  absl::flat_hash_set<absl::string_view> in_group;
   in_group.reserve(n);
-  std::string key_input;
   for (size_t i = 0; i < n; ++i) {
+    if (!in_group.insert(keys[i]).second) continue;  // the first one is stored
     const Event* e = events[i];
-    const absl::uint128 key = EventKey(e->source, e->event_id, key_input);
-    if (!in_group.insert(key).second) continue;  // the first one is stored
-    keys.AddUuid(key);
+    key_array.Add(keys[i]);
     sources.Add(e->source);
-    event_ids.Add(e->event_id);
     teams.Add(e->team);
     times.AddInt64(absl::ToUnixMicros(e->occurred_at));
     const Event* one[] = {e};
     bodies.Add(EncodeEvents(one));
     indexes.AddInt64(static_cast<int64_t>(i) + 1);
   }
-  const std::string& keys_bin = keys.Close();
+  const std::string& keys_bin = key_array.Close();
   const std::string& sources_bin = sources.Close();
-  const std::string& event_ids_bin = event_ids.Close();
   const std::string& teams_bin = teams.Close();
   const std::string& times_bin = times.Close();
   const std::string& bodies_bin = bodies.Close();
@@ -303,9 +284,9 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     const std::string before_text = absl::StrCat(before);
     absl::StatusOr<PgResult> inserted = pg_->Exec(
         kInsert, {PgParam::Binary(keys_bin), PgParam::Binary(sources_bin),
-                  PgParam::Binary(event_ids_bin), PgParam::Binary(teams_bin),
-                  PgParam::Binary(times_bin), PgParam::Binary(bodies_bin),
-                  PgParam::Binary(indexes_bin), PgParam::Text(before_text)});
+                  PgParam::Binary(teams_bin), PgParam::Binary(times_bin),
+                  PgParam::Binary(bodies_bin), PgParam::Binary(indexes_bin),
+                  PgParam::Text(before_text)});
     if (!inserted.ok()) return inserted.status();
     for (int row = 0; row < inserted->rows(); ++row) {
       const int64_t index = inserted->GetInt64(row, 0) - before - 1;
