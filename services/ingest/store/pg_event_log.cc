@@ -55,16 +55,17 @@ DROP INDEX IF EXISTS ingest_events_team;
 -- (each comparison two function calls, and the second column's offset
 -- recomputed per tuple): a quarter of the backend's time in a commit. The
 -- source's length first keeps the join unambiguous; ids that follow each
--- other stay together in the index, as they did. EventKey computes the same
--- bytes for new events. A generated column fills the existing rows in the
--- table's one rewrite (no dead row per event, as an UPDATE would leave),
--- then becomes a plain one. event_id is in the key (and the body) already.
+-- other stay together in the index, as they did. AppendEventKey computes
+-- the same bytes for new events. A generated column fills the existing rows
+-- in the table's one rewrite (no dead row per event, as an UPDATE would
+-- leave), then becomes a plain one. source and event_id are in the key (and
+-- the body): rows as narrow as before.
 ALTER TABLE ingest_events ADD COLUMN event_key bytea NOT NULL
   GENERATED ALWAYS AS (int4send(length(source)) || source || event_id) STORED;
 ALTER TABLE ingest_events ALTER COLUMN event_key DROP EXPRESSION;
 ALTER TABLE ingest_events ADD CONSTRAINT ingest_events_event_key UNIQUE (event_key);
 ALTER TABLE ingest_events DROP CONSTRAINT ingest_events_source_event_id_key;
-ALTER TABLE ingest_events DROP COLUMN event_id;
+ALTER TABLE ingest_events DROP COLUMN event_id, DROP COLUMN source;
 )sql"},
 };
 
@@ -75,12 +76,10 @@ constexpr absl::string_view kLogChannel = "orgpulse_ingest_log";
 // (Commit sends the first only): rows are inserted in whatever order the
 // plan reads them, with no sort, and ON CONFLICT only meets stored events.
 constexpr absl::string_view kInsert = R"sql(
-INSERT INTO ingest_events
-  (position, event_key, source, team, occurred_us, body)
-SELECT $7::bigint + idx, event_key, source, team, occurred_us, body
-FROM unnest($1::bytea[], $2::bytea[], $3::text[], $4::bigint[], $5::bytea[],
-            $6::bigint[])
-     AS incoming(event_key, source, team, occurred_us, body, idx)
+INSERT INTO ingest_events (position, event_key, team, occurred_us, body)
+SELECT $6::bigint + idx, event_key, team, occurred_us, body
+FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[], $5::bigint[])
+     AS incoming(event_key, team, occurred_us, body, idx)
 ON CONFLICT (event_key) DO NOTHING
 RETURNING position)sql";
 
@@ -250,7 +249,6 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     AppendEventKey(events[i]->source, events[i]->event_id, keys[i]);
   }
   PgBinaryArray key_array(PgBinaryArray::kBytea, n * 40),
-      sources(PgBinaryArray::kBytea, n * 16),
       teams(PgBinaryArray::kText, n * 24), times(PgBinaryArray::kInt8, n * 12),
       bodies(PgBinaryArray::kBytea, n * 96),
       indexes(PgBinaryArray::kInt8, n * 12);
@@ -260,7 +258,6 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     if (!in_group.insert(keys[i]).second) continue;  // the first one is stored
     const Event* e = events[i];
     key_array.Add(keys[i]);
-    sources.Add(e->source);
     teams.Add(e->team);
     times.AddInt64(absl::ToUnixMicros(e->occurred_at));
     const Event* one[] = {e};
@@ -268,7 +265,6 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     indexes.AddInt64(static_cast<int64_t>(i) + 1);
   }
   const std::string& keys_bin = key_array.Close();
-  const std::string& sources_bin = sources.Close();
   const std::string& teams_bin = teams.Close();
   const std::string& times_bin = times.Close();
   const std::string& bodies_bin = bodies.Close();
@@ -283,10 +279,9 @@ absl::StatusOr<PgCommit> PgEventLog::Commit(
     const int64_t before = head->GetInt64(0, 0);
     const std::string before_text = absl::StrCat(before);
     absl::StatusOr<PgResult> inserted = pg_->Exec(
-        kInsert, {PgParam::Binary(keys_bin), PgParam::Binary(sources_bin),
-                  PgParam::Binary(teams_bin), PgParam::Binary(times_bin),
-                  PgParam::Binary(bodies_bin), PgParam::Binary(indexes_bin),
-                  PgParam::Text(before_text)});
+        kInsert, {PgParam::Binary(keys_bin), PgParam::Binary(teams_bin),
+                  PgParam::Binary(times_bin), PgParam::Binary(bodies_bin),
+                  PgParam::Binary(indexes_bin), PgParam::Text(before_text)});
     if (!inserted.ok()) return inserted.status();
     for (int row = 0; row < inserted->rows(); ++row) {
       const int64_t index = inserted->GetInt64(row, 0) - before - 1;
@@ -403,6 +398,11 @@ absl::StatusOr<int64_t> PgEventLog::Remove(absl::string_view source,
   const std::string to = absl::StrCat(to_us);
   const PgParam source_param =
       source.empty() ? PgParam::Null() : PgParam::Binary(source);
+  // The source's events are those whose key starts with its length and it.
+  std::string key_prefix;
+  AppendEventKey(source, "", key_prefix);
+  const PgParam prefix_param =
+      source.empty() ? PgParam::Null() : PgParam::Binary(key_prefix);
   int64_t removed = 0;
   absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
     // Under the head's lock, like a commit: the record's position follows
@@ -411,9 +411,10 @@ absl::StatusOr<int64_t> PgEventLog::Remove(absl::string_view source,
         pg_->Exec("SELECT position FROM ingest_log_head FOR UPDATE");
     if (!head.ok()) return head.status();
     absl::StatusOr<PgResult> deleted = pg_->Exec(
-        "DELETE FROM ingest_events WHERE ($1::bytea IS NULL OR source = $1) "
+        "DELETE FROM ingest_events WHERE ($1::bytea IS NULL OR "
+        "substring(event_key FROM 1 FOR length($1)) = $1) "
         "AND occurred_us >= $2 AND occurred_us < $3",
-        {source_param, PgParam::Text(from), PgParam::Text(to)});
+        {prefix_param, PgParam::Text(from), PgParam::Text(to)});
     if (!deleted.ok()) return deleted.status();
     removed = deleted->AffectedRows();
     if (removed == 0) return absl::OkStatus();

@@ -4,10 +4,10 @@
 // the log from wherever they are and fold exactly what was committed, once.
 //
 // Tables (schema "ingest", versions in orgpulse_schema_migrations):
-//   ingest_events(position, event_key, source, team, occurred_us, body)
-//     UNIQUE (event_key): the source's length, the source and the event id
-//     as one bytea (migration 4); body is event_codec's encoding of the
-//     event.
+//   ingest_events(position, event_key, team, occurred_us, body)
+//     UNIQUE (event_key): the source's length (4 bytes, big-endian), the
+//     source and the event id as one bytea (migration 4); body is
+//     event_codec's encoding of the event.
 //   ingest_log_head(position)  one row: the last position handed out. A
 //     commit locks it first, so commits are serial and positions follow
 //     commit order (a sequence would not: its values are taken before
