@@ -20,16 +20,22 @@ ABSL_FLAG(std::string, conninfo, "", "libpq connection string");
 ABSL_FLAG(int, committers, 1, "concurrent committers (connections)");
 ABSL_FLAG(int, group_size, 1000, "events per commit");
 ABSL_FLAG(int, events, 200000, "events per committer");
+ABSL_FLAG(std::string, ids, "random",
+          "event ids: random (scattered over the unique index) or sequential "
+          "(prefix-N, as the load generator numbers them)");
 
 namespace orgpulse::ingest {
 namespace {
 
-Event MakeEvent(int committer, int64_t i) {
+Event MakeEvent(int committer, int64_t i, bool sequential) {
   Event e;
   e.source = "bench";
-  // Random-looking ids, as real keys hit the unique index.
-  e.event_id =
-      absl::StrCat(committer, "-", (i * 2654435761u) % 1000000007, "-", i);
+  // Random-looking ids, as real keys hit the unique index; or numbered ones,
+  // which an index on the id itself keeps together.
+  e.event_id = sequential
+                   ? absl::StrCat("c", committer, "-", i)
+                   : absl::StrCat(committer, "-",
+                                  (i * 2654435761u) % 1000000007, "-", i);
   e.team = absl::StrCat("org/team-", i % 1000);
   e.occurred_at = absl::FromUnixSeconds(1780000000 + i);
   e.payload =
@@ -42,6 +48,12 @@ int Run() {
   const int committers = absl::GetFlag(FLAGS_committers);
   const int group_size = absl::GetFlag(FLAGS_group_size);
   const int64_t per_committer = absl::GetFlag(FLAGS_events);
+  const bool sequential = absl::GetFlag(FLAGS_ids) == "sequential";
+  if (!sequential && absl::GetFlag(FLAGS_ids) != "random") {
+    std::fprintf(stderr, "--ids: random or sequential, not %s\n",
+                 absl::GetFlag(FLAGS_ids).c_str());
+    return 2;
+  }
   std::vector<std::unique_ptr<PgEventLog>> logs;
   for (int c = 0; c < committers; ++c) {
     absl::StatusOr<std::unique_ptr<PgEventLog>> log =
@@ -66,7 +78,7 @@ int Run() {
           pointers.clear();
           for (int64_t j = i; j < std::min(per_committer, i + group_size);
                ++j) {
-            group.push_back(MakeEvent(c, j));
+            group.push_back(MakeEvent(c, j, sequential));
           }
           for (const Event& e : group) pointers.push_back(&e);
           absl::StatusOr<PgCommit> commit = logs[c]->Commit(pointers);
@@ -82,9 +94,10 @@ int Run() {
     for (std::thread& t : threads) t.join();
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     std::printf(
-        "pg_event_log %s committers=%d group=%d events=%lld stored=%lld "
-        "seconds=%.2f events_per_s=%.0f\n",
-        duplicates ? "duplicates" : "new", committers, group_size,
+        "pg_event_log %s ids=%s committers=%d group=%d events=%lld "
+        "stored=%lld seconds=%.2f events_per_s=%.0f\n",
+        duplicates ? "duplicates" : "new", sequential ? "sequential" : "random",
+        committers, group_size,
         static_cast<long long>(per_committer * committers),
         static_cast<long long>(stored.load()), seconds,
         per_committer * committers / seconds);

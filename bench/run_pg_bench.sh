@@ -5,14 +5,19 @@
 # bench/pg_event_log_bench.cc with 1, 2 and 4 committers. Stops what it
 # started.
 #   bench/run_pg_bench.sh [--events 200000] [--group 1000]
+#     [--ids random|sequential] [--committers "1 2 4"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=200000
 GROUP=1000
+IDS=random
+COMMITTERS="1 2 4"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --events) EVENTS=$2; shift 2 ;;
     --group) GROUP=$2; shift 2 ;;
+    --ids) IDS=$2; shift 2 ;;
+    --committers) COMMITTERS=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -35,9 +40,9 @@ as_pg "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
   -o "-c listen_addresses='' -k $WORK -c shared_buffers=256MB" start >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for c in 1 2 4; do
+for c in $COMMITTERS; do
   db="bench$c"
   as_pg "$PGBIN/createdb" -h "$WORK" -U postgres "$db"
   "$B/bench/orgpulse-pg-event-log-bench" --conninfo="host=$WORK user=postgres dbname=$db" \
-    --committers="$c" --group_size="$GROUP" --events=$((EVENTS / c))
+    --committers="$c" --group_size="$GROUP" --events=$((EVENTS / c)) --ids="$IDS"
 done

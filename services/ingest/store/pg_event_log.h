@@ -4,8 +4,10 @@
 // the log from wherever they are and fold exactly what was committed, once.
 //
 // Tables (schema "ingest", versions in orgpulse_schema_migrations):
-//   ingest_events(position, source, event_id, team, occurred_us, body)
-//     UNIQUE (source, event_id); body is event_codec's encoding of the event.
+//   ingest_events(position, event_key, team, occurred_us, body)
+//     UNIQUE (event_key): the source's length (4 bytes, big-endian), the
+//     source and the event id as one bytea (migration 5); body is
+//     event_codec's encoding of the event.
 //   ingest_log_head(position)  one row: the last position handed out. A
 //     commit locks it first, so commits are serial and positions follow
 //     commit order (a sequence would not: its values are taken before
@@ -41,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/storage/pg_connection.h"
+#include "common/storage/pg_migrations.h"
 #include "services/ingest/domain/event.h"
 
 namespace orgpulse::ingest {
@@ -121,6 +124,10 @@ class PgEventLog {
   // FAILED_PRECONDITION when the schema is newer than this binary.
   static absl::StatusOr<std::unique_ptr<PgEventLog>> Open(
       const std::string& conninfo);
+
+  // The schema's migrations, in order (tests build a database at an earlier
+  // version with the first few).
+  static absl::Span<const PgMigration> Migrations();
 
   // Stores the new events of `events` atomically. On error nothing of them
   // is stored; UNAVAILABLE when the connection or server is lost (the outcome
