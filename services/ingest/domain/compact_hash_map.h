@@ -34,9 +34,12 @@ class CompactHashMap {
     if (capacity_ == 0) Resize(kMinCapacity);
     uint32_t i = Find(key);
     if (slots_[i].key == key) return slots_[i].value;
-    if ((uint64_t{size_} + 1) * kMaxLoadDen >
-        uint64_t{capacity_} * kMaxLoadNum) {
-      Resize(capacity_ + capacity_ / 4);
+    if (!Fits(size_ + 1, capacity_)) {
+      // A quarter more, or (in a small table, where a quarter rounds down
+      // to too little: 6 -> 7 slots for 6 keys) as much as the bound needs.
+      uint32_t grown = capacity_ + capacity_ / 4;
+      while (!Fits(size_ + 1, grown)) ++grown;
+      Resize(grown);
       i = Find(key);
     }
     slots_[i].key = key;
@@ -73,7 +76,9 @@ class CompactHashMap {
   // Replaces the map by one whose slot array is `bytes` (from RawSlots of a
   // map of this Value's layout). False, leaving the map as it was, if the
   // bytes cannot be such an array: a size that is not whole slots, more
-  // than 2^32 slots, or too full to probe.
+  // than 2^32 slots, or no empty slot (a probe would never end). A table
+  // fuller than the load bound is taken (earlier binaries wrote small ones
+  // so: 6 keys in 7 slots); the next insert grows it.
   bool AssignRawSlots(absl::string_view bytes) {
     if (bytes.size() % sizeof(Slot) != 0 ||
         bytes.size() / sizeof(Slot) > UINT32_MAX) {
@@ -84,9 +89,7 @@ class CompactHashMap {
     if (capacity > 0) std::memcpy(slots.get(), bytes.data(), bytes.size());
     uint64_t size = 0;
     for (uint32_t i = 0; i < capacity; ++i) size += slots[i].key != kEmpty;
-    if (capacity > 0 && size * kMaxLoadDen > uint64_t{capacity} * kMaxLoadNum) {
-      return false;
-    }
+    if (capacity > 0 && size >= capacity) return false;
     slots_ = std::move(slots);
     capacity_ = capacity;
     size_ = static_cast<uint32_t>(size);
@@ -105,6 +108,11 @@ class CompactHashMap {
   };
   // Snapshots copy slots as bytes.
   static_assert(std::is_trivially_copyable_v<Value>);
+
+  // Whether `size` keys keep `capacity` slots within the load bound.
+  static bool Fits(uint64_t size, uint64_t capacity) {
+    return size * kMaxLoadDen <= capacity * kMaxLoadNum;
+  }
 
   // Key 0 marks an empty slot: it is stored as 1 (so 0 and 1 are one key,
   // a chance of 2^-63 for hashed keys).
