@@ -24,21 +24,15 @@ done
 BUILD_DIR=${BUILD_DIR:-build-bench} BUILD_TYPE=Release bash scripts/build.sh \
   orgpulse-pg-event-log-bench >/dev/null
 B=${BUILD_DIR:-build-bench}
-PGBIN=/usr/lib/postgresql/15/bin
+. bench/throwaway_postgres.sh
 
 WORK=$(mktemp -d /tmp/orgpulse-pg-bench.XXXXXX)
-as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$WORK"
 cleanup() {
-  as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
-as_pg "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-  -o "-c listen_addresses='' -k $WORK -c shared_buffers=256MB" start >/dev/null
+pg_start "$WORK" "-c shared_buffers=256MB"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $COMMITTERS; do
   db="bench$c"

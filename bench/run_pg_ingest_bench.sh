@@ -42,21 +42,15 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-PGBIN=/usr/lib/postgresql/15/bin
+. "$HERE/throwaway_postgres.sh"
 WORK=$(mktemp -d /tmp/orgpulse-pg-ingest-bench.XXXXXX)
-as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$WORK"
 cleanup() {
-  as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-as_pg "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-  -o "-c listen_addresses='' -k $WORK -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
+pg_start "$WORK" "-c shared_buffers=256MB -c max_wal_size=4GB"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. pgbench

@@ -46,24 +46,18 @@ cmake --build "$BUILD" -j"$(nproc)" --target orgpulse-ingest orgpulse-ingest-loa
 SERVER=$BUILD/services/ingest/orgpulse-ingest
 LOADGEN=$BUILD/bench/orgpulse-ingest-loadgen
 
-PGBIN=/usr/lib/postgresql/15/bin
+. "$HERE/throwaway_postgres.sh"
 WORK=$(mktemp -d /tmp/orgpulse-pg-restart-bench.XXXXXX)
 PIDS=()
-as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$WORK"
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-as_pg "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-  -o "-c listen_addresses='' -k $WORK -c shared_buffers=256MB -c max_wal_size=4GB ${PG_OPTS:-}" start >/dev/null
+pg_start "$WORK" "-c shared_buffers=256MB -c max_wal_size=4GB ${PG_OPTS:-}"
 as_pg "$PGBIN/createdb" -h "$WORK" -U postgres ingest
 CONNINFO="host=$WORK user=postgres dbname=ingest"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -104,24 +98,25 @@ stop KILL
 echo "   database: $(as_pg "$PGBIN/psql" -h "$WORK" -U postgres -d ingest -Atc \
   "SELECT pg_size_pretty(pg_database_size('ingest'))")"
 
-for i in $(seq 1 "$RESTARTS"); do
-  start 1000000
-  s=$(probe)
-  echo "2. restart $i without a snapshot: SERVING after $s s, RSS $(rss_mib) MiB (load $(cut -d' ' -f1 /proc/loadavg))"
-  echo "   $(last_line 'recovered ')"
-  if (( i < RESTARTS )); then stop KILL; else stop TERM; fi
-done
+# restarts STEP WHAT LAST_SIGNAL: --restarts replicas timed to SERVING, each
+# stopped with SIGKILL but the last, stopped with LAST_SIGNAL.
+restarts() {
+  local i s
+  for i in $(seq 1 "$RESTARTS"); do
+    start 1000000
+    s=$(probe)
+    echo "$1. restart $i $2: SERVING after $s s, RSS $(rss_mib) MiB (load $(cut -d' ' -f1 /proc/loadavg))"
+    echo "   $(last_line 'recovered ')"
+    if (( i < RESTARTS )); then stop KILL; else stop "$3"; fi
+  done
+}
+
+restarts 2 "without a snapshot" TERM  # the last writes the snapshot
 echo "   $(last_line 'snapshot of .* bytes')"
 echo "   stored: $(as_pg "$PGBIN/psql" -h "$WORK" -U postgres -d ingest -Atc \
   "SELECT position || ' ' || pg_size_pretty(octet_length(body)::bigint) FROM ingest_snapshots")"
 
-for i in $(seq 1 "$RESTARTS"); do
-  start 1000000
-  s=$(probe)
-  echo "3. restart $i from the snapshot: SERVING after $s s, RSS $(rss_mib) MiB (load $(cut -d' ' -f1 /proc/loadavg))"
-  echo "   $(last_line 'recovered ')"
-  stop KILL
-done
+restarts 3 "from the snapshot" KILL  # the snapshot stays the same
 
 if (( TAIL > 0 )); then
   start 0
