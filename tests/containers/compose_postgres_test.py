@@ -46,8 +46,10 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compose_test import Compose  # noqa: E402
 from container_support import (NAME_PREFIX, Cleanups, Podman, TestFailure,  # noqa: E402
-                               cli_json, http_get, log, make_respondent_key,
-                               make_tokens, run, temp_dir, wait_until)
+                               cli_json, http_get, log, loopback_compose,
+                               make_respondent_key,
+                               make_tokens, run, temp_dir, use_built_image,
+                               wait_until)
 
 PROMETHEUS_IMAGE = "localhost/orgpulse-test-prometheus:2.42"
 POSTGRES_IMAGE = "localhost/orgpulse-postgres:15"
@@ -57,37 +59,13 @@ REPLICATED = {"ingest": 50051, "insights": 50052}  # service: gRPC port
 
 def test_copy(compose, deploy_dir, secrets_dir, image):
     """The compose file as this test runs it (see the module comment)."""
-    compose = json.loads(json.dumps(compose))  # deep copy, anchors expanded
+    compose = loopback_compose(compose, deploy_dir, secrets_dir,
+                               PROMETHEUS_IMAGE)
     services = compose["services"]
-    del services["grafana"]
-    compose["volumes"].pop("grafana-data")
-    services["prometheus"]["image"] = PROMETHEUS_IMAGE
     services["postgres"]["image"] = POSTGRES_IMAGE
     services["postgres"].pop("build")
     for name in REPLICATED:
-        if services[name]["image"] != "orgpulse:dev":
-            raise TestFailure(f"{name} runs {services[name]['image']}, "
-                              "not the image built from deploy/Dockerfile")
-        services[name]["image"] = image
-        services[name].pop("build", None)
-    for name, service in services.items():
-        ports = []
-        for port in service.get("ports", []):
-            host, _, container = port.rpartition(":")
-            if not host.startswith("127.0.0.1:"):
-                raise TestFailure(f"{name} publishes {port} beyond loopback")
-            ports.append(f"127.0.0.1::{container}")
-        service["ports"] = ports
-        volumes = []
-        for volume in service.get("volumes", []):
-            source, _, rest = volume.partition(":")
-            if source.startswith("./"):
-                source = os.path.join(deploy_dir, source[2:])
-            volumes.append(f"{source}:{rest}")
-        service["volumes"] = volumes
-    for secret in compose["secrets"].values():
-        secret["file"] = os.path.join(secrets_dir,
-                                      os.path.basename(secret["file"]))
+        use_built_image(services, name, image)
     return compose
 
 

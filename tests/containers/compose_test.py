@@ -39,8 +39,10 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from container_support import (NAME_PREFIX, Cleanups, Podman, TestFailure,  # noqa: E402
-                               cli_json, http_get, log, make_respondent_key,
-                               make_tokens, run, temp_dir, wait_until)
+                               cli_json, http_get, log, loopback_compose,
+                               make_respondent_key,
+                               make_tokens, run, temp_dir, use_built_image,
+                               wait_until)
 
 PROMETHEUS_IMAGE = "localhost/orgpulse-test-prometheus:2.42"
 SERVICES = ("ingest", "insights", "prometheus")
@@ -48,35 +50,10 @@ SERVICES = ("ingest", "insights", "prometheus")
 
 def test_copy(compose, deploy_dir, secrets_dir, image):
     """The compose file as this test runs it (see the module comment)."""
-    compose = json.loads(json.dumps(compose))  # deep copy
-    services = compose["services"]
-    del services["grafana"]
-    compose["volumes"].pop("grafana-data")
-    services["prometheus"]["image"] = PROMETHEUS_IMAGE
-    for name, service in services.items():
-        if name in ("ingest", "insights"):
-            if service["image"] != "orgpulse:dev":
-                raise TestFailure(f"{name} runs {service['image']}, "
-                                  "not the image built from deploy/Dockerfile")
-            service["image"] = image
-            service.pop("build", None)  # built already, by build-image.sh
-        ports = []
-        for port in service.get("ports", []):
-            host, _, container = port.rpartition(":")
-            if not host.startswith("127.0.0.1:"):
-                raise TestFailure(f"{name} publishes {port} beyond loopback")
-            ports.append(f"127.0.0.1::{container}")
-        service["ports"] = ports
-        volumes = []
-        for volume in service.get("volumes", []):
-            source, _, rest = volume.partition(":")
-            if source.startswith("./"):
-                source = os.path.join(deploy_dir, source[2:])
-            volumes.append(f"{source}:{rest}")
-        service["volumes"] = volumes
-    for secret in compose["secrets"].values():
-        secret["file"] = os.path.join(secrets_dir,
-                                      os.path.basename(secret["file"]))
+    compose = loopback_compose(compose, deploy_dir, secrets_dir,
+                               PROMETHEUS_IMAGE)
+    for name in ("ingest", "insights"):
+        use_built_image(compose["services"], name, image)
     return compose
 
 

@@ -72,6 +72,47 @@ class Cleanups:
                 log(f"cleanup '{what}' failed: {e}")
 
 
+def loopback_compose(compose, deploy_dir, secrets_dir, prometheus_image):
+    """A deep copy of a compose file, as the compose tests run it: without
+    Grafana, with the test's Prometheus image, every port published on a
+    free loopback port (refusing one published beyond loopback), relative
+    volumes and secrets resolved against the test's directories."""
+    compose = json.loads(json.dumps(compose))  # deep copy, anchors expanded
+    services = compose["services"]
+    del services["grafana"]
+    compose["volumes"].pop("grafana-data")
+    services["prometheus"]["image"] = prometheus_image
+    for name, service in services.items():
+        ports = []
+        for port in service.get("ports", []):
+            host, _, container = port.rpartition(":")
+            if not host.startswith("127.0.0.1:"):
+                raise TestFailure(f"{name} publishes {port} beyond loopback")
+            ports.append(f"127.0.0.1::{container}")
+        service["ports"] = ports
+        volumes = []
+        for volume in service.get("volumes", []):
+            source, _, rest = volume.partition(":")
+            if source.startswith("./"):
+                source = os.path.join(deploy_dir, source[2:])
+            volumes.append(f"{source}:{rest}")
+        service["volumes"] = volumes
+    for secret in compose["secrets"].values():
+        secret["file"] = os.path.join(secrets_dir,
+                                      os.path.basename(secret["file"]))
+    return compose
+
+
+def use_built_image(services, name, image):
+    """Runs service `name` on `image` (built already, by build-image.sh),
+    refusing a compose file whose service is not the Dockerfile's image."""
+    if services[name]["image"] != "orgpulse:dev":
+        raise TestFailure(f"{name} runs {services[name]['image']}, "
+                          "not the image built from deploy/Dockerfile")
+    services[name]["image"] = image
+    services[name].pop("build", None)
+
+
 def wait_until(what, fn, timeout_s, interval_s=0.5):
     """Polls fn() until it returns a true value (returned); raises with the
     last value or error once timeout_s has passed."""
