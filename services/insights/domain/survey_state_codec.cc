@@ -1,0 +1,314 @@
+// SurveyState's snapshot bytes. What the fold keeps but can count again
+// from the contributions (TeamCounts, the subtree counts, department_of) is
+// not written: Decode derives it, so it cannot disagree with them. Teams go
+// as indices into the sorted team set.
+//
+// Layout (BinaryWriter's varints, strings, doubles, times):
+//   format byte, min_group_size, response ids, teams,
+//   per round: id, steps, published (node -> GroupMorale), teams_of
+//     (respondent -> team indices), per department: name, contributions
+//     (respondent, response id, team index, submitted_at, scores, eNPS,
+//     intent, published), changed teams, last_step, candidate, flags.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/storage/binary_codec.h"
+#include "services/insights/domain/survey_state.h"
+
+namespace orgpulse::insights {
+namespace {
+
+// Bump with any change of the layout above or of what it means.
+constexpr uint8_t kSnapshotFormat = 1;
+
+void WriteMorale(BinaryWriter& w, const GroupMorale& m) {
+  w.Varint(static_cast<uint64_t>(m.respondents));
+  for (double d : m.dimensions) w.Double(d);
+  w.Double(m.enps);
+  w.Double(m.intent_to_stay);
+  w.Time(m.as_of);
+}
+
+void ReadMorale(BinaryReader& r, GroupMorale& m) {
+  m.respondents = static_cast<int64_t>(r.Varint());
+  for (double& d : m.dimensions) r.Double(d);
+  r.Double(m.enps);
+  r.Double(m.intent_to_stay);
+  r.Time(m.as_of);
+}
+
+using NodeSets = std::map<std::string, std::set<std::string>>;
+
+void WriteNodeSets(BinaryWriter& w, const NodeSets& sets) {
+  w.Varint(sets.size());
+  for (const auto& [node, nearest] : sets) {
+    w.String(node);
+    w.Varint(nearest.size());
+    for (const std::string& n : nearest) w.String(n);
+  }
+}
+
+bool ReadNodeSets(BinaryReader& r, NodeSets& sets) {
+  const uint64_t count = r.Varint();
+  for (uint64_t i = 0; i < count && r.ok(); ++i) {
+    std::string node;
+    r.String(node);
+    std::set<std::string>& nearest = sets[node];
+    if (!nearest.empty()) return false;  // a node twice
+    const uint64_t n = r.Varint();
+    for (uint64_t j = 0; j < n && r.ok(); ++j) {
+      std::string s;
+      r.String(s);
+      if (!nearest.insert(std::move(s)).second) return false;
+    }
+  }
+  return r.ok();
+}
+
+// Encoded teams: indices into the state's sorted team set.
+class TeamIndex {
+ public:
+  explicit TeamIndex(const std::set<std::string>& teams) {
+    int64_t i = 0;
+    for (const std::string& t : teams) index_.emplace(t, i++);
+  }
+  uint64_t operator()(const std::string& team) const {
+    return static_cast<uint64_t>(index_.at(team));
+  }
+
+ private:
+  std::map<absl::string_view, int64_t> index_;
+};
+
+absl::Status Damaged(absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat("survey state snapshot: ", what,
+                   "; the snapshot is not used and the log is replayed"));
+}
+
+}  // namespace
+
+void SurveyState::Encode(std::string& out) const {
+  BinaryWriter w(out);
+  w.Byte(kSnapshotFormat);
+  w.Varint(static_cast<uint64_t>(min_group_size_));
+  w.Varint(response_ids_.size());
+  for (const std::string& id : response_ids_) w.String(id);
+  w.Varint(teams_.size());
+  for (const std::string& t : teams_) w.String(t);
+  const TeamIndex index(teams_);
+  w.Varint(rounds_.size());
+  for (const auto& [id, round] : rounds_) {
+    w.String(id);
+    w.Varint(static_cast<uint64_t>(round.steps));
+    w.Varint(round.published.size());
+    for (const auto& [node, m] : round.published) {
+      w.String(node);
+      WriteMorale(w, m);
+    }
+    w.Varint(round.teams_of.size());
+    for (const auto& [respondent, teams] : round.teams_of) {
+      w.String(respondent);
+      w.Varint(teams.size());
+      for (const std::string& t : teams) w.Varint(index(t));
+    }
+    w.Varint(round.departments.size());
+    for (const auto& [name, d] : round.departments) {
+      w.String(name);
+      w.Varint(d.current.size());
+      for (const auto& [respondent, c] : d.current) {
+        const ScoredResponse& s = c.response;
+        w.String(respondent);
+        w.String(s.response_id);
+        w.Varint(index(s.team));
+        w.Time(s.submitted_at);
+        for (double score : s.dimension_scores) w.Double(score);
+        w.Varint(static_cast<uint64_t>(s.enps));
+        w.Varint(static_cast<uint64_t>(s.intent_to_stay));
+        w.Byte(c.published);
+      }
+      w.Varint(d.changed_teams.size());
+      for (const std::string& t : d.changed_teams) w.Varint(index(t));
+      WriteNodeSets(w, d.last_step);
+      WriteNodeSets(w, d.candidate);
+      w.Byte(static_cast<uint8_t>(d.candidate_is_last_step) |
+             static_cast<uint8_t>(d.evaluated) << 1 |
+             static_cast<uint8_t>(d.fresh) << 2);
+    }
+  }
+}
+
+bool SurveyState::Derive(const std::string& name, Round& round, Department& d) {
+  for (auto& [respondent, c] : d.current) {
+    const std::string& team = c.response.team;
+    if (team.substr(0, team.find('/')) != name) return false;
+    if (!round.department_of.emplace(respondent, name).second) return false;
+    TeamCounts& t = d.teams[team];
+    c.team = &t;
+    ++t.in_force;
+    if (!c.published) {
+      ++t.unpublished;
+      ++d.unpublished;
+    }
+    for (size_t slash = team.find('/'); slash != std::string::npos;
+         slash = team.find('/', slash + 1)) {
+      ++round.subtree[team.substr(0, slash)];
+    }
+    ++round.subtree[team];
+  }
+  // A step publishes an evaluated candidate's nodes with the sums of the
+  // teams under them: each must have one.
+  if (!d.evaluated) return true;
+  for (const auto& [node, nearest] : d.candidate) {
+    bool under = false;
+    for (const auto& [team, counts] : d.teams) {
+      if (team == node ||
+          (team.size() > node.size() &&
+           absl::string_view(team).substr(0, node.size()) == node &&
+           team[node.size()] == '/')) {
+        under = true;
+        break;
+      }
+    }
+    if (!under) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
+                                                int min_group_size) {
+  BinaryReader r(bytes);
+  if (const uint8_t format = r.Byte(); format != kSnapshotFormat) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("survey state snapshot of format ", format,
+                     ", this binary reads format ", kSnapshotFormat));
+  }
+  const uint64_t k = r.Varint();
+  if (r.ok() && k != static_cast<uint64_t>(min_group_size)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("survey state snapshot folded with min_group_size=", k,
+                     ", the service runs with ", min_group_size));
+  }
+  SurveyState state(min_group_size);
+  const uint64_t ids = r.Varint();
+  for (uint64_t i = 0; i < ids && r.ok(); ++i) {
+    std::string id;
+    r.String(id);
+    if (!state.response_ids_.insert(std::move(id)).second) {
+      return Damaged("a response id twice");
+    }
+  }
+  std::vector<const std::string*> teams;
+  const uint64_t team_count = r.Varint();
+  for (uint64_t i = 0; i < team_count && r.ok(); ++i) {
+    std::string t;
+    r.String(t);
+    const auto [it, added] = state.teams_.insert(std::move(t));
+    if (!added) return Damaged("a team twice");
+    teams.push_back(&*it);
+  }
+  // A team index, checked; nullptr after a failed read.
+  auto team_at = [&](BinaryReader& r) -> const std::string* {
+    const uint64_t i = r.Varint();
+    if (!r.ok() || i >= teams.size()) return r.Fail(), nullptr;
+    return teams[i];
+  };
+  const uint64_t rounds = r.Varint();
+  for (uint64_t i = 0; i < rounds && r.ok(); ++i) {
+    std::string id;
+    r.String(id);
+    const auto [at, added] = state.rounds_.try_emplace(id);
+    if (!added) return Damaged("a round twice");
+    Round& round = at->second;
+    round.steps = static_cast<int64_t>(r.Varint());
+    const uint64_t published = r.Varint();
+    for (uint64_t j = 0; j < published && r.ok(); ++j) {
+      std::string node;
+      GroupMorale m;
+      r.String(node);
+      ReadMorale(r, m);
+      if (!round.published.emplace(std::move(node), m).second) {
+        return Damaged("a published node twice");
+      }
+    }
+    const uint64_t people = r.Varint();
+    for (uint64_t j = 0; j < people && r.ok(); ++j) {
+      std::string respondent;
+      r.String(respondent);
+      std::set<std::string>& of = round.teams_of[respondent];
+      if (!of.empty()) return Damaged("a respondent's teams twice");
+      const uint64_t n = r.Varint();
+      for (uint64_t t = 0; t < n && r.ok(); ++t) {
+        if (const std::string* team = team_at(r)) of.insert(*team);
+      }
+    }
+    const uint64_t departments = r.Varint();
+    for (uint64_t j = 0; j < departments && r.ok(); ++j) {
+      std::string name;
+      r.String(name);
+      if (round.departments.contains(name)) {
+        return Damaged("a department twice");
+      }
+      Department& d = round.departments[name];
+      const uint64_t current = r.Varint();
+      for (uint64_t c = 0; c < current && r.ok(); ++c) {
+        std::string respondent;
+        ScoredResponse s;
+        r.String(respondent);
+        r.String(s.response_id);
+        const std::string* team = team_at(r);
+        r.Time(s.submitted_at);
+        for (double& score : s.dimension_scores) r.Double(score);
+        const uint64_t enps = r.Varint();
+        const uint64_t intent = r.Varint();
+        const uint8_t published = r.Byte();
+        if (!r.ok()) break;
+        if (enps > 10 || intent < 1 || intent > 5 || published > 1) {
+          return Damaged("a contribution out of range");
+        }
+        if (!state.response_ids_.contains(s.response_id)) {
+          return Damaged("a contribution of an unknown response id");
+        }
+        if (!round.teams_of.contains(respondent) ||
+            !round.teams_of[respondent].contains(*team)) {
+          return Damaged("a contribution outside its respondent's teams");
+        }
+        s.team = *team;
+        s.round = id;
+        s.respondent = respondent;
+        s.enps = static_cast<int>(enps);
+        s.intent_to_stay = static_cast<int>(intent);
+        Contribution contribution{std::move(s), published == 1};
+        if (!d.current.emplace(std::move(respondent), std::move(contribution))
+                 .second) {
+          return Damaged("a respondent twice in a department");
+        }
+      }
+      const uint64_t changed = r.Varint();
+      for (uint64_t t = 0; t < changed && r.ok(); ++t) {
+        if (const std::string* team = team_at(r)) d.changed_teams.insert(*team);
+      }
+      if (!ReadNodeSets(r, d.last_step) || !ReadNodeSets(r, d.candidate)) {
+        r.Fail();
+      }
+      const uint8_t flags = r.Byte();
+      if (!r.ok()) break;
+      if (flags > 7) return Damaged("unknown department flags");
+      d.candidate_is_last_step = (flags & 1) != 0;
+      d.evaluated = (flags & 2) != 0;
+      d.fresh = (flags & 4) != 0;
+      if (!Derive(name, round, d)) {
+        return Damaged(
+            "a contribution in another department, a respondent in force in "
+            "two, or a release candidate without responses");
+      }
+    }
+  }
+  if (!r.ok()) return Damaged("truncated or malformed");
+  if (!r.done()) return Damaged("bytes after the end");
+  return state;
+}
+
+}  // namespace orgpulse::insights
