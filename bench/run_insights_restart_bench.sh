@@ -3,21 +3,26 @@
 # survey state against a replay of the whole log (issue 12). Builds Release
 # into build-bench/, starts ingest and insights on free loopback ports with
 # fresh data directories, loads --teams teams x --people respondents x 2
-# rounds through the API (bench/insights_query_bench.cc), stops insights
-# (which writes its snapshot), then restarts it --restarts times each way,
-# alternating, after SIGKILL: exec -> port file (written once SERVING).
-# Stops what it started, by pid.
-#   bench/run_insights_restart_bench.sh [--teams 1000] [--people 100] [--restarts 3]
+# rounds through the API (bench/insights_query_bench.cc) with snapshots
+# every --every responses (the default), SIGKILLs insights (the last
+# snapshot plus a tail of up to --every responses are on disk), then
+# restarts it --restarts times each way, alternating, each ended by SIGKILL:
+# exec -> port file (written once SERVING). The restarts from the snapshot
+# run with a threshold they never reach, so each finds the same snapshot
+# and tail. Stops what it started, by pid.
+#   bench/run_insights_restart_bench.sh [--teams 1000] [--people 100] [--restarts 3] [--every 10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEAMS=1000
 PEOPLE=100
 RESTARTS=3
+EVERY=10000
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --teams) TEAMS=$2; shift 2 ;;
     --people) PEOPLE=$2; shift 2 ;;
     --restarts) RESTARTS=$2; shift 2 ;;
+    --every) EVERY=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -63,19 +68,20 @@ start_insights() {
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-start_insights
+start_insights --snapshot_every_responses="$EVERY"
 read -r G _ <"$WORK/insights.ports"
 t0=$(date +%s)
 "$B/bench/orgpulse-insights-query-bench" --ingest="$INGEST" \
   --insights="127.0.0.1:${G#grpc=}" --teams="$TEAMS" --people="$PEOPLE" --queries=10 >/dev/null
 echo "loaded $((TEAMS * PEOPLE * 2)) responses in $(( $(date +%s) - t0 )) s; store: $(du -sh "$WORK/insights" | cut -f1)"
-kill -TERM "$INSIGHTS_PID"; wait "$INSIGHTS_PID" || true
+kill -KILL "$INSIGHTS_PID"; wait "$INSIGHTS_PID" 2>/dev/null || true
+echo "  $(grep -c "survey snapshot of" "$WORK/insights.log") snapshots written while loading; the last:"
 grep "survey snapshot of" "$WORK/insights.log" | tail -1 | sed 's/^/  /'
 ls -l "$WORK/insights/survey.snapshot" | awk '{print "  snapshot file: " $5 " bytes"}'
 
 for i in $(seq 1 "$RESTARTS"); do
   for mode in replay snapshot; do
-    flags=()
+    flags=(--snapshot_every_responses=1000000000)
     [[ $mode == replay ]] && flags=(--snapshot_every_responses=0)
     start_insights "${flags[@]}"
     line=$(grep "recovered" "$WORK/insights.log" | tail -1 | sed 's/.*recovered/recovered/')

@@ -16,12 +16,14 @@
 #include "gtest/gtest.h"
 #include "orgpulse/insights/v1/insights.grpc.pb.h"
 #include "tests/support/loopback.h"
+#include "tests/support/run_command.h"
 #include "tests/support/server_process.h"
 #include "tools/sample_org/sample_surveys.h"
 
 namespace orgpulse::insights {
 namespace {
 
+using ::orgpulse::testing::RunCommand;
 using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TakenPort;
 using ::orgpulse::testing::TempDir;
@@ -150,6 +152,18 @@ TEST_F(InsightsSnapshotTest, ASnapshotIsWrittenEveryNResponses) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(std::filesystem::exists(snapshot_)) << insights_->Log();
+  // Exposed once written (the observer runs after the rename: poll).
+  std::string scrape;
+  for (int i = 0; i < 200; ++i) {
+    scrape = RunCommand(absl::StrCat("curl -sf http://127.0.0.1:",
+                                     insights_->metrics_port(), "/metrics"))
+                 .output;
+    if (absl::StrContains(scrape, "orgpulse_survey_snapshot_position")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_THAT(scrape, HasSubstr("orgpulse_survey_snapshot_position 1\n"));
+  EXPECT_THAT(scrape, HasSubstr("orgpulse_survey_snapshot_bytes "));
+  EXPECT_THAT(scrape, HasSubstr("orgpulse_survey_snapshot_encode_seconds "));
   const std::map<std::string, std::string> live = Figures();
   insights_->Kill();
   Start({"--snapshot_every_responses=10"});

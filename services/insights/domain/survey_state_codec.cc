@@ -9,6 +9,7 @@
 //     (respondent -> team indices), per department: name, contributions
 //     (respondent, response id, team index, submitted_at, scores, eNPS,
 //     intent, published), changed teams, last_step, candidate, flags.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,18 +51,34 @@ void WriteNodeSets(BinaryWriter& w, const NodeSets& sets) {
   }
 }
 
+// Decoded maps and sets come in key order (as encoded): each key goes at
+// the end, without a search. False for a key not after the last (a
+// duplicate, or bytes out of order).
+template <typename Map, typename Key>
+typename Map::mapped_type* AppendInOrder(Map& map, Key&& key) {
+  if (!map.empty() && !(map.rbegin()->first < key)) return nullptr;
+  return &map.emplace_hint(map.end(), std::forward<Key>(key),
+                           typename Map::mapped_type())
+              ->second;
+}
+bool AppendInOrder(std::set<std::string>& set, std::string key) {
+  if (!set.empty() && !(*set.rbegin() < key)) return false;
+  set.emplace_hint(set.end(), std::move(key));
+  return true;
+}
+
 bool ReadNodeSets(BinaryReader& r, NodeSets& sets) {
   const uint64_t count = r.Varint();
   for (uint64_t i = 0; i < count && r.ok(); ++i) {
     std::string node;
     r.String(node);
-    std::set<std::string>& nearest = sets[node];
-    if (!nearest.empty()) return false;  // a node twice
+    std::set<std::string>* nearest = AppendInOrder(sets, std::move(node));
+    if (nearest == nullptr) return false;
     const uint64_t n = r.Varint();
     for (uint64_t j = 0; j < n && r.ok(); ++j) {
       std::string s;
       r.String(s);
-      if (!nearest.insert(std::move(s)).second) return false;
+      if (!AppendInOrder(*nearest, std::move(s))) return false;
     }
   }
   return r.ok();
@@ -91,6 +108,9 @@ absl::Status Damaged(absl::string_view what) {
 }  // namespace
 
 void SurveyState::Encode(std::string& out) const {
+  // About what a response in force takes (its id twice, its respondent
+  // twice, scores): one allocation rather than a doubling series.
+  out.reserve(out.size() + 160 * response_ids_.size());
   BinaryWriter w(out);
   w.Byte(kSnapshotFormat);
   w.Varint(static_cast<uint64_t>(min_group_size_));
@@ -143,7 +163,9 @@ void SurveyState::Encode(std::string& out) const {
 bool SurveyState::Derive(const std::string& name, Round& round, Department& d) {
   for (auto& [respondent, c] : d.current) {
     const std::string& team = c.response.team;
-    if (team.substr(0, team.find('/')) != name) return false;
+    if (absl::string_view(team).substr(0, team.find('/')) != name) {
+      return false;
+    }
     if (!round.department_of.emplace(respondent, name).second) return false;
     TeamCounts& t = d.teams[team];
     c.team = &t;
@@ -152,11 +174,13 @@ bool SurveyState::Derive(const std::string& name, Round& round, Department& d) {
       ++t.unpublished;
       ++d.unpublished;
     }
+  }
+  for (const auto& [team, counts] : d.teams) {
     for (size_t slash = team.find('/'); slash != std::string::npos;
          slash = team.find('/', slash + 1)) {
-      ++round.subtree[team.substr(0, slash)];
+      round.subtree[team.substr(0, slash)] += counts.in_force;
     }
-    ++round.subtree[team];
+    round.subtree[team] += counts.in_force;
   }
   // A step publishes an evaluated candidate's nodes with the sums of the
   // teams under them: each must have one.
@@ -193,6 +217,8 @@ absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
   }
   SurveyState state(min_group_size);
   const uint64_t ids = r.Varint();
+  // Each id takes at least a byte: no more than the bytes can hold.
+  state.response_ids_.reserve(std::min<uint64_t>(ids, bytes.size()));
   for (uint64_t i = 0; i < ids && r.ok(); ++i) {
     std::string id;
     r.String(id);
@@ -205,9 +231,10 @@ absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
   for (uint64_t i = 0; i < team_count && r.ok(); ++i) {
     std::string t;
     r.String(t);
-    const auto [it, added] = state.teams_.insert(std::move(t));
-    if (!added) return Damaged("a team twice");
-    teams.push_back(&*it);
+    if (!state.teams_.empty() && !(*state.teams_.rbegin() < t)) {
+      return Damaged("teams out of order");
+    }
+    teams.push_back(&*state.teams_.emplace_hint(state.teams_.end(), t));
   }
   // A team index, checked; nullptr after a failed read.
   auto team_at = [&](BinaryReader& r) -> const std::string* {
@@ -229,29 +256,32 @@ absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
       GroupMorale m;
       r.String(node);
       ReadMorale(r, m);
-      if (!round.published.emplace(std::move(node), m).second) {
-        return Damaged("a published node twice");
-      }
+      GroupMorale* at = AppendInOrder(round.published, std::move(node));
+      if (at == nullptr) return Damaged("published nodes out of order");
+      *at = m;
     }
     const uint64_t people = r.Varint();
     for (uint64_t j = 0; j < people && r.ok(); ++j) {
       std::string respondent;
       r.String(respondent);
-      std::set<std::string>& of = round.teams_of[respondent];
-      if (!of.empty()) return Damaged("a respondent's teams twice");
+      std::set<std::string>* of =
+          AppendInOrder(round.teams_of, std::move(respondent));
+      if (of == nullptr) return Damaged("respondents out of order");
       const uint64_t n = r.Varint();
       for (uint64_t t = 0; t < n && r.ok(); ++t) {
-        if (const std::string* team = team_at(r)) of.insert(*team);
+        const std::string* team = team_at(r);
+        if (team != nullptr && !AppendInOrder(*of, *team)) {
+          return Damaged("a respondent's teams out of order");
+        }
       }
     }
     const uint64_t departments = r.Varint();
     for (uint64_t j = 0; j < departments && r.ok(); ++j) {
       std::string name;
       r.String(name);
-      if (round.departments.contains(name)) {
-        return Damaged("a department twice");
-      }
-      Department& d = round.departments[name];
+      Department* at = AppendInOrder(round.departments, name);
+      if (at == nullptr) return Damaged("departments out of order");
+      Department& d = *at;
       const uint64_t current = r.Varint();
       for (uint64_t c = 0; c < current && r.ok(); ++c) {
         std::string respondent;
@@ -271,8 +301,8 @@ absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
         if (!state.response_ids_.contains(s.response_id)) {
           return Damaged("a contribution of an unknown response id");
         }
-        if (!round.teams_of.contains(respondent) ||
-            !round.teams_of[respondent].contains(*team)) {
+        const auto of = round.teams_of.find(respondent);
+        if (of == round.teams_of.end() || !of->second.contains(*team)) {
           return Damaged("a contribution outside its respondent's teams");
         }
         s.team = *team;
@@ -280,15 +310,17 @@ absl::StatusOr<SurveyState> SurveyState::Decode(absl::string_view bytes,
         s.respondent = respondent;
         s.enps = static_cast<int>(enps);
         s.intent_to_stay = static_cast<int>(intent);
-        Contribution contribution{std::move(s), published == 1};
-        if (!d.current.emplace(std::move(respondent), std::move(contribution))
-                 .second) {
-          return Damaged("a respondent twice in a department");
-        }
+        Contribution* in = AppendInOrder(d.current, std::move(respondent));
+        if (in == nullptr) return Damaged("contributions out of order");
+        in->response = std::move(s);
+        in->published = published == 1;
       }
       const uint64_t changed = r.Varint();
       for (uint64_t t = 0; t < changed && r.ok(); ++t) {
-        if (const std::string* team = team_at(r)) d.changed_teams.insert(*team);
+        const std::string* team = team_at(r);
+        if (team != nullptr && !AppendInOrder(d.changed_teams, *team)) {
+          return Damaged("changed teams out of order");
+        }
       }
       if (!ReadNodeSets(r, d.last_step) || !ReadNodeSets(r, d.candidate)) {
         r.Fail();
