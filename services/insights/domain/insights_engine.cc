@@ -187,8 +187,8 @@ absl::StatusOr<SurveySnapshotReport> InsightsEngine::WriteSnapshot() {
     if (absl::IsAborted(s)) NoteChanges(0, /*force=*/true);  // the removal's
     return s;
   }
-  report.written_at = absl::Now();
-  report.write_time = report.written_at - start;
+  report.write_time = absl::Now() - start;
+  report.written_at = clock_.Now();
   absl::MutexLock lock(&snapshot_mu_);
   last_snapshot_ = report;
   return report;
@@ -276,10 +276,11 @@ absl::Status InsightsEngine::DropOldRounds() {
   if (keep == 0 || rounds.size() <= keep) return absl::OkStatus();
   const std::set<std::string> old(rounds.begin(), rounds.end() - keep);
   absl::StatusOr<int64_t> dropped = store_.DropRounds(old);
+  // As for an erasure: not snapshotted until rebuilt from the store, which
+  // deleted its snapshots with the rounds.
+  state_matches_store_ = false;
   if (!dropped.ok()) return dropped.status();
   stats_.dropped_rounds += static_cast<int64_t>(old.size());
-  // The store deleted the snapshots with the rounds: a new one is due.
-  state_matches_store_ = false;
   NoteChanges(0, /*force=*/true);
   return Rebuild();
 }
@@ -394,9 +395,13 @@ absl::StatusOr<EraseResult> InsightsEngine::Erase(
     resets = state_.ErasureResets(respondent);
     erased = store_.Erase(respondent, resets);
   }
+  // Until rebuilt from the store, the state may hold what the store removed
+  // (an error may come after the commit, e.g. its scrub failing): never
+  // snapshotted meanwhile. ABORTED: the log moved, nothing was erased.
+  if (!absl::IsAborted(erased.status())) state_matches_store_ = false;
   if (!erased.ok()) return erased.status();
-  // The store deleted the snapshots with the person: a new one is due.
-  state_matches_store_ = false;
+  // The store deleted its snapshots with the person: one of the state
+  // rebuilt below is due.
   NoteChanges(0, /*force=*/true);
   EraseResult result;
   result.erased = *erased;

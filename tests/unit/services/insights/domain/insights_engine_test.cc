@@ -1040,6 +1040,21 @@ TEST_F(InsightsEngineTest, NoSnapshotOfAStateThatMayHoldErasedData) {
   EXPECT_EQ(store_.saved(), 0);
 }
 
+// A store's error may come after its commit (SQLite's scrub of the
+// write-ahead log): the state may hold the person until rebuilt.
+TEST_F(InsightsEngineTest, NoSnapshotAfterAFailedEraseUntilRebuilt) {
+  InsightsEngine& engine =
+      Engine({.min_group_size = 3, .snapshot_every_responses = 1000});
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 4, 4)).ok());
+  store_.FailWith(absl::UnavailableError("scrub"));
+  ASSERT_FALSE(engine.Erase("eng/a#1").ok());
+  EXPECT_THAT(engine.WriteSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  store_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(engine.Erase("eng/a#1").ok());
+  EXPECT_TRUE(engine.WriteSnapshot().ok());
+}
+
 TEST_F(InsightsEngineTest, EraseRemovesThePersonFromStoreAndFigures) {
   InsightsEngine& engine = Engine();
   ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 6, 4)).ok());
