@@ -37,6 +37,20 @@ absl::StatusOr<LogRowEdit> WithoutResponses(
       {EncodeResponses(kept), static_cast<int64_t>(kept.size())});
 }
 
+// One row: a batch of responses or a round reset.
+absl::Status DecodeRow(
+    absl::string_view blob,
+    absl::FunctionRef<void(const ScoredResponse&)> on_response,
+    absl::FunctionRef<void(const RoundReset&)> on_reset) {
+  if (IsResetRecord(blob)) {
+    RoundReset reset;
+    if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
+    on_reset(reset);
+    return absl::OkStatus();
+  }
+  return DecodeResponses(blob, on_response);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> SqliteSurveyStore::Open(
@@ -60,13 +74,7 @@ absl::Status SqliteSurveyStore::Replay(
     absl::FunctionRef<void(const ScoredResponse&)> on_response,
     absl::FunctionRef<void(const RoundReset&)> on_reset) {
   return log_->Replay([&](absl::string_view blob) {
-    if (IsResetRecord(blob)) {
-      RoundReset reset;
-      if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
-      on_reset(reset);
-      return absl::OkStatus();
-    }
-    return DecodeResponses(blob, on_response);
+    return DecodeRow(blob, on_response, on_reset);
   });
 }
 
@@ -86,14 +94,9 @@ absl::StatusOr<SurveyLogRead> SqliteSurveyStore::ReadAfter(
   std::vector<std::variant<ScoredResponse, RoundReset>> records;
   absl::Status s = log_->ReplayAfter(
       read.from_start ? 0 : from.position, [&](absl::string_view blob) {
-        if (IsResetRecord(blob)) {
-          RoundReset reset;
-          if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
-          records.emplace_back(std::move(reset));
-          return absl::OkStatus();
-        }
-        return DecodeResponses(
-            blob, [&](const ScoredResponse& r) { records.emplace_back(r); });
+        return DecodeRow(
+            blob, [&](const ScoredResponse& r) { records.emplace_back(r); },
+            [&](const RoundReset& r) { records.emplace_back(r); });
       });
   if (!s.ok()) return s;
   for (const auto& record : records) {
