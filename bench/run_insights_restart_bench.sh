@@ -9,20 +9,24 @@
 # restarts it --restarts times each way, alternating, each ended by SIGKILL:
 # exec -> port file (written once SERVING). The restarts from the snapshot
 # run with a threshold they never reach, so each finds the same snapshot
-# and tail. Stops what it started, by pid.
-#   bench/run_insights_restart_bench.sh [--teams 1000] [--people 100] [--restarts 3] [--every 10000]
+# and tail. With --postgres, the survey log and the snapshots live in a
+# throwaway PostgreSQL 15 (bench/throwaway_postgres.sh) instead of SQLite.
+# Stops what it started, by pid.
+#   bench/run_insights_restart_bench.sh [--teams 1000] [--people 100] [--restarts 3] [--every 10000] [--postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEAMS=1000
 PEOPLE=100
 RESTARTS=3
 EVERY=10000
+POSTGRES=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --teams) TEAMS=$2; shift 2 ;;
     --people) PEOPLE=$2; shift 2 ;;
     --restarts) RESTARTS=$2; shift 2 ;;
     --every) EVERY=$2; shift 2 ;;
+    --postgres) POSTGRES=1; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -32,8 +36,11 @@ B=${BUILD_DIR:-build-bench}
 
 WORK=$(mktemp -d /tmp/orgpulse-insights-restart.XXXXXX)
 PIDS=()
+STORE_FLAGS=()
+. "$(dirname "$0")/throwaway_postgres.sh"
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [[ -n $POSTGRES ]] && pg_stop "$WORK"
   if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT INT TERM
@@ -41,6 +48,10 @@ wait_ports() {
   for _ in $(seq 1 30000); do [[ -s $1 ]] && return 0; sleep 0.01; done
   return 1
 }
+if [[ -n $POSTGRES ]]; then
+  pg_start "$WORK" "-c shared_buffers=256MB"
+  STORE_FLAGS=(--postgres="host=$WORK user=postgres")
+fi
 "$B/services/ingest/orgpulse-ingest" --grpc_address=127.0.0.1:0 \
   --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated --data_dir="$WORK/ingest" \
   --port_file="$WORK/ingest.ports" --max_teams=$((TEAMS + 10)) 2>"$WORK/ingest.log" &
@@ -59,7 +70,7 @@ start_insights() {
     --metrics_address=127.0.0.1:0 --plaintext --allow_unauthenticated --data_dir="$WORK/insights" \
     --port_file="$WORK/insights.ports" --ingest_address="$INGEST" --ingest_plaintext \
     --ingest_refresh=2s --max_teams=$((TEAMS + 10)) \
-    --respondent_key_file="$WORK/key" "$@" 2>>"$WORK/insights.log" &
+    --respondent_key_file="$WORK/key" "${STORE_FLAGS[@]}" "$@" 2>>"$WORK/insights.log" &
   INSIGHTS_PID=$!
   PIDS+=($INSIGHTS_PID)
   wait_ports "$WORK/insights.ports"
@@ -75,9 +86,14 @@ t0=$(date +%s)
   --insights="127.0.0.1:${G#grpc=}" --teams="$TEAMS" --people="$PEOPLE" --queries=10 >/dev/null
 echo "loaded $((TEAMS * PEOPLE * 2)) responses in $(( $(date +%s) - t0 )) s; store: $(du -sh "$WORK/insights" | cut -f1)"
 kill -KILL "$INSIGHTS_PID"; wait "$INSIGHTS_PID" 2>/dev/null || true
-echo "  $(grep -c "survey snapshot of" "$WORK/insights.log") snapshots written while loading; the last:"
-grep "survey snapshot of" "$WORK/insights.log" | tail -1 | sed 's/^/  /'
-ls -l "$WORK/insights/survey.snapshot" | awk '{print "  snapshot file: " $5 " bytes"}'
+echo "  $(grep -c "survey snapshot of" "$WORK/insights.log" || true) snapshots written while loading; the last:"
+grep "survey snapshot of" "$WORK/insights.log" | tail -1 | sed 's/^/  /' || true
+if [[ -n $POSTGRES ]]; then
+  echo "  snapshots in the database (count, bytes): $(as_pg "$PGBIN/psql" -h "$WORK" -U postgres -Atc \
+    "SELECT count(*), sum(length(body)) FROM insights_snapshots")"
+else
+  ls -l "$WORK/insights/survey.snapshot" 2>/dev/null | awk '{print "  snapshot file: " $5 " bytes"}' || true
+fi
 
 for i in $(seq 1 "$RESTARTS"); do
   for mode in replay snapshot; do

@@ -175,9 +175,11 @@ absl::StatusOr<SurveySnapshotReport> InsightsEngine::WriteSnapshot() {
     report.cursor = snapshot->cursor;
     report.responses = state_.response_count();
     {
+      // What was noted before the encode is in it: not due again for it.
       absl::MutexLock counters(&snapshot_mu_);
       unsnapshotted_ = 0;
       snapshot_forced_ = false;
+      snapshot_due_ = false;
     }
     report.encode_time = absl::Now() - start;
   }
@@ -258,10 +260,13 @@ absl::StatusOr<int64_t> InsightsEngine::CatchUpLocked() {
       state_.ApplyReset(std::get<RoundReset>(record));
     }
   }
+  // A new state after a rewrite of the log (not the first read of it): its
+  // snapshots went with the rewrite, one of this state is due.
+  const bool rewritten = read->from_start && folded_ != SurveyLogCursor{};
   folded_ = read->cursor;
   if (read->from_start) state_matches_store_ = true;
   const int64_t folded = static_cast<int64_t>(records.size());
-  NoteChanges(folded, /*force=*/read->from_start && folded > 0);
+  NoteChanges(folded, /*force=*/rewritten && folded > 0);
   return folded;
 }
 
