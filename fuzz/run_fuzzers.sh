@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(fuzz_ingest_push fuzz_insights_submit fuzz_privacy_differential
-             fuzz_csv)
+             fuzz_csv fuzz_survey_snapshot)
 seconds=600
 targets=()
 while [[ $# -gt 0 ]]; do

@@ -46,6 +46,11 @@ ABSL_FLAG(int, retain_rounds, kDefaults.retain_rounds,
           "keep the N survey rounds with the greatest ids and drop older ones "
           "from the store and the figures (at start-up and when a new round "
           "arrives); 0 keeps every round");
+ABSL_FLAG(int64_t, snapshot_every_responses, kDefaults.snapshot_every_responses,
+          "write a snapshot of the folded survey state after this many "
+          "stored responses (also after an erasure or retention drop, and at "
+          "shutdown), so that a restart folds only the responses after it; "
+          "0 writes and loads no snapshots");
 
 ABSL_FLAG(std::string, postgres, kDefaults.postgres,
           "libpq connection string (e.g. 'host=db1,db2 dbname=orgpulse "
@@ -75,6 +80,8 @@ absl::StatusOr<std::unique_ptr<orgpulse::RunningServer>> StartFromFlags(
   options.min_group_size = absl::GetFlag(FLAGS_min_group_size);
   options.max_teams = absl::GetFlag(FLAGS_max_teams);
   options.retain_rounds = absl::GetFlag(FLAGS_retain_rounds);
+  options.snapshot_every_responses =
+      absl::GetFlag(FLAGS_snapshot_every_responses);
   options.postgres = absl::GetFlag(FLAGS_postgres);
   return orgpulse::insights::InsightsServer::Start(options, clock);
 }

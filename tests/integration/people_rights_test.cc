@@ -5,6 +5,7 @@
 // start-up, across restarts). Ingest is not running: only survey figures
 // matter here.
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -33,6 +34,7 @@ using ::orgpulse::testing::ServerProcess;
 using ::orgpulse::testing::TakenPort;
 using ::orgpulse::testing::TempDir;
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -302,6 +304,71 @@ TEST_F(PeopleRightsTest, RetentionDropsOldRoundsDurably) {
   EXPECT_EQ(t.morale().previous_round(), "");
   EXPECT_EQ(insights_->Terminate(), 0);
   EXPECT_THAT(FilesContaining(data_, {"2025-q1", "2025-q2"}), IsEmpty());
+}
+
+// A snapshot holds the person's scores as the log does: the erasure deletes
+// it with them, and a restart after the erasure (from a snapshot written
+// since, or replaying the whole log) serves what a replay without the
+// person serves.
+TEST_F(PeopleRightsTest, AnErasureDeletesTheSnapshotsThatHeldThePerson) {
+  Start();
+  ASSERT_TRUE(Submit(survey_).ok());
+  EXPECT_EQ(insights_->Terminate(), 0);  // writes a snapshot
+  const std::string snapshot = data_ + "/survey.snapshot";
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+  // The scan finds them in the snapshot: it would find them after.
+  ASSERT_THAT(FilesContaining(data_, Traces(kPerson)),
+              Contains(HasSubstr("survey.snapshot")));
+  Start();
+  ASSERT_THAT(insights_->Log(), HasSubstr("loaded a snapshot at log position"));
+
+  const absl::StatusOr<int64_t> erased = Erase(kPerson);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 2);
+  const std::map<std::string, std::string> after = Figures(rounds_);
+  insights_->Kill();
+  EXPECT_THAT(FilesContaining(data_, Traces(kPerson)), IsEmpty());
+
+  // From whatever the files hold now (a snapshot written after the
+  // erasure, or none), then from the whole log without a snapshot: the
+  // same figures.
+  Start();
+  EXPECT_EQ(Figures(rounds_), after);
+  EXPECT_EQ(insights_->Terminate(), 0);
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+  EXPECT_THAT(FilesContaining(data_, Traces(kPerson)), IsEmpty());
+  Start();
+  EXPECT_THAT(insights_->Log(), HasSubstr("loaded a snapshot"));
+  EXPECT_EQ(Figures(rounds_), after);
+  insights_->Kill();
+  std::filesystem::remove(snapshot);
+  Start({"--snapshot_every_responses=0"});
+  EXPECT_THAT(insights_->Log(), HasSubstr("replayed the whole log"));
+  EXPECT_EQ(Figures(rounds_), after);
+  EXPECT_EQ(insights_->Terminate(), 0);
+  EXPECT_THAT(FilesContaining(data_, Traces(kPerson)), IsEmpty());
+}
+
+TEST_F(PeopleRightsTest, ARetentionDropDeletesTheSnapshotsThatHeldTheRound) {
+  std::vector<v1::SurveyResponse> one(survey_.begin(),
+                                      survey_.begin() + survey_.size() / 2);
+  Start({"--retain_rounds=2"});
+  ASSERT_TRUE(Submit(InRound(one, "2025-q1")).ok());
+  ASSERT_TRUE(Submit(InRound(one, "2025-q2")).ok());
+  EXPECT_EQ(insights_->Terminate(), 0);  // writes a snapshot
+  ASSERT_THAT(FilesContaining(data_, {"2025-q1"}),
+              Contains(HasSubstr("survey.snapshot")));
+  Start({"--retain_rounds=2"});
+  ASSERT_THAT(insights_->Log(), HasSubstr("loaded a snapshot"));
+  ASSERT_TRUE(Submit(InRound(one, "2025-q3")).ok());  // drops 2025-q1
+  const std::map<std::string, std::string> kept =
+      Figures({"2025-q2", "2025-q3"}, /*without_change=*/true);
+  insights_->Kill();
+  EXPECT_THAT(FilesContaining(data_, {"2025-q1"}), IsEmpty());
+  Start({"--retain_rounds=2"});
+  EXPECT_EQ(Figures({"2025-q2", "2025-q3"}, true), kept);
+  EXPECT_EQ(insights_->Terminate(), 0);
+  EXPECT_THAT(FilesContaining(data_, {"2025-q1"}), IsEmpty());
 }
 
 }  // namespace

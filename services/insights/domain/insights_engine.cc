@@ -44,10 +44,174 @@ InsightsEngine::InsightsEngine(SurveyStore& store,
       history_(history),
       state_(options.min_group_size) {}
 
+InsightsEngine::~InsightsEngine() {
+  {
+    absl::MutexLock lock(&snapshot_mu_);
+    stopping_ = true;
+  }
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+}
+
 absl::Status InsightsEngine::Recover() {
-  absl::MutexLock lock(&mu_);
-  if (absl::Status s = Rebuild(); !s.ok()) return s;
-  return DropOldRounds();
+  {
+    absl::MutexLock lock(&mu_);
+    if (!snapshots_on() || !RecoverFromSnapshotLocked()) {
+      if (absl::Status s = Rebuild(); !s.ok()) return s;
+      recovery_.replayed_records = stats_.stored;
+    }
+    if (absl::Status s = DropOldRounds(); !s.ok()) return s;
+  }
+  if (snapshots_on()) {
+    // A whole replay counts toward the next snapshot (CatchUpLocked counted
+    // the tail after a snapshot).
+    if (const SurveyRecovery r = recovery(); !r.from_snapshot) {
+      NoteChanges(r.replayed_records);
+    }
+    snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
+  }
+  return absl::OkStatus();
+}
+
+bool InsightsEngine::RecoverFromSnapshotLocked() {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<SurveySnapshot> snapshot = store_.LoadSnapshot();
+  if (!snapshot.ok()) {
+    if (!absl::IsNotFound(snapshot.status()) &&
+        !absl::IsUnimplemented(snapshot.status())) {
+      recovery_.snapshot_refused = snapshot.status();
+    }
+    return false;
+  }
+  absl::StatusOr<SurveyState> state =
+      SurveyState::Decode(snapshot->state, options_.min_group_size);
+  if (!state.ok()) {
+    recovery_.snapshot_refused = state.status();
+    return false;
+  }
+  recovery_.snapshot_load_time = absl::Now() - start;
+  state_ = *std::move(state);
+  folded_ = snapshot->cursor;
+  stats_.stored = state_.response_count();
+  recovery_.from_snapshot = true;
+  recovery_.snapshot_cursor = snapshot->cursor;
+  recovery_.snapshot_responses = stats_.stored;
+  // The log after the snapshot (all of it, into a fresh state, if the log
+  // was rewritten since LoadSnapshot looked).
+  absl::StatusOr<int64_t> folded = CatchUpLocked();
+  if (!store_.shared()) folded_ = {};
+  if (!folded.ok()) {
+    recovery_ = SurveyRecovery{};
+    recovery_.snapshot_refused =
+        absl::Status(folded.status().code(),
+                     absl::StrCat("reading the log after the snapshot: ",
+                                  folded.status().message()));
+    state_ = SurveyState(options_.min_group_size);
+    return false;
+  }
+  recovery_.replayed_records = *folded;
+  return true;
+}
+
+SurveyRecovery InsightsEngine::recovery() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return recovery_;
+}
+
+void InsightsEngine::set_snapshot_observer(SnapshotObserver observer) {
+  snapshot_observer_ = std::move(observer);
+}
+
+std::optional<SurveySnapshotReport> InsightsEngine::last_snapshot() const {
+  absl::MutexLock lock(&snapshot_mu_);
+  return last_snapshot_;
+}
+
+void InsightsEngine::NoteChanges(int64_t changes, bool force) {
+  if (!snapshots_on()) return;
+  absl::MutexLock lock(&snapshot_mu_);
+  unsnapshotted_ += changes;
+  snapshot_forced_ = snapshot_forced_ || force;
+  if (snapshot_forced_ || unsnapshotted_ >= options_.snapshot_every_responses) {
+    snapshot_due_ = true;
+  }
+}
+
+void InsightsEngine::SnapshotLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&snapshot_mu_);
+      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(snapshot_mu_) {
+        return snapshot_due_ || stopping_;
+      };
+      snapshot_mu_.Await(absl::Condition(&wake));
+      if (stopping_) return;
+      snapshot_due_ = false;
+    }
+    absl::StatusOr<SurveySnapshotReport> written = WriteSnapshot();
+    if (snapshot_observer_) snapshot_observer_(written);
+  }
+}
+
+absl::StatusOr<SurveySnapshotReport> InsightsEngine::WriteSnapshot() {
+  if (!snapshots_on()) {
+    return absl::FailedPreconditionError(
+        "snapshots are off (--snapshot_every_responses=0)");
+  }
+  absl::MutexLock write_lock(&snapshot_write_mu_);
+  SurveySnapshotReport report;
+  absl::StatusOr<SurveySnapshot> snapshot;
+  {
+    // Reads go on while the state is encoded; changes wait.
+    absl::ReaderMutexLock lock(&mu_);
+    const absl::Time start = absl::Now();
+    if (!state_matches_store_) {
+      return absl::FailedPreconditionError(
+          "the figures could not be rebuilt after a removal; no snapshot "
+          "until they are (restart the service)");
+    }
+    snapshot = store_.SnapshotMark(folded_);
+    if (!snapshot.ok()) return snapshot.status();
+    state_.Encode(snapshot->state);
+    report.cursor = snapshot->cursor;
+    report.responses = state_.response_count();
+    {
+      // What was noted before the encode is in it: not due again for it.
+      absl::MutexLock counters(&snapshot_mu_);
+      unsnapshotted_ = 0;
+      snapshot_forced_ = false;
+      snapshot_due_ = false;
+    }
+    report.encode_time = absl::Now() - start;
+  }
+  report.bytes = snapshot->state.size();
+  const absl::Time start = absl::Now();
+  if (absl::Status s = store_.SaveSnapshot(*snapshot); !s.ok()) {
+    if (absl::IsAborted(s)) NoteChanges(0, /*force=*/true);  // the removal's
+    return s;
+  }
+  report.write_time = absl::Now() - start;
+  report.written_at = clock_.Now();
+  absl::MutexLock lock(&snapshot_mu_);
+  last_snapshot_ = report;
+  return report;
+}
+
+void InsightsEngine::Stop() {
+  {
+    absl::MutexLock lock(&snapshot_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  if (!snapshots_on()) return;
+  bool changed;
+  {
+    absl::MutexLock lock(&snapshot_mu_);
+    changed = unsnapshotted_ > 0 || snapshot_forced_;
+  }
+  if (!changed) return;
+  absl::StatusOr<SurveySnapshotReport> written = WriteSnapshot();
+  if (snapshot_observer_) snapshot_observer_(written);
 }
 
 absl::Status InsightsEngine::Rebuild() {
@@ -67,16 +231,17 @@ absl::Status InsightsEngine::Rebuild() {
   }
   state_ = std::move(state);
   stats_.stored = stored;
+  state_matches_store_ = true;
   return absl::OkStatus();
 }
 
 absl::Status InsightsEngine::CatchUp() {
   if (!store_.shared() || !store_.writable()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return CatchUpLocked();
+  return CatchUpLocked().status();
 }
 
-absl::Status InsightsEngine::CatchUpLocked() {
+absl::StatusOr<int64_t> InsightsEngine::CatchUpLocked() {
   // Taken whole before any is applied: a rewrite since folded_ means a new
   // state from the log's beginning.
   std::vector<std::variant<ScoredResponse, RoundReset>> records;
@@ -95,8 +260,14 @@ absl::Status InsightsEngine::CatchUpLocked() {
       state_.ApplyReset(std::get<RoundReset>(record));
     }
   }
+  // A new state after a rewrite of the log (not the first read of it): its
+  // snapshots went with the rewrite, one of this state is due.
+  const bool rewritten = read->from_start && folded_ != SurveyLogCursor{};
   folded_ = read->cursor;
-  return absl::OkStatus();
+  if (read->from_start) state_matches_store_ = true;
+  const int64_t folded = static_cast<int64_t>(records.size());
+  NoteChanges(folded, /*force=*/rewritten && folded > 0);
+  return folded;
 }
 
 SurveyLogCursor InsightsEngine::log_cursor() const {
@@ -110,8 +281,12 @@ absl::Status InsightsEngine::DropOldRounds() {
   if (keep == 0 || rounds.size() <= keep) return absl::OkStatus();
   const std::set<std::string> old(rounds.begin(), rounds.end() - keep);
   absl::StatusOr<int64_t> dropped = store_.DropRounds(old);
+  // As for an erasure: not snapshotted until rebuilt from the store, which
+  // deleted its snapshots with the rounds.
+  state_matches_store_ = false;
   if (!dropped.ok()) return dropped.status();
   stats_.dropped_rounds += static_cast<int64_t>(old.size());
+  NoteChanges(0, /*force=*/true);
   return Rebuild();
 }
 
@@ -191,6 +366,7 @@ absl::StatusOr<SubmitResult> InsightsEngine::Submit(
     // In the order they were stored: release steps follow the log order.
     for (ScoredResponse& r : accepted) state_.Apply(std::move(r));
     stats_.stored += result.accepted;
+    NoteChanges(result.accepted);
   }
   if (absl::Status s = DropOldRounds(); !s.ok()) {
     return absl::Status(
@@ -215,7 +391,7 @@ absl::StatusOr<EraseResult> InsightsEngine::Erase(
     // The resets must withdraw what any replica may have served: computed
     // from the whole log, and stored only if nobody changed it meanwhile.
     for (int attempt = 0; attempt < kEraseAttempts; ++attempt) {
-      if (absl::Status s = CatchUpLocked(); !s.ok()) return s;
+      if (absl::Status s = CatchUpLocked().status(); !s.ok()) return s;
       resets = state_.ErasureResets(respondent);
       erased = store_.EraseAt(folded_, respondent, resets);
       if (!absl::IsAborted(erased.status())) break;
@@ -224,7 +400,14 @@ absl::StatusOr<EraseResult> InsightsEngine::Erase(
     resets = state_.ErasureResets(respondent);
     erased = store_.Erase(respondent, resets);
   }
+  // Until rebuilt from the store, the state may hold what the store removed
+  // (an error may come after the commit, e.g. its scrub failing): never
+  // snapshotted meanwhile. ABORTED: the log moved, nothing was erased.
+  if (!absl::IsAborted(erased.status())) state_matches_store_ = false;
   if (!erased.ok()) return erased.status();
+  // The store deleted its snapshots with the person: one of the state
+  // rebuilt below is due.
+  NoteChanges(0, /*force=*/true);
   EraseResult result;
   result.erased = *erased;
   for (const RoundReset& r : resets) result.rounds.push_back(r.round);

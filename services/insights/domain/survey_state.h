@@ -67,6 +67,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/insights/domain/privacy.h"
@@ -139,6 +140,23 @@ class SurveyState {
   int min_group_size() const { return min_group_size_; }
   // Release steps taken in `round` so far (0 for an unknown round).
   int64_t release_steps(absl::string_view round) const;
+  // Responses applied so far (every response id known, replaced ones too).
+  int64_t response_count() const {
+    return static_cast<int64_t>(response_ids_.size());
+  }
+
+  // Snapshots (survey_state_codec.cc): the whole state as bytes, so that a
+  // restart decodes it and folds only the log after it. Decode(Encode())
+  // folds on exactly as this state would: the same steps, the same figures
+  // to the bit. The bytes hold respondents' pseudonymised scores, as the
+  // log does: a store deletes them with the responses they came from.
+  void Encode(std::string& out) const;
+  // FAILED_PRECONDITION for another format version or a state folded with
+  // another min_group_size; DATA_LOSS, saying what is wrong, for bytes that
+  // are not a whole, consistent state (never a crash: every count, index
+  // and link is checked before it is used).
+  static absl::StatusOr<SurveyState> Decode(absl::string_view bytes,
+                                            int min_group_size);
 
  private:
   struct Sums {
@@ -197,6 +215,9 @@ class SurveyState {
   void Evaluate(Department& d) const;
   void MaybeStep(Round& round);
   void PublishCandidate(Round& round, Department& d);
+  // Decode's part: a department's contributions and the figures derived
+  // from them (TeamCounts, subtree, department_of); false if inconsistent.
+  static bool Derive(const std::string& name, Round& round, Department& d);
 
   int min_group_size_;
   std::map<std::string, Round> rounds_;  // ordered by round id

@@ -39,6 +39,16 @@ struct SurveyLogRead {
   bool from_start = false;
 };
 
+// A snapshot of the folded state (SurveyState::Encode) and where in the log
+// it stands: the cursor (SQLite: the last row's sequence and the log's
+// epoch; PostgreSQL: the folded cursor) and what else the store needs to
+// know that its log still holds what was folded up to it (opaque).
+struct SurveySnapshot {
+  SurveyLogCursor cursor;
+  std::string log_check;
+  std::string state;
+};
+
 class SurveyStore : public StoreHealth {
  public:
   virtual ~SurveyStore() = default;
@@ -74,7 +84,8 @@ class SurveyStore : public StoreHealth {
   // The responses and resets after `from`, in log order, every record
   // decoded before the first call (on error none is called). Everything
   // from the start when `from` is {0, 0} or the log was rewritten since
-  // `from` (then from_start is true).
+  // `from` (then from_start is true). A store of one process that keeps
+  // snapshots implements it too: the log after a snapshot's cursor.
   [[nodiscard]] virtual absl::StatusOr<SurveyLogRead> ReadAfter(
       const SurveyLogCursor& from,
       absl::FunctionRef<void(const ScoredResponse&)> on_response,
@@ -89,6 +100,34 @@ class SurveyStore : public StoreHealth {
       const SurveyLogCursor& at, absl::string_view respondent,
       absl::Span<const RoundReset> resets) {
     return absl::UnimplementedError("not a shared store");
+  }
+
+  // Snapshots (UNIMPLEMENTED in a store without them). They hold what the
+  // log holds, so Erase, EraseAt and DropRounds delete every snapshot with
+  // what they remove: none is left in the store's files that holds it.
+  //
+  // Where the state stands in the log now, without `state` (the caller adds
+  // it). REQUIRES: the state folds exactly what was appended (a store of one
+  // process) or, shared, what ReadAfter handed out up to `folded`; one
+  // caller at a time, as Append.
+  [[nodiscard]] virtual absl::StatusOr<SurveySnapshot> SnapshotMark(
+      const SurveyLogCursor& folded) {
+    return absl::UnimplementedError("this store keeps no snapshots");
+  }
+  // Stores `snapshot` in place of older ones. ABORTED, nothing stored, if a
+  // removal happened since its SnapshotMark (it may hold removed data).
+  // May run beside every other call.
+  [[nodiscard]] virtual absl::Status SaveSnapshot(
+      const SurveySnapshot& snapshot) {
+    return absl::UnimplementedError("this store keeps no snapshots");
+  }
+  // The newest snapshot that matches the log as it is: ReadAfter its cursor
+  // then folds the rest. NOT_FOUND if there is none; another error, saying
+  // why, for one that cannot be used (damaged, of a log since rewritten,
+  // beyond the log's end): the caller replays the whole log.
+  // REQUIRES: one caller at a time, as Append.
+  [[nodiscard]] virtual absl::StatusOr<SurveySnapshot> LoadSnapshot() {
+    return absl::UnimplementedError("this store keeps no snapshots");
   }
 };
 

@@ -1,5 +1,6 @@
 #include "services/insights/metrics/insights_collector.h"
 
+#include <optional>
 #include <string>
 
 namespace orgpulse::insights {
@@ -101,6 +102,23 @@ void InsightsCollector::CollectInto(MetricSink& out) const {
               "Survey rounds dropped by retention (--retain_rounds) by this "
               "process.",
               {}, static_cast<double>(stats.dropped_rounds));
+  if (const std::optional<SurveySnapshotReport> snapshot =
+          engine_.last_snapshot()) {
+    out.Gauge("orgpulse_survey_snapshot_position",
+              "Log position of the last survey snapshot this process wrote.",
+              {}, static_cast<double>(snapshot->cursor.position));
+    out.Gauge("orgpulse_survey_snapshot_bytes",
+              "Size of the last survey snapshot this process wrote.", {},
+              static_cast<double>(snapshot->bytes));
+    out.Gauge("orgpulse_survey_snapshot_timestamp_seconds",
+              "When this process last wrote a survey snapshot, Unix seconds.",
+              {},
+              absl::ToDoubleSeconds(snapshot->written_at - absl::UnixEpoch()));
+    out.Gauge("orgpulse_survey_snapshot_encode_seconds",
+              "How long the last survey snapshot held submissions back "
+              "while the state was encoded.",
+              {}, absl::ToDoubleSeconds(snapshot->encode_time));
+  }
 
   const SourceHealth health = source_.Health();
   out.Gauge("orgpulse_ingest_up",

@@ -35,6 +35,12 @@ absl::Status CheckOptions(const InsightsServerOptions& options) {
                      "not ",
                      options.retain_rounds));
   }
+  if (options.snapshot_every_responses < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--snapshot_every_responses must be 0 (no snapshots) or "
+                     "more, not ",
+                     options.snapshot_every_responses));
+  }
   if (options.respondent_key_file.empty()) {
     return absl::FailedPreconditionError(
         "--respondent_key_file is required: respondent ids are stored only "
@@ -79,6 +85,39 @@ absl::StatusOr<std::unique_ptr<SurveyStore>> OpenStore(
            .discard_damaged_wal = options.discard_damaged_wal});
   if (!sqlite.ok()) return sqlite.status();
   return std::unique_ptr<SurveyStore>(*std::move(sqlite));
+}
+
+std::string DescribeRecovery(const SurveyRecovery& r) {
+  std::string out;
+  if (!r.snapshot_refused.ok()) {
+    absl::StrAppend(&out, "snapshot refused (", r.snapshot_refused.message(),
+                    "), ");
+  }
+  if (!r.from_snapshot) {
+    return absl::StrCat(out, "replayed the whole log, ", r.replayed_records,
+                        " responses");
+  }
+  return absl::StrCat(
+      out, "loaded a snapshot at log position ", r.snapshot_cursor.position,
+      " (", r.snapshot_responses, " responses) in ",
+      absl::FormatDuration(r.snapshot_load_time), ", then folded ",
+      r.replayed_records, " records after it");
+}
+
+void LogSnapshot(const absl::StatusOr<SurveySnapshotReport>& written) {
+  if (!written.ok()) {
+    Log(LogLevel::kWarning, kComponent,
+        absl::StrCat("survey snapshot not written: ",
+                     written.status().message()));
+    return;
+  }
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("survey snapshot of ", written->responses,
+                   " responses at log position ", written->cursor.position,
+                   ": ", written->bytes, " bytes, encoded in ",
+                   absl::FormatDuration(written->encode_time),
+                   " (submissions wait that long), written in ",
+                   absl::FormatDuration(written->write_time)));
 }
 
 }  // namespace
@@ -161,17 +200,21 @@ absl::StatusOr<std::unique_ptr<InsightsServer>> InsightsServer::Start(
                           .bearer_token = ingest.token});
   p->engine = std::make_unique<InsightsEngine>(
       *p->store, *p->source, clock,
-      InsightsOptions{.min_group_size = options.min_group_size,
-                      .max_teams = static_cast<size_t>(options.max_teams),
-                      .stale_after = 2 * options.ingest_refresh +
-                                     2 * options.ingest_deadline,
-                      .retain_rounds = options.retain_rounds},
+      InsightsOptions{
+          .min_group_size = options.min_group_size,
+          .max_teams = static_cast<size_t>(options.max_teams),
+          .stale_after =
+              2 * options.ingest_refresh + 2 * options.ingest_deadline,
+          .retain_rounds = options.retain_rounds,
+          .snapshot_every_responses = options.snapshot_every_responses},
       p->source.get());
+  p->engine->set_snapshot_observer(&LogSnapshot);
   if (absl::Status s = p->engine->Recover(); !s.ok()) return s;
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat(
           "recovered ", p->engine->stats().stored, " survey responses from ",
-          store_name, " in ", absl::FormatDuration(absl::Now() - start),
+          store_name, " in ", absl::FormatDuration(absl::Now() - start), ": ",
+          DescribeRecovery(p->engine->recovery()),
           p->engine->stats().dropped_rounds > 0
               ? absl::StrCat(
                     "; dropped ", p->engine->stats().dropped_rounds,
@@ -221,6 +264,8 @@ void InsightsServer::Shutdown(absl::Duration grace) {
       grace, [] {},
       [this] {
         parts_->source->Stop();
+        // Served nothing more: the last snapshot holds everything.
+        parts_->engine->Stop();
         return absl::StrCat(parts_->engine->stats().stored,
                             " responses stored");
       });

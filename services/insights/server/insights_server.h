@@ -28,6 +28,8 @@ struct InsightsServerOptions : ServerOptions {
   int min_group_size = 5;
   int64_t max_teams = 1000;
   int retain_rounds = 0;  // 0: keep every survey round
+  // InsightsOptions::snapshot_every_responses; 0: no snapshots.
+  int64_t snapshot_every_responses = 10000;
   absl::Duration ingest_refresh = absl::Seconds(15);
   absl::Duration ingest_deadline = absl::Seconds(2);
   // Of each read of ingest's past figures (a round's quadrant in a trend).

@@ -7,9 +7,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/storage/binary_codec.h"
 #include "common/storage/pg_array_literal.h"
 #include "common/storage/pg_migrations.h"
 #include "services/insights/store/survey_codec.h"
+#include "services/insights/store/survey_snapshot_codec.h"
 
 namespace orgpulse::insights {
 namespace {
@@ -38,7 +40,31 @@ CREATE TABLE insights_settings (
   name text PRIMARY KEY,
   value text NOT NULL);
 )sql"},
+    {2, "snapshots of the folded survey state",
+     R"sql(
+-- body: the sealed snapshot (survey_snapshot_codec.h): its cursor, the
+-- log check and the state. Deleted with what erasures and retention drops
+-- remove, in their transaction.
+CREATE TABLE insights_snapshots (
+  id bigserial PRIMARY KEY,
+  position bigint NOT NULL,
+  rewrites bigint NOT NULL,
+  written_at timestamptz NOT NULL DEFAULT now(),
+  body bytea NOT NULL);
+-- Tens of MB at 200,000 responses: pglz would cost more CPU than it saves.
+ALTER TABLE insights_snapshots ALTER COLUMN body SET STORAGE EXTERNAL;
+)sql"},
 };
+
+// How many snapshots the database keeps (the newest): a replica whose log
+// check fails on the newest (a failover lost what it covered) may use an
+// older one.
+constexpr int kKeptSnapshots = 3;
+// Taken by a snapshot's write and by a removal, in their transactions: a
+// snapshot is either deleted by the removal or written after it, seeing its
+// new `rewrites` (and refused).
+constexpr absl::string_view kSnapshotLock =
+    "SELECT pg_advisory_xact_lock(7164823905517102113)";
 
 constexpr absl::string_view kLogChannel = "orgpulse_insights_log";
 
@@ -124,7 +150,9 @@ absl::StatusOr<std::unique_ptr<PgSurveyStore>> PgSurveyStore::Open(
 PgSurveyStore::PgSurveyStore(const std::string& conninfo,
                              std::unique_ptr<PgConnection> pg,
                              const PgSurveyStoreOptions& options)
-    : health_(conninfo, options.probe_interval), pg_(std::move(pg)) {}
+    : conninfo_(conninfo),
+      health_(conninfo, options.probe_interval),
+      pg_(std::move(pg)) {}
 
 absl::Status PgSurveyStore::EnsureConnected() {
   const int64_t outages = health_.outages();
@@ -382,6 +410,13 @@ absl::StatusOr<int64_t> PgSurveyStore::Remove(
     }
     head->position += static_cast<int64_t>(resets.size());
     ++head->rewrites;  // every reader starts again from the beginning
+    // The snapshots hold what was removed (and a snapshot being written
+    // now is either deleted here or refused after the commit).
+    if (absl::Status s = pg_->Exec(kSnapshotLock).status(); !s.ok()) return s;
+    if (absl::Status s = pg_->Exec("DELETE FROM insights_snapshots").status();
+        !s.ok()) {
+      return s;
+    }
     return MoveHead(*pg_, *head);
   });
   if (!status.ok()) return Noted(status);
@@ -389,7 +424,8 @@ absl::StatusOr<int64_t> PgSurveyStore::Remove(
     // The deleted rows out of the table and index files (see the header).
     vacuum_owed_ = true;
     if (absl::Status s =
-            pg_->Exec("VACUUM FULL insights_responses, insights_resets")
+            pg_->Exec("VACUUM FULL insights_responses, insights_resets, "
+                      "insights_snapshots")
                 .status();
         !s.ok()) {
       return Noted(absl::Status(
@@ -402,6 +438,156 @@ absl::StatusOr<int64_t> PgSurveyStore::Remove(
     vacuum_owed_ = false;
   }
   return removed;
+}
+
+namespace {
+
+std::string EncodeLogCheck(int64_t position, int64_t xmin,
+                           absl::string_view body) {
+  std::string out;
+  BinaryWriter w(out);
+  w.Int(position);
+  w.Int(xmin);
+  w.String(body);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<SurveySnapshot> PgSurveyStore::SnapshotMark(
+    const SurveyLogCursor& folded) {
+  if (!mark_ || mark_->cursor != folded) {
+    return absl::FailedPreconditionError(
+        "the survey state is not the one last read from the log; no "
+        "snapshot");
+  }
+  SurveySnapshot out;
+  out.cursor = folded;
+  out.log_check = EncodeLogCheck(mark_->position, mark_->xmin, mark_->body);
+  return out;
+}
+
+absl::Status PgSurveyStore::SaveSnapshot(const SurveySnapshot& snapshot) {
+  const std::string body = SealSurveySnapshot(snapshot);
+  absl::MutexLock lock(&snapshot_mu_);
+  if (snapshot_pg_ == nullptr || !snapshot_pg_->connected()) {
+    absl::StatusOr<std::unique_ptr<PgConnection>> pg =
+        PgConnection::Connect(conninfo_);
+    if (!pg.ok()) return pg.status();
+    snapshot_pg_ = *std::move(pg);
+  }
+  PgConnection& pg = *snapshot_pg_;
+  const std::string position = absl::StrCat(snapshot.cursor.position);
+  const std::string rewrites = absl::StrCat(snapshot.cursor.rewrites);
+  const std::string kept = absl::StrCat(kKeptSnapshots);
+  return PgTransaction(pg, [&]() -> absl::Status {
+    if (absl::Status s = pg.Exec(kSnapshotLock).status(); !s.ok()) return s;
+    absl::StatusOr<PgResult> head = pg.Exec(
+        "SELECT rewrites, EXISTS (SELECT 1 FROM insights_snapshots WHERE "
+        "rewrites = $2::bigint AND position >= $1::bigint) "
+        "FROM insights_log_head",
+        {PgParam::Text(position), PgParam::Text(rewrites)});
+    if (!head.ok()) return head.status();
+    if (head->GetInt64(0, 0) != snapshot.cursor.rewrites) {
+      return absl::AbortedError(
+          "the survey log was rewritten (an erasure or a retention drop) "
+          "since the snapshot was taken; not saved");
+    }
+    if (head->Get(0, 1) == "t") return absl::OkStatus();  // another replica's
+    if (absl::Status s =
+            pg.Exec("INSERT INTO insights_snapshots (position, rewrites, body) "
+                    "VALUES ($1, $2, $3)",
+                    {PgParam::Text(position), PgParam::Text(rewrites),
+                     PgParam::Binary(body)})
+                .status();
+        !s.ok()) {
+      return s;
+    }
+    return pg
+        .Exec(
+            "DELETE FROM insights_snapshots WHERE id NOT IN (SELECT id FROM "
+            "insights_snapshots ORDER BY position DESC, id DESC LIMIT $1)",
+            {PgParam::Text(kept)})
+        .status();
+  });
+}
+
+absl::StatusOr<SurveySnapshot> PgSurveyStore::LoadSnapshot() {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  absl::StatusOr<PgResult> rows = pg_->Exec(
+      "SELECT id FROM insights_snapshots ORDER BY position DESC, id DESC");
+  if (!rows.ok()) return Noted(rows.status());
+  if (rows->rows() == 0) {
+    return absl::NotFoundError("no survey snapshot in the database");
+  }
+  absl::Status newest_refusal;
+  for (int row = 0; row < rows->rows(); ++row) {
+    const std::string id(rows->Get(row, 0));
+    std::optional<SurveySnapshot> found;
+    absl::Status status = PgTransaction(*pg_, [&]() -> absl::Status {
+      // One snapshot of the database: the head, the row, the log check.
+      if (absl::Status s =
+              pg_->Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ "
+                        "ONLY")
+                  .status();
+          !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<PgResult> body =
+          pg_->Exec("SELECT body FROM insights_snapshots WHERE id = $1",
+                    {PgParam::Text(id)}, /*binary_results=*/true);
+      if (!body.ok()) return body.status();
+      if (body->rows() == 0) {
+        return absl::NotFoundError("deleted while being read (a removal)");
+      }
+      absl::StatusOr<SurveySnapshot> snapshot =
+          OpenSurveySnapshot(body->Get(0, 0));
+      if (!snapshot.ok()) return snapshot.status();
+      absl::StatusOr<PgResult> head =
+          pg_->Exec("SELECT position, rewrites FROM insights_log_head");
+      if (!head.ok()) return head.status();
+      const SurveyLogCursor log{head->GetInt64(0, 0), head->GetInt64(0, 1)};
+      if (snapshot->cursor.rewrites != log.rewrites) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "it is of the log before a rewrite (rewrites ",
+            snapshot->cursor.rewrites, ", the log's ", log.rewrites, ")"));
+      }
+      if (snapshot->cursor.position > log.position) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "it covers the log up to position ", snapshot->cursor.position,
+            ", beyond its head ", log.position));
+      }
+      ReadMark mark;
+      mark.cursor = snapshot->cursor;
+      BinaryReader r(snapshot->log_check);
+      mark.position = r.Int();
+      mark.xmin = r.Int();
+      r.String(mark.body);
+      if (!r.ok() || !r.done()) {
+        return absl::DataLossError("its log check does not decode");
+      }
+      std::optional<ReadMark> previous = std::exchange(mark_, mark);
+      absl::StatusOr<bool> held = HoldsMark(log);
+      if (!held.ok() || !*held) {
+        mark_ = std::move(previous);
+        if (!held.ok()) return held.status();
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the log no longer holds what it covered up to position ",
+            snapshot->cursor.position, " (a failover lost records)"));
+      }
+      found = *std::move(snapshot);
+      return absl::OkStatus();
+    });
+    if (found) return *std::move(found);
+    if (absl::IsUnavailable(status)) return Noted(status);
+    if (newest_refusal.ok()) {
+      newest_refusal = absl::Status(
+          status.code(), absl::StrCat("the newest survey snapshot in the "
+                                      "database is refused: ",
+                                      status.message()));
+    }
+  }
+  return newest_refusal;
 }
 
 absl::StatusOr<int64_t> PgSurveyStore::ImportLog(

@@ -14,6 +14,11 @@
 //   insights_resets(position, round, body)  the round resets erasures left.
 //   insights_settings(name, value)  what every replica must agree on to
 //     release the same figures (min_group_size).
+//   insights_snapshots(id, position, rewrites, written_at, body)  the newest
+//     snapshots of the folded state (any replica's), with the cursor and the
+//     last record read (the log check, as ReadAfter's); an erasure or a
+//     retention drop deletes them all in its transaction, and VACUUM FULL
+//     rewrites the table with the others.
 // Each change is announced with NOTIFY orgpulse_insights_log.
 //
 // Erasure and retention delete rows in one transaction, then run VACUUM FULL
@@ -97,6 +102,13 @@ class PgSurveyStore final : public SurveyStore {
                                   absl::string_view respondent,
                                   absl::Span<const RoundReset> resets) override;
 
+  // Snapshots are written on a connection of their own, beside the other
+  // calls; SnapshotMark and LoadSnapshot use the main one.
+  absl::StatusOr<SurveySnapshot> SnapshotMark(
+      const SurveyLogCursor& folded) override;
+  absl::Status SaveSnapshot(const SurveySnapshot& snapshot) override;
+  absl::StatusOr<SurveySnapshot> LoadSnapshot() override;
+
   bool writable() const override { return health_.writable(); }
   void SetWritableObserver(std::function<void(bool)> observer) override {
     health_.SetWritableObserver(std::move(observer));
@@ -141,8 +153,11 @@ class PgSurveyStore final : public SurveyStore {
   // from, up to its cursor. REQUIRES: mark_ set, in a transaction.
   absl::StatusOr<bool> HoldsMark(const SurveyLogCursor& head);
 
+  const std::string conninfo_;
   PgHealthProbe health_;
   std::unique_ptr<PgConnection> pg_;
+  absl::Mutex snapshot_mu_;
+  std::unique_ptr<PgConnection> snapshot_pg_ ABSL_GUARDED_BY(snapshot_mu_);
   // A removal committed but its VACUUM FULL failed: the next removal
   // vacuums even if it removes nothing.
   bool vacuum_owed_ = false;

@@ -4,9 +4,13 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/storage/atomic_file.h"
 #include "services/insights/store/survey_codec.h"
+#include "services/insights/store/survey_snapshot_codec.h"
 
 namespace orgpulse::insights {
 namespace {
@@ -33,6 +37,20 @@ absl::StatusOr<LogRowEdit> WithoutResponses(
       {EncodeResponses(kept), static_cast<int64_t>(kept.size())});
 }
 
+// One row: a batch of responses or a round reset.
+absl::Status DecodeRow(
+    absl::string_view blob,
+    absl::FunctionRef<void(const ScoredResponse&)> on_response,
+    absl::FunctionRef<void(const RoundReset&)> on_reset) {
+  if (IsResetRecord(blob)) {
+    RoundReset reset;
+    if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
+    on_reset(reset);
+    return absl::OkStatus();
+  }
+  return DecodeResponses(blob, on_response);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> SqliteSurveyStore::Open(
@@ -40,8 +58,9 @@ absl::StatusOr<std::unique_ptr<SqliteSurveyStore>> SqliteSurveyStore::Open(
   absl::StatusOr<std::unique_ptr<SqliteLog>> log = SqliteLog::Open(
       (std::filesystem::path(dir) / "responses.db").string(), options);
   if (!log.ok()) return log.status();
-  return std::unique_ptr<SqliteSurveyStore>(
-      new SqliteSurveyStore(*std::move(log)));
+  return std::unique_ptr<SqliteSurveyStore>(new SqliteSurveyStore(
+      *std::move(log),
+      (std::filesystem::path(dir) / "survey.snapshot").string()));
 }
 
 absl::Status SqliteSurveyStore::Append(
@@ -55,20 +74,104 @@ absl::Status SqliteSurveyStore::Replay(
     absl::FunctionRef<void(const ScoredResponse&)> on_response,
     absl::FunctionRef<void(const RoundReset&)> on_reset) {
   return log_->Replay([&](absl::string_view blob) {
-    if (IsResetRecord(blob)) {
-      RoundReset reset;
-      if (absl::Status s = DecodeReset(blob, reset); !s.ok()) return s;
-      on_reset(reset);
-      return absl::OkStatus();
-    }
-    return DecodeResponses(blob, on_response);
+    return DecodeRow(blob, on_response, on_reset);
   });
+}
+
+SurveyLogCursor SqliteSurveyStore::Cursor() const {
+  return {log_->last_seq(), static_cast<int64_t>(log_->epoch())};
+}
+
+absl::StatusOr<SurveyLogRead> SqliteSurveyStore::ReadAfter(
+    const SurveyLogCursor& from,
+    absl::FunctionRef<void(const ScoredResponse&)> on_response,
+    absl::FunctionRef<void(const RoundReset&)> on_reset) {
+  SurveyLogRead read;
+  read.cursor = Cursor();
+  read.from_start =
+      from == SurveyLogCursor{} || from.rewrites != read.cursor.rewrites;
+  // Decoded whole before the first call, as the contract asks.
+  std::vector<std::variant<ScoredResponse, RoundReset>> records;
+  absl::Status s = log_->ReplayAfter(
+      read.from_start ? 0 : from.position, [&](absl::string_view blob) {
+        return DecodeRow(
+            blob, [&](const ScoredResponse& r) { records.emplace_back(r); },
+            [&](const RoundReset& r) { records.emplace_back(r); });
+      });
+  if (!s.ok()) return s;
+  for (const auto& record : records) {
+    if (const auto* r = std::get_if<ScoredResponse>(&record)) {
+      on_response(*r);
+    } else {
+      on_reset(std::get<RoundReset>(record));
+    }
+  }
+  return read;
+}
+
+absl::StatusOr<SurveySnapshot> SqliteSurveyStore::SnapshotMark(
+    const SurveyLogCursor&) {
+  if (log_->epoch() == 0) {
+    return absl::FailedPreconditionError(
+        "the survey log has no epoch recorded: no snapshot could be matched "
+        "to it");
+  }
+  SurveySnapshot mark;
+  mark.cursor = Cursor();
+  return mark;
+}
+
+absl::Status SqliteSurveyStore::SaveSnapshot(const SurveySnapshot& snapshot) {
+  const std::string bytes = SealSurveySnapshot(snapshot);
+  absl::MutexLock lock(&snapshot_mu_);
+  if (static_cast<int64_t>(epoch_) != snapshot.cursor.rewrites) {
+    return absl::AbortedError(
+        "the survey log was rewritten (an erasure or a retention drop) since "
+        "the snapshot was taken; not saved");
+  }
+  return WriteFileAtomically(snapshot_path_, {bytes});
+}
+
+absl::StatusOr<SurveySnapshot> SqliteSurveyStore::LoadSnapshot() {
+  absl::StatusOr<std::string> bytes;
+  {
+    absl::MutexLock lock(&snapshot_mu_);
+    bytes = ReadWholeFile(snapshot_path_);
+  }
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<SurveySnapshot> snapshot = OpenSurveySnapshot(*bytes);
+  if (!snapshot.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(snapshot_path_, ": ", snapshot.status().message()));
+  }
+  const SurveyLogCursor log = Cursor();
+  if (snapshot->cursor.rewrites != log.rewrites) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        snapshot_path_,
+        " is of another survey log or from before an erasure or retention "
+        "drop (epoch differs)"));
+  }
+  if (snapshot->cursor.position > log.position) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        snapshot_path_, " covers the log up to row ", snapshot->cursor.position,
+        ", beyond its last row ", log.position));
+  }
+  return snapshot;
 }
 
 absl::StatusOr<int64_t> SqliteSurveyStore::Remove(
     absl::FunctionRef<bool(const ScoredResponse&)> remove_response,
     absl::FunctionRef<bool(const RoundReset&)> remove_reset,
     absl::Span<const RoundReset> append) {
+  // The snapshot holds what is removed: gone for good before the rewrite,
+  // and none saved until the rewrite's new epoch is known (see the header).
+  absl::MutexLock lock(&snapshot_mu_);
+  if (absl::Status s = RemoveFileDurably(snapshot_path_); !s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("nothing removed: the survey snapshot could "
+                               "not be deleted first: ",
+                               s.message()));
+  }
   int64_t removed = 0;
   std::vector<LogRow> rows;
   for (const RoundReset& reset : append)
@@ -83,6 +186,7 @@ absl::StatusOr<int64_t> SqliteSurveyStore::Remove(
         return WithoutResponses(blob, remove_response, removed);
       },
       rows);
+  epoch_ = log_->epoch();
   if (!rewritten.ok()) return rewritten.status();
   return removed;
 }

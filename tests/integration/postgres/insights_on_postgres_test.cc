@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/crypto/keyed_hash.h"
 #include "common/storage/pg_connection.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -126,10 +127,10 @@ class InsightsOnPostgresTest : public ::testing::Test {
     return more;
   }
 
-  Replica StartReplica() {
+  Replica StartReplica(std::vector<std::string> flags = {}) {
     Replica r;
-    r.process =
-        std::make_unique<ServerProcess>(ORGPULSE_INSIGHTS_BINARY, Flags());
+    r.process = std::make_unique<ServerProcess>(ORGPULSE_INSIGHTS_BINARY,
+                                                Flags(std::move(flags)));
     absl::Status started = r.process->Start();
     EXPECT_TRUE(started.ok()) << started << r.process->Log();
     if (started.ok()) {
@@ -238,6 +239,78 @@ TEST_F(InsightsOnPostgresTest, TwoReplicasReleaseTheSameFiguresAndErasures) {
   }
   EXPECT_EQ(a.process->Terminate(), 0);
   EXPECT_EQ(b.process->Terminate(), 0);
+}
+
+// Snapshots in the database: a replica starts from another's and folds only
+// the log after it, a damaged one is refused in one line, and an erasure
+// deletes every snapshot that held the person.
+TEST_F(InsightsOnPostgresTest, AReplicaStartsFromAnotherReplicasSnapshot) {
+  absl::StatusOr<std::unique_ptr<PgConnection>> sql =
+      PgConnection::Connect(pg_.conninfo());
+  ASSERT_TRUE(sql.ok()) << sql.status();
+  auto count = [&](const std::string& query,
+                   std::initializer_list<PgParam> params = {}) {
+    absl::StatusOr<PgResult> r = (*sql)->Exec(query, params);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->GetInt64(0, 0) : -1;
+  };
+  Replica a = StartReplica();
+  ASSERT_TRUE(a.stub);
+  ASSERT_TRUE(a.Submit(FirstHalf()).ok());
+  EXPECT_EQ(a.process->Terminate(), 0);  // writes its snapshot
+  ASSERT_EQ(count("SELECT count(*) FROM insights_snapshots"), 1);
+
+  Replica b = StartReplica();
+  ASSERT_TRUE(b.stub);
+  EXPECT_THAT(b.process->Log(),
+              HasSubstr(absl::StrCat("loaded a snapshot at log position ",
+                                     FirstHalf().size(), " (")));
+  ASSERT_TRUE(b.Submit(SecondHalf()).ok());
+  const std::map<std::string, std::string> live = b.Figures(rounds_);
+  {
+    Replica replay = StartReplica({"--snapshot_every_responses=0"});
+    ASSERT_TRUE(replay.stub);
+    EXPECT_THAT(replay.process->Log(), HasSubstr("replayed the whole log"));
+    EXPECT_EQ(replay.Figures(rounds_), live);
+    EXPECT_EQ(replay.process->Terminate(), 0);
+  }
+  EXPECT_EQ(b.process->Terminate(), 0);  // a second snapshot, of all of it
+  ASSERT_EQ(count("SELECT count(*) FROM insights_snapshots"), 2);
+
+  // Damaged: refused in one line, the log replayed, the same figures.
+  ASSERT_EQ(count("WITH d AS (UPDATE insights_snapshots SET body = "
+                  "set_byte(body, length(body) / 2, "
+                  "get_byte(body, length(body) / 2) # 255) RETURNING 1) "
+                  "SELECT count(*) FROM d"),
+            2);
+  Replica c = StartReplica();
+  ASSERT_TRUE(c.stub);
+  const std::string log = c.process->Log();
+  EXPECT_THAT(log, HasSubstr("snapshot refused"));
+  EXPECT_EQ(log.find("snapshot refused"), log.rfind("snapshot refused"));
+  EXPECT_THAT(log, HasSubstr("replayed the whole log"));
+  EXPECT_EQ(c.Figures(rounds_), live);
+
+  // The person is in the snapshots (c wrote none yet: nothing changed); an
+  // erasure through C leaves none that holds them.
+  const std::string hash = KeyedHasher::FromSecret(kSecret)->Hash(kPerson);
+  const std::string holding =
+      "SELECT count(*) FROM insights_snapshots WHERE position($1::bytea in "
+      "body) > 0";
+  ASSERT_GE(count(holding, {PgParam::Binary(hash)}), 1)
+      << "the check below would prove nothing";
+  int64_t erased = 0;
+  ASSERT_TRUE(c.Erase(kPerson, &erased).ok());
+  EXPECT_EQ(erased, 2);
+  EXPECT_EQ(count(holding, {PgParam::Binary(hash)}), 0);
+  const std::map<std::string, std::string> after = c.Figures(rounds_);
+  EXPECT_EQ(c.process->Terminate(), 0);
+  EXPECT_EQ(count(holding, {PgParam::Binary(hash)}), 0);
+  Replica d = StartReplica();
+  ASSERT_TRUE(d.stub);
+  EXPECT_THAT(d.process->Log(), HasSubstr("loaded a snapshot"));
+  EXPECT_EQ(d.Figures(rounds_), after);
+  EXPECT_EQ(d.process->Terminate(), 0);
 }
 
 TEST_F(InsightsOnPostgresTest, AReplicaWithAnotherGroupSizeIsRefused) {

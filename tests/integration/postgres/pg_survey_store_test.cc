@@ -121,7 +121,7 @@ TEST_F(PgSurveyStoreTest, ReplicasShareOneLogAndEachResponseIdIsStoredOnce) {
     return pg.ok() ? PgSchemaVersion(**pg, "insights")
                    : absl::StatusOr<int>(pg.status());
   }();
-  EXPECT_EQ(version.value_or(-1), 1);
+  EXPECT_EQ(version.value_or(-1), 2);  // 2: snapshots
 }
 
 TEST_F(PgSurveyStoreTest, ReadAfterGivesTheTailAndStartsOverAfterARewrite) {
@@ -179,6 +179,100 @@ TEST_F(PgSurveyStoreTest, EraseLeavesNoByteOfThePersonInTheTableFiles) {
   EXPECT_EQ(ReadLog(*store).records.size(), 21u);
   EXPECT_THAT(store->Erase("", {}),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A snapshot of what `store` read last, with `state` as its state bytes.
+SurveySnapshot SnapshotOf(PgSurveyStore& store, const SurveyLogCursor& folded,
+                          const std::string& state) {
+  absl::StatusOr<SurveySnapshot> s = store.SnapshotMark(folded);
+  EXPECT_TRUE(s.ok()) << s.status();
+  if (!s.ok()) return {};
+  s->state = state;
+  return *std::move(s);
+}
+
+TEST_F(PgSurveyStoreTest, AnotherReplicaLoadsASnapshotAndReadsOnlyTheTail) {
+  std::unique_ptr<PgSurveyStore> a = Open();
+  std::unique_ptr<PgSurveyStore> b = Open();
+  ASSERT_TRUE(a && b);
+  EXPECT_THAT(b->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_TRUE(a->Append({Scored("r1", "p1"), Scored("r2", "p2")}).ok());
+  const SurveyLogCursor folded = ReadLog(*a).read.cursor;
+  EXPECT_THAT(a->SnapshotMark({}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_TRUE(a->SaveSnapshot(SnapshotOf(*a, folded, "state-bytes")).ok());
+  ASSERT_TRUE(a->Append({Scored("r3", "p3")}).ok());
+
+  absl::StatusOr<SurveySnapshot> loaded = b->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->cursor, folded);
+  EXPECT_EQ(loaded->state, "state-bytes");
+  LogContents tail = ReadLog(*b, loaded->cursor);
+  EXPECT_FALSE(tail.read.from_start);
+  EXPECT_THAT(tail.records, ElementsAre("r3"));
+
+  // The newest three are kept; a replica behind another's snapshot writes
+  // nothing.
+  for (int i = 4; i < 8; ++i) {
+    ASSERT_TRUE(a->Append({Scored(absl::StrCat("r", i), "p")}).ok());
+    const SurveyLogCursor at = ReadLog(*a).read.cursor;
+    ASSERT_TRUE(a->SaveSnapshot(SnapshotOf(*a, at, absl::StrCat(i))).ok());
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM insights_snapshots").Get(0, 0), "3");
+  ASSERT_TRUE(b->SaveSnapshot(SnapshotOf(*b, tail.read.cursor, "old")).ok());
+  EXPECT_EQ(Sql("SELECT count(*) FROM insights_snapshots WHERE position = " +
+                absl::StrCat(tail.read.cursor.position))
+                .Get(0, 0),
+            "0");
+  loaded = b->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->state, "7");
+}
+
+// A snapshot holds the person's scores as the log does: the erasure deletes
+// every snapshot in its transaction, VACUUM FULL rewrites the table, and a
+// snapshot taken before the erasure is refused when it comes to be saved.
+TEST_F(PgSurveyStoreTest, EraseDeletesEverySnapshotAndRefusesOneTakenBefore) {
+  std::unique_ptr<PgSurveyStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  const std::string secret = "respondent-hash-in-a-snapshot-8c2b";
+  ASSERT_TRUE(
+      store->Append({Scored("other", "p1"), Scored("theirs", secret)}).ok());
+  const SurveyLogCursor folded = ReadLog(*store).read.cursor;
+  const SurveySnapshot before =
+      SnapshotOf(*store, folded, absl::StrCat("state holding ", secret));
+  ASSERT_TRUE(store->SaveSnapshot(before).ok());
+  Sql("CHECKPOINT");
+  const std::string files = DatabaseFiles();
+  ASSERT_THAT(FilesContaining(files, {"state holding"}), Not(IsEmpty()))
+      << "the check below would prove nothing";
+
+  ASSERT_TRUE(store->Erase(secret, {}).ok());
+  Sql("CHECKPOINT");  // unlinks the files VACUUM FULL replaced
+  EXPECT_THAT(FilesContaining(files, {secret, "state holding"}), IsEmpty());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->SaveSnapshot(before),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(Sql("SELECT count(*) FROM insights_snapshots").Get(0, 0), "0");
+
+  // One taken after it is saved, and a retention drop deletes it.
+  const SurveyLogCursor after = ReadLog(*store).read.cursor;
+  ASSERT_TRUE(store->SaveSnapshot(SnapshotOf(*store, after, "after")).ok());
+  EXPECT_TRUE(store->LoadSnapshot().ok());
+  ASSERT_TRUE(store->DropRounds({"2026-q1"}).ok());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(PgSurveyStoreTest, ADamagedSnapshotIsRefusedSayingWhy) {
+  std::unique_ptr<PgSurveyStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append({Scored("r1", "p1")}).ok());
+  const SurveyLogCursor folded = ReadLog(*store).read.cursor;
+  ASSERT_TRUE(store->SaveSnapshot(SnapshotOf(*store, folded, "state")).ok());
+  Sql("UPDATE insights_snapshots SET body = overlay(body placing '\\xff' "
+      "from length(body) - 1 for 1)");
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kDataLoss,
+                                              HasSubstr("checksum mismatch")));
 }
 
 // Not timed: prints what an erasure (DELETE, then VACUUM FULL of both

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
@@ -73,14 +74,64 @@ class FakeStore final : public SurveyStore {
         [&](const ScoredResponse& r) { return r.respondent == respondent; },
         rounds);
     log_.insert(log_.end(), resets.begin(), resets.end());
+    Rewritten();
     return erased;
   }
   absl::StatusOr<int64_t> DropRounds(
       const std::set<std::string>& rounds) override {
     if (!fail_.ok()) return fail_;
-    return RemoveIf(
+    const int64_t dropped = RemoveIf(
         [&](const ScoredResponse& r) { return rounds.contains(r.round); },
         rounds);
+    Rewritten();
+    return dropped;
+  }
+
+  // Snapshots, as SqliteSurveyStore keeps them: positions count log
+  // entries, a removal draws a new epoch and deletes the snapshot.
+  absl::StatusOr<SurveyLogRead> ReadAfter(
+      const SurveyLogCursor& from,
+      absl::FunctionRef<void(const ScoredResponse&)> on_response,
+      absl::FunctionRef<void(const RoundReset&)> on_reset) override {
+    SurveyLogRead read{.cursor = Cursor()};
+    read.from_start = from == SurveyLogCursor{} || from.rewrites != epoch_;
+    for (size_t i = read.from_start ? 0 : from.position; i < log_.size(); ++i) {
+      if (const auto* r = std::get_if<ScoredResponse>(&log_[i])) {
+        on_response(*r);
+      } else {
+        on_reset(std::get<RoundReset>(log_[i]));
+      }
+    }
+    return read;
+  }
+  absl::StatusOr<SurveySnapshot> SnapshotMark(const SurveyLogCursor&) override {
+    return SurveySnapshot{.cursor = Cursor()};
+  }
+  absl::Status SaveSnapshot(const SurveySnapshot& snapshot) override {
+    absl::MutexLock lock(&snapshot_mu_);
+    if (snapshot.cursor.rewrites != epoch_) {
+      return absl::AbortedError("rewritten since");
+    }
+    snapshot_ = snapshot;
+    ++saved_;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<SurveySnapshot> LoadSnapshot() override {
+    absl::MutexLock lock(&snapshot_mu_);
+    if (!snapshot_) return absl::NotFoundError("none");
+    return *snapshot_;
+  }
+  std::optional<SurveySnapshot> snapshot() {
+    absl::MutexLock lock(&snapshot_mu_);
+    return snapshot_;
+  }
+  void DamageSnapshot() {
+    absl::MutexLock lock(&snapshot_mu_);
+    snapshot_->state.resize(snapshot_->state.size() / 2);
+  }
+  int saved() {
+    absl::MutexLock lock(&snapshot_mu_);
+    return saved_;
   }
 
   void FailWith(absl::Status s) { fail_ = std::move(s); }
@@ -110,10 +161,23 @@ class FakeStore final : public SurveyStore {
     return removed;
   }
 
+  SurveyLogCursor Cursor() const {
+    return {static_cast<int64_t>(log_.size()), epoch_};
+  }
+  void Rewritten() {
+    absl::MutexLock lock(&snapshot_mu_);
+    ++epoch_;
+    snapshot_.reset();
+  }
+
   absl::Status fail_;
   absl::Status replay_status_;
   std::vector<Entry> log_;
   int appends_ = 0;
+  absl::Mutex snapshot_mu_;  // the engine saves on a thread of its own
+  int64_t epoch_ = 1;
+  std::optional<SurveySnapshot> snapshot_;
+  int saved_ = 0;
 };
 
 class FakeSource final : public ExecutionSource {
@@ -866,6 +930,129 @@ std::vector<std::string> AllMorale(const InsightsEngine& engine,
     }
   }
   return out;
+}
+
+// --- Snapshots ---------------------------------------------------------------
+
+TEST_F(InsightsEngineTest, ARestartFromASnapshotFoldsOnlyTheTail) {
+  const InsightsOptions options = {.min_group_size = 3,
+                                   .snapshot_every_responses = 1000};
+  InsightsEngine& engine = Engine(options);
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 4, 4)).ok());
+  ASSERT_TRUE(engine.Submit(Team("eng/b", "r1", 3, 2)).ok());
+  absl::StatusOr<SurveySnapshotReport> written = engine.WriteSnapshot();
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->responses, 7);
+  EXPECT_EQ(written->cursor.position, 7);
+  ASSERT_TRUE(engine.Submit(Team("eng/b", "r2", 3, 5)).ok());
+  ASSERT_TRUE(engine.Submit({Response("late", "eng/a", "r1", "eng/a#0", 1)})
+                  .ok());  // a changed answer, after the snapshot
+  const std::vector<std::string> nodes = {"eng", "eng/a", "eng/b"};
+  const std::vector<std::string> rounds = {"r1", "r2", ""};
+  const std::vector<std::string> live = AllMorale(engine, nodes, rounds);
+
+  InsightsEngine restarted(store_, source_, clock_, options);
+  ASSERT_TRUE(restarted.Recover().ok());
+  const SurveyRecovery r = restarted.recovery();
+  EXPECT_TRUE(r.from_snapshot);
+  EXPECT_TRUE(r.snapshot_refused.ok()) << r.snapshot_refused;
+  EXPECT_EQ(r.snapshot_cursor.position, 7);
+  EXPECT_EQ(r.snapshot_responses, 7);
+  EXPECT_EQ(r.replayed_records, 4);
+  EXPECT_EQ(restarted.stats().stored, 11);
+  EXPECT_EQ(AllMorale(restarted, nodes, rounds), live);
+  EXPECT_EQ(restarted.Submit(Team("eng/b", "r2", 3, 5))->duplicates, 3);
+}
+
+TEST_F(InsightsEngineTest, ADamagedSnapshotIsRefusedAndTheLogReplayed) {
+  const InsightsOptions options = {.min_group_size = 3,
+                                   .snapshot_every_responses = 1000};
+  InsightsEngine& engine = Engine(options);
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 4, 4)).ok());
+  ASSERT_TRUE(engine.WriteSnapshot().ok());
+  store_.DamageSnapshot();
+  InsightsEngine restarted(store_, source_, clock_, options);
+  ASSERT_TRUE(restarted.Recover().ok());
+  EXPECT_FALSE(restarted.recovery().from_snapshot);
+  EXPECT_THAT(restarted.recovery().snapshot_refused,
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(restarted.recovery().replayed_records, 4);
+  EXPECT_EQ(AllMorale(restarted, {"eng/a"}, {"r1"}),
+            AllMorale(engine, {"eng/a"}, {"r1"}));
+  // Another k: refused too.
+  ASSERT_TRUE(engine.WriteSnapshot().ok());
+  InsightsEngine other_k(store_, source_, clock_,
+                         {.min_group_size = 4, .snapshot_every_responses = 1});
+  ASSERT_TRUE(other_k.Recover().ok());
+  EXPECT_THAT(other_k.recovery().snapshot_refused,
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("min_group_size=3")));
+}
+
+// Every N responses, on the engine's thread; after an erasure (which
+// deleted the snapshot with the person), from the state without them.
+TEST_F(InsightsEngineTest, SnapshotsFollowResponsesAndErasures) {
+  absl::Mutex mu;
+  std::vector<SurveySnapshotReport> reports;
+  engine_ = std::make_unique<InsightsEngine>(
+      store_, source_, clock_,
+      InsightsOptions{.min_group_size = 3, .snapshot_every_responses = 5});
+  engine_->set_snapshot_observer(
+      [&](const absl::StatusOr<SurveySnapshotReport>& r) {
+        absl::MutexLock lock(&mu);
+        if (r.ok()) reports.push_back(*r);
+      });
+  ASSERT_TRUE(engine_->Recover().ok());
+  auto written = [&](size_t n) {
+    absl::MutexLock lock(&mu);
+    auto done = [&] { return reports.size() >= n; };
+    return mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+  };
+  ASSERT_TRUE(engine_->Submit(Team("eng/a", "r1", 4, 4)).ok());
+  ASSERT_TRUE(engine_->Submit(Team("eng/b", "r1", 3, 4)).ok());
+  ASSERT_TRUE(written(1));
+  EXPECT_EQ(store_.snapshot()->cursor.position, 7);
+  ASSERT_NE(store_.snapshot()->state.find("eng/a#1"), std::string::npos);
+
+  ASSERT_TRUE(engine_->Erase("eng/a#1").ok());
+  ASSERT_TRUE(written(2));
+  ASSERT_TRUE(store_.snapshot().has_value());
+  EXPECT_EQ(store_.snapshot()->state.find("eng/a#1"), std::string::npos);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(reports.back().responses, 6);
+  }
+  // Stop writes one only if something changed since.
+  const int saved = store_.saved();
+  engine_->Stop();
+  EXPECT_EQ(store_.saved(), saved);
+}
+
+TEST_F(InsightsEngineTest, NoSnapshotOfAStateThatMayHoldErasedData) {
+  InsightsEngine& engine =
+      Engine({.min_group_size = 3, .snapshot_every_responses = 1000});
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 4, 4)).ok());
+  store_.FailReplayWith(absl::UnavailableError("disk"));
+  ASSERT_FALSE(engine.Erase("eng/a#1").ok());  // erased, not rebuilt
+  EXPECT_THAT(engine.WriteSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_FALSE(store_.snapshot().has_value());
+  EXPECT_EQ(store_.saved(), 0);
+}
+
+// A store's error may come after its commit (SQLite's scrub of the
+// write-ahead log): the state may hold the person until rebuilt.
+TEST_F(InsightsEngineTest, NoSnapshotAfterAFailedEraseUntilRebuilt) {
+  InsightsEngine& engine =
+      Engine({.min_group_size = 3, .snapshot_every_responses = 1000});
+  ASSERT_TRUE(engine.Submit(Team("eng/a", "r1", 4, 4)).ok());
+  store_.FailWith(absl::UnavailableError("scrub"));
+  ASSERT_FALSE(engine.Erase("eng/a#1").ok());
+  EXPECT_THAT(engine.WriteSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  store_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(engine.Erase("eng/a#1").ok());
+  EXPECT_TRUE(engine.WriteSnapshot().ok());
 }
 
 TEST_F(InsightsEngineTest, EraseRemovesThePersonFromStoreAndFigures) {

@@ -383,5 +383,115 @@ TEST_F(SqliteSurveyStoreTest, DropRoundsRemovesTheirResponsesAndResets) {
   EXPECT_THAT(FilesContaining(dir(), ErasedNeedles()), IsEmpty());
 }
 
+// The state of a store's log, as a snapshot of it holds it.
+absl::StatusOr<SurveySnapshot> Snapshot(SqliteSurveyStore& store) {
+  SurveyState state(5);
+  absl::Status replayed =
+      store.Replay([&](const ScoredResponse& r) { state.Apply(r); },
+                   [&](const RoundReset& r) { state.ApplyReset(r); });
+  if (!replayed.ok()) return replayed;
+  absl::StatusOr<SurveySnapshot> snapshot = store.SnapshotMark({});
+  if (!snapshot.ok()) return snapshot;
+  state.Encode(snapshot->state);
+  return snapshot;
+}
+
+TEST_F(SqliteSurveyStoreTest, ASnapshotIsLoadedWithItsPositionAndTheTailAfter) {
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_TRUE(store->Append(Batch(0, 3)).ok());
+  ASSERT_TRUE(store->Append(Batch(3, 2)).ok());
+  absl::StatusOr<SurveySnapshot> saved = Snapshot(*store);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->cursor.position, 2);
+  ASSERT_TRUE(store->SaveSnapshot(*saved).ok());
+  ASSERT_TRUE(store->Append(Batch(5, 4)).ok());
+  store.reset();
+
+  std::unique_ptr<SqliteSurveyStore> reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  absl::StatusOr<SurveySnapshot> loaded = reopened->LoadSnapshot();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->cursor, saved->cursor);
+  EXPECT_EQ(loaded->state, saved->state);
+  std::vector<std::string> tail;
+  absl::StatusOr<SurveyLogRead> read = reopened->ReadAfter(
+      loaded->cursor,
+      [&](const ScoredResponse& r) { tail.push_back(DebugString(r)); },
+      [&](const RoundReset&) { tail.push_back("reset"); });
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(read->from_start);
+  EXPECT_EQ(read->cursor.position, 3);
+  EXPECT_EQ(tail, DebugStrings(Batch(5, 4)));
+}
+
+// The snapshot holds the erased person's scores as the log did: the erasure
+// deletes it before its rewrite, and a snapshot taken before the erasure
+// cannot be saved after it.
+TEST_F(SqliteSurveyStoreTest, EraseDeletesTheSnapshotAndRefusesOneTakenBefore) {
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::vector<ScoredResponse> batch = Batch(0, 4);
+  batch[2].respondent = kErased;
+  ASSERT_TRUE(store->Append(batch).ok());
+  absl::StatusOr<SurveySnapshot> before = Snapshot(*store);
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(store->SaveSnapshot(*before).ok());
+  // Only the snapshot file: the scan would find them there.
+  ASSERT_THAT(FilesContaining(dir(), ErasedNeedles()),
+              ::testing::Contains(HasSubstr("survey.snapshot")));
+
+  ASSERT_TRUE(store->Erase(kErased, {}).ok());
+  EXPECT_THAT(FilesContaining(dir(), ErasedNeedles()), IsEmpty());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->SaveSnapshot(*before),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(FilesContaining(dir(), ErasedNeedles()), IsEmpty());
+
+  // One taken after the erasure is saved and loaded.
+  absl::StatusOr<SurveySnapshot> after = Snapshot(*store);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_NE(after->cursor.rewrites, before->cursor.rewrites);
+  ASSERT_TRUE(store->SaveSnapshot(*after).ok());
+  EXPECT_TRUE(store->LoadSnapshot().ok());
+  // And a retention drop deletes that one.
+  ASSERT_TRUE(store->DropRounds({"2026-q1"}).ok());
+  EXPECT_THAT(store->LoadSnapshot(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(SqliteSurveyStoreTest, ASnapshotOfAnotherLogOrBeyondItsEndIsRefused) {
+  absl::StatusOr<SurveySnapshot> saved;
+  {
+    std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Batch(0, 3)).ok());
+    ASSERT_TRUE(store->Append(Batch(3, 3)).ok());
+    saved = Snapshot(*store);
+    ASSERT_TRUE(saved.ok()) << saved.status();
+  }
+  // Beyond the log's end (a log copied back from before the snapshot).
+  SurveySnapshot beyond = *saved;
+  beyond.cursor.position = 9;
+  std::unique_ptr<SqliteSurveyStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->SaveSnapshot(beyond).ok());
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("beyond its last row 2")));
+  // Of another log: a new data directory with the old snapshot file.
+  store.reset();
+  std::filesystem::copy_file(dir() + "/survey.snapshot",
+                             root_ + "/saved.snapshot");
+  std::filesystem::remove_all(dir());
+  store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::filesystem::copy_file(root_ + "/saved.snapshot",
+                             dir() + "/survey.snapshot");
+  EXPECT_THAT(store->LoadSnapshot(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("epoch differs")));
+}
+
 }  // namespace
 }  // namespace orgpulse::insights

@@ -1,0 +1,110 @@
+#include "common/storage/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace orgpulse {
+namespace {
+
+absl::Status IoError(absl::string_view what, const std::string& path,
+                     int error) {
+  const std::string message =
+      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(error));
+  return error == ENOSPC || error == EDQUOT
+             ? absl::ResourceExhaustedError(message)
+             : absl::UnavailableError(message);
+}
+
+absl::Status WriteAll(int fd, absl::string_view bytes,
+                      const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return IoError("write", path, n < 0 ? errno : EIO);
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncDirectory(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("open the directory", dir, errno);
+  const int rc = fsync(fd);
+  const int error = errno;
+  close(fd);
+  if (rc != 0) return IoError("sync the directory", dir, error);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(
+    const std::string& path, std::initializer_list<absl::string_view> parts) {
+  const std::string temp = path + ".tmp";
+  const int fd =
+      open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("create", temp, errno);
+  absl::Status s;
+  for (absl::string_view part : parts) {
+    if (s.ok()) s = WriteAll(fd, part, temp);
+  }
+  if (s.ok() && fsync(fd) != 0) s = IoError("sync", temp, errno);
+  close(fd);
+  if (s.ok() && rename(temp.c_str(), path.c_str()) != 0) {
+    s = IoError("rename to", path, errno);
+  }
+  if (!s.ok()) {
+    unlink(temp.c_str());
+    return s;
+  }
+  // The rename is durable only once the directory is.
+  return SyncDirectory(path);
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no ", path));
+    return IoError("open", path, errno);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int error = errno;
+    close(fd);
+    return IoError("stat", path, error);
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : EIO;
+      close(fd);
+      return IoError("read", path, error);
+    }
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  return out;
+}
+
+absl::Status RemoveFileDurably(const std::string& path) {
+  for (const std::string& p : {path + ".tmp", path}) {
+    if (unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return IoError("remove", p, errno);
+    }
+  }
+  return SyncDirectory(path);
+}
+
+}  // namespace orgpulse
