@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -34,8 +35,9 @@ absl::Status WriteAll(int fd, absl::string_view bytes,
 }
 
 absl::Status SyncDirectory(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  const std::filesystem::path parent =
+      std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return IoError("open the directory", dir, errno);
   const int rc = fsync(fd);
@@ -96,6 +98,38 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   }
   close(fd);
   return out;
+}
+
+namespace {
+
+absl::Status OverwriteWithZeros(const std::string& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? absl::OkStatus()
+                           : IoError("open to overwrite", path, errno);
+  }
+  struct stat st;
+  absl::Status s;
+  if (fstat(fd, &st) != 0) s = IoError("stat", path, errno);
+  const std::string zeros(size_t{1} << 20, '\0');
+  for (off_t done = 0; s.ok() && done < st.st_size;) {
+    const size_t n = static_cast<size_t>(
+        std::min<off_t>(st.st_size - done, static_cast<off_t>(zeros.size())));
+    s = WriteAll(fd, absl::string_view(zeros.data(), n), path);
+    done += static_cast<off_t>(n);
+  }
+  if (s.ok() && fdatasync(fd) != 0) s = IoError("sync", path, errno);
+  close(fd);
+  return s;
+}
+
+}  // namespace
+
+absl::Status ScrubAndRemoveFile(const std::string& path) {
+  for (const std::string& p : {path + ".tmp", path}) {
+    if (absl::Status s = OverwriteWithZeros(p); !s.ok()) return s;
+  }
+  return RemoveFileDurably(path);
 }
 
 absl::Status RemoveFileDurably(const std::string& path) {

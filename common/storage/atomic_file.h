@@ -34,6 +34,12 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 // removal is durable when it returns; OK if there was none.
 absl::Status RemoveFileDurably(const std::string& path);
 
+// As RemoveFileDurably, for a file that holds personal data: each file's
+// bytes are first overwritten with zeros and synced, so the removal does
+// not leave them in the blocks the file system frees (what SQLite's
+// secure_delete does for the database's pages).
+absl::Status ScrubAndRemoveFile(const std::string& path);
+
 }  // namespace orgpulse
 
 #endif  // ORGPULSE_COMMON_STORAGE_ATOMIC_FILE_H_

@@ -166,7 +166,7 @@ absl::StatusOr<int64_t> SqliteSurveyStore::Remove(
   // The snapshot holds what is removed: gone for good before the rewrite,
   // and none saved until the rewrite's new epoch is known (see the header).
   absl::MutexLock lock(&snapshot_mu_);
-  if (absl::Status s = RemoveFileDurably(snapshot_path_); !s.ok()) {
+  if (absl::Status s = ScrubAndRemoveFile(snapshot_path_); !s.ok()) {
     return absl::Status(
         s.code(), absl::StrCat("nothing removed: the survey snapshot could "
                                "not be deleted first: ",
