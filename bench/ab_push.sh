@@ -2,11 +2,14 @@
 # Push (unary, batch 100, 16 clients) A/B of two or more builds of the ingest
 # server in one sitting, interleaved: per round, each build's closed-loop
 # maximum; then per round, each build's open-loop run at half of its own
-# median maximum (or --rate for all). Every run on a fresh server and data
+# median maximum (or, with --rate, that rate for all and no maximum runs). Every run on a fresh server and data
 # directory under $TMPDIR (default /tmp: the disk, not tmpfs), --sync=full.
 # Besides the loadgen's figures, each line has the bytes the server wrote
 # during the run (/proc/PID/io write_bytes, per acknowledged event) and the
-# data directory's size after the server stopped (per event).
+# data directory's size after the server stopped (per event), and from the
+# server's orgpulse_store_commit_seconds histogram the commits (a group's
+# Append: encode, SQLite write, fsync), their mean, and how many took over
+# 5, 20 and 50 ms.
 #
 # usage: bench/ab_push.sh [--rounds N] [--max-events N] [--paced-seconds S]
 #          [--rate EVENTS_PER_S] NAME=BUILD_DIR [NAME=BUILD_DIR...]
@@ -53,6 +56,16 @@ run() {
   R=$("$LOADGEN" --mode=push --port_file="$TMP/port" --batch=100 --concurrency=16 \
     --server_pid="$SERVER_PID" "$@" 2>/dev/null | grep '^RESULT' || echo RESULT failed=1)
   w1=$(written "$SERVER_PID")
+  local mport commits
+  mport=$(sed -n 's/.*metrics=\([0-9]*\).*/\1/p' "$TMP/port")
+  commits=$(curl -sf --noproxy '*' -m 10 "http://127.0.0.1:$mport/metrics" | awk '
+    /^orgpulse_store_commit_seconds_bucket\{le="0.005"\}/ {b5 = $2}
+    /^orgpulse_store_commit_seconds_bucket\{le="0.02"\}/ {b20 = $2}
+    /^orgpulse_store_commit_seconds_bucket\{le="0.05"\}/ {b50 = $2}
+    /^orgpulse_store_commit_seconds_count/ {c = $2}
+    /^orgpulse_store_commit_seconds_sum/ {sum = $2}
+    END {if (c > 0) printf "commits=%d commit_mean_ms=%.2f commits_over_5ms=%d over_20ms=%d over_50ms=%d",
+      c, 1000 * sum / c, c - b5, c - b20, c - b50}')
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=''
   bytes=$(du -sb "$TMP/data" | cut -f1)
   local acked; acked=$(field "$R" acked)
@@ -60,11 +73,12 @@ run() {
     "p50_ms=$(field "$R" p50_ms) p99_ms=$(field "$R" p99_ms) max_ms=$(field "$R" max_ms)" \
     "server_cores=$(field "$R" server_cpu_cores) other_cores=$(field "$R" other_cpu_cores)" \
     "written_per_event=$(awk -v w=$((w1 - w0)) -v e="${acked:-0}" 'BEGIN {printf "%.0f", e ? w / e : 0}')" \
-    "dir_bytes_per_event=$(awk -v b="$bytes" -v e="${acked:-0}" 'BEGIN {printf "%.1f", e ? b / e : 0}')"
+    "dir_bytes_per_event=$(awk -v b="$bytes" -v e="${acked:-0}" 'BEGIN {printf "%.1f", e ? b / e : 0}')" \
+    "$commits slowest_ms_at_events=$(field "$R" slowest_ms_at_events)"
   rm -rf "$TMP"; TMP=''
 }
 declare -A MAXES
-for r in $(seq "$ROUNDS"); do
+for r in $( [[ -n $RATE ]] || seq "$ROUNDS"); do
   for nb in "${BUILDS[@]}"; do
     run "${nb%%=*}" "${nb#*=}" "$r" max --events="$MAX_EVENTS"
     MAXES[${nb%%=*}]+="$(field "$R" events_per_s) "

@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
                    }};
   std::vector<std::pair<std::string, Codec>> codecs = {
       {"zlib-1", zlib(1)},   {"zstd-1", zstd(1)},  {"zstd-1-new", zstd_fresh},
-      {"zstd-3", zstd(3)},   {"zstd--1", zstd(-1)}, {"lz4", lz4}};
+      {"zstd-3", zstd(3)},   {"zstd--1", zstd(-1)}, {"zstd--3", zstd(-3)},
+      {"zstd--5", zstd(-5)}, {"lz4", lz4}};
   for (auto& [name, c] : codecs) {
     std::vector<std::string> packed(groups.size());
     size_t total = 0;
