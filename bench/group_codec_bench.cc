@@ -41,13 +41,14 @@ int main(int argc, char** argv) {
   }
   const long max_rows = argc > 2 ? std::atol(argv[2]) : 1000000;
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
     std::fprintf(stderr, "cannot open %s\n", argv[1]);
     return 1;
   }
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "SELECT items, blob FROM log ORDER BY seq LIMIT ?", -1, &st,
-                     nullptr);
+  sqlite3_prepare_v2(db, "SELECT items, blob FROM log ORDER BY seq LIMIT ?", -1,
+                     &st, nullptr);
   sqlite3_bind_int64(st, 1, max_rows);
   std::vector<std::string> groups;
   long events = 0;
@@ -60,26 +61,27 @@ int main(int argc, char** argv) {
   }
   sqlite3_finalize(st);
   sqlite3_close(db);
-  std::printf("groups=%zu events=%ld bytes_per_event=%.1f events_per_group=%.0f\n",
-              groups.size(), events, double(raw) / events,
-              double(events) / groups.size());
+  std::printf(
+      "groups=%zu events=%ld bytes_per_event=%.1f events_per_group=%.0f\n",
+      groups.size(), events, double(raw) / events,
+      double(events) / groups.size());
 
   ZSTD_CCtx* zc = ZSTD_createCCtx();
   ZSTD_DCtx* zd = ZSTD_createDCtx();
   auto zstd = [&](int level) {
-    return Codec{
-        nullptr,
-        [zc, level](const std::string& in, std::string& out) {
-          out.resize(ZSTD_compressBound(in.size()));
-          size_t n = ZSTD_compressCCtx(zc, out.data(), out.size(), in.data(),
-                                       in.size(), level);
-          out.resize(n);
-          return n;
-        },
-        [zd](const std::string& in, size_t raw, std::string& out) {
-          out.resize(raw);
-          ZSTD_decompressDCtx(zd, out.data(), raw, in.data(), in.size());
-        }};
+    return Codec{nullptr,
+                 [zc, level](const std::string& in, std::string& out) {
+                   out.resize(ZSTD_compressBound(in.size()));
+                   size_t n = ZSTD_compressCCtx(zc, out.data(), out.size(),
+                                                in.data(), in.size(), level);
+                   out.resize(n);
+                   return n;
+                 },
+                 [zd](const std::string& in, size_t raw, std::string& out) {
+                   out.resize(raw);
+                   ZSTD_decompressDCtx(zd, out.data(), raw, in.data(),
+                                       in.size());
+                 }};
   };
   auto zlib = [](int level) {
     return Codec{nullptr,
@@ -126,7 +128,7 @@ int main(int argc, char** argv) {
                      ZSTD_decompress(out.data(), raw, in.data(), in.size());
                    }};
   std::vector<std::pair<std::string, Codec>> codecs = {
-      {"zlib-1", zlib(1)},   {"zstd-1", zstd(1)},  {"zstd-1-new", zstd_fresh},
+      {"zlib-1", zlib(1)},   {"zstd-1", zstd(1)},   {"zstd-1-new", zstd_fresh},
       {"zstd-3", zstd(3)},   {"zstd--1", zstd(-1)}, {"zstd--3", zstd(-3)},
       {"zstd--5", zstd(-5)}, {"lz4", lz4}};
   for (auto& [name, c] : codecs) {
@@ -135,7 +137,8 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     for (int rep = 0; rep < 3; ++rep) {
       total = 0;
-      for (size_t i = 0; i < groups.size(); ++i) total += c.compress(groups[i], packed[i]);
+      for (size_t i = 0; i < groups.size(); ++i)
+        total += c.compress(groups[i], packed[i]);
     }
     const auto t1 = Clock::now();
     std::string out;

@@ -6,8 +6,8 @@
 // index, strings (varint length + bytes), zigzag-varint Unix microseconds,
 // and little-endian doubles, in the order of the fields in event.h.
 // Format 2 (compressed): format byte 2, then the format 1 bytes as one zstd
-// frame (level 1), whose header records their size. The SQLite log stores whole
-// groups compressed, about 3x fewer bytes to sync (docs/benchmarks.md);
+// frame (level 1) that records their size and a checksum. The SQLite log
+// stores whole groups compressed, rows ~3x smaller (docs/benchmarks.md);
 // PostgreSQL stores one event per row, too small to gain, in format 1.
 // The decoders read both formats.
 //
