@@ -1,10 +1,11 @@
 // Fuzzes the ingest service's write path as the gRPC layer drives it:
 // PushRequest -> FromProto -> Ledger::Push over an in-memory EventStore that
-// keeps the events in the store's own encoding (EncodeEvents).
+// keeps the events in the SQLite log's encoding (EncodeEventsCompressed).
 //
 // Input: the first byte picks the mode and the team cap; the rest is
 //   even first byte: a serialized orgpulse.ingest.v1.PushRequest, also
-//                    decoded as a stored group of events (DecodeEvents);
+//                    decoded as a stored group of events (DecodeEvents;
+//                    format 1, or 2 when it starts with 0x02: a zstd frame);
 //   odd first byte:  bytes driving a generator of up to 4 batches of mostly
 //                    valid events (small pools of ids, teams and times near
 //                    "now"), so that validation passes often and batches
@@ -20,13 +21,15 @@
 //   duplicates;
 // - GetTeamExecution succeeds for every team and every prefix of one, and ""
 //   counts every stored event;
-// - the accepted events survive ToProto -> FromProto and EncodeEvents ->
-//   DecodeEvents unchanged (times to the microsecond, as stored);
+// - the accepted events survive ToProto -> FromProto, and EncodeEvents or
+//   EncodeEventsCompressed -> DecodeEvents, unchanged (times to the
+//   microsecond, as stored);
 // and at the end a second Ledger recovered from the store, replayed in the
 // reverse order (through DecodeEventsInto, or EventStore's default grouping
 // if the first byte's top bit is set), gives the same figures: they depend
 // only on the set of events. Bytes decoded as a stored group either fail
-// cleanly or give events that round-trip; both decoders agree.
+// cleanly (DATA_LOSS; a compressed one never allocates more than 64x its
+// size) or give events that round-trip in both formats; both decoders agree.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -63,7 +66,8 @@ using ::orgpulse::ingest::testing::DebugString;
 const absl::Time kNow = absl::FromCivil(
     absl::CivilSecond(2026, 3, 15, 12, 0, 0), absl::UTCTimeZone());
 
-// Holds each Append as one encoded group, as SqliteEventStore does. Replay
+// Holds each Append as one encoded (compressed when that pays) group, as
+// SqliteEventStore does. Replay
 // decodes them (DecodeEvents); ReplayGroups, which recovery uses, decodes
 // each into a group (DecodeEventsInto) like SqliteEventStore, or takes the
 // interface's default grouping of Replay. Either may go in the reverse order
@@ -72,7 +76,7 @@ class MemoryEventStore final : public EventStore {
  public:
   absl::StatusOr<AppendResult> Append(
       absl::Span<const Event* const> events) override {
-    groups_.push_back(EncodeEvents(events));
+    groups_.push_back(EncodeEventsCompressed(events));
     events_ += static_cast<int64_t>(events.size());
     return AppendResult{.head = static_cast<int64_t>(groups_.size())};
   }
@@ -371,16 +375,20 @@ void CheckRoundTrips(const EventBatch& batch) {
             "FromProto(ToProto(event)) == event",
             [&] { return DebugString(e); });
   }
-  const std::string blob = EncodeEvents(pointers);
-  size_t i = 0;
-  absl::Status s = DecodeEvents(blob, [&](const Event& e) {
-    Require(i < batch.size() && DebugString(e) == DebugString(batch[i]),
-            "DecodeEvents(EncodeEvents(events)) == events",
-            [&] { return absl::StrCat(i, ": ", DebugString(e)); });
-    ++i;
-  });
-  Require(s.ok() && i == batch.size(), "DecodeEvents reads every event back",
-          [&] { return s.ToString(); });
+  for (const bool compressed : {false, true}) {
+    const std::string blob =
+        compressed ? EncodeEventsCompressed(pointers) : EncodeEvents(pointers);
+    size_t i = 0;
+    absl::Status s = DecodeEvents(blob, [&](const Event& e) {
+      Require(i < batch.size() && DebugString(e) == DebugString(batch[i]),
+              "DecodeEvents(EncodeEvents[Compressed](events)) == events", [&] {
+                return absl::StrCat(compressed, " ", i, ": ", DebugString(e));
+              });
+      ++i;
+    });
+    Require(s.ok() && i == batch.size(), "DecodeEvents reads every event back",
+            [&] { return absl::StrCat(compressed, " ", s.ToString()); });
+  }
 }
 
 // Stored groups may be damaged on disk: decoding any bytes either fails
@@ -396,6 +404,9 @@ void CheckDecoders(absl::string_view blob) {
     return absl::StrCat(s.ToString(), " vs ", s_into.ToString());
   });
   if (!s_into.ok()) {
+    Require(s_into.code() == absl::StatusCode::kDataLoss,
+            "an undecodable group is DATA_LOSS",
+            [&] { return s_into.ToString(); });
     Require(into.size() == 1 && DebugString(into[0]) == DebugString(Event{}),
             "DecodeEventsInto leaves its output alone on failure");
     return;
@@ -409,16 +420,19 @@ void CheckDecoders(absl::string_view blob) {
             [&] { return decoded[i]; });
     events.push_back(&into[i + 1]);
   }
-  size_t i = 0;
-  const absl::Status again =
-      DecodeEvents(EncodeEvents(events), [&](const Event& e) {
-        Require(i < decoded.size() && DebugString(e) == decoded[i],
-                "decoded events encode and decode to themselves");
-        ++i;
-      });
-  Require(again.ok() && i == decoded.size(),
-          "decoded events encode and decode to themselves",
-          [&] { return again.ToString(); });
+  for (const bool compressed : {false, true}) {
+    size_t i = 0;
+    const absl::Status again = DecodeEvents(
+        compressed ? EncodeEventsCompressed(events) : EncodeEvents(events),
+        [&](const Event& e) {
+          Require(i < decoded.size() && DebugString(e) == decoded[i],
+                  "decoded events encode and decode to themselves");
+          ++i;
+        });
+    Require(again.ok() && i == decoded.size(),
+            "decoded events encode and decode to themselves",
+            [&] { return again.ToString(); });
+  }
 }
 
 void PushAndCheck(Ledger& ledger, Model& model, EventBatch batch) {

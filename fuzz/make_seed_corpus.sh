@@ -109,6 +109,14 @@ blob += head(12, "3", "ops", now) + string("revenue") + zigzag(2026) + zigzag(3)
 open(sys.argv[1], "wb").write(bytes([0]) + blob)
 PY
 
+# The same group compressed (format 2, as the SQLite log stores it): byte 2,
+# then a zstd frame that records its size and a checksum. Needs zstd(1).
+stored=$(mktemp)
+tail -c +2 "$corpus/fuzz_ingest_push/stored_group.bin" >"$stored"
+{ printf '\000\002'; zstd -1 -q -c --content-size --check "$stored"; } \
+  >"$corpus/fuzz_ingest_push/stored_group_compressed.bin"
+rm -f "$stored"
+
 # Now is 2026-06-01T12:00:00Z (1780315200) in fuzz_insights_submit.
 answers='answers { dimension: DIMENSION_PSYCHOLOGICAL_SAFETY value: 4 }
   answers { dimension: DIMENSION_FEEDBACK value: 3 }

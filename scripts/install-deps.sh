@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-14 libclang-rt-14-dev clang-format-14
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev prometheus-cpp-dev libsqlite3-dev libssl-dev
+  libabsl-dev prometheus-cpp-dev libsqlite3-dev libssl-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus grpc-proto python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
   python3-h2

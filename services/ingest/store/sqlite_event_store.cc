@@ -26,8 +26,8 @@ absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
 absl::StatusOr<AppendResult> SqliteEventStore::Append(
     absl::Span<const Event* const> events) {
   if (!events.empty()) {
-    absl::Status s =
-        log_->Append(EncodeEvents(events), static_cast<int64_t>(events.size()));
+    absl::Status s = log_->Append(EncodeEventsCompressed(events),
+                                  static_cast<int64_t>(events.size()));
     if (!s.ok()) return s;
   }
   // A group is one row: its sequence number is the log position.
@@ -71,15 +71,22 @@ namespace orgpulse::ingest {
 
 absl::StatusOr<int64_t> SqliteEventStore::Remove(const EventFilter& filter) {
   int64_t removed = 0;
+  std::string buffer;  // reused by every row
   absl::StatusOr<int64_t> rewritten = log_->Rewrite(
       [&](absl::string_view blob) -> absl::StatusOr<LogRowEdit> {
+        absl::StatusOr<absl::string_view> plain =
+            UncompressedEvents(blob, buffer);
+        if (!plain.ok()) return plain.status();
         // A group that does not even contain the source's bytes has none
         // of its events: most groups of a large store, skipped undecoded.
-        if (!filter.source.empty() && !absl::StrContains(blob, filter.source)) {
+        if (!filter.source.empty() &&
+            !absl::StrContains(*plain, filter.source)) {
           return LogRowEdit::Keep();
         }
         EventBatch group;
-        if (absl::Status s = DecodeEventsInto(blob, group); !s.ok()) return s;
+        if (absl::Status s = DecodeEventsInto(*plain, group); !s.ok()) {
+          return s;
+        }
         std::vector<const Event*> kept;
         kept.reserve(group.size());
         for (const Event& e : group) {
@@ -89,7 +96,7 @@ absl::StatusOr<int64_t> SqliteEventStore::Remove(const EventFilter& filter) {
         removed += static_cast<int64_t>(group.size() - kept.size());
         if (kept.empty()) return LogRowEdit::Drop();
         return LogRowEdit::Replace(
-            {EncodeEvents(kept), static_cast<int64_t>(kept.size())});
+            {EncodeEventsCompressed(kept), static_cast<int64_t>(kept.size())});
       },
       {});
   if (!rewritten.ok()) return rewritten.status();

@@ -157,5 +157,137 @@ TEST(EventCodecTest, StringLengthBeyondTheDataIsDataLoss) {
   EXPECT_THAT(seen, IsEmpty());
 }
 
+// Format 2 (EncodeEventsCompressed): what the SQLite log stores.
+
+// Enough events for compression to pay: every kind, 20 times, distinct ids.
+std::vector<Event> ManyOfEveryKind() {
+  std::vector<Event> out;
+  for (int i = 0; i < 20; ++i) {
+    for (Event e : OneOfEveryKind()) {
+      e.event_id += absl::StrCat("-", i);
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+std::string Compress(const std::vector<Event>& events) {
+  return EncodeEventsCompressed(Pointers(events));
+}
+
+std::vector<std::string> DecodeAll(absl::string_view blob,
+                                   absl::Status& status) {
+  std::vector<std::string> out;
+  status = DecodeEvents(blob,
+                        [&](const Event& e) { out.push_back(DebugString(e)); });
+  return out;
+}
+
+TEST(EventCodecTest, CompressedGroupRoundTripsThroughBothDecoders) {
+  const std::vector<Event> events = ManyOfEveryKind();
+  const std::string blob = Compress(events);
+  ASSERT_EQ(blob[0], '\x02');
+  EXPECT_LT(blob.size(), Encode(events).size() / 2);
+
+  absl::Status status;
+  const std::vector<std::string> decoded = DecodeAll(blob, status);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(decoded.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(decoded[i], DebugString(events[i])) << "event " << i;
+  }
+  EventBatch into;
+  ASSERT_TRUE(DecodeEventsInto(blob, into).ok());
+  ASSERT_EQ(into.size(), events.size());
+  EXPECT_EQ(DebugString(into.back()), DebugString(events.back()));
+
+  std::string buffer;
+  absl::StatusOr<absl::string_view> plain = UncompressedEvents(blob, buffer);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, Encode(events));
+}
+
+TEST(EventCodecTest, UncompressedFormatOnePassesThroughUnchanged) {
+  // Rows written before format 2 existed, and PostgreSQL's rows.
+  const std::string blob = Encode(OneOfEveryKind());
+  std::string buffer;
+  absl::StatusOr<absl::string_view> plain = UncompressedEvents(blob, buffer);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->data(), blob.data()) << "a view of the row, not a copy";
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(EventCodecTest, GroupThatDoesNotShrinkIsStoredUncompressed) {
+  const std::vector<Event> one = {OneOfEveryKind()[1]};
+  EXPECT_EQ(Compress(one), Encode(one));
+  EXPECT_EQ(EncodeEventsCompressed({}), EncodeEvents({}));
+}
+
+TEST(EventCodecTest, EveryTruncationOfACompressedGroupIsDataLoss) {
+  const std::string blob = Compress(ManyOfEveryKind());
+  for (size_t n = 0; n < blob.size(); ++n) {
+    int calls = 0;
+    EXPECT_THAT(DecodeEvents(blob.substr(0, n), [&](const Event&) { ++calls; }),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << "prefix of " << n << " of " << blob.size() << " bytes";
+    EXPECT_EQ(calls, 0);
+    EventBatch into(1);
+    EXPECT_THAT(DecodeEventsInto(blob.substr(0, n), into),
+                StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_EQ(into.size(), 1u);
+  }
+}
+
+TEST(EventCodecTest, DamagedCompressedGroupNeverDecodesToOtherEvents) {
+  const std::vector<Event> events = ManyOfEveryKind();
+  const std::string blob = Compress(events);
+  absl::Status status;
+  const std::vector<std::string> original = DecodeAll(blob, status);
+  ASSERT_TRUE(status.ok());
+  for (size_t i = 1; i < blob.size(); ++i) {
+    for (char flip : {'\x01', '\x80'}) {
+      std::string damaged = blob;
+      damaged[i] ^= flip;
+      const std::vector<std::string> decoded = DecodeAll(damaged, status);
+      if (status.ok()) {
+        EXPECT_EQ(decoded, original) << "byte " << i;
+      } else {
+        EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss))
+            << "byte " << i;
+      }
+    }
+  }
+}
+
+// The zstd frame header: magic number, a descriptor for an 8-byte
+// single-segment content size, then the size (little-endian).
+std::string FrameHeaderClaiming(uint64_t size) {
+  std::string out("\x02\x28\xb5\x2f\xfd\xe0", 6);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(size >> (8 * i)));
+  return out;
+}
+
+TEST(EventCodecTest, CompressedGroupClaimingAHugeSizeIsRefusedUnread) {
+  for (uint64_t size : {uint64_t{1} << 40, uint64_t{64} * 100}) {
+    std::string buffer;
+    EXPECT_THAT(UncompressedEvents(FrameHeaderClaiming(size) + "abc", buffer),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr(absl::StrCat("claims ", size, " bytes"))));
+    EXPECT_EQ(buffer.capacity(), std::string().capacity()) << "no allocation";
+  }
+}
+
+TEST(EventCodecTest, CompressedGroupOfOtherBytesIsDataLoss) {
+  std::string buffer;
+  // Not a zstd frame at all.
+  EXPECT_THAT(UncompressedEvents(std::string("\x02not zstd", 9), buffer),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("format 2) whose zstd frame header")));
+  // A size it can hold, but no blocks behind the header.
+  EXPECT_THAT(
+      UncompressedEvents(FrameHeaderClaiming(10), buffer),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("does not decompress")));
+}
+
 }  // namespace
 }  // namespace orgpulse::ingest

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/ingest/store/event_codec.h"
 #include "tests/support/file_permissions.h"
 #include "tests/support/status_matchers.h"
 #include "tests/unit/services/ingest/event_testing.h"
@@ -89,6 +90,25 @@ class SqliteEventStoreTest : public ::testing::Test {
   }
 
   std::string db_path() const { return dir_ + "/events.db"; }
+
+  // The stored rows' bytes, in log order, read beside the store.
+  std::vector<std::string> Rows() const {
+    std::vector<std::string> out;
+    absl::StatusOr<SqliteConnection> db =
+        SqliteConnection::Open(db_path(), SQLITE_OPEN_READONLY);
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return out;
+    sqlite3_stmt* select = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db->get(), "SELECT blob FROM log ORDER BY seq",
+                                 -1, &select, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(select) == SQLITE_ROW) {
+      out.emplace_back(static_cast<const char*>(sqlite3_column_blob(select, 0)),
+                       static_cast<size_t>(sqlite3_column_bytes(select, 0)));
+    }
+    sqlite3_finalize(select);
+    return out;
+  }
 
   std::string root_;  // removed after each test
   std::string dir_;   // the store's directory, under root_
@@ -216,7 +236,8 @@ TEST_F(SqliteEventStoreTest, AppendOverMaxBytesIsResourceExhausted) {
   const std::vector<Event> small = Group("small", 3);
   ASSERT_TRUE(store->Append(Pointers(small)).ok());
 
-  const std::vector<Event> large = Group("large", 5000);  // ~300 KiB encoded
+  // Stored compressed (EncodeEventsCompressed): still beyond 64 KiB.
+  const std::vector<Event> large = Group("large", 50000);
   EXPECT_THAT(store->Append(Pointers(large)),
               StatusIs(absl::StatusCode::kResourceExhausted));
 
@@ -258,7 +279,7 @@ TEST_F(SqliteEventStoreTest, WritableObserverHearsTheStoreFillUp) {
   std::vector<bool> seen;       // appends and notifications on this thread
   store.SetWritableObserver([&](bool writable) { seen.push_back(writable); });
   EXPECT_TRUE(store.writable());
-  const std::vector<Event> large = Group("large", 5000);
+  const std::vector<Event> large = Group("large", 50000);  // see above
   EXPECT_THAT(store.Append(Pointers(large)),
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_FALSE(store.writable());
@@ -310,6 +331,65 @@ TEST_F(SqliteEventStoreTest, RemoveTakesTheMatchingEventsOutOfEveryGroup) {
   std::unique_ptr<SqliteEventStore> reopened = OpenOrDie();
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(ReplayAll(*reopened), expected);
+}
+
+// Rows are stored compressed (format 2); rows an earlier binary wrote
+// (format 1) are read and removed from alike, and a row without the source
+// is kept byte for byte.
+TEST_F(SqliteEventStoreTest, RemoveReadsCompressedAndOlderRowsAlike) {
+  std::vector<Event> mixed = Group("new", 300);
+  for (size_t i = 0; i < mixed.size(); i += 3) mixed[i].source = "wrong-file";
+  std::vector<Event> clean = Group("clean", 300);
+  std::vector<Event> old = Group("old", 30);
+  for (size_t i = 0; i < old.size(); i += 3) old[i].source = "wrong-file";
+  {
+    std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(Pointers(mixed)).ok());
+    ASSERT_TRUE(store->Append(Pointers(clean)).ok());
+  }
+  {
+    absl::StatusOr<SqliteConnection> db = SqliteConnection::Open(
+        db_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok()) << db.status();
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db->get(),
+                                 "INSERT INTO log(items, blob) VALUES (?, ?)",
+                                 -1, &insert, nullptr),
+              SQLITE_OK);
+    const std::string blob = EncodeEvents(Pointers(old));
+    sqlite3_bind_int64(insert, 1, static_cast<int64_t>(old.size()));
+    sqlite3_bind_blob(insert, 2, blob.data(), static_cast<int>(blob.size()),
+                      SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
+  }
+  const std::vector<std::string> before = Rows();
+  ASSERT_EQ(before.size(), 3u);
+  EXPECT_EQ(before[0][0], '\x02');
+  EXPECT_EQ(before[1][0], '\x02');
+  EXPECT_EQ(before[2][0], '\x01');
+  EXPECT_EQ(before[0].find("wrong-file"), std::string::npos)
+      << "the source's bytes are not in a compressed row";
+
+  std::vector<std::string> expected;
+  for (const auto* group : {&mixed, &clean, &old}) {
+    for (const Event& e : *group) {
+      if (e.source != "wrong-file") expected.push_back(DebugString(e));
+    }
+  }
+  std::unique_ptr<SqliteEventStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(ReplayAll(*store).size(), 630u);
+  absl::StatusOr<int64_t> removed = store->Remove({.source = "wrong-file"});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 100 + 10);
+  EXPECT_EQ(ReplayAll(*store), expected);
+  const std::vector<std::string> after = Rows();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[0][0], '\x02') << "rewritten compressed";
+  EXPECT_EQ(after[1], before[1]) << "kept as it was";
+  EXPECT_NE(after[2], before[2]);
 }
 
 TEST_F(SqliteEventStoreTest, RemoveWithoutASourceTakesEverySourcesOldEvents) {
