@@ -6,9 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/storage/atomic_file.h"
 
 namespace orgpulse::ingest {
 namespace {
@@ -26,53 +26,14 @@ absl::Status IoError(absl::string_view what, const std::string& path,
              : absl::UnavailableError(message);
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes,
-                      const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return IoError("write", path, n < 0 ? errno : EIO);
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SyncDirectory(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("open the directory", dir, errno);
-  const int rc = fsync(fd);
-  const int error = errno;
-  close(fd);
-  if (rc != 0) return IoError("sync the directory", dir, error);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status SnapshotFile::Save(const LogMark& mark, absl::string_view bytes) {
-  const std::string temp = path_ + ".tmp";
-  const int fd =
-      open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("create", temp, errno);
   char header[kHeaderBytes];
   std::memcpy(header, kMagic, sizeof kMagic);
   std::memcpy(header + 8, &mark.epoch, 8);
   std::memcpy(header + 16, &mark.position, 8);
-  absl::Status s = WriteAll(fd, {header, sizeof header}, temp);
-  if (s.ok()) s = WriteAll(fd, bytes, temp);
-  if (s.ok() && fsync(fd) != 0) s = IoError("sync", temp, errno);
-  close(fd);
-  if (s.ok() && rename(temp.c_str(), path_.c_str()) != 0) {
-    s = IoError("rename to", path_, errno);
-  }
-  if (!s.ok()) {
-    unlink(temp.c_str());
-    return s;
-  }
-  // The rename is durable only once the directory is.
-  return SyncDirectory(path_);
+  return WriteFileAtomically(path_, {{header, sizeof header}, bytes});
 }
 
 absl::StatusOr<SnapshotFile::Contents> SnapshotFile::Load() const {
@@ -130,13 +91,6 @@ absl::Status SnapshotFile::RemoveLeftover() {
   return absl::OkStatus();
 }
 
-absl::Status SnapshotFile::Clear() {
-  for (const std::string& p : {path_ + ".tmp", path_}) {
-    if (unlink(p.c_str()) != 0 && errno != ENOENT) {
-      return IoError("remove", p, errno);
-    }
-  }
-  return SyncDirectory(path_);
-}
+absl::Status SnapshotFile::Clear() { return RemoveFileDurably(path_); }
 
 }  // namespace orgpulse::ingest

@@ -1,8 +1,9 @@
 // The latest snapshot of ingest's folded state as one file beside the event
-// log, replaced atomically: written to `path`.tmp, synced, renamed over
-// `path`, and the directory synced. A crash at any point leaves the previous
-// file or the new one whole, never a mix; a leftover .tmp is removed at the
-// next Save, Clear or RemoveLeftover.
+// log, replaced atomically (common/storage/atomic_file.h: written to
+// `path`.tmp at a pace the log's commits can live with, synced, renamed over
+// `path`, and the directory synced). A crash at any point leaves the
+// previous file or the new one whole, never a mix; a leftover .tmp is
+// removed at the next Save, Clear or RemoveLeftover.
 //
 // The file holds the log mark the snapshot was taken at (epoch, position),
 // then the snapshot's bytes (which carry their own checksum).

@@ -50,6 +50,7 @@ TEST_F(AtomicFileTest, AScrubLeavesZerosWhereTheBytesWere) {
   const std::string secret(3 << 20 | 123, 'S');  // over several 1 MiB writes
   const std::string path = Path("survey.snapshot");
   ASSERT_TRUE(WriteFileAtomically(path, {secret}).ok());
+  ASSERT_EQ(*ReadWholeFile(path), secret);  // written in paced pieces
   ASSERT_TRUE(WriteFileAtomically(path + ".tmp.keep", {secret}).ok());
   std::filesystem::rename(path + ".tmp.keep", path + ".tmp");  // a leftover
   std::filesystem::create_hard_link(path, Path("witness"));
