@@ -322,7 +322,9 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
 
   absl::Mutex queue_mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(queue_mu_);
-  uint64_t queued_batches_ ABSL_GUARDED_BY(queue_mu_) = 0;  // ever
+  // Batches ever queued; the appending thread compares it with
+  // decided_batches_ (group commit, see AppendLoop).
+  uint64_t queued_batches_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   // With a follower, false until caught up (the team cap needs the figures).
   bool commits_open_ ABSL_GUARDED_BY(queue_mu_);
@@ -355,6 +357,7 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // Decided and not yet folded and acknowledged.
   size_t in_flight_ ABSL_GUARDED_BY(pipeline_mu_) = 0;
   uint64_t decided_batches_ ABSL_GUARDED_BY(pipeline_mu_) = 0;  // ever
+  // AwaitFolds is waiting (so the committer decides nothing meanwhile).
   bool awaiting_folds_ ABSL_GUARDED_BY(pipeline_mu_) = false;
   bool appends_stopping_ ABSL_GUARDED_BY(pipeline_mu_) = false;
   bool folds_stopping_ ABSL_GUARDED_BY(pipeline_mu_) = false;
