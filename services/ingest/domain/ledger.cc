@@ -129,7 +129,7 @@ absl::Status Ledger::Recover() {
       for (const Event& event : chunk.events) {
         chunk.keys.push_back(EventFingerprint(event.source, event.event_id));
       }
-      // As in CommitGroup: the probes prefetched a few keys ahead.
+      // As in DecideGroup: the probes prefetched a few keys ahead.
       constexpr size_t kPrefetchAhead = 8;
       for (size_t i = 0; i < std::min(kPrefetchAhead, chunk.keys.size()); ++i) {
         stored_keys_.Prefetch(chunk.keys[i]);
@@ -165,6 +165,7 @@ absl::Status Ledger::Recover() {
     appended_head_ = folded_position_;
   }
   folder_ = std::thread([this] { FoldLoop(); });
+  appender_ = std::thread([this] { AppendLoop(); });
   committer_ = std::thread([this] { CommitLoop(); });
   StartMaintenance();
   if (on_caught_up_) on_caught_up_();
@@ -291,6 +292,7 @@ void Ledger::Submit(EventBatch batch, Callback done) {
     absl::MutexLock lock(&queue_mu_);
     if (!stopping_ && committer_.joinable()) {
       queue_.push_back({std::move(batch), std::move(done)});
+      ++queued_batches_;
       return;
     }
   }
@@ -317,7 +319,7 @@ void Ledger::Stop() {
     committer_.join();
     was_running = true;
   }
-  StopFolds();
+  StopPipeline();
   // A clean stop leaves a snapshot of everything, so the next start
   // replays nothing.
   if (was_running && SnapshotDue(absl::Now(), /*any_change=*/true)) {
@@ -353,7 +355,7 @@ void Ledger::CommitLoop() {
     if (follower_ != nullptr) {
       CommitGroupToLog(group);
     } else {
-      CommitGroup(group);
+      DecideGroup(group);
     }
   }
   std::deque<Pending> left;
@@ -367,19 +369,24 @@ void Ledger::CommitLoop() {
   }
 }
 
-void Ledger::CommitGroup(std::vector<Pending>& group) {
+void Ledger::DecideGroup(std::vector<Pending>& group) {
+  bool append_failed;
+  {
+    absl::MutexLock lock(&pipeline_mu_);
+    append_failed = append_failed_.has_value();
+  }
+  // The keys that a failed Append (and the groups decided after it) put
+  // into stored_keys_ come out before another group is decided.
+  if (append_failed) AwaitFolds();
   Committed c;
   c.id = ++committed_groups_;
   c.results.resize(group.size());
-  // Whether batch i's result depends on this group's Append: it has events
-  // to store, or repeats one that an earlier batch of the group will store.
-  std::vector<bool> needs_store(group.size(), false);
   size_t group_events = 0;
   for (const Pending& p : group) group_events += p.batch.size();
   // Every key first, then one probe each in stored_keys_, prefetched a few
   // keys ahead: the probes are cache misses into a table of hundreds of
   // MiB, and this way several are in flight at once.
-  std::vector<absl::uint128> keys;
+  std::vector<absl::uint128>& keys = c.all_keys;
   keys.reserve(group_events);
   for (const Pending& p : group) {
     for (const Event& event : p.batch) {
@@ -391,11 +398,7 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     stored_keys_.Prefetch(keys[k]);
   }
   // A new key goes into stored_keys_ at once (and out again if its batch
-  // or the group's Append fails). To tell a duplicate that repeats an event
-  // of this group, group_keys holds the keys this group put in; it is built
-  // at the first duplicate only (most groups have none).
-  absl::flat_hash_set<absl::uint128> group_keys;
-  bool group_keys_built = false;
+  // is refused, or by AwaitFolds if the group's Append fails).
   c.events.reserve(group_events);
   c.keys.reserve(group_events);
   {
@@ -416,7 +419,6 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     for (size_t i = 0; i < group.size(); ++i) {
       PushResult result;
       const size_t first_candidate = c.events.size();
-      bool repeats_group_event = false;
       for (const Event& event : group[i].batch) {
         if (k + kPrefetchAhead < keys.size()) {
           stored_keys_.Prefetch(keys[k + kPrefetchAhead]);
@@ -424,14 +426,8 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         const absl::uint128 key = keys[k++];
         if (!stored_keys_.insert(key)) {
           ++result.duplicates;
-          if (!group_keys_built) {
-            group_keys.insert(c.keys.begin(), c.keys.end());
-            group_keys_built = true;
-          }
-          if (group_keys.contains(key)) repeats_group_event = true;
           continue;
         }
-        if (group_keys_built) group_keys.insert(key);
         c.events.push_back(&event);
         c.keys.push_back(key);
       }
@@ -441,7 +437,6 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         // All or nothing: a refused batch's keys are forgotten.
         for (size_t j = first_candidate; j < c.keys.size(); ++j) {
           stored_keys_.erase(c.keys[j]);
-          group_keys.erase(c.keys[j]);
         }
         c.events.resize(first_candidate);
         c.keys.resize(first_candidate);
@@ -452,7 +447,6 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
         continue;
       }
       result.accepted = static_cast<int64_t>(c.events.size() - first_candidate);
-      needs_store[i] = result.accepted > 0 || repeats_group_event;
       c.results[i] = result;
     }
     if (!caps.new_teams().empty() || !caps.new_sources().empty()) {
@@ -465,54 +459,136 @@ void Ledger::CommitGroup(std::vector<Pending>& group) {
     }
   }
 
-  absl::Status stored = absl::OkStatus();
+  c.group = std::move(group);
+  absl::MutexLock lock(&pipeline_mu_);
+  decided_batches_ += c.group.size();
+  // Batches decided while a group is appended join the group the appending
+  // thread takes next (group commit: one fsync for all of them).
+  if (!to_append_.empty() &&
+      to_append_.back().all_keys.size() + c.all_keys.size() <=
+          options_.max_events_per_commit) {
+    AddToGroup(to_append_.back(), std::move(c));
+    return;
+  }
+  pipeline_mu_.Await(absl::Condition(
+      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->pipeline_mu_) {
+        return l->in_flight_ < kMaxInFlight;
+      },
+      this));
+  to_append_.push_back(std::move(c));
+  ++in_flight_;
+}
+
+void Ledger::AddToGroup(Committed& group, Committed&& later) {
+  // Moving a batch keeps its events where they are: `events` stay valid.
+  auto move_all = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()),
+              std::make_move_iterator(from.end()));
+  };
+  group.id = later.id;
+  move_all(group.group, later.group);
+  move_all(group.results, later.results);
+  move_all(group.all_keys, later.all_keys);
+  move_all(group.events, later.events);
+  move_all(group.keys, later.keys);
+  group.rejected_team_limit += later.rejected_team_limit;
+  group.rejected_source_limit += later.rejected_source_limit;
+}
+
+void Ledger::AppendLoop() {
+  // The batches queued by the time the last Append returned belong to the
+  // next group (group commit): it is taken once they are decided, or once
+  // it is full, or when AwaitFolds waits (holding write_mu_: no batch is
+  // decided meanwhile).
+  uint64_t wait_for = 0;
+  auto next_ready = [this,
+                     &wait_for]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipeline_mu_) {
+    if (to_append_.empty()) return appends_stopping_;
+    return decided_batches_ >= wait_for || to_append_.size() > 1 ||
+           awaiting_folds_ || appends_stopping_;
+  };
+  while (true) {
+    Committed c;
+    {
+      absl::MutexLock lock(&pipeline_mu_);
+      pipeline_mu_.Await(absl::Condition(&next_ready));
+      if (to_append_.empty()) return;  // stopping, and drained
+      c = std::move(to_append_.front());
+      to_append_.pop_front();
+    }
+    AppendDecided(c);
+    {
+      absl::MutexLock lock(&queue_mu_);
+      wait_for = queued_batches_;
+    }
+    absl::MutexLock lock(&pipeline_mu_);
+    to_fold_.push_back(std::move(c));
+  }
+}
+
+void Ledger::AppendDecided(Committed& c) {
+  {
+    absl::MutexLock lock(&pipeline_mu_);
+    if (append_failed_.has_value()) {
+      FailDependents(c, *append_failed_);
+      c.head = appended_head_;
+      return;
+    }
+  }
   if (!c.events.empty()) {
     const absl::Time start = absl::Now();
     absl::StatusOr<AppendResult> appended = store_.Append(c.events);
     if (commit_observer_) {
       commit_observer_(absl::Now() - start, c.events.size());
     }
-    stored = appended.status();
     if (appended.ok()) {
       appended_head_ = appended->head;
       c.appended = true;
+    } else {
+      absl::MutexLock lock(&pipeline_mu_);
+      append_failed_ = appended.status();
+      FailDependents(c, appended.status());
     }
   }
   // A group of duplicates only answers the position of the last append: by
   // the time it is acknowledged (in order), that one is folded.
   c.head = appended_head_;
-  if (!stored.ok()) {
-    for (absl::uint128 key : c.keys) stored_keys_.erase(key);
-    c.events.clear();
-    c.keys.clear();
-    // Its names will not be folded: no later group may count them.
-    if (!unfolded_names_.empty() && unfolded_names_.back().id == c.id) {
-      unfolded_names_.pop_back();
+}
+
+// Rare (a full disk, an I/O error), so simple over exact: each batch that
+// the failure may have decided wrongly fails with the store's error, and
+// the client's retry is decided afresh. That is every batch with an event
+// not stored: new in a failed group, or repeating one that was (in this
+// group or an earlier failed one); and every refusal by a cap, which may
+// have counted the names of a failed group. A batch of nothing but
+// duplicates of stored events is acknowledged.
+void Ledger::FailDependents(Committed& c, const absl::Status& error) {
+  unstored_keys_.insert(c.keys.begin(), c.keys.end());
+  c.events.clear();
+  c.keys.clear();
+  c.rejected_team_limit = 0;
+  c.rejected_source_limit = 0;
+  size_t k = 0;  // into c.all_keys
+  for (size_t i = 0; i < c.group.size(); ++i) {
+    const size_t n = c.group[i].batch.size();
+    bool fails = !c.results[i].ok();
+    for (size_t j = k; j < k + n && !fails; ++j) {
+      fails = unstored_keys_.contains(c.all_keys[j]);
     }
-    for (size_t i = 0; i < group.size(); ++i) {
-      if (!needs_store[i]) continue;
-      c.rejected_storage += static_cast<int64_t>(group[i].batch.size());
-      c.results[i] = stored;
-    }
+    k += n;
+    if (!fails) continue;
+    c.rejected_storage += static_cast<int64_t>(n);
+    c.results[i] = error;
   }
-  c.group = std::move(group);
-  absl::MutexLock lock(&fold_mu_);
-  fold_mu_.Await(absl::Condition(
-      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
-        return l->unfolded_ < kMaxUnfolded;
-      },
-      this));
-  to_fold_.push_back(std::move(c));
-  ++unfolded_;
 }
 
 void Ledger::FoldLoop() {
   while (true) {
     Committed c;
     {
-      absl::MutexLock lock(&fold_mu_);
-      fold_mu_.Await(absl::Condition(
-          +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
+      absl::MutexLock lock(&pipeline_mu_);
+      pipeline_mu_.Await(absl::Condition(
+          +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->pipeline_mu_) {
             return l->folds_stopping_ || !l->to_fold_.empty();
           },
           this));
@@ -523,8 +599,8 @@ void Ledger::FoldLoop() {
     FoldCommitted(c);
     // The batches are freed here too, off the committer.
     c = Committed();
-    absl::MutexLock lock(&fold_mu_);
-    --unfolded_;
+    absl::MutexLock lock(&pipeline_mu_);
+    --in_flight_;
   }
 }
 
@@ -558,17 +634,30 @@ void Ledger::FoldCommitted(Committed& c) {
 }
 
 void Ledger::AwaitFolds() {
-  absl::MutexLock lock(&fold_mu_);
-  fold_mu_.Await(absl::Condition(
-      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->fold_mu_) {
-        return l->unfolded_ == 0;
+  absl::MutexLock lock(&pipeline_mu_);
+  awaiting_folds_ = true;
+  pipeline_mu_.Await(absl::Condition(
+      +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->pipeline_mu_) {
+        return l->in_flight_ == 0;
       },
       this));
+  awaiting_folds_ = false;
+  if (!append_failed_.has_value()) return;
+  // Every group decided since the failure has failed too (and is folded:
+  // unfolded_names_ lets go of their names at the next decision).
+  for (absl::uint128 key : unstored_keys_) stored_keys_.erase(key);
+  unstored_keys_ = {};
+  append_failed_.reset();
 }
 
-void Ledger::StopFolds() {
+void Ledger::StopPipeline() {
   {
-    absl::MutexLock lock(&fold_mu_);
+    absl::MutexLock lock(&pipeline_mu_);
+    appends_stopping_ = true;
+  }
+  if (appender_.joinable()) appender_.join();
+  {
+    absl::MutexLock lock(&pipeline_mu_);
     folds_stopping_ = true;
   }
   if (folder_.joinable()) folder_.join();
@@ -640,6 +729,11 @@ LedgerStats Ledger::stats() const {
 
 void Ledger::set_commit_observer(CommitObserver observer) {
   commit_observer_ = std::move(observer);
+}
+
+size_t Ledger::groups_in_flight() const {
+  absl::MutexLock lock(&pipeline_mu_);
+  return in_flight_;
 }
 
 }  // namespace orgpulse::ingest

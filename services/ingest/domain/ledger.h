@@ -2,12 +2,14 @@
 // stored (by (source, event_id)), enforces the team cap, commits groups of
 // batches to the EventStore and only then folds them into the figures.
 //
-// One committer thread owns writes. Batches submitted while a commit is in
-// flight are grouped into the next one (group commit), so one fsync serves
-// many requests. A second thread folds each durable group into the figures
-// and acknowledges its batches, in commit order, while the committer works
-// on the next group. Each batch is all-or-nothing: it is rejected whole, or
-// every event in it is stored or recognised as a duplicate.
+// One committer thread decides writes. Batches submitted while a commit is
+// in flight are grouped into the next one (group commit), so one fsync
+// serves many requests. Three threads pass each group on, in commit order:
+// the committer decides it (duplicates, caps), an appending thread appends
+// it to the store, and a folding thread folds it into the figures and
+// acknowledges its batches; so group N+1 is decided while N is appended and
+// N-1 folded. Each batch is all-or-nothing: it is rejected whole, or every
+// event in it is stored or recognised as a duplicate.
 //
 // Over a store that several replicas share (decides_duplicates(), with an
 // EventLogFollower), the store decides duplicates in the commit and the
@@ -47,6 +49,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
@@ -137,7 +140,7 @@ struct LedgerStats {
 class Ledger final : public EventLedger, private EventLogFollower::Sink {
  public:
   // Observes each commit's duration (for a latency histogram). Called on the
-  // committer thread; must be fast.
+  // thread that appends; must be fast.
   using CommitObserver = std::function<void(absl::Duration, size_t events)>;
 
   // `follower`, for a store that decides duplicates and that replicas share,
@@ -225,6 +228,8 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
 
   LedgerStats stats() const;
   void set_commit_observer(CommitObserver observer);
+  // Groups decided and not yet acknowledged (deciding, appending, folding).
+  size_t groups_in_flight() const;
 
   // Removal and retention (ledger_removal.cc). Remove runs the request on
   // the ledger's maintenance thread; RemoveNow runs it on the calling thread.
@@ -242,14 +247,18 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
     Callback done;
   };
 
-  // A group the committer has decided (and the store has appended, or
-  // refused) on its way to the folding thread, which folds its accepted
-  // events, counts it and acknowledges its batches, in commit order.
+  // A group the committer has decided, on its way to the appending thread
+  // (which appends it, or fails it) and then to the folding thread, which
+  // folds its accepted events, counts it and acknowledges its batches, in
+  // commit order.
   struct Committed {
-    uint64_t id = 0;  // 1, 2, ... in commit order
+    // 1, 2, ... in commit order: that of the last batches decided into it.
+    uint64_t id = 0;
     std::vector<Pending> group;
     std::vector<absl::StatusOr<PushResult>> results;  // one per batch
-    // The events stored (empty if the store refused the group).
+    // The key of every event of the group, batch after batch.
+    std::vector<absl::uint128> all_keys;
+    // The events to store (empty once the store refused the group).
     std::vector<const Event*> events;
     std::vector<absl::uint128> keys;  // keys[i] is events[i]'s
     int64_t head = 0;                 // log position after it
@@ -267,16 +276,29 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   };
 
   void CommitLoop();
-  // Decides and appends `group`, and hands it to the folding thread (waits
-  // while kMaxUnfolded groups are there). REQUIRES: write_mu_ held.
-  void CommitGroup(std::vector<Pending>& group);
+  // Decides `group` (keys, duplicates, caps) and hands it to the appending
+  // thread: into the group it takes next, or as a group of its own (then
+  // waits while kMaxInFlight groups are in flight). REQUIRES: write_mu_.
+  void DecideGroup(std::vector<Pending>& group);
+  // Moves `later`, decided after `group`, into it.
+  static void AddToGroup(Committed& group, Committed&& later);
+  void AppendLoop();
+  // Appends `c`, or fails it after an earlier group's Append failed.
+  void AppendDecided(Committed& c);
+  // Fails (with `error`) the batches of `c`, whose Append failed or was
+  // decided after one that failed, that may have been decided wrongly.
+  void FailDependents(Committed& c, const absl::Status& error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pipeline_mu_);
   void FoldLoop();
   void FoldCommitted(Committed& c);
-  // Returns once every committed group is folded and acknowledged, so that
-  // the state agrees with the store and stored_keys_.
-  // REQUIRES: write_mu_ held (no group commits meanwhile).
+  // Returns once every decided group is appended (or failed), folded and
+  // acknowledged, and the keys of groups that failed are out of
+  // stored_keys_: the state agrees with the store and stored_keys_.
+  // REQUIRES: write_mu_ held (no group is decided meanwhile).
   void AwaitFolds();
-  void StopFolds();
+  // Drains the appending and then the folding thread and stops them.
+  // REQUIRES: the committer has stopped.
+  void StopPipeline();
 
   // With a follower (ledger.cc): commit without deciding duplicates,
   // acknowledge once folded.
@@ -300,6 +322,9 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
 
   absl::Mutex queue_mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // Batches ever queued; the appending thread compares it with
+  // decided_batches_ (group commit, see AppendLoop).
+  uint64_t queued_batches_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   // With a follower, false until caught up (the team cap needs the figures).
   bool commits_open_ ABSL_GUARDED_BY(queue_mu_);
@@ -308,25 +333,43 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
 
   // Touched only by the committer thread (and Recover before it starts), and
   // by a removal while it holds write_mu_. Holds the keys of stored events
-  // and, while a group commits, its accepted keys (taken out again if the
-  // store refuses the group).
+  // and of decided groups not yet appended (taken out again by AwaitFolds
+  // if their Append fails).
   FingerprintSet stored_keys_;
-  // The committer's too (under write_mu_): the last Append's head, the
-  // last group's id, and the names of groups that may be unfolded.
-  int64_t appended_head_ = 0;
+  // The committer's too (under write_mu_): the last group's id, and the
+  // names of groups that may be unfolded.
   uint64_t committed_groups_ = 0;
   std::deque<UnfoldedNames> unfolded_names_;
+  // The appending thread's (and Recover's before it starts): the last
+  // Append's head.
+  int64_t appended_head_ = 0;
 
-  // The pipeline from the committer to the folding thread: while group N
-  // is folded and acknowledged, group N+1 is deduplicated and appended.
+  // The pipeline, committer -> appending thread -> folding thread: while
+  // group N is appended (the committer's wait, on the disk, is half its
+  // time), group N+1 is decided and group N-1 folded and acknowledged.
   // Folding only after the append keeps the figures a fold of durable
   // events; acknowledging only after the fold keeps reads after an ack
   // seeing the push.
-  static constexpr size_t kMaxUnfolded = 2;
-  absl::Mutex fold_mu_;
-  std::deque<Committed> to_fold_ ABSL_GUARDED_BY(fold_mu_);
-  size_t unfolded_ ABSL_GUARDED_BY(fold_mu_) = 0;  // queued or being folded
-  bool folds_stopping_ ABSL_GUARDED_BY(fold_mu_) = false;
+  static constexpr size_t kMaxInFlight = 3;
+  mutable absl::Mutex pipeline_mu_;
+  std::deque<Committed> to_append_ ABSL_GUARDED_BY(pipeline_mu_);
+  std::deque<Committed> to_fold_ ABSL_GUARDED_BY(pipeline_mu_);
+  // Decided and not yet folded and acknowledged.
+  size_t in_flight_ ABSL_GUARDED_BY(pipeline_mu_) = 0;
+  uint64_t decided_batches_ ABSL_GUARDED_BY(pipeline_mu_) = 0;  // ever
+  // AwaitFolds is waiting (so the committer decides nothing meanwhile).
+  bool awaiting_folds_ ABSL_GUARDED_BY(pipeline_mu_) = false;
+  bool appends_stopping_ ABSL_GUARDED_BY(pipeline_mu_) = false;
+  bool folds_stopping_ ABSL_GUARDED_BY(pipeline_mu_) = false;
+  // Set when an Append fails, until AwaitFolds (which the committer runs
+  // before it decides another group) has taken unstored_keys_ out of
+  // stored_keys_. The groups decided meanwhile saw those keys and counted
+  // the failed group's names: they fail too (FailDependents).
+  std::optional<absl::Status> append_failed_ ABSL_GUARDED_BY(pipeline_mu_);
+  // Keys of events that failed groups put into stored_keys_.
+  absl::flat_hash_set<absl::uint128> unstored_keys_
+      ABSL_GUARDED_BY(pipeline_mu_);
+  std::thread appender_;
   std::thread folder_;
 
   mutable absl::Mutex state_mu_;
@@ -374,8 +417,8 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   void AddRetentionViolations(const EventBatch& batch,
                               std::vector<FieldViolation>& out) const;
   // The stored events of `prefix`'s subtree with occurred_at <= until, read
-  // from the store while holding write_mu_ (the store takes one caller at a
-  // time).
+  // beside commits, or else from the store while holding write_mu_ after
+  // AwaitFolds (the store takes one caller at a time).
   absl::StatusOr<std::vector<Event>> SubtreeEvents(absl::string_view prefix,
                                                    absl::Time until);
   // Before Recover replays: nothing is in memory yet.
@@ -392,8 +435,9 @@ class Ledger final : public EventLedger, private EventLogFollower::Sink {
   // recovery_; the cursor it covers ({} when none was used).
   LogCursor LoadSnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
 
-  // Held by the committer around each group and by a removal throughout:
-  // whoever holds it may change the store and stored_keys_.
+  // Held by the committer around each group it decides and by a removal
+  // throughout: whoever holds it may change stored_keys_, and after
+  // AwaitFolds (no Append runs then) use the store.
   absl::Mutex write_mu_;
   // Snapshots: stats_.accepted when the last was taken, the events that
   // Recover replayed after it (both count towards the next), and whether

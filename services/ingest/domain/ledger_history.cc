@@ -25,6 +25,7 @@ absl::StatusOr<std::vector<Event>> Ledger::SubtreeEvents(
   if (absl::IsUnimplemented(s)) {
     events.clear();
     absl::MutexLock write_lock(&write_mu_);
+    AwaitFolds();  // no Append runs meanwhile
     s = store_.Replay(keep);
   }
   if (!s.ok()) return s;

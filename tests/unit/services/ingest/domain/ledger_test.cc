@@ -556,6 +556,91 @@ TEST_F(LedgerTest, StoreFailureFailsBatchesThatDependOnTheFailedGroup) {
   ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
 }
 
+// Returns once `n` groups are decided and not yet acknowledged: with the
+// first held in its Append, the later ones were decided while it was.
+void AwaitGroupsInFlight(const Ledger& ledger, size_t n) {
+  while (ledger.groups_in_flight() < n) std::this_thread::yield();
+}
+
+// Group N+1 is decided while group N is appended, against stored_keys_
+// holding N's keys. If N's Append fails, N+1's repeat of N's event is no
+// duplicate: it must not be acknowledged, and a retry stores it.
+TEST_F(LedgerTest, ABatchRepeatingAGroupWhoseAppendFailsIsNotADuplicate) {
+  Start();
+  ExpectResult(ledger_->Push({Check("old", "eng")}), 1, 0);
+  const LedgerStats stats_before = ledger_->stats();
+
+  store_.HoldNextAppend();
+  store_.FailNextAppend(absl::UnavailableError("disk trouble"));
+  Submitted first, repeat, old;
+  SubmitTo(*ledger_, {Check("e1", "eng")}, first);
+  store_.AwaitHeld();
+  SubmitTo(*ledger_, {Check("e1", "eng")}, repeat);  // repeats first's event
+  AwaitGroupsInFlight(*ledger_, 2);
+  SubmitTo(*ledger_, {Check("old", "eng")}, old);  // repeats a stored event
+  store_.Release();
+
+  EXPECT_THAT(first.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(repeat.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  ExpectResult(old.future.get(), 0, 1);
+  EXPECT_EQ(store_.appends(), 2);  // "old" and the failed one
+  const LedgerStats after = ledger_->stats();
+  EXPECT_EQ(after.accepted, stats_before.accepted);
+  EXPECT_EQ(after.duplicates, stats_before.duplicates + 1);  // old's
+  EXPECT_EQ(after.rejected_storage, 2);
+
+  // Nothing of it was stored: the retry stores it.
+  ExpectResult(ledger_->Push({Check("e1", "eng")}), 1, 0);
+  EXPECT_EQ(store_.Stored().size(), 2u);
+}
+
+// A group decided while a failing group was appended counted that group's
+// new team against the cap: its refusal fails as the storage failure (to be
+// retried), and the failed group's team is not counted after it.
+TEST_F(LedgerTest, TheTeamsOfAGroupWhoseAppendFailsAreNotCounted) {
+  Start({.max_teams = 1});
+  store_.HoldNextAppend();
+  store_.FailNextAppend(absl::UnavailableError("disk trouble"));
+  Submitted first, second;
+  SubmitTo(*ledger_, {Check("a1", "eng/a")}, first);
+  store_.AwaitHeld();
+  SubmitTo(*ledger_, {Check("b1", "eng/b")}, second);
+  AwaitGroupsInFlight(*ledger_, 2);
+  store_.Release();
+
+  EXPECT_THAT(first.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(second.future.get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(ledger_->stats().rejected_team_limit, 0);
+  EXPECT_EQ(ledger_->stats().rejected_storage, 2);
+
+  ExpectResult(ledger_->Push({Check("b1", "eng/b")}), 1, 0);
+  EXPECT_THAT(ledger_->Push({Check("a1", "eng/a")}),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(ledger_->ListTeams("").size(), 1u);
+}
+
+// Stop drains every stage: each batch decided, appended or queued is
+// acknowledged once (a second call would throw from its promise).
+TEST_F(LedgerTest, StopAcknowledgesTheBatchesOfEveryStageOnce) {
+  Start();
+  store_.HoldNextAppend();
+  Submitted appending, decided, queued;
+  SubmitTo(*ledger_, {Check("e1", "eng")}, appending);
+  store_.AwaitHeld();
+  SubmitTo(*ledger_, {Check("e2", "eng")}, decided);
+  AwaitGroupsInFlight(*ledger_, 2);
+  SubmitTo(*ledger_, {Check("e3", "eng")}, queued);
+  std::thread stop([&] { ledger_->Stop(); });
+  store_.Release();
+  stop.join();
+
+  ExpectResult(appending.future.get(), 1, 0);
+  ExpectResult(decided.future.get(), 1, 0);
+  ExpectResult(queued.future.get(), 1, 0);
+  EXPECT_EQ(store_.Stored().size(), 3u);
+  EXPECT_EQ(ledger_->stats().stored_events, 3);
+}
+
 // A batch whose acknowledgement holds the folding thread until released:
 // the groups committed after it wait, appended but not yet folded.
 struct HeldAck {
