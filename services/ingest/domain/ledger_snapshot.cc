@@ -14,53 +14,7 @@ constexpr char kMagic[8] = {'o', 'p', 'i', 'n', 'g', 's', 'n', 'p'};
 // magic, version (u32), body size (u64), body checksum (u64); little-endian.
 constexpr size_t kHeaderBytes = sizeof kMagic + 4 + 8 + 8;
 
-template <typename T>
-void PutFixed(std::string& out, size_t at, T v) {
-  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
-  std::memcpy(out.data() + at, &v, sizeof v);
-}
-template <typename T>
-T GetFixed(absl::string_view in, size_t at) {
-  T v;
-  std::memcpy(&v, in.data() + at, sizeof v);
-  return v;
-}
-
-constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
-constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4FULL;
-constexpr uint64_t kPrime3 = 0x165667B19E3779F9ULL;
-
-uint64_t Rotl(uint64_t v, int r) { return (v << r) | (v >> (64 - r)); }
-uint64_t Round(uint64_t acc, uint64_t lane) {
-  return Rotl(acc + lane * kPrime2, 31) * kPrime1;
-}
-
 }  // namespace
-
-uint64_t SnapshotChecksum(absl::string_view bytes) {
-  // xxHash64's inner loop: four independent lanes, so it runs at memory
-  // speed (a snapshot of 10M events' state is a few hundred MB).
-  uint64_t acc[4] = {kPrime1 + kPrime2, kPrime2, 0, 0 - kPrime1};
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  for (; n >= 32; p += 32, n -= 32) {
-    for (int i = 0; i < 4; ++i) {
-      uint64_t lane;
-      std::memcpy(&lane, p + 8 * i, 8);
-      acc[i] = Round(acc[i], lane);
-    }
-  }
-  uint64_t h = Rotl(acc[0], 1) + Rotl(acc[1], 7) + Rotl(acc[2], 12) +
-               Rotl(acc[3], 18) + bytes.size();
-  for (; n > 0; ++p, --n) {
-    h = Rotl(h ^ (static_cast<uint8_t>(*p) * kPrime3), 11) * kPrime1;
-  }
-  h ^= h >> 33;
-  h *= kPrime2;
-  h ^= h >> 29;
-  h *= kPrime3;
-  return h ^ (h >> 32);
-}
 
 size_t LedgerSnapshotSizeHint(const ExecutionState& state,
                               const FingerprintSet* keys) {
@@ -86,7 +40,7 @@ void SealLedgerSnapshot(std::string& out) {
   std::memcpy(out.data(), kMagic, sizeof kMagic);
   PutFixed<uint32_t>(out, 8, kLedgerSnapshotVersion);
   PutFixed<uint64_t>(out, 12, body.size());
-  PutFixed<uint64_t>(out, 20, SnapshotChecksum(body));
+  PutFixed<uint64_t>(out, 20, Checksum64(body));
 }
 
 std::string EncodeLedgerSnapshot(int64_t position, int64_t stored_events,
@@ -121,7 +75,7 @@ absl::StatusOr<LedgerSnapshot> DecodeLedgerSnapshot(absl::string_view bytes) {
                      "header says ",
                      size));
   }
-  if (SnapshotChecksum(body) != GetFixed<uint64_t>(bytes, 20)) {
+  if (Checksum64(body) != GetFixed<uint64_t>(bytes, 20)) {
     return absl::DataLossError("snapshot damaged: its checksum does not match");
   }
   BinaryReader r(body);

@@ -61,10 +61,6 @@ void SealLedgerSnapshot(std::string& bytes);
 // (truncated, checksum mismatch, undecodable).
 absl::StatusOr<LedgerSnapshot> DecodeLedgerSnapshot(absl::string_view bytes);
 
-// The checksum the header keeps (64 bits over the body; fast, not
-// cryptographic: it catches torn and damaged files).
-uint64_t SnapshotChecksum(absl::string_view bytes);
-
 }  // namespace orgpulse::ingest
 
 #endif  // ORGPULSE_SERVICES_INGEST_DOMAIN_LEDGER_SNAPSHOT_H_

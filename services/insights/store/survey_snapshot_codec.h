@@ -1,5 +1,5 @@
 // The stored bytes of a survey snapshot, the same in both stores: a header
-// (magic, format, cursor, sizes, CRC-32 of everything after the header)
+// (magic, format, a Checksum64 of everything after it, cursor, sizes)
 // around the log check and the state's own bytes (SurveyState::Encode). A
 // torn or damaged copy is refused here, before anything decodes the state.
 //
